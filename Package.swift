@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+// nin: an int8 inference runtime for Network-in-Network CNNs.
+//   libnin.so  (product "nin", dynamic): the C API of include/nin.h
+//   nin-infer  : the command-line classifier
+// The engine (target NiN) depends on no package and does not import Foundation.
+import PackageDescription
+
+let exportList = Context.packageDirectory + "/Sources/NiNCAPI/exports.map"
+
+let package = Package(
+    name: "nin",
+    products: [
+        .library(name: "nin", type: .dynamic, targets: ["NiNCAPI"]),
+        .executable(name: "nin-infer", targets: ["nin-infer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "NiN", path: "Sources/NiN"),
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "NiNPNG", dependencies: ["NiN", "CLibPNG"], path: "Sources/NiNPNG"),
+        .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
+        .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "CNiN"], path: "Sources/NiNCAPI",
+                exclude: ["exports.map"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(exportList)"])]),
+        .executableTarget(name: "nin-infer",
+                          dependencies: ["NiN", "NiNPNG",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/nin-infer"),
+        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG"], path: "Tests/NiNTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+/* CLibPNG: exposes libpng's simplified API (png_image_*) to Swift. */
+#include <png.h>

@@ -1,0 +1,20 @@
+// Bounds-checked little-endian reads from a file image; every read is checked by its caller's range.
+
+/// A view of the model bytes with little-endian readers. Callers check ranges first.
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+
+    var count: Int { bytes.count }
+
+    func u16(_ offset: Int) -> UInt16 { UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) }
+    func u32(_ offset: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+    func i32(_ offset: Int) -> Int32 { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)) }
+    func u64(_ offset: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+    func f32(_ offset: Int) -> Float { Float(bitPattern: u32(offset)) }
+
+    /// True when `count` bytes from `offset` are all zero.
+    func isZero(_ offset: Int, _ count: Int) -> Bool {
+        for i in offset..<(offset + count) where bytes[i] != 0 { return false }
+        return true
+    }
+}

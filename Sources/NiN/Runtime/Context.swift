@@ -1,0 +1,271 @@
+// NiNContext: one inference stream. Owns the arena every tensor is planned into, the worker
+// pool, and the results of the last run. A run allocates nothing and makes no system call.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An inference stream over a shared model. Use from one thread at a time.
+public final class NiNContext: ParallelJob, @unchecked Sendable {
+    /// The model this context runs (kept alive by the context).
+    public let model: NiNModel
+    /// Where every tensor lives in the arena.
+    public let plan: ArenaPlan
+    /// Threads used per layer (1 = the calling thread only).
+    public let threads: Int
+    /// Images in the last successful run (0 before any).
+    public private(set) var resultCount = 0
+
+    private let arena: UnsafeMutableRawPointer
+    private let ownsArena: Bool
+    private let pool: WorkerPool
+    /// The layer being split across the pool (set before each `pool.run`).
+    private var current: KernelArguments?
+    private var currentKind: LayerKind = .convolution
+
+    /// Bytes of arena a context of `model` with `batchSize` needs.
+    public static func arenaBytes(model: NiNModel, batchSize: Int) -> Int {
+        ArenaPlan(graph: model.graph, batchSize: batchSize).arenaBytes
+    }
+
+    /// Plans the arena, allocates it and starts `threads - 1` workers.
+    public convenience init(model: NiNModel, threads: Int = 1, batchSize: Int = 1) throws(NiNError) {
+        try self.init(model: model, threads: threads, batchSize: batchSize, arena: nil)
+    }
+
+    /// As above, with an optional caller-owned arena (64-byte aligned, at least `arenaBytes`).
+    package init(model: NiNModel, threads: Int, batchSize: Int, arena given: UnsafeMutableRawBufferPointer?) throws(NiNError) {
+        guard (1...256).contains(threads) else { throw .invalid("threads is \(threads), expected 1 to 256") }
+        guard (1...65536).contains(batchSize) else { throw .invalid("batch_size is \(batchSize), expected 1 to 65536") }
+        let plan = ArenaPlan(graph: model.graph, batchSize: batchSize)
+        if let given {
+            guard let base = given.baseAddress else { throw .invalid("arena pointer is NULL but arena_bytes is \(given.count)") }
+            guard Int(bitPattern: base) % MemoryPlan.alignment == 0 else { throw .invalid("arena is not 64-byte aligned") }
+            guard given.count >= plan.arenaBytes else {
+                throw NiNError(.bufferTooSmall, "arena has \(given.count) bytes but this model and batch size need \(plan.arenaBytes)")
+            }
+            arena = base
+            ownsArena = false
+        } else {
+            var memory: UnsafeMutableRawPointer?
+            guard posix_memalign(&memory, MemoryPlan.alignment, max(plan.arenaBytes, 64)) == 0, let memory else {
+                throw NiNError(.outOfMemory, "cannot allocate an arena of \(plan.arenaBytes) bytes")
+            }
+            arena = memory
+            ownsArena = true
+        }
+        do {
+            pool = try WorkerPool(threadCount: threads)
+        } catch {
+            if ownsArena { free(arena) }
+            throw error
+        }
+        self.model = model
+        self.plan = plan
+        self.threads = threads
+    }
+
+    deinit {
+        if ownsArena { free(arena) }
+    }
+
+    // MARK: Running
+
+    /// Prepares `images` (any size, 1-4 channels) as docs/PREPROCESSING.md says and runs them.
+    public func run(images: [Image]) throws(NiNError) {
+        try checkCount(images.count)
+        let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
+        for (n, image) in images.enumerated() {
+            image.pixels.withUnsafeBufferPointer { pixels in
+                let view = PixelView(base: pixels.baseAddress!, width: image.width, height: image.height,
+                                     channels: image.channels, stride: image.stride)
+                prepareImage(view, shape: model.graph.input, into: input + n * model.graph.input.elementCount)
+            }
+        }
+        execute(count: images.count)
+    }
+
+    /// Runs `count` borrowed pixel views, `view(n)` giving image n (the C entry point; the
+    /// caller has checked every view). Allocates nothing.
+    package func run(count: Int, view: (Int) -> PixelView) throws(NiNError) {
+        try checkCount(count)
+        let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
+        for n in 0..<count {
+            prepareImage(view(n), shape: model.graph.input, into: input + n * model.graph.input.elementCount)
+        }
+        execute(count: count)
+    }
+
+    /// Runs prepared u8 input, `count` images of H x W x C.
+    public func run(preparedInput: [UInt8], count: Int) throws(NiNError) {
+        try preparedInput.withUnsafeBufferPointer { (buffer) throws(NiNError) in try run(prepared: buffer, count: count) }
+    }
+
+    /// Runs prepared u8 input from a borrowed buffer.
+    package func run(prepared: UnsafeBufferPointer<UInt8>, count: Int) throws(NiNError) {
+        try checkCount(count)
+        let need = count * model.graph.input.elementCount
+        guard prepared.count == need, let source = prepared.baseAddress else {
+            throw .invalid("prepared input has \(prepared.count) bytes but \(count) image(s) of \(model.graph.input) need \(need)")
+        }
+        arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self).update(from: source, count: need)
+        execute(count: count)
+    }
+
+    /// Runs prepared float input (N x C x H x W in [0, 1]) from a borrowed buffer.
+    package func run(preparedFloat: UnsafeBufferPointer<Float>, count: Int) throws(NiNError) {
+        try checkCount(count)
+        let need = count * model.graph.input.elementCount
+        guard preparedFloat.count == need, let source = preparedFloat.baseAddress else {
+            throw .invalid("prepared input has \(preparedFloat.count) values but \(count) image(s) of \(model.graph.input) need \(need)")
+        }
+        resultCount = 0
+        guard quantizeFloatInput(source, count: count, shape: model.graph.input,
+                                 into: arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)) else {
+            throw .invalid("prepared input contains NaN")
+        }
+        execute(count: count)
+    }
+
+    private func checkCount(_ count: Int) throws(NiNError) {
+        guard count >= 1, count <= plan.batchSize else {
+            throw .invalid("run of \(count) image(s): expected 1 to the context's batch size \(plan.batchSize)")
+        }
+    }
+
+    /// Runs prepared u8 input and hands every layer's output (u8 NHWC, or the head's int32
+    /// sums) to `observe` as soon as it is computed: for tests and tools that check each layer.
+    public func run(preparedInput: [UInt8], count: Int, observe: (_ layer: Int, _ output: [UInt8]) -> Void) throws(NiNError) {
+        try checkCount(count)
+        let need = count * model.graph.input.elementCount
+        guard preparedInput.count == need else {
+            throw .invalid("prepared input has \(preparedInput.count) bytes but \(count) image(s) of \(model.graph.input) need \(need)")
+        }
+        arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self).update(from: preparedInput, count: need)
+        withoutActuallyEscaping(observe) { observe in
+            execute(count: count) { layer, bytes in observe(layer, Array(bytes)) }
+        }
+    }
+
+    /// Runs every layer over the prepared input of `count` images, then the logits and softmax.
+    private func execute(count: Int, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
+        resultCount = 0
+        let graph = model.graph
+        for (index, layer) in graph.layers.enumerated() {
+            var args = KernelArguments(
+                input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1), as: UInt8.self)),
+                output: arena + plan.tensorOffset(after: index),
+                inShape: layer.input, outShape: layer.output, batch: count, window: layer.window,
+                inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
+                low: layer.relu ? layer.outputZeroPoint : 0)
+            if layer.kind == .convolution {
+                args.weights = model.pointer(layer.weightsOffset, as: Int8.self)
+                args.bias = model.pointer(layer.biasOffset, as: Int32.self)
+                args.multiplier = model.pointer(layer.multiplierOffset, as: Int32.self)
+                args.shift = model.pointer(layer.shiftOffset, as: Int32.self)
+            }
+            if layer.kind == .globalAveragePool {
+                globalAveragePoolReference(args)
+                finishLogits(sums: arenaPointer(plan.tensorOffset(after: index), as: Int32.self), layer: layer, count: count)
+            } else {
+                current = args
+                currentKind = layer.kind
+                pool.run(self, parts: args.rowCount)
+                current = nil
+            }
+            if let observer {
+                let width = layer.kind == .globalAveragePool ? 4 : 1
+                observer(index, UnsafeRawBufferPointer(start: arena + plan.tensorOffset(after: index),
+                                                       count: count * layer.output.elementCount * width))
+            }
+        }
+        resultCount = count
+    }
+
+    /// Part `part` of the current layer: a contiguous slice of its output rows.
+    func runPart(_ part: Int, of parts: Int) {
+        guard let args = current else { return }
+        let rows = args.rowCount
+        let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
+        switch currentKind {
+        case .convolution: convolutionReference(args, rows: rowRange)
+        case .maxPool: maxPoolReference(args, rows: rowRange)
+        case .averagePool: averagePoolReference(args, rows: rowRange)
+        case .globalAveragePool: break
+        }
+    }
+
+    private func finishLogits(sums: UnsafeMutablePointer<Int32>, layer: Layer, count: Int) {
+        let classes = layer.output.channels
+        let factor = layer.inputScale / Float(layer.input.height * layer.input.width)
+        let logits = arenaPointer(plan.logitsOffset, as: Float.self)
+        let probabilities = arenaPointer(plan.probabilitiesOffset, as: Float.self)
+        for i in 0..<(count * classes) { logits[i] = Float(sums[i]) * factor }
+        for n in 0..<count {
+            softmax(logits + n * classes, into: probabilities + n * classes, count: classes)
+        }
+    }
+
+    // MARK: Results
+
+    /// Logits of image `index` of the last run (bit-exact dequantized global-average-pool sums).
+    public func logits(_ index: Int) throws(NiNError) -> [Float] {
+        let source = try resultPointer(plan.logitsOffset, index: index)
+        return Array(UnsafeBufferPointer(start: source, count: model.graph.classCount))
+    }
+
+    /// Softmax probabilities of image `index` of the last run.
+    public func probabilities(_ index: Int) throws(NiNError) -> [Float] {
+        let source = try resultPointer(plan.probabilitiesOffset, index: index)
+        return Array(UnsafeBufferPointer(start: source, count: model.graph.classCount))
+    }
+
+    /// The `k` most probable classes of image `index`, best first; ties go to the lower index.
+    public func topK(_ index: Int, k: Int) throws(NiNError) -> [(classIndex: Int, probability: Float)] {
+        let p = try probabilities(index)
+        guard (1...p.count).contains(k) else { throw .invalid("k is \(k), expected 1 to \(p.count)") }
+        let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+        return order.prefix(k).map { ($0, p[$0]) }
+    }
+
+    /// Pointer to the float results of image `index`, after checking that a run produced it.
+    package func resultPointer(_ offset: Int, index: Int) throws(NiNError) -> UnsafePointer<Float> {
+        guard resultCount > 0 else { throw NiNError(.state, "no results yet: run the context first") }
+        guard index >= 0, index < resultCount else {
+            throw .invalid("result index \(index) is outside the last run's \(resultCount) image(s)")
+        }
+        return UnsafePointer(arenaPointer(offset, as: Float.self) + index * model.graph.classCount)
+    }
+
+    /// Pointers to the logits/probabilities block (for the C boundary).
+    package var logitsOffset: Int { plan.logitsOffset }
+    package var probabilitiesOffset: Int { plan.probabilitiesOffset }
+
+    /// The u8 confidence maps of image `index` (classes innermost: H x W x classes) and their
+    /// scale and zero point.
+    public func confidenceMaps(_ index: Int) throws(NiNError) -> (values: [UInt8], scale: Float, zeroPoint: Int32) {
+        _ = try resultPointer(plan.logitsOffset, index: index)
+        let head = model.graph.layers[model.graph.layers.count - 1]
+        let size = head.input.elementCount
+        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2), as: UInt8.self) + index * size
+        return (Array(UnsafeBufferPointer(start: maps, count: size)), head.inputScale, head.inputZeroPoint)
+    }
+
+    private func arenaPointer<T>(_ offset: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
+        (arena + offset).assumingMemoryBound(to: type)
+    }
+}
+
+/// Numerically stable float32 softmax: `exp(x - max) / sum`.
+func softmax(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    var largest = x[0]
+    for i in 1..<count { largest = max(largest, x[i]) }
+    var sum: Float = 0
+    for i in 0..<count {
+        out[i] = expf(x[i] - largest)
+        sum += out[i]
+    }
+    for i in 0..<count { out[i] /= sum }
+}

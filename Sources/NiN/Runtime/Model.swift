@@ -1,0 +1,121 @@
+// NiNModel: a validated model image (mapped from a file, or in memory) and its typed graph.
+// Immutable after load, so one model may serve any number of contexts on any threads.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A loaded, validated model. Weights are read in place from the mapped or given bytes.
+public final class NiNModel: @unchecked Sendable {
+    /// The network, validated.
+    public let graph: ModelGraph
+    /// Start of the model image (64-byte aligned).
+    let base: UnsafeRawPointer
+    /// Size of the model image in bytes.
+    public let byteCount: Int
+    private let release: Release
+
+    private enum Release {
+        case unmap
+        case free
+        case none
+    }
+
+    /// Maps the file at `path` read-only and validates it.
+    public convenience init(path: String) throws(NiNError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NiNError(.io, "cannot open model \"\(path)\": \(errnoString())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw NiNError(.io, "cannot stat model \"\(path)\": \(errnoString())") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NiNError(.io, "model \"\(path)\" is not a regular file") }
+        let size = Int(info.st_size)
+        guard size > 0 else { throw .badModel("\"\(path)\" is empty") }
+        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED else {
+            throw NiNError(.io, "cannot map model \"\(path)\": \(errnoString())")
+        }
+        do {
+            try self.init(base: UnsafeRawPointer(mapping), count: size, release: .unmap)
+        } catch {
+            munmap(mapping, size)
+            throw error
+        }
+    }
+
+    /// Validates a model image in memory. Aligned bytes are used in place (the caller keeps them
+    /// alive and unchanged for the model's lifetime); unaligned bytes are copied once.
+    package convenience init(borrowing bytes: UnsafeRawBufferPointer) throws(NiNError) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { throw .invalid("model data is NULL or empty") }
+        if Int(bitPattern: source) % ModelFormat.alignment == 0 {
+            try self.init(base: source, count: bytes.count, release: .none)
+        } else {
+            let copy = try copyAligned(bytes)
+            do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free) } catch {
+                free(copy)
+                throw error
+            }
+        }
+    }
+
+    /// Validates a copy of `bytes`; the model owns the copy.
+    public convenience init(bytes: [UInt8]) throws(NiNError) {
+        let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
+        let copy = try copied.get()
+        do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free) } catch {
+            free(copy)
+            throw error
+        }
+    }
+
+    private init(base: UnsafeRawPointer, count: Int, release: Release) throws(NiNError) {
+        self.graph = try readModelGraph(UnsafeRawBufferPointer(start: base, count: count))
+        self.base = base
+        self.byteCount = count
+        self.release = release
+    }
+
+    deinit {
+        switch release {
+        case .unmap: munmap(UnsafeMutableRawPointer(mutating: base), byteCount)
+        case .free: free(UnsafeMutableRawPointer(mutating: base))
+        case .none: break
+        }
+    }
+
+    /// The label of class `index` as a NUL-terminated C string inside the model image.
+    package func labelCString(_ index: Int) -> UnsafePointer<CChar> {
+        (base + graph.labelOffsets[index]).assumingMemoryBound(to: CChar.self)
+    }
+
+    /// The value of metadata `key` as a NUL-terminated C string inside the model image.
+    package func metadataCString(_ key: String) -> UnsafePointer<CChar>? {
+        guard let i = graph.metadata.firstIndex(where: { $0.key == key }) else { return nil }
+        return (base + graph.metadataValueOffsets[i]).assumingMemoryBound(to: CChar.self)
+    }
+
+    /// The value of metadata `key`, if present.
+    public func metadata(_ key: String) -> String? {
+        graph.metadata.first(where: { $0.key == key })?.value
+    }
+
+    /// Typed pointer to an array at a byte offset of the image (offsets are 64-byte aligned).
+    func pointer<T>(_ offset: Int, as type: T.Type) -> UnsafePointer<T> {
+        (base + offset).assumingMemoryBound(to: type)
+    }
+}
+
+private func copyAligned(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> UnsafeMutableRawPointer {
+    var memory: UnsafeMutableRawPointer?
+    guard bytes.count > 0, posix_memalign(&memory, ModelFormat.alignment, bytes.count) == 0, let memory else {
+        throw NiNError(.outOfMemory, "cannot allocate \(bytes.count) bytes for the model")
+    }
+    memory.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+    return memory
+}
+
+func errnoString() -> String {
+    guard let message = strerror(errno) else { return "error \(errno)" }
+    return String(cString: message)
+}

@@ -1,0 +1,335 @@
+// The exported C API of include/nin.h. Each function validates its arguments, translates
+// between C and Swift types and calls the engine; nothing else lives here. No Swift error,
+// trap or precondition is reachable from C input: failures become nin_status + nin_last_error.
+
+import CNiN
+import NiN
+import NiNPNG
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: Helpers
+
+/// Runs `body`; a thrown error becomes its status and this thread's last error.
+@inline(__always)
+private func guarded(_ body: () throws(NiNError) -> Void) -> nin_status {
+    do {
+        try body()
+        return NIN_OK
+    } catch {
+        LastError.set(error.message)
+        return nin_status(rawValue: UInt32(error.code.rawValue))
+    }
+}
+
+private func cString(_ s: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+private func required<T>(_ pointer: T?, _ name: String) throws(NiNError) -> T {
+    guard let pointer else { throw NiNError(.invalidArgument, "\(name) is NULL") }
+    return pointer
+}
+
+// MARK: Version and status
+
+@_cdecl("nin_version")
+public func ninVersion() -> UnsafePointer<CChar> { cString("0.1.0") }
+
+@_cdecl("nin_status_string")
+public func ninStatusString(_ status: nin_status) -> UnsafePointer<CChar> {
+    switch status {
+    case NIN_OK: cString("NIN_OK")
+    case NIN_ERROR_INVALID_ARGUMENT: cString("NIN_ERROR_INVALID_ARGUMENT")
+    case NIN_ERROR_IO: cString("NIN_ERROR_IO")
+    case NIN_ERROR_BAD_MODEL: cString("NIN_ERROR_BAD_MODEL")
+    case NIN_ERROR_BAD_IMAGE: cString("NIN_ERROR_BAD_IMAGE")
+    case NIN_ERROR_BUFFER_TOO_SMALL: cString("NIN_ERROR_BUFFER_TOO_SMALL")
+    case NIN_ERROR_OUT_OF_MEMORY: cString("NIN_ERROR_OUT_OF_MEMORY")
+    case NIN_ERROR_STATE: cString("NIN_ERROR_STATE")
+    default: cString("unknown status")
+    }
+}
+
+@_cdecl("nin_last_error")
+public func ninLastError() -> UnsafePointer<CChar> { LastError.current }
+
+// MARK: Models
+
+@_cdecl("nin_model_load_file")
+public func ninModelLoadFile(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let path = try required(path, "path")
+        let out = try required(out, "out_model")
+        let loaded = try NiNModel(path: String(cString: path))
+        out.pointee = makeHandle(loaded, .model)
+    }
+}
+
+@_cdecl("nin_model_load_memory")
+public func ninModelLoadMemory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let data = try required(data, "data")
+        let out = try required(out, "out_model")
+        guard size > 0 else { throw NiNError(.invalidArgument, "size is 0") }
+        let loaded = try NiNModel(borrowing: UnsafeRawBufferPointer(start: data, count: size))
+        out.pointee = makeHandle(loaded, .model)
+    }
+}
+
+@_cdecl("nin_model_free")
+public func ninModelFree(_ handle: OpaquePointer?) {
+    guard let handle, Handles.remove(UnsafeRawPointer(handle), .model) else { return }
+    Unmanaged<NiNModel>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("nin_model_input_shape")
+public func ninModelInputShape(_ handle: OpaquePointer?, _ channels: UnsafeMutablePointer<Int32>?,
+                               _ height: UnsafeMutablePointer<Int32>?, _ width: UnsafeMutablePointer<Int32>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let input = try model(handle).graph.input
+        channels?.pointee = Int32(input.channels)
+        height?.pointee = Int32(input.height)
+        width?.pointee = Int32(input.width)
+    }
+}
+
+@_cdecl("nin_model_map_shape")
+public func ninModelMapShape(_ handle: OpaquePointer?, _ classes: UnsafeMutablePointer<Int32>?,
+                             _ height: UnsafeMutablePointer<Int32>?, _ width: UnsafeMutablePointer<Int32>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let maps = try model(handle).graph.mapShape
+        classes?.pointee = Int32(maps.channels)
+        height?.pointee = Int32(maps.height)
+        width?.pointee = Int32(maps.width)
+    }
+}
+
+@_cdecl("nin_model_class_count")
+public func ninModelClassCount(_ handle: OpaquePointer?) -> Int32 {
+    var count: Int32 = 0
+    _ = guarded { () throws(NiNError) in count = Int32(try model(handle).graph.classCount) }
+    return count
+}
+
+@_cdecl("nin_model_label")
+public func ninModelLabel(_ handle: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
+    var label: UnsafePointer<CChar>?
+    _ = guarded { () throws(NiNError) in
+        let m = try model(handle)
+        guard index >= 0, Int(index) < m.graph.classCount else {
+            throw NiNError(.invalidArgument, "label index \(index) is outside 0..<\(m.graph.classCount)")
+        }
+        label = m.labelCString(Int(index))
+    }
+    return label
+}
+
+@_cdecl("nin_model_metadata")
+public func ninModelMetadata(_ handle: OpaquePointer?, _ key: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
+    var value: UnsafePointer<CChar>?
+    _ = guarded { () throws(NiNError) in
+        let m = try model(handle)
+        value = m.metadataCString(String(cString: try required(key, "key")))
+    }
+    return value
+}
+
+// MARK: Contexts
+
+@_cdecl("nin_context_default_params")
+public func ninContextDefaultParams() -> nin_context_params {
+    nin_context_params(threads: 1, batch_size: 1, arena: nil, arena_bytes: 0)
+}
+
+private func checkedParams(_ params: UnsafePointer<nin_context_params>?) throws(NiNError) -> nin_context_params {
+    let p = params?.pointee ?? ninContextDefaultParams()
+    guard p.threads >= 1, p.threads <= 256 else { throw NiNError(.invalidArgument, "params.threads is \(p.threads), expected 1 to 256") }
+    guard p.batch_size >= 1, p.batch_size <= 65536 else {
+        throw NiNError(.invalidArgument, "params.batch_size is \(p.batch_size), expected 1 to 65536")
+    }
+    return p
+}
+
+@_cdecl("nin_model_arena_bytes")
+public func ninModelArenaBytes(_ handle: OpaquePointer?, _ params: UnsafePointer<nin_context_params>?) -> Int {
+    var bytes = 0
+    _ = guarded { () throws(NiNError) in
+        let m = try model(handle)
+        let p = try checkedParams(params)
+        bytes = NiNContext.arenaBytes(model: m, batchSize: Int(p.batch_size))
+    }
+    return bytes
+}
+
+@_cdecl("nin_context_create")
+public func ninContextCreate(_ handle: OpaquePointer?, _ params: UnsafePointer<nin_context_params>?,
+                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let m = try model(handle)
+        let out = try required(out, "out_context")
+        let p = try checkedParams(params)
+        var arena: UnsafeMutableRawBufferPointer?
+        if p.arena != nil || p.arena_bytes != 0 {
+            arena = UnsafeMutableRawBufferPointer(start: try required(p.arena, "params.arena"), count: p.arena_bytes)
+        }
+        let made = try NiNContext(model: m, threads: Int(p.threads), batchSize: Int(p.batch_size), arena: arena)
+        out.pointee = makeHandle(made, .context)
+    }
+}
+
+@_cdecl("nin_context_free")
+public func ninContextFree(_ handle: OpaquePointer?) {
+    guard let handle, Handles.remove(UnsafeRawPointer(handle), .context) else { return }
+    Unmanaged<NiNContext>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+// MARK: Images
+
+@_cdecl("nin_image_load_png")
+public func ninImageLoadPNG(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<nin_image>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let path = try required(path, "path")
+        let out = try required(out, "out_image")
+        let image = try PNGDecoder.load(path: String(cString: path))
+        guard let pixels = malloc(image.pixels.count) else {
+            throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
+        }
+        image.pixels.withUnsafeBytes { pixels.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        Handles.insert(UnsafeRawPointer(pixels), .pixels)
+        out.pointee = nin_image(pixels: pixels.assumingMemoryBound(to: UInt8.self), width: Int32(image.width),
+                                height: Int32(image.height), channels: Int32(image.channels), stride: image.stride)
+    }
+}
+
+@_cdecl("nin_image_free")
+public func ninImageFree(_ image: UnsafeMutablePointer<nin_image>?) {
+    guard let image, let pixels = image.pointee.pixels else { return }
+    if Handles.remove(UnsafeRawPointer(pixels), .pixels) { free(pixels) }
+    image.pointee = nin_image(pixels: nil, width: 0, height: 0, channels: 0, stride: 0)
+}
+
+// MARK: Running
+
+@_cdecl("nin_run_images")
+public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_image>?, _ count: Int32) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        let images = try required(images, "images")
+        guard count >= 1, Int(count) <= ctx.plan.batchSize else {
+            throw NiNError(.invalidArgument, "count is \(count), expected 1 to the context's batch size \(ctx.plan.batchSize)")
+        }
+        for n in 0..<Int(count) {
+            let image = images[n]
+            guard image.pixels != nil else { throw NiNError(.invalidArgument, "images[\(n)].pixels is NULL") }
+            let stride = image.stride == 0 ? Int(image.width) * Int(image.channels) : image.stride
+            do throws(NiNError) {
+                try checkImageShape(width: Int(image.width), height: Int(image.height), channels: Int(image.channels), stride: stride)
+            } catch {
+                throw NiNError(error.code, "images[\(n)]: " + error.message)
+            }
+        }
+        try ctx.run(count: Int(count)) { n in
+            let image = images[n]
+            return PixelView(base: UnsafePointer(image.pixels!), width: Int(image.width), height: Int(image.height),
+                             channels: Int(image.channels),
+                             stride: image.stride == 0 ? Int(image.width) * Int(image.channels) : image.stride)
+        }
+    }
+}
+
+@_cdecl("nin_run_prepared_u8")
+public func ninRunPreparedU8(_ handle: OpaquePointer?, _ input: UnsafePointer<UInt8>?, _ bytes: Int, _ count: Int32) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        let input = try required(input, "input")
+        try ctx.run(prepared: UnsafeBufferPointer(start: input, count: bytes), count: Int(count))
+    }
+}
+
+@_cdecl("nin_run_prepared_f32")
+public func ninRunPreparedF32(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ values: Int, _ count: Int32) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        let input = try required(input, "input")
+        try ctx.run(preparedFloat: UnsafeBufferPointer(start: input, count: values), count: Int(count))
+    }
+}
+
+// MARK: Results
+
+private func copyResult(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int,
+                        probabilities: Bool) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        let out = try required(out, "out")
+        let classes = ctx.model.graph.classCount
+        guard capacity >= classes else {
+            throw NiNError(.bufferTooSmall, "out holds \(capacity) floats but the model has \(classes) classes")
+        }
+        let source = try ctx.resultPointer(probabilities ? ctx.probabilitiesOffset : ctx.logitsOffset, index: Int(index))
+        out.update(from: source, count: classes)
+    }
+}
+
+@_cdecl("nin_context_logits")
+public func ninContextLogits(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int) -> nin_status {
+    copyResult(handle, index, out, capacity, probabilities: false)
+}
+
+@_cdecl("nin_context_probabilities")
+public func ninContextProbabilities(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int) -> nin_status {
+    copyResult(handle, index, out, capacity, probabilities: true)
+}
+
+@_cdecl("nin_context_top_k")
+public func ninContextTopK(_ handle: OpaquePointer?, _ index: Int32, _ k: Int32, _ classes: UnsafeMutablePointer<Int32>?,
+                           _ probabilities: UnsafeMutablePointer<Float>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        let classes = try required(classes, "classes")
+        let count = ctx.model.graph.classCount
+        guard k >= 1, Int(k) <= count else { throw NiNError(.invalidArgument, "k is \(k), expected 1 to \(count)") }
+        let p = try ctx.resultPointer(ctx.probabilitiesOffset, index: Int(index))
+        // Selection without allocating: pick the best remaining class k times.
+        for rank in 0..<Int(k) {
+            var best = -1
+            for c in 0..<count {
+                var taken = false
+                for r in 0..<rank where Int(classes[r]) == c { taken = true }
+                if taken { continue }
+                if best < 0 || p[c] > p[best] { best = c }
+            }
+            classes[rank] = Int32(best)
+            probabilities?[rank] = p[best]
+        }
+    }
+}
+
+@_cdecl("nin_context_confidence_maps")
+public func ninContextConfidenceMaps(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?,
+                                     _ capacity: Int) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        let out = try required(out, "out")
+        let shape = ctx.model.graph.mapShape
+        guard capacity >= shape.elementCount else {
+            throw NiNError(.bufferTooSmall, "out holds \(capacity) floats but the maps need \(shape.elementCount)")
+        }
+        let maps = try ctx.confidenceMaps(Int(index))
+        let plane = shape.height * shape.width
+        for p in 0..<plane {
+            for c in 0..<shape.channels {
+                out[c * plane + p] = maps.scale * Float(Int32(maps.values[p * shape.channels + c]) - maps.zeroPoint)
+            }
+        }
+    }
+}
+
+@_cdecl("nin_context_result_count")
+public func ninContextResultCount(_ handle: OpaquePointer?) -> Int32 {
+    var count: Int32 = 0
+    _ = guarded { () throws(NiNError) in count = Int32(try context(handle).resultCount) }
+    return count
+}

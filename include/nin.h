@@ -1,0 +1,216 @@
+/*
+ * nin.h - the C API of nin, a compact int8 inference runtime for Network-in-Network CNNs.
+ *
+ * This is the only header a user reads. Link with -lnin (or `pkg-config --cflags --libs nin`).
+ *
+ * Usage
+ * -----
+ *     nin_model *model = NULL;
+ *     if (nin_model_load_file("models/fashion_small.nin", &model) != NIN_OK) {
+ *         fprintf(stderr, "%s\n", nin_last_error());
+ *         return 1;
+ *     }
+ *     nin_context_params params = nin_context_default_params();
+ *     nin_context *ctx = NULL;
+ *     nin_context_create(model, &params, &ctx);
+ *
+ *     nin_image img;
+ *     nin_image_load_png("examples/images/test_00000_ankle_boot.png", &img);
+ *     nin_run_images(ctx, &img, 1);          // any size, 1-4 channels: converted and resized
+ *
+ *     int top[3]; float prob[3];
+ *     nin_context_top_k(ctx, 0, 3, top, prob);
+ *     printf("%s %.3f\n", nin_model_label(model, top[0]), prob[0]);
+ *
+ *     nin_image_free(&img);
+ *     nin_context_free(ctx);
+ *     nin_model_free(model);
+ *
+ * Conventions
+ * -----------
+ * - Every fallible function returns a nin_status; results come back through out-parameters,
+ *   which are left untouched on failure. NIN_OK is 0.
+ * - After a failure, nin_last_error() says in one sentence what was wrong. It is per thread.
+ * - Handles are opaque. A nin_model is immutable once loaded and may be shared by any number of
+ *   threads and contexts. A nin_context holds the memory (one arena) and worker threads of one
+ *   inference stream; use it from one thread at a time.
+ * - NULL handles and NULL buffers are refused with NIN_ERROR_INVALID_ARGUMENT, never crash.
+ *   Freed handles are recognized and refused where detectable (double free, use after free).
+ * - Nothing allocates during a run: all memory is planned when the context is created.
+ * - Tensors are laid out as documented per function; quantization is in docs/QUANTIZATION.md,
+ *   the model file in docs/FORMAT.md, image preparation in docs/PREPROCESSING.md.
+ */
+#ifndef NIN_H
+#define NIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Version ---------------------------------------------------------------------------- */
+
+#define NIN_VERSION_MAJOR 0
+#define NIN_VERSION_MINOR 1
+#define NIN_VERSION_PATCH 0
+/** The version as a string literal, "MAJOR.MINOR.PATCH". */
+#define NIN_VERSION_STRING "0.1.0"
+
+/** The library's version string ("0.1.0"); compare with NIN_VERSION_STRING to detect a
+ *  header/library mismatch. Static storage; never NULL. */
+const char *nin_version(void);
+
+/* ---- Status and errors ------------------------------------------------------------------ */
+
+/** Result of every fallible call. */
+typedef enum nin_status {
+    NIN_OK = 0,                       /**< success */
+    NIN_ERROR_INVALID_ARGUMENT = 1,   /**< NULL pointer, out-of-range value, freed handle */
+    NIN_ERROR_IO = 2,                 /**< a file could not be opened, read or mapped */
+    NIN_ERROR_BAD_MODEL = 3,          /**< the model file breaks a rule of docs/FORMAT.md */
+    NIN_ERROR_BAD_IMAGE = 4,          /**< the image is corrupt, unsupported or too large */
+    NIN_ERROR_BUFFER_TOO_SMALL = 5,   /**< a caller buffer (arena, output) is smaller than needed */
+    NIN_ERROR_OUT_OF_MEMORY = 6,      /**< an allocation failed (only at load/create time) */
+    NIN_ERROR_STATE = 7               /**< the call is valid but not now (e.g. results before a run) */
+} nin_status;
+
+/** A short constant name for a status ("NIN_ERROR_BAD_MODEL"); "unknown status" for values
+ *  outside the enum. Static storage; never NULL. */
+const char *nin_status_string(nin_status status);
+
+/** The message of the last failed call on this thread, e.g. "model file: section WGHT ends
+ *  at byte 70912 but the file has 70000 bytes". "" if no call has failed on this thread.
+ *  Valid until the next failing nin_* call on this thread. Never NULL. */
+const char *nin_last_error(void);
+
+/* ---- Models ----------------------------------------------------------------------------- */
+
+/** A loaded, validated model. Immutable; thread-safe to share. */
+typedef struct nin_model nin_model;
+
+/** Maps and validates the .nin file at `path`; weights are used in place from the mapping.
+ *  On success *out_model owns the mapping; release it with nin_model_free. */
+nin_status nin_model_load_file(const char *path, nin_model **out_model);
+
+/** Validates a .nin image already in memory. The model reads `data` in place (no copy) when
+ *  it is 64-byte aligned, so the caller must keep those `size` bytes alive and unchanged until
+ *  nin_model_free; unaligned data is copied once. */
+nin_status nin_model_load_memory(const void *data, size_t size, nin_model **out_model);
+
+/** Releases the caller's reference. Contexts made from the model keep it alive until they
+ *  are freed. NULL is ignored; a handle already freed is detected and ignored. */
+void nin_model_free(nin_model *model);
+
+/** The model's input tensor shape (channels 1 or 3, height, width). Any out-pointer may be NULL. */
+nin_status nin_model_input_shape(const nin_model *model, int *channels, int *height, int *width);
+
+/** Number of classes (length of the logits). 0 if `model` is NULL or freed. */
+int nin_model_class_count(const nin_model *model);
+
+/** Label of class `index` as NUL-terminated UTF-8 owned by the model (valid until it is
+ *  freed); NULL if `model` is invalid or `index` is out of range. */
+const char *nin_model_label(const nin_model *model, int index);
+
+/** Value of metadata `key` ("name", "dataset", "accuracy_int8", ...) owned by the model, or
+ *  NULL if the key is absent or an argument is invalid. */
+const char *nin_model_metadata(const nin_model *model, const char *key);
+
+/** Shape of the final confidence maps (the last block's output before global average
+ *  pooling): classes x height x width. Any out-pointer may be NULL. */
+nin_status nin_model_map_shape(const nin_model *model, int *classes, int *height, int *width);
+
+/* ---- Contexts --------------------------------------------------------------------------- */
+
+/** An inference stream: the arena, the worker threads, the results of the last run. */
+typedef struct nin_context nin_context;
+
+/** How to make a context. Always start from nin_context_default_params(). */
+typedef struct nin_context_params {
+    int threads;        /**< worker threads for one run, >= 1 (default 1); results are identical for any count */
+    int batch_size;     /**< most images per run, >= 1 (default 1); the arena grows linearly with it */
+    void *arena;        /**< optional caller-owned memory for all tensors, or NULL (default) to let
+                             the context allocate it; must be 64-byte aligned and stay valid until
+                             nin_context_free */
+    size_t arena_bytes; /**< size of `arena`; at least nin_model_arena_bytes() for these params */
+} nin_context_params;
+
+/** threads = 1, batch_size = 1, arena = NULL, arena_bytes = 0. */
+nin_context_params nin_context_default_params(void);
+
+/** Bytes of arena a context made with `params` (threads, batch_size) needs; the same number
+ *  the context allocates itself. `params` NULL means the defaults. 0 on invalid arguments. */
+size_t nin_model_arena_bytes(const nin_model *model, const nin_context_params *params);
+
+/** Creates a context: plans every tensor into one arena, allocates it (unless given) and
+ *  starts params->threads - 1 worker threads. `params` NULL means the defaults. The context
+ *  keeps `model` alive. */
+nin_status nin_context_create(const nin_model *model, const nin_context_params *params,
+                              nin_context **out_context);
+
+/** Stops the workers and releases the context (and its arena unless caller-owned). NULL is
+ *  ignored; a handle already freed is detected and ignored. */
+void nin_context_free(nin_context *context);
+
+/* ---- Images ----------------------------------------------------------------------------- */
+
+/** Interleaved 8-bit pixels: row y, column x, channel c at pixels[y*stride + x*channels + c]. */
+typedef struct nin_image {
+    uint8_t *pixels;    /**< first pixel; owned by whoever made the image */
+    int width;          /**< >= 1 */
+    int height;         /**< >= 1 */
+    int channels;       /**< 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
+    size_t stride;      /**< bytes between rows; 0 means width * channels */
+} nin_image;
+
+/** Decodes a PNG file (any color type and bit depth, interlaced or not) into 8-bit pixels with
+ *  the file's channels (gray, gray+alpha, RGB or RGBA; palettes expand to RGB/RGBA; 16-bit
+ *  samples are rounded to 8 bits). Images over 16384 pixels on a side or 64 Mi pixels are
+ *  refused before any pixel buffer is allocated. Release with nin_image_free. */
+nin_status nin_image_load_png(const char *path, nin_image *out_image);
+
+/** Releases pixels made by nin_image_load_png and zeroes the struct. NULL is ignored. */
+void nin_image_free(nin_image *image);
+
+/* ---- Running ---------------------------------------------------------------------------- */
+
+/** Classifies `count` images (1 <= count <= batch_size) of any size and channel count: each is
+ *  converted to the model's channels and resized to its input exactly as docs/PREPROCESSING.md
+ *  says, then run. Results of image i are read with the nin_context_* getters below. */
+nin_status nin_run_images(nin_context *context, const nin_image *images, int count);
+
+/** Runs already-prepared input: `count` images as uint8 in the model's input layout
+ *  (H x W x C, channels innermost), `bytes` == count * C * H * W. */
+nin_status nin_run_prepared_u8(nin_context *context, const uint8_t *input, size_t bytes, int count);
+
+/** Runs already-prepared float input in PyTorch's layout (N x C x H x W, values meant in
+ *  [0, 1]); quantized as q = clamp(floor(x * 255 + 0.5), 0, 255). `values` == count * C * H * W.
+ *  NaN is refused. */
+nin_status nin_run_prepared_f32(nin_context *context, const float *input, size_t values, int count);
+
+/** Copies the logits (dequantized global-average-pool outputs, bit-exact) of image `index` of
+ *  the last run into out[0 .. classes-1]; `capacity` >= nin_model_class_count(). */
+nin_status nin_context_logits(const nin_context *context, int index, float *out, size_t capacity);
+
+/** As nin_context_logits, but softmax probabilities (float32; they sum to 1 within rounding). */
+nin_status nin_context_probabilities(const nin_context *context, int index, float *out, size_t capacity);
+
+/** The `k` most probable classes of image `index`, best first (ties: lower class index first),
+ *  with their probabilities. `probabilities` may be NULL. 1 <= k <= classes. */
+nin_status nin_context_top_k(const nin_context *context, int index, int k, int *classes,
+                             float *probabilities);
+
+/** Copies the dequantized confidence maps of image `index` (see nin_model_map_shape), in
+ *  classes x height x width order, into out; `capacity` in floats. */
+nin_status nin_context_confidence_maps(const nin_context *context, int index, float *out,
+                                       size_t capacity);
+
+/** Number of images in the last successful run (0 before any). */
+int nin_context_result_count(const nin_context *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NIN_H */
