@@ -1,0 +1,51 @@
+// PNG decoding: every color type, bit depth and interlacing decodes to the pixels an
+// independent encoder (tools/make_png_fixtures.py) wrote; broken files are refused by name.
+
+import Foundation
+import NiN
+import NiNPNG
+import Testing
+
+private let fixtures = repositoryRoot + "/Tests/fixtures/png"
+
+private var fixtureNames: [String] {
+    listDirectory(fixtures).filter { $0.hasSuffix(".png") }.map { String($0.dropLast(4)) }
+}
+
+@Test("PNG fixture set is complete (15 color types/depths x plain/interlaced)")
+func pngFixtureSet() {
+    #expect(fixtureNames.count == 30)
+}
+
+@Test("PNG decodes to the expected pixels", arguments: fixtureNames)
+func pngDecodes(name: String) throws {
+    let expected = try readBytes("\(fixtures)/\(name).expected")
+    let newline = expected.firstIndex(of: 10)!
+    let header = String(decoding: expected[..<newline], as: UTF8.self).split(separator: " ").map { Int($0)! }
+    let pixels = Array(expected[(newline + 1)...])
+    let image = try PNGDecoder.load(path: "\(fixtures)/\(name).png")
+    #expect(image.width == header[0])
+    #expect(image.height == header[1])
+    #expect(image.channels == header[2])
+    #expect(image.stride == header[0] * header[2])
+    #expect(image.pixels == pixels)
+    // The in-memory decoder agrees with the file decoder.
+    #expect(try PNGDecoder.decode(readBytes("\(fixtures)/\(name).png")) == image)
+}
+
+@Test("broken PNGs are refused with a reason", arguments: ["corrupt_idat", "truncated", "not_a_png", "empty", "oversized"])
+func pngRefused(name: String) {
+    do {
+        _ = try PNGDecoder.load(path: "\(fixtures)/bad/\(name).png")
+        Issue.record("\(name) was accepted")
+    } catch {
+        #expect(error.code == .badImage)
+        #expect(error.message.contains("PNG"))
+        if name == "oversized" { #expect(error.message.contains("20000x20000")) }
+    }
+}
+
+@Test("a missing PNG file is refused, naming the path")
+func pngMissing() {
+    #expect(throws: NiNError.self) { try PNGDecoder.load(path: "/nonexistent/x.png") }
+}
