@@ -225,7 +225,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
         guard m >= 1 << 30 else { throw fail("multiplier[\(o)] = \(m) is outside [2^30, 2^31)") }
         guard (1...62).contains(n) else { throw fail("shift[\(o)] = \(n) is outside 1..62") }
         guard ws.isFinite, ws > 0 else { throw fail("weight_scale[\(o)] = \(ws) is not finite and positive") }
-        guard abs(bias) + worstProducts < Int64(Int32.max) else {
+        guard abs(bias) + worstProducts <= Int64(Int32.max) else {
             throw fail("channel \(o) could overflow the int32 accumulator (|bias| + 255*127*\(k) >= 2^31)")
         }
     }

@@ -108,10 +108,10 @@ public final class NiNModel: @unchecked Sendable {
 
 private func copyAligned(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> UnsafeMutableRawPointer {
     var memory: UnsafeMutableRawPointer?
-    guard bytes.count > 0, posix_memalign(&memory, ModelFormat.alignment, bytes.count) == 0, let memory else {
+    guard posix_memalign(&memory, ModelFormat.alignment, max(bytes.count, ModelFormat.alignment)) == 0, let memory else {
         throw NiNError(.outOfMemory, "cannot allocate \(bytes.count) bytes for the model")
     }
-    memory.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+    if let source = bytes.baseAddress { memory.copyMemory(from: source, byteCount: bytes.count) }
     return memory
 }
 

@@ -72,3 +72,16 @@ func quantizeFloatInput(_ input: UnsafePointer<Float>, count: Int, shape: Tensor
     }
     return true
 }
+
+/// `image` prepared for a model input of `shape` (H x W x C bytes), as a run would prepare it.
+public func prepare(_ image: Image, for shape: TensorShape) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: shape.elementCount)
+    image.pixels.withUnsafeBufferPointer { pixels in
+        out.withUnsafeMutableBufferPointer { buffer in
+            let view = PixelView(base: pixels.baseAddress!, width: image.width, height: image.height,
+                                 channels: image.channels, stride: image.stride)
+            prepareImage(view, shape: shape, into: buffer.baseAddress!)
+        }
+    }
+    return out
+}

@@ -1,0 +1,70 @@
+// Bit-exact equality with the numpy reference (tools/nin_ref.py, vectors by tools/make_golden.py):
+// every layer output of every golden network, the logits' bit patterns, and image preparation.
+
+import Foundation
+import NiN
+import NiNPNG
+import Testing
+
+private let golden = repositoryRoot + "/Tests/golden"
+
+private var netCases: [String] { listDirectory(golden + "/net") }
+private var preprocessCases: [String] { listDirectory(golden + "/preprocess") }
+
+@Test("golden network cases exist")
+func goldenCasesExist() {
+    #expect(netCases.count >= 8)
+    #expect(preprocessCases.count >= 10)
+}
+
+/// Runs `input` through `model` with `threads` workers and checks every layer and the logits.
+private func checkNetwork(directory: String, threads: Int) throws {
+    let model = try NiNModel(path: directory + "/model.nin")
+    let input = try readBytes(directory + "/input.u8")
+    let batch = input.count / model.graph.input.elementCount
+    #expect(batch * model.graph.input.elementCount == input.count)
+    let context = try NiNContext(model: model, threads: threads, batchSize: batch)
+    var outputs: [[UInt8]] = []
+    try context.run(preparedInput: input, count: batch) { _, bytes in outputs.append(bytes) }
+    #expect(outputs.count == model.graph.layers.count)
+    for (i, output) in outputs.enumerated() {
+        let expected = try readBytes(directory + "/layer_\(i).bin")
+        #expect(output == expected, "layer \(i) (\(model.graph.layers[i].kind.name)) differs from the numpy reference")
+    }
+    let expectedLogits = float32Values(try readBytes(directory + "/logits.f32")).map(\.bitPattern)
+    var logits: [UInt32] = []
+    for n in 0..<batch { logits += try context.logits(n).map(\.bitPattern) }
+    #expect(logits == expectedLogits, "logits differ bit for bit")
+    // Probabilities: softmax of the logits, within float tolerance.
+    for n in 0..<batch {
+        let p = try context.probabilities(n)
+        let l = try context.logits(n)
+        let largest = l.max()!
+        let e = l.map { Foundation.exp(Double($0 - largest)) }
+        let total = e.reduce(0, +)
+        for c in p.indices { #expect(abs(Double(p[c]) - e[c] / total) < 1e-5) }
+    }
+}
+
+@Test("networks equal the numpy reference bit for bit", arguments: netCases)
+func goldenNetwork(name: String) throws {
+    try checkNetwork(directory: golden + "/net/" + name, threads: 1)
+}
+
+@Test("any thread count gives the same bits", arguments: [2, 3])
+func goldenNetworkThreads(threads: Int) throws {
+    for name in netCases { try checkNetwork(directory: golden + "/net/" + name, threads: threads) }
+}
+
+@Test("image preparation equals the numpy reference", arguments: preprocessCases)
+func goldenPreprocess(name: String) throws {
+    let directory = golden + "/preprocess/" + name
+    func numbers(_ file: String) throws -> [Int] {
+        try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Int($0)! }
+    }
+    let dims = try numbers("image.txt"), target = try numbers("target.txt")
+    let image = try Image(width: dims[1], height: dims[0], channels: dims[2], pixels: try readBytes(directory + "/image.u8"))
+    let shape = TensorShape(height: target[1], width: target[2], channels: target[0])
+    #expect(prepare(image, for: shape) == (try readBytes(directory + "/prepared.u8")))
+}
