@@ -1,0 +1,271 @@
+/* test_api.c - exercises every function of nin.h, including misuse: NULL arguments, wrong
+ * buffer sizes, freed handles, double frees, results before a run, hostile model bytes.
+ * Usage: test_api MODEL.nin IMAGE.png   (compiled with -Wall -Werror) */
+#include "nin.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+static unsigned char *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = aligned_alloc(64, ((size_t)n + 63) / 64 * 64);
+    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); data = NULL; }
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
+static void test_version_and_status(void) {
+    CHECK(strcmp(nin_version(), NIN_VERSION_STRING) == 0);
+    CHECK(strcmp(nin_status_string(NIN_OK), "NIN_OK") == 0);
+    CHECK(strcmp(nin_status_string(NIN_ERROR_BAD_MODEL), "NIN_ERROR_BAD_MODEL") == 0);
+    CHECK(strcmp(nin_status_string((nin_status)12345), "unknown status") == 0);
+    CHECK(nin_last_error() != NULL);
+}
+
+static void test_loading_errors(const char *model_path) {
+    nin_model *model = NULL;
+    CHECK_STATUS(nin_model_load_file(NULL, &model), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "path") != NULL);
+    CHECK_STATUS(nin_model_load_file(model_path, NULL), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_model_load_file("/nonexistent/model.nin", &model), NIN_ERROR_IO);
+    CHECK(strstr(nin_last_error(), "/nonexistent/model.nin") != NULL);
+    CHECK(model == NULL);
+    CHECK_STATUS(nin_model_load_memory(NULL, 10, &model), NIN_ERROR_INVALID_ARGUMENT);
+
+    size_t size = 0;
+    unsigned char *data = read_file(model_path, &size);
+    CHECK(data != NULL);
+    if (!data) return;
+    CHECK_STATUS(nin_model_load_memory(data, 0, &model), NIN_ERROR_INVALID_ARGUMENT);
+    /* Truncated, corrupted, wrong magic: refused with a message, never a crash. */
+    CHECK_STATUS(nin_model_load_memory(data, size / 2, &model), NIN_ERROR_BAD_MODEL);
+    CHECK(strstr(nin_last_error(), "bytes") != NULL);
+    data[size - 1] ^= 0x5A;
+    CHECK_STATUS(nin_model_load_memory(data, size, &model), NIN_ERROR_BAD_MODEL);
+    CHECK(strstr(nin_last_error(), "checksum") != NULL);
+    data[size - 1] ^= 0x5A;
+    data[0] = 'X';
+    CHECK_STATUS(nin_model_load_memory(data, size, &model), NIN_ERROR_BAD_MODEL);
+    CHECK(strstr(nin_last_error(), "magic") != NULL);
+    data[0] = 'N';
+    /* Aligned memory is used in place; unaligned memory is copied. Both work. */
+    CHECK_STATUS(nin_model_load_memory(data, size, &model), NIN_OK);
+    CHECK(nin_model_class_count(model) > 0);
+    nin_model_free(model);
+    unsigned char *shifted = malloc(size + 1);
+    memcpy(shifted + 1, data, size);
+    model = NULL;
+    CHECK_STATUS(nin_model_load_memory(shifted + 1, size, &model), NIN_OK);
+    free(shifted);  /* the unaligned copy is the model's own */
+    CHECK(nin_model_class_count(model) > 0);
+    nin_model_free(model);
+    free(data);
+}
+
+static void test_model_queries(nin_model *model) {
+    int c = 0, h = 0, w = 0;
+    CHECK_STATUS(nin_model_input_shape(model, &c, &h, &w), NIN_OK);
+    CHECK((c == 1 || c == 3) && h > 0 && w > 0);
+    CHECK_STATUS(nin_model_input_shape(model, NULL, NULL, NULL), NIN_OK);
+    CHECK_STATUS(nin_model_input_shape(NULL, &c, &h, &w), NIN_ERROR_INVALID_ARGUMENT);
+    int classes = nin_model_class_count(model);
+    CHECK(classes >= 2);
+    CHECK(nin_model_class_count(NULL) == 0);
+    CHECK(nin_model_label(model, 0) != NULL && strlen(nin_model_label(model, 0)) > 0);
+    CHECK(nin_model_label(model, classes - 1) != NULL);
+    CHECK(nin_model_label(model, classes) == NULL);
+    CHECK(nin_model_label(model, -1) == NULL);
+    CHECK(nin_model_label(NULL, 0) == NULL);
+    CHECK(nin_model_metadata(model, "name") != NULL);
+    CHECK(nin_model_metadata(model, "no such key") == NULL);
+    CHECK(nin_model_metadata(model, NULL) == NULL);
+    int mc = 0, mh = 0, mw = 0;
+    CHECK_STATUS(nin_model_map_shape(model, &mc, &mh, &mw), NIN_OK);
+    CHECK(mc == classes && mh > 0 && mw > 0);
+    CHECK_STATUS(nin_model_map_shape(NULL, &mc, &mh, &mw), NIN_ERROR_INVALID_ARGUMENT);
+}
+
+static void test_contexts(nin_model *model, const char *image_path) {
+    nin_context_params params = nin_context_default_params();
+    CHECK(params.threads == 1 && params.batch_size == 1 && params.arena == NULL && params.arena_bytes == 0);
+    size_t need = nin_model_arena_bytes(model, &params);
+    CHECK(need > 0);
+    CHECK(nin_model_arena_bytes(model, NULL) == need);
+    CHECK(nin_model_arena_bytes(NULL, &params) == 0);
+    nin_context_params bad = params;
+    bad.threads = 0;
+    nin_context *ctx = NULL;
+    CHECK_STATUS(nin_context_create(model, &bad, &ctx), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "threads") != NULL);
+    bad = params;
+    bad.batch_size = -3;
+    CHECK_STATUS(nin_context_create(model, &bad, &ctx), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_create(NULL, &params, &ctx), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_create(model, &params, NULL), NIN_ERROR_INVALID_ARGUMENT);
+    /* A caller arena that is too small or unaligned is refused. */
+    bad = params;
+    bad.arena = aligned_alloc(64, need);
+    bad.arena_bytes = need - 64;
+    CHECK_STATUS(nin_context_create(model, &bad, &ctx), NIN_ERROR_BUFFER_TOO_SMALL);
+    bad.arena = (char *)bad.arena + 1;
+    bad.arena_bytes = need;
+    CHECK_STATUS(nin_context_create(model, &bad, &ctx), NIN_ERROR_INVALID_ARGUMENT);
+    free((char *)bad.arena - 1);
+    bad = params;
+    bad.arena_bytes = 1024;
+    CHECK_STATUS(nin_context_create(model, &bad, &ctx), NIN_ERROR_INVALID_ARGUMENT);
+
+    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
+    int classes = nin_model_class_count(model);
+    float *logits = calloc((size_t)classes, sizeof(float));
+    float *probs = calloc((size_t)classes, sizeof(float));
+    int top[3];
+    float top_p[3];
+    /* Results before any run. */
+    CHECK(nin_context_result_count(ctx) == 0);
+    CHECK_STATUS(nin_context_logits(ctx, 0, logits, (size_t)classes), NIN_ERROR_STATE);
+    CHECK_STATUS(nin_context_top_k(ctx, 0, 1, top, top_p), NIN_ERROR_STATE);
+
+    nin_image image;
+    CHECK_STATUS(nin_image_load_png(NULL, &image), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_image_load_png(image_path, NULL), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_image_load_png("/nonexistent.png", &image), NIN_ERROR_BAD_IMAGE);
+    CHECK_STATUS(nin_image_load_png(image_path, &image), NIN_OK);
+    CHECK(image.pixels != NULL && image.width > 0 && image.height > 0 && image.channels >= 1);
+
+    /* Bad run arguments. */
+    CHECK_STATUS(nin_run_images(NULL, &image, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_run_images(ctx, NULL, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_run_images(ctx, &image, 0), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_run_images(ctx, &image, 2), NIN_ERROR_INVALID_ARGUMENT);
+    nin_image broken = image;
+    broken.channels = 5;
+    CHECK_STATUS(nin_run_images(ctx, &broken, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "channels") != NULL);
+    broken = image;
+    broken.pixels = NULL;
+    CHECK_STATUS(nin_run_images(ctx, &broken, 1), NIN_ERROR_INVALID_ARGUMENT);
+    broken = image;
+    broken.stride = 1;
+    CHECK_STATUS(nin_run_images(ctx, &broken, 1), NIN_ERROR_INVALID_ARGUMENT);
+
+    CHECK_STATUS(nin_run_images(ctx, &image, 1), NIN_OK);
+    CHECK(nin_context_result_count(ctx) == 1);
+    CHECK_STATUS(nin_context_logits(ctx, 0, logits, (size_t)classes), NIN_OK);
+    CHECK_STATUS(nin_context_probabilities(ctx, 0, probs, (size_t)classes), NIN_OK);
+    float sum = 0;
+    int argmax = 0;
+    for (int i = 0; i < classes; i++) {
+        sum += probs[i];
+        if (logits[i] > logits[argmax]) argmax = i;
+    }
+    CHECK(fabsf(sum - 1.0f) < 1e-4f);
+    CHECK_STATUS(nin_context_top_k(ctx, 0, 3, top, top_p), NIN_OK);
+    CHECK(top[0] == argmax);
+    CHECK(top_p[0] >= top_p[1] && top_p[1] >= top_p[2]);
+    CHECK_STATUS(nin_context_top_k(ctx, 0, 1, top, NULL), NIN_OK);
+    CHECK_STATUS(nin_context_top_k(ctx, 0, 0, top, top_p), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_top_k(ctx, 0, classes + 1, top, top_p), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_top_k(ctx, 0, 1, NULL, top_p), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_logits(ctx, 1, logits, (size_t)classes), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_logits(ctx, 0, logits, (size_t)classes - 1), NIN_ERROR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(nin_context_logits(ctx, 0, NULL, (size_t)classes), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_probabilities(NULL, 0, probs, (size_t)classes), NIN_ERROR_INVALID_ARGUMENT);
+
+    /* Confidence maps: their global average is the logit. */
+    int mc = 0, mh = 0, mw = 0;
+    nin_model_map_shape(model, &mc, &mh, &mw);
+    size_t map_count = (size_t)mc * (size_t)mh * (size_t)mw;
+    float *maps = calloc(map_count, sizeof(float));
+    CHECK_STATUS(nin_context_confidence_maps(ctx, 0, maps, map_count - 1), NIN_ERROR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(nin_context_confidence_maps(ctx, 0, maps, map_count), NIN_OK);
+    double mean = 0;
+    for (int i = 0; i < mh * mw; i++) mean += maps[(size_t)argmax * (size_t)(mh * mw) + (size_t)i];
+    mean /= (double)(mh * mw);
+    CHECK(fabs(mean - logits[argmax]) < 1e-4 * (1 + fabs(mean)));
+
+    /* Prepared inputs: wrong sizes and NaN are refused; u8 and f32 of the same pixels agree. */
+    int c = 0, h = 0, w = 0;
+    nin_model_input_shape(model, &c, &h, &w);
+    size_t n = (size_t)c * (size_t)h * (size_t)w;
+    uint8_t *u8 = calloc(n, 1);
+    float *f32 = calloc(n, sizeof(float));
+    for (size_t i = 0; i < n; i++) { u8[i] = (uint8_t)(i * 7 % 256); }
+    for (int ch = 0; ch < c; ch++)
+        for (int p = 0; p < h * w; p++) f32[(size_t)ch * (size_t)(h * w) + (size_t)p] = u8[(size_t)p * (size_t)c + (size_t)ch] / 255.0f;
+    CHECK_STATUS(nin_run_prepared_u8(ctx, u8, n - 1, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "bytes") != NULL);
+    CHECK_STATUS(nin_run_prepared_u8(ctx, NULL, n, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_run_prepared_u8(ctx, u8, n, 1), NIN_OK);
+    float *a = calloc((size_t)classes, sizeof(float)), *b = calloc((size_t)classes, sizeof(float));
+    nin_context_logits(ctx, 0, a, (size_t)classes);
+    CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n, 1), NIN_OK);
+    nin_context_logits(ctx, 0, b, (size_t)classes);
+    CHECK(memcmp(a, b, (size_t)classes * sizeof(float)) == 0);
+    f32[0] = NAN;
+    CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "NaN") != NULL);
+    CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n + 1, 1), NIN_ERROR_INVALID_ARGUMENT);
+
+    /* A caller-owned arena gives the same results. */
+    nin_context_params own = params;
+    own.arena = aligned_alloc(64, (need + 63) / 64 * 64);
+    own.arena_bytes = need;
+    nin_context *ctx2 = NULL;
+    CHECK_STATUS(nin_context_create(model, &own, &ctx2), NIN_OK);
+    CHECK_STATUS(nin_run_prepared_u8(ctx2, u8, n, 1), NIN_OK);
+    nin_context_logits(ctx2, 0, b, (size_t)classes);
+    CHECK(memcmp(a, b, (size_t)classes * sizeof(float)) == 0);
+    nin_context_free(ctx2);
+    free(own.arena);
+
+    /* Freed handles are refused, double frees ignored. */
+    nin_context_free(ctx);
+    CHECK_STATUS(nin_run_images(ctx, &image, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "context") != NULL);
+    CHECK(nin_context_result_count(ctx) == 0);
+    nin_context_free(ctx);
+    nin_context_free(NULL);
+    nin_image_free(&image);
+    CHECK(image.pixels == NULL);
+    nin_image_free(&image);
+    nin_image_free(NULL);
+    free(u8); free(f32); free(a); free(b); free(maps); free(logits); free(probs);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s MODEL.nin IMAGE.png\n", argv[0]);
+        return 2;
+    }
+    test_version_and_status();
+    test_loading_errors(argv[1]);
+    nin_model *model = NULL;
+    CHECK_STATUS(nin_model_load_file(argv[1], &model), NIN_OK);
+    if (model) {
+        test_model_queries(model);
+        /* The context keeps the model alive after the caller's free. */
+        nin_context *ctx = NULL;
+        CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
+        test_contexts(model, argv[2]);
+        int c = 0, h = 0, w = 0;
+        nin_model_input_shape(model, &c, &h, &w);
+        size_t n = (size_t)c * (size_t)h * (size_t)w;
+        nin_model_free(model);
+        CHECK(nin_model_class_count(model) == 0);  /* freed handle: refused, no crash */
+        nin_model_free(model);                      /* double free: ignored */
+        uint8_t *zeros = calloc(n, 1);
+        CHECK_STATUS(nin_run_prepared_u8(ctx, zeros, n, 1), NIN_OK);  /* the context still runs */
+        CHECK(nin_context_result_count(ctx) == 1);
+        free(zeros);
+        nin_context_free(ctx);
+    }
+    return SUMMARY("test_api");
+}
