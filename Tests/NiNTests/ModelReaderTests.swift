@@ -149,6 +149,36 @@ func sectionTableDamage() throws {
     file.seal()
     expectRefused(file.bytes, ["overlaps"])
 
+    file = try original()
+    file.put64(weights.entry + 16, UInt64(weights.size - 1))
+    file.seal()
+    expectRefused(file.bytes, ["WGHT", "not a multiple of 64"])
+
+    file = try original()
+    let tableEnd = 64 + 24 * file.sectionCount
+    file.bytes[tableEnd] = 7  // padding between the section table and the first section
+    file.seal()
+    expectRefused(file.bytes, ["padding", "not zero"])
+
+    file = try original()
+    let meta = file.section(named: "META")
+    // Make the second key equal the first: copy the first pair over the second when they fit.
+    let fields = file.bytes[meta.offset..<(meta.offset + meta.size)].split(separator: 0, omittingEmptySubsequences: false)
+    if fields.count >= 4, fields[2].count >= fields[0].count {
+        var at = meta.offset + fields[0].count + 1 + fields[1].count + 1
+        for byte in fields[0] { file.bytes[at] = byte; at += 1 }
+        file.bytes[at] = 0
+        // Keep the section's string structure: the rest of the old key becomes an extra string,
+        // so the file is refused either for the duplicate or for an unpaired key.
+        file.seal()
+        do {
+            _ = try NiNModel(bytes: file.bytes)
+            Issue.record("duplicate META key accepted")
+        } catch {
+            #expect(error.message.contains("META"))
+        }
+    }
+
     // A model without META: its LBLS entry renamed to META leaves the required labels missing.
     file = ModelFile(bytes: try readBytes(repositoryRoot + "/Tests/golden/net/pools/model.nin"))
     let labels = file.section(named: "LBLS")

@@ -14,6 +14,7 @@ struct ByteReader {
 
     /// True when `count` bytes from `offset` are all zero.
     func isZero(_ offset: Int, _ count: Int) -> Bool {
+        guard count > 0 else { return true }
         for i in offset..<(offset + count) where bytes[i] != 0 { return false }
         return true
     }

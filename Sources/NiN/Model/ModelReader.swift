@@ -9,6 +9,10 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> 
     guard let graph = sections[.graph] else { throw .badModel("required section GRPH is missing") }
     guard let weights = sections[.weights] else { throw .badModel("required section WGHT is missing") }
     guard let labels = sections[.labels] else { throw .badModel("required section LBLS is missing") }
+    guard weights.count % ModelFormat.alignment == 0 else {
+        throw .badModel("section WGHT has \(weights.count) bytes, not a multiple of 64")
+    }
+    try checkPaddingIsZero(r, sections)
 
     var result = try readGraph(r, graph, weights)
     let strings = try readLabels(r, labels, count: result.classCount)
@@ -18,6 +22,10 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> 
         let pairs = try readStrings(r, meta, what: "META")
         guard pairs.count % 2 == 0 else { throw .badModel("section META has a key without a value") }
         for i in stride(from: 0, to: pairs.count, by: 2) {
+            guard !pairs[i].string.isEmpty else { throw .badModel("section META has an empty key") }
+            guard !result.metadata.contains(where: { $0.key == pairs[i].string }) else {
+                throw .badModel("section META has the key \"\(pairs[i].string)\" twice")
+            }
             result.metadata.append((key: pairs[i].string, value: pairs[i + 1].string))
             result.metadataValueOffsets.append(pairs[i + 1].offset)
         }
@@ -80,6 +88,22 @@ private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> [ModelFo
         previousEnd = Int(offset + size)
     }
     return sections
+}
+
+/// Bytes between the section table and the sections, between sections and after the last one
+/// must be zero, so that a file has one byte image per model.
+private func checkPaddingIsZero(_ r: ByteReader, _ sections: [ModelFormat.Section: Range<Int>]) throws(NiNError) {
+    var position = ModelFormat.headerBytes + sections.count * ModelFormat.sectionEntryBytes
+    let ordered = sections.values.sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+    for range in ordered {
+        guard r.isZero(position, range.lowerBound - position) else {
+            throw .badModel("padding bytes \(position)..<\(range.lowerBound) before a section are not zero")
+        }
+        position = range.upperBound
+    }
+    guard r.isZero(position, r.count - position) else {
+        throw .badModel("bytes \(position)..<\(r.count) after the last section are not zero")
+    }
 }
 
 private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<Int>) throws(NiNError) -> ModelGraph {
@@ -165,6 +189,9 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     if kind == .globalAveragePool {
         guard isLast else { throw fail("gap must be the last layer") }
         guard window == Window() else { throw fail("gap must have zero kernel, stride and padding") }
+        guard 255 * input.height * input.width < 1 << 31 else {
+            throw fail("gap over \(input.height)x\(input.width) positions could overflow its int32 sums")
+        }
         output = TensorShape(height: 1, width: 1, channels: inChannels)
     } else {
         guard (1...ModelFormat.maxKernel).contains(window.kernelHeight), (1...ModelFormat.maxKernel).contains(window.kernelWidth) else {

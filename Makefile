@@ -1,0 +1,50 @@
+# nin: build, demo, tests, models.
+#   make demo    build and classify the shipped example images with the shipped model
+#   make test    every test: Swift (swift test), C (bindings/c), Python (tools/, bindings/python)
+#   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
+#   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
+#   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
+#   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
+SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
+PYTHON        ?= python3
+RELEASE       := .build/release
+MODEL         ?= models/fashion_small.nin
+IMAGES        := $(wildcard examples/images/*.png)
+
+all: lib cli
+
+lib:
+	$(SWIFT_RELEASE) --product nin
+
+cli:
+	$(SWIFT_RELEASE) --product nin-infer
+
+demo: cli
+	$(RELEASE)/nin-infer --top 3 $(IMAGES)
+
+test: test-swift test-c test-python
+
+test-swift:
+	swift test 2>&1 | tee .build/swift-test.log | grep -E '^(✔ Test run|✘|Test Suite .All tests)|error:'; \
+	grep -q '✔ Test run with' .build/swift-test.log
+
+test-c: lib
+	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))
+
+test-python: lib cli
+	$(PYTHON) -m pytest -q tools/tests bindings/python/tests
+
+models:
+	tools/make_models.sh
+
+golden:
+	$(PYTHON) tools/make_golden.py
+	$(PYTHON) tools/make_png_fixtures.py
+
+eval: lib
+	$(PYTHON) tools/nin_eval.py --model $(MODEL)
+
+clean:
+	rm -rf .build bindings/c/build
+
+.PHONY: all lib cli demo test test-swift test-c test-python models golden eval clean
