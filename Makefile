@@ -22,10 +22,14 @@ cli:
 demo: cli
 	$(RELEASE)/nin-infer --top 3 $(IMAGES)
 
-test: test-swift test-c test-python
+deps:
+	.ci/deps
+
+test: deps
+	$(MAKE) test-swift test-c test-python
 
 test-swift:
-	swift test 2>&1 | tee .build/swift-test.log | grep -E '^(✔ Test run|✘|Test Suite .All tests)|error:'; \
+	mkdir -p .build; swift test 2>&1 | tee .build/swift-test.log | grep -E '^(✔ Test run|✘|Test Suite .All tests)|error:'; \
 	grep -q '✔ Test run with' .build/swift-test.log
 
 test-c: lib
@@ -47,4 +51,4 @@ eval: lib
 clean:
 	rm -rf .build bindings/c/build
 
-.PHONY: all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -5,6 +5,8 @@
 // The engine (target NiN) depends on no package and does not import Foundation.
 import PackageDescription
 
+// libnin.so exports only the nin_* functions. lld, unlike gold, also leaves no localized Swift
+// symbols in the dynamic symbol table, so `nm -D` lists exactly the C API.
 let exportList = Context.packageDirectory + "/Sources/NiNCAPI/exports.map"
 
 let package = Package(
@@ -24,7 +26,7 @@ let package = Package(
         .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
         .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "CNiN"], path: "Sources/NiNCAPI",
                 exclude: ["exports.map"],
-                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(exportList)"])]),
+                linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)"])]),
         .executableTarget(name: "nin-infer",
                           dependencies: ["NiN", "NiNPNG",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
