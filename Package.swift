@@ -19,7 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "NiN", path: "Sources/NiN"),
+        .target(name: "NiN", dependencies: ["NiNAVX2", "NiNCPU"], path: "Sources/NiN"),
+        // Optimized kernels need their own compiler flags, so each ISA is a target of its own;
+        // the engine picks one at model load (KernelISA). Nothing else is built with AVX2.
+        .target(name: "NiNAVX2", path: "Sources/NiNAVX2",
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Ounchecked"])]),
+        .target(name: "NiNCPU", path: "Sources/NiNCPU"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
         .target(name: "NiNPNG", dependencies: ["NiN", "CLibPNG"], path: "Sources/NiNPNG"),

@@ -158,7 +158,7 @@ public func ninModelArenaBytes(_ handle: OpaquePointer?, _ params: UnsafePointer
     _ = guarded { () throws(NiNError) in
         let m = try model(handle)
         let p = try checkedParams(params)
-        bytes = NiNContext.arenaBytes(model: m, batchSize: Int(p.batch_size))
+        bytes = NiNContext.arenaBytes(model: m, batchSize: Int(p.batch_size), threads: Int(p.threads))
     }
     return bytes
 }

@@ -11,8 +11,12 @@ public struct ArenaPlan: Sendable {
     /// Number of layers; `tensorOffset(after:)` takes -1 for the network input.
     let layerCount: Int
 
-    /// Plans `graph` for `batchSize` images.
-    public init(graph: ModelGraph, batchSize: Int) {
+    /// Number of per-thread scratch buffers (0 when the kernels need none).
+    let scratchCount: Int
+
+    /// Plans `graph` for `batchSize` images, with `scratchBytes` of kernel scratch for each of
+    /// `threads` threads (live through every step).
+    public init(graph: ModelGraph, batchSize: Int, threads: Int = 1, scratchBytes: Int = 0) {
         let layers = graph.layers
         let finalStep = layers.count
         var requests: [BufferRequest] = []
@@ -29,9 +33,14 @@ public struct ArenaPlan: Sendable {
         let classes = graph.classCount
         requests.append(BufferRequest(name: "logits", bytes: batchSize * classes * 4, firstUse: finalStep, lastUse: finalStep))
         requests.append(BufferRequest(name: "probabilities", bytes: batchSize * classes * 4, firstUse: finalStep, lastUse: finalStep))
+        let scratchCount = scratchBytes > 0 ? threads : 0
+        for t in 0..<scratchCount {
+            requests.append(BufferRequest(name: "scratch:\(t)", bytes: scratchBytes, firstUse: 0, lastUse: finalStep))
+        }
         self.memory = planMemory(requests)
         self.batchSize = batchSize
         self.layerCount = layers.count
+        self.scratchCount = scratchCount
     }
 
     /// Bytes the arena needs.
@@ -41,6 +50,8 @@ public struct ArenaPlan: Sendable {
     func tensorOffset(after layer: Int) -> Int { memory.offsets[layer + 1] }
     /// Offset of the float32 logits, `batch x classes`.
     var logitsOffset: Int { memory.offsets[layerCount + 1] }
+    /// Offset of thread `t`'s kernel scratch.
+    func scratchOffset(thread t: Int) -> Int { memory.offsets[layerCount + 3 + t] }
     /// Offset of the float32 probabilities, `batch x classes`.
     var probabilitiesOffset: Int { memory.offsets[layerCount + 2] }
 }

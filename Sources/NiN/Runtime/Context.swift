@@ -1,6 +1,7 @@
 // NiNContext: one inference stream. Owns the arena every tensor is planned into, the worker
 // pool, and the results of the last run. A run allocates nothing and makes no system call.
 
+import NiNAVX2
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,10 +25,22 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// The layer being split across the pool (set before each `pool.run`).
     private var current: KernelArguments?
     private var currentKind: LayerKind = .convolution
+    private var currentLayer = 0
 
-    /// Bytes of arena a context of `model` with `batchSize` needs.
-    public static func arenaBytes(model: NiNModel, batchSize: Int) -> Int {
-        ArenaPlan(graph: model.graph, batchSize: batchSize).arenaBytes
+    /// Bytes of arena a context of `model` with `batchSize` and `threads` needs.
+    public static func arenaBytes(model: NiNModel, batchSize: Int, threads: Int = 1) -> Int {
+        makePlan(model: model, batchSize: batchSize, threads: threads).arenaBytes
+    }
+
+    /// The plan of a context: tensors, results and the optimized kernels' per-thread scratch.
+    static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
+        var scratch = 0
+        if model.isa == .avx2 {
+            for layer in model.graph.layers where layer.kind == .convolution {
+                scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer))
+            }
+        }
+        return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }
 
     /// Plans the arena, allocates it and starts `threads - 1` workers.
@@ -39,7 +52,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     package init(model: NiNModel, threads: Int, batchSize: Int, arena given: UnsafeMutableRawBufferPointer?) throws(NiNError) {
         guard (1...256).contains(threads) else { throw .invalid("threads is \(threads), expected 1 to 256") }
         guard (1...65536).contains(batchSize) else { throw .invalid("batch_size is \(batchSize), expected 1 to 65536") }
-        let plan = ArenaPlan(graph: model.graph, batchSize: batchSize)
+        let plan = NiNContext.makePlan(model: model, batchSize: batchSize, threads: threads)
         if let given {
             guard let base = given.baseAddress else { throw .invalid("arena pointer is NULL but arena_bytes is \(given.count)") }
             guard Int(bitPattern: base) % MemoryPlan.alignment == 0 else { throw .invalid("arena is not 64-byte aligned") }
@@ -172,6 +185,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             } else {
                 current = args
                 currentKind = layer.kind
+                currentLayer = index
                 pool.run(self, parts: args.rowCount)
                 current = nil
             }
@@ -190,11 +204,28 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         let rows = args.rowCount
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
         switch currentKind {
-        case .convolution: convolutionReference(args, rows: rowRange)
+        case .convolution:
+            if let packed = model.packed.isEmpty ? nil : model.packed[currentLayer] {
+                convolutionAVX2(avx2Arguments(args, packed, scratch: part), rows: rowRange)
+            } else {
+                convolutionReference(args, rows: rowRange)
+            }
         case .maxPool: maxPoolReference(args, rows: rowRange)
         case .averagePool: averagePoolReference(args, rows: rowRange)
         case .globalAveragePool: break
         }
+    }
+
+    private func avx2Arguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch part: Int) -> ConvolutionAVX2Arguments {
+        ConvolutionAVX2Arguments(
+            input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
+            inHeight: a.inShape.height, inWidth: a.inShape.width, inChannels: a.inShape.channels,
+            outHeight: a.outShape.height, outWidth: a.outShape.width, outChannels: a.outShape.channels,
+            kernelHeight: a.window.kernelHeight, kernelWidth: a.window.kernelWidth,
+            strideHeight: a.window.strideHeight, strideWidth: a.window.strideWidth,
+            padTop: a.window.padTop, padLeft: a.window.padLeft, inputZeroPoint: a.inputZeroPoint,
+            weights: packed.weights, requant: packed.requant, bias: packed.bias, kPairs: packed.kPairs,
+            scratch: arenaPointer(plan.scratchOffset(thread: part), as: Int16.self))
     }
 
     private func finishLogits(sums: UnsafeMutablePointer<Int32>, layer: Layer, count: Int) {

@@ -16,6 +16,11 @@ public final class NiNModel: @unchecked Sendable {
     /// Size of the model image in bytes.
     public let byteCount: Int
     private let release: Release
+    /// The kernel family this model's contexts run (see `KernelISA`).
+    public let isa: KernelISA
+    /// Per layer: the convolution's parameters repacked for the optimized kernels (nil for
+    /// pools, and for every layer on the generic path).
+    let packed: [PackedConvolution?]
 
     private enum Release {
         case unmap
@@ -23,8 +28,9 @@ public final class NiNModel: @unchecked Sendable {
         case none
     }
 
-    /// Maps the file at `path` read-only and validates it.
-    public convenience init(path: String) throws(NiNError) {
+    /// Maps the file at `path` read-only and validates it. `isa` nil picks `KernelISA.preferred`;
+    /// a family the CPU lacks falls back to `.generic`.
+    public convenience init(path: String, isa: KernelISA? = nil) throws(NiNError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NiNError(.io, "cannot open model \"\(path)\": \(errnoString())") }
         defer { close(fd) }
@@ -37,7 +43,7 @@ public final class NiNModel: @unchecked Sendable {
             throw NiNError(.io, "cannot map model \"\(path)\": \(errnoString())")
         }
         do {
-            try self.init(base: UnsafeRawPointer(mapping), count: size, release: .unmap)
+            try self.init(base: UnsafeRawPointer(mapping), count: size, release: .unmap, isa: isa)
         } catch {
             munmap(mapping, size)
             throw error
@@ -59,21 +65,34 @@ public final class NiNModel: @unchecked Sendable {
         }
     }
 
-    /// Validates a copy of `bytes`; the model owns the copy.
-    public convenience init(bytes: [UInt8]) throws(NiNError) {
+    /// Validates a copy of `bytes`; the model owns the copy. `isa` as for `init(path:isa:)`.
+    public convenience init(bytes: [UInt8], isa: KernelISA? = nil) throws(NiNError) {
         let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
         let copy = try copied.get()
-        do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free) } catch {
+        do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free, isa: isa) } catch {
             free(copy)
             throw error
         }
     }
 
-    private init(base: UnsafeRawPointer, count: Int, release: Release) throws(NiNError) {
+    private init(base: UnsafeRawPointer, count: Int, release: Release, isa requested: KernelISA? = nil) throws(NiNError) {
         self.graph = try readModelGraph(UnsafeRawBufferPointer(start: base, count: count))
         self.base = base
         self.byteCount = count
         self.release = release
+        let isa = requested.map { $0 == .avx2 && !KernelISA.avx2Supported ? .generic : $0 } ?? KernelISA.preferred
+        var packed: [PackedConvolution?] = []
+        if isa == .avx2 {
+            for layer in graph.layers {
+                guard layer.kind == .convolution else { packed.append(nil); continue }
+                guard let p = PackedConvolution(layer: layer, base: base) else {
+                    throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model")
+                }
+                packed.append(p)
+            }
+        }
+        self.isa = isa
+        self.packed = packed
     }
 
     deinit {

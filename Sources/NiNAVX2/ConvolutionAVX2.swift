@@ -1,0 +1,232 @@
+// AVX2 convolution: im2col of one output row into int16 (zero point subtracted), a 4x16 int16
+// GEMM microkernel on vpmaddwd (exact: s16 x s16 pair sums into s32 cannot saturate for
+// |x - z| <= 255 and |w| <= 127), and vectorized requantization. Bit-exact with the reference
+// kernel. Compiled with -mavx2 -mfma in its own target; called only when the CPU has AVX2.
+
+import _Builtin_intrinsics.intel
+
+/// Geometry and pointers of one convolution call; everything is prepared by the caller.
+public struct ConvolutionAVX2Arguments {
+    public var input: UnsafePointer<UInt8>
+    public var output: UnsafeMutablePointer<UInt8>
+    public var inHeight: Int, inWidth: Int, inChannels: Int
+    public var outHeight: Int, outWidth: Int, outChannels: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    public var strideHeight: Int, strideWidth: Int
+    public var padTop: Int, padLeft: Int
+    public var inputZeroPoint: Int32
+    /// Packed weights: per block of 16 output channels, `kPairs x 16 x 2` int16 (see packing).
+    public var weights: UnsafePointer<Int16>
+    /// Per block of 16 channels, `RequantBlockAVX2.bytes` of requantization constants.
+    public var requant: UnsafeRawPointer
+    /// int32 bias per output channel, padded to a multiple of 16.
+    public var bias: UnsafePointer<Int32>
+    /// K = kh * kw * C rounded up to even, in pairs.
+    public var kPairs: Int
+    /// Scratch for one im2col row: outWidth rounded up to 4, times 2 * kPairs int16.
+    public var scratch: UnsafeMutablePointer<Int16>
+
+    public init(input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>, inHeight: Int, inWidth: Int,
+                inChannels: Int, outHeight: Int, outWidth: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int, inputZeroPoint: Int32,
+                weights: UnsafePointer<Int16>, requant: UnsafeRawPointer, bias: UnsafePointer<Int32>, kPairs: Int,
+                scratch: UnsafeMutablePointer<Int16>) {
+        self.input = input; self.output = output
+        self.inHeight = inHeight; self.inWidth = inWidth; self.inChannels = inChannels
+        self.outHeight = outHeight; self.outWidth = outWidth; self.outChannels = outChannels
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padTop = padTop; self.padLeft = padLeft; self.inputZeroPoint = inputZeroPoint
+        self.weights = weights; self.requant = requant; self.bias = bias; self.kPairs = kPairs
+        self.scratch = scratch
+    }
+}
+
+/// Layout of the requantization constants of one block of 16 channels, in bytes from its start.
+public enum RequantBlockAVX2 {
+    /// int32 x 16: multipliers.
+    public static let multiplier = 0
+    /// int32 x 16: accumulators below this map to the output floor (clamp before multiplying).
+    public static let accLow = 64
+    /// int32 x 16: accumulators above this map to 255.
+    public static let accHigh = 128
+    /// int64 x 16, qword lanes ordered [0,2,4,6 | 1,3,5,7 | 8,10,12,14 | 9,11,13,15]:
+    /// 2^(n-1) + 2^62 (rounding plus the bias that makes the product non-negative).
+    public static let addend = 192
+    /// int64 x 16, same lane order: the shift n.
+    public static let shift = 320
+    /// int64 x 16, same lane order: 2^(62-n), the bias after shifting.
+    public static let debias = 448
+    /// int32 x 8 broadcast values: output zero point, then output floor (zero point with ReLU, else 0).
+    public static let zeroPoint = 576
+    public static let floor = 580
+    public static let bytes = 640
+}
+
+/// Computes output rows `rows` (indices into batch x outHeight) of a convolution.
+public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
+    let kPadded = 2 * a.kPairs
+    let blocks = (a.outChannels + 15) / 16
+    let inImage = a.inHeight * a.inWidth * a.inChannels
+    for row in rows {
+        let n = row / a.outHeight, oy = row % a.outHeight
+        im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded)
+        let outRow = a.output + (n * a.outHeight + oy) * a.outWidth * a.outChannels
+        for block in 0..<blocks {
+            let weights = a.weights + block * a.kPairs * 32
+            let requant = a.requant + block * RequantBlockAVX2.bytes
+            let bias = a.bias + block * 16
+            let channels = min(16, a.outChannels - block * 16)
+            var x = 0
+            while x < a.outWidth {
+                let count = min(4, a.outWidth - x)
+                tile4x16(a.scratch + x * kPadded, kPadded: kPadded, kPairs: a.kPairs, weights: weights, bias: bias,
+                         requant: requant, output: outRow + x * a.outChannels + block * 16,
+                         outStride: a.outChannels, rows: count, channels: channels)
+                x += 4
+            }
+        }
+    }
+}
+
+/// Writes the im2col row of output row `oy`: per output pixel, kh x kw x C int16 values
+/// `x - z` (0 where the window is in the padding), then zeros up to `kPadded`.
+@inline(__always)
+private func im2colRow(_ a: ConvolutionAVX2Arguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int) {
+    let c = a.inChannels, z = Int16(a.inputZeroPoint)
+    let iy0 = oy * a.strideHeight - a.padTop
+    let tiles = (a.outWidth + 3) / 4 * 4
+    for ox in 0..<tiles {
+        var dst = a.scratch + ox * kPadded
+        if ox >= a.outWidth {
+            dst.initialize(repeating: 0, count: kPadded)  // rows past the end of a tile: computed, not stored
+            continue
+        }
+        let ix0 = ox * a.strideWidth - a.padLeft
+        for ky in 0..<a.kernelHeight {
+            let iy = iy0 + ky
+            if iy < 0 || iy >= a.inHeight {
+                dst.initialize(repeating: 0, count: a.kernelWidth * c)
+                dst += a.kernelWidth * c
+                continue
+            }
+            let src = image + iy * a.inWidth * c
+            let kxStart = max(0, -ix0), kxEnd = min(a.kernelWidth, a.inWidth - ix0)
+            if kxStart > 0 {
+                dst.initialize(repeating: 0, count: kxStart * c)
+                dst += kxStart * c
+            }
+            if kxEnd > kxStart {
+                widen(src + (ix0 + kxStart) * c, dst, count: (kxEnd - kxStart) * c, zeroPoint: z)
+                dst += (kxEnd - kxStart) * c
+            }
+            let tail = a.kernelWidth - max(kxEnd, kxStart)
+            if tail > 0 {
+                dst.initialize(repeating: 0, count: tail * c)
+                dst += tail * c
+            }
+        }
+        let used = a.kernelHeight * a.kernelWidth * c
+        if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
+    }
+}
+
+/// dst[i] = src[i] - zeroPoint as int16.
+@inline(__always)
+private func widen(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Int16>, count: Int, zeroPoint: Int16) {
+    var i = 0
+    let z = _mm256_set1_epi16(zeroPoint)
+    while i + 16 <= count {
+        let bytes = _mm_loadu_si128(UnsafeRawPointer(src + i).assumingMemoryBound(to: __m128i.self))
+        let words = _mm256_sub_epi16(_mm256_cvtepu8_epi16(bytes), z)
+        _mm256_storeu_si256(UnsafeMutableRawPointer(dst + i).assumingMemoryBound(to: __m256i.self), words)
+        i += 16
+    }
+    while i < count {
+        dst[i] = Int16(src[i]) &- zeroPoint
+        i += 1
+    }
+}
+
+/// Four output pixels x 16 channels: int32 accumulators over K, then requantized and stored.
+@inline(__always)
+private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, kPairs: Int, weights: UnsafePointer<Int16>,
+                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
+                      outStride: Int, rows: Int, channels: Int) {
+    let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
+    let biasHi = _mm256_loadu_si256(UnsafeRawPointer(bias + 8).assumingMemoryBound(to: __m256i.self))
+    var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi
+    var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
+    let a0 = UnsafeRawPointer(a), a1 = UnsafeRawPointer(a + kPadded)
+    let a2 = UnsafeRawPointer(a + 2 * kPadded), a3 = UnsafeRawPointer(a + 3 * kPadded)
+    var b = UnsafeRawPointer(weights)
+    for p in 0..<kPairs {
+        let b0 = _mm256_loadu_si256(b.assumingMemoryBound(to: __m256i.self))
+        let b1 = _mm256_loadu_si256((b + 32).assumingMemoryBound(to: __m256i.self))
+        b += 64
+        let offset = 4 * p
+        let x0 = _mm256_set1_epi32(a0.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x0, b0))
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x0, b1))
+        let x1 = _mm256_set1_epi32(a1.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x1, b0))
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x1, b1))
+        let x2 = _mm256_set1_epi32(a2.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x2, b0))
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x2, b1))
+        let x3 = _mm256_set1_epi32(a3.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x3, b0))
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x3, b1))
+    }
+    store(requantize16(c00, c01, requant), output, channels)
+    if rows > 1 { store(requantize16(c10, c11, requant), output + outStride, channels) }
+    if rows > 2 { store(requantize16(c20, c21, requant), output + 2 * outStride, channels) }
+    if rows > 3 { store(requantize16(c30, c31, requant), output + 3 * outStride, channels) }
+}
+
+@inline(__always)
+private func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+    if channels == 16 {
+        _mm_storeu_si128(UnsafeMutableRawPointer(output).assumingMemoryBound(to: __m128i.self), bytes)
+    } else {
+        withUnsafeBytes(of: bytes) { raw in
+            for c in 0..<channels { output[c] = raw[c] }
+        }
+    }
+}
+
+/// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
+/// the reference: clamp acc to the range that can reach [floor, 255], then
+/// ((acc * m + 2^(n-1) + 2^62) >>> n) - 2^(62-n) on 64-bit lanes, + z, clamp.
+@inline(__always)
+private func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
+    let v0 = requantize8(lo, r, group: 0)
+    let v1 = requantize8(hi, r, group: 1)
+    // packs works within 128-bit lanes: dword order [0,1,4,5,2,3,6,7] restores channel order.
+    let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)
+    let words = _mm256_permutevar8x32_epi32(_mm256_packs_epi32(v0, v1), order)
+    let bytes = _mm256_packus_epi16(words, words)
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order))
+}
+
+@inline(__always)
+private func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
+    func load(_ offset: Int) -> __m256i { _mm256_loadu_si256((r + offset).assumingMemoryBound(to: __m256i.self)) }
+    let lane = 32 * group
+    let low = load(RequantBlockAVX2.accLow + lane), high = load(RequantBlockAVX2.accHigh + lane)
+    let clamped = _mm256_min_epi32(_mm256_max_epi32(acc, low), high)
+    let m = load(RequantBlockAVX2.multiplier + lane)
+    let wide = 2 * lane  // the 64-bit tables hold 8 lanes per group in two vectors (even, odd)
+    let even = _mm256_mul_epi32(clamped, m)
+    let odd = _mm256_mul_epi32(_mm256_srli_epi64(clamped, 32), _mm256_srli_epi64(m, 32))
+    let e = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(even, load(RequantBlockAVX2.addend + wide)),
+                                                load(RequantBlockAVX2.shift + wide)),
+                             load(RequantBlockAVX2.debias + wide))
+    let o = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(odd, load(RequantBlockAVX2.addend + wide + 32)),
+                                                load(RequantBlockAVX2.shift + wide + 32)),
+                             load(RequantBlockAVX2.debias + wide + 32))
+    let merged = _mm256_or_si256(_mm256_and_si256(e, _mm256_set1_epi64x(0xFFFF_FFFF)), _mm256_slli_epi64(o, 32))
+    let z = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self))
+    let floor = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.floor, as: Int32.self))
+    return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(merged, z), floor), _mm256_set1_epi32(255))
+}

@@ -1,0 +1,12 @@
+/* cpu.c - CPU feature detection for run-time kernel dispatch. __builtin_cpu_supports checks
+ * both the CPUID bits and that the OS saves YMM state (XCR0), so a true answer is safe to act on. */
+#include "ninpriv_cpu.h"
+
+int ninpriv_cpu_has_avx2(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}

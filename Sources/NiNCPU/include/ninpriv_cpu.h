@@ -1,0 +1,9 @@
+/* ninpriv_cpu.h - CPU feature detection for run-time kernel dispatch (internal; not exported,
+ * the ninpriv_ prefix keeps it out of libnin.so's nin_* export list). */
+#ifndef NINPRIV_CPU_H
+#define NINPRIV_CPU_H
+
+/** 1 when the CPU and the OS support AVX2 and FMA (YMM state enabled), else 0. */
+int ninpriv_cpu_has_avx2(void);
+
+#endif

@@ -1,0 +1,95 @@
+// A minimal .nin writer for tests that need many small random models (the real writer is
+// tools/nin_format.py). It follows docs/FORMAT.md: header, section table, GRPH, WGHT, LBLS.
+
+import Foundation
+
+struct TestConv {
+    var inChannels: Int, outChannels: Int
+    var kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)
+    var relu: Bool
+    var outputZeroPoint: Int32
+    var weights: [Int8]       // OHWI
+    var bias: [Int32], multiplier: [Int32], shift: [Int32]
+}
+
+/// A model of a chain of convolutions followed by GAP; input `convs[0].inChannels x h x w`
+/// (1 or 3 channels) with zero point `inputZeroPoint`.
+func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint: Int32) -> [UInt8] {
+    var out = [UInt8]()
+    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    func f32(_ v: Float) { u32(v.bitPattern) }
+    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+    func align() { while out.count % 64 != 0 { out.append(0) } }
+
+    // WGHT content
+    var weights = [UInt8]()
+    func put(_ bytes: [UInt8]) -> UInt32 {
+        let at = UInt32(weights.count)
+        weights += bytes
+        while weights.count % 64 != 0 { weights.append(0) }
+        return at
+    }
+    func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+    let last = convs[convs.count - 1]
+    var graph = [UInt8]()
+    swap(&out, &graph)
+    u32(UInt32(convs[0].inChannels)); u32(UInt32(height)); u32(UInt32(width)); u32(UInt32(convs.count + 1))
+    f32(0.02); i32(inputZeroPoint); u32(UInt32(last.outChannels)); u32(0)
+    for conv in convs {
+        let wOff = put(conv.weights.map { UInt8(bitPattern: $0) })
+        let bOff = put(bytes(conv.bias)), mOff = put(bytes(conv.multiplier)), sOff = put(bytes(conv.shift))
+        let scaleOff = put(bytes([Float](repeating: 0.01, count: conv.outChannels)))
+        u32(1); u32(conv.relu ? 1 : 0); u32(UInt32(conv.inChannels)); u32(UInt32(conv.outChannels))
+        u32(UInt32(conv.kernel.0)); u32(UInt32(conv.kernel.1)); u32(UInt32(conv.stride.0)); u32(UInt32(conv.stride.1))
+        u32(UInt32(conv.pads.0)); u32(UInt32(conv.pads.1)); u32(UInt32(conv.pads.2)); u32(UInt32(conv.pads.3))
+        f32(0.05); i32(conv.outputZeroPoint)
+        u32(wOff); u32(bOff); u32(mOff); u32(sOff); u32(scaleOff)
+        out += [UInt8](repeating: 0, count: 20)
+    }
+    // gap record
+    u32(4); u32(0); u32(UInt32(last.outChannels)); u32(UInt32(last.outChannels))
+    out += [UInt8](repeating: 0, count: 32)
+    f32(0.05); i32(last.outputZeroPoint)
+    out += [UInt8](repeating: 0, count: 40)
+    swap(&out, &graph)
+
+    var labels = [UInt8]()
+    for c in 0..<last.outChannels { labels += Array("c\(c)".utf8) + [0] }
+
+    let sections: [(UInt32, [UInt8])] = [(0x4850_5247, graph), (0x5448_4757, weights), (0x534C_424C, labels)]
+    out = Array("NINM".utf8)
+    out += [1, 0, 0, 0]  // version 1.0
+    u32(64); u32(UInt32(sections.count)); u64(0); u32(0); u32(0)
+    align()
+    var offset = 64 + 24 * sections.count
+    offset = (offset + 63) / 64 * 64
+    var placed: [Int] = []
+    for (_, data) in sections {
+        placed.append(offset)
+        offset = (offset + data.count + 63) / 64 * 64
+    }
+    for (i, (kind, data)) in sections.enumerated() {
+        u32(kind); u32(0); u64(UInt64(placed[i])); u64(UInt64(data.count))
+    }
+    for (i, (_, data)) in sections.enumerated() {
+        while out.count < placed[i] { out.append(0) }
+        out += data
+    }
+    // The file ends where the last section ends.
+    let total = out.count
+    for i in 0..<8 { out[16 + i] = UInt8(truncatingIfNeeded: UInt64(total) >> (8 * UInt64(i))) }
+    let crc = testCRC32(out[64...])
+    for i in 0..<4 { out[24 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+    return out
+}
+
+/// Bitwise CRC-32 (no table), independent of the engine's.
+func testCRC32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
+    }
+    return ~crc
+}

@@ -1,0 +1,80 @@
+// Optimized kernels equal the reference kernels bit for bit: hundreds of random convolutions
+// (kernel, stride, padding, channel counts, zero points, multipliers and shifts, with and
+// without ReLU) run on both kernel families and compared byte for byte, including the
+// saturating corners of requantization.
+
+import NiN
+import Testing
+
+@Test("the AVX2 kernels are chosen on a CPU that has AVX2 (unless NIN_ISA says otherwise)")
+func avx2Selected() throws {
+    let model = try NiNModel(path: repositoryRoot + "/Tests/golden/net/pools/model.nin", isa: .avx2)
+    #expect(model.isa == (KernelISA.avx2Supported ? .avx2 : .generic))
+    #expect(try NiNModel(path: repositoryRoot + "/Tests/golden/net/pools/model.nin", isa: .generic).isa == .generic)
+}
+
+@Test("random convolutions: AVX2 equals the reference bit for bit",
+      .enabled(if: KernelISA.avx2Supported, "needs a CPU with AVX2"))
+func randomConvolutions() throws {
+    var rng = SplitMix(state: 2026)
+    var compared = 0
+    var varied = 0  // trials whose outputs are not all one value: the comparison proves something
+    for trial in 0..<300 {
+        let kh = Int.random(in: 1...7, using: &rng), kw = Int.random(in: 1...7, using: &rng)
+        let c = [1, 2, 3, 5, 8, 16, 17, 33][Int.random(in: 0..<8, using: &rng)]
+        let n = [1, 3, 8, 15, 16, 17, 31, 40][Int.random(in: 0..<8, using: &rng)]
+        let h = Int.random(in: kh...(kh + 12), using: &rng), w = Int.random(in: kw...(kw + 12), using: &rng)
+        let relu = Bool.random(using: &rng)
+        let k = kh * kw * c
+        var conv = TestConv(
+            inChannels: c, outChannels: n, kernel: (kh, kw),
+            stride: (Int.random(in: 1...4, using: &rng), Int.random(in: 1...4, using: &rng)),
+            pads: (Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng),
+                   Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng)),
+            relu: relu, outputZeroPoint: relu ? 0 : Int32.random(in: 0...255, using: &rng),
+            weights: (0..<(n * k)).map { _ in Int8.random(in: -127...127, using: &rng) },
+            bias: (0..<n).map { _ in Int32.random(in: -100_000...100_000, using: &rng) },
+            multiplier: (0..<n).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
+            shift: (0..<n).map { _ in Int32.random(in: 1...62, using: &rng) })
+        // Mostly plausible shifts (outputs spread over 0..255), some extremes.
+        if trial % 4 != 0 {
+            // acc is typically ~ 64 * 64 * sqrt(k); acc * m / 2^n ~ 128 needs n ~ log2(acc) + 23.
+            var typicalAcc = 4096.0 * Double(k).squareRoot()
+            var shift: Int32 = 23
+            while typicalAcc > 1 { typicalAcc /= 2; shift += 1 }
+            conv.shift = (0..<n).map { _ in max(1, min(62, shift + Int32.random(in: -2...2, using: &rng))) }
+        }
+        // The input has 1 or 3 channels: a random 1x1 conv (also compared) feeds the conv under test.
+        let inC = Bool.random(using: &rng) ? 1 : 3
+        let zIn = Bool.random(using: &rng) ? 0 : Int32.random(in: 0...255, using: &rng)
+        let front = TestConv(
+            inChannels: inC, outChannels: c, kernel: (1, 1), stride: (1, 1), pads: (0, 0, 0, 0),
+            relu: !Bool.random(using: &rng) || conv.outputZeroPoint == 0, outputZeroPoint: 0,
+            weights: (0..<(c * inC)).map { _ in Int8.random(in: -127...127, using: &rng) },
+            bias: (0..<c).map { _ in Int32.random(in: -3000...3000, using: &rng) },
+            multiplier: (0..<c).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
+            shift: (0..<c).map { _ in Int32.random(in: 36...40, using: &rng) })
+        let bytes = writeConvModel([front, conv], height: h, width: w, inputZeroPoint: zIn)
+        let generic = try NiNModel(bytes: bytes, isa: .generic)
+        let avx2 = try NiNModel(bytes: bytes, isa: .avx2)
+        let batch = Int.random(in: 1...3, using: &rng)
+        let input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        var results: [[UInt8]] = []
+        for model in [generic, avx2] {
+            for threads in [1, 3] {
+                let context = try NiNContext(model: model, threads: threads, batchSize: batch)
+                var layers: [UInt8] = []
+                try context.run(preparedInput: input, count: batch) { _, out in layers += out }
+                results.append(layers)
+            }
+        }
+        let tested = results[0].count - batch * n * 4
+        let distinct = Set(results[0].prefix(tested)).count
+        if distinct > 1 { varied += 1 }
+        #expect(results.allSatisfy { $0 == results[0] },
+                "trial \(trial): k \(kh)x\(kw) s \(conv.stride) pads \(conv.pads) c \(c) n \(n) relu \(relu) zIn \(zIn)")
+        compared += results[0].count
+    }
+    #expect(compared > 10_000)
+    #expect(varied >= 270, "only \(varied) of 300 trials produced varied outputs")
+}
