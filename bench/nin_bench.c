@@ -1,0 +1,58 @@
+/* nin_bench.c - times nin through its C API: median and best of N runs after warm-up.
+ * Usage: nin_bench MODEL.nin [runs=50] [threads=1] [batch=1]
+ * Prints one line: "model threads batch median_ms best_ms images_per_s". */
+#include <nin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s MODEL.nin [runs] [threads] [batch]\n", argv[0]);
+        return 2;
+    }
+    int runs = argc > 2 ? atoi(argv[2]) : 50, threads = argc > 3 ? atoi(argv[3]) : 1;
+    int batch = argc > 4 ? atoi(argv[4]) : 1;
+    nin_model *model = NULL;
+    nin_context *ctx = NULL;
+    nin_context_params params = nin_context_default_params();
+    params.threads = threads;
+    params.batch_size = batch;
+    if (nin_model_load_file(argv[1], &model) != NIN_OK || nin_context_create(model, &params, &ctx) != NIN_OK) {
+        fprintf(stderr, "nin_bench: %s\n", nin_last_error());
+        return 1;
+    }
+    int c, h, w;
+    nin_model_input_shape(model, &c, &h, &w);
+    size_t bytes = (size_t)batch * (size_t)(c * h * w);
+    uint8_t *input = malloc(bytes);
+    for (size_t i = 0; i < bytes; i++) input[i] = (uint8_t)((i * 2654435761u) >> 24);
+    double *times = malloc(sizeof(double) * (size_t)runs);
+    for (int i = 0; i < 5; i++) nin_run_prepared_u8(ctx, input, bytes, batch);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        nin_run_prepared_u8(ctx, input, bytes, batch);
+        times[i] = now_ms() - t0;
+    }
+    qsort(times, (size_t)runs, sizeof(double), compare);
+    double median = times[runs / 2];
+    printf("%s threads=%d batch=%d median_ms=%.3f best_ms=%.3f images_per_s=%.1f\n", argv[1], threads, batch,
+           median, times[0], batch * 1000.0 / median);
+    free(times);
+    free(input);
+    nin_context_free(ctx);
+    nin_model_free(model);
+    return 0;
+}
