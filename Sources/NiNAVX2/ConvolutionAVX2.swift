@@ -23,7 +23,7 @@ public struct ConvolutionAVX2Arguments {
     public var bias: UnsafePointer<Int32>
     /// K = kh * kw * C rounded up to even, in pairs.
     public var kPairs: Int
-    /// Scratch for one im2col row: outWidth rounded up to 4, times 2 * kPairs int16.
+    /// im2col scratch of `convolutionAVX2ScratchBytes(outWidth:kPairs:)` bytes.
     public var scratch: UnsafeMutablePointer<Int16>
 
     public init(input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>, inHeight: Int, inWidth: Int,
@@ -63,45 +63,65 @@ public enum RequantBlockAVX2 {
     public static let bytes = 640
 }
 
-/// Computes output rows `rows` (indices into batch x outHeight) of a convolution.
+/// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
+public let convolutionAVX2ScratchBudget = 192 * 1024
+
+/// Scratch bytes one thread needs for a layer: at least one output row (rounded up to 4 pixels),
+/// at most `convolutionAVX2ScratchBudget` beyond that.
+public func convolutionAVX2ScratchBytes(outWidth: Int, kPairs: Int) -> Int {
+    let rowBytes = outWidth * kPairs * 4
+    let rows = max(1, convolutionAVX2ScratchBudget / max(rowBytes, 1))
+    return (rows * outWidth + 3) / 4 * 4 * kPairs * 4
+}
+
+/// Computes output rows `rows` (indices into batch x outHeight) of a convolution. Rows are taken
+/// in chunks whose im2col fits the scratch budget; each 16-channel weight block then sweeps the
+/// whole chunk, so weights stream from cache once per chunk rather than once per row.
 public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
     let kPadded = 2 * a.kPairs
     let blocks = (a.outChannels + 15) / 16
     let inImage = a.inHeight * a.inWidth * a.inChannels
-    for row in rows {
-        let n = row / a.outHeight, oy = row % a.outHeight
-        im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded)
-        let outRow = a.output + (n * a.outHeight + oy) * a.outWidth * a.outChannels
+    let chunkRows = max(1, convolutionAVX2ScratchBudget / max(a.outWidth * kPadded * 2, 1))
+    var first = rows.lowerBound
+    while first < rows.upperBound {
+        let last = min(first + chunkRows, rows.upperBound)
+        for row in first..<last {
+            let n = row / a.outHeight, oy = row % a.outHeight
+            im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
+                      into: a.scratch + (row - first) * a.outWidth * kPadded)
+        }
+        let pixels = (last - first) * a.outWidth
+        let padded = (pixels + 3) / 4 * 4
+        if padded > pixels {
+            (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (padded - pixels) * kPadded)
+        }
+        let outChunk = a.output + first * a.outWidth * a.outChannels
         for block in 0..<blocks {
             let weights = a.weights + block * a.kPairs * 32
             let requant = a.requant + block * RequantBlockAVX2.bytes
             let bias = a.bias + block * 16
             let channels = min(16, a.outChannels - block * 16)
-            var x = 0
-            while x < a.outWidth {
-                let count = min(4, a.outWidth - x)
-                tile4x16(a.scratch + x * kPadded, kPadded: kPadded, kPairs: a.kPairs, weights: weights, bias: bias,
-                         requant: requant, output: outRow + x * a.outChannels + block * 16,
-                         outStride: a.outChannels, rows: count, channels: channels)
-                x += 4
+            var p = 0
+            while p < pixels {
+                tile4x16(a.scratch + p * kPadded, kPadded: kPadded, kPairs: a.kPairs, weights: weights, bias: bias,
+                         requant: requant, output: outChunk + p * a.outChannels + block * 16,
+                         outStride: a.outChannels, rows: min(4, pixels - p), channels: channels)
+                p += 4
             }
         }
+        first = last
     }
 }
 
-/// Writes the im2col row of output row `oy`: per output pixel, kh x kw x C int16 values
-/// `x - z` (0 where the window is in the padding), then zeros up to `kPadded`.
+/// Writes the im2col rows of output row `oy` into `scratch`: per output pixel, kh x kw x C
+/// int16 values `x - z` (0 where the window is in the padding), then zeros up to `kPadded`.
 @inline(__always)
-private func im2colRow(_ a: ConvolutionAVX2Arguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int) {
+private func im2colRow(_ a: ConvolutionAVX2Arguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int,
+                       into scratch: UnsafeMutablePointer<Int16>) {
     let c = a.inChannels, z = Int16(a.inputZeroPoint)
     let iy0 = oy * a.strideHeight - a.padTop
-    let tiles = (a.outWidth + 3) / 4 * 4
-    for ox in 0..<tiles {
-        var dst = a.scratch + ox * kPadded
-        if ox >= a.outWidth {
-            dst.initialize(repeating: 0, count: kPadded)  // rows past the end of a tile: computed, not stored
-            continue
-        }
+    for ox in 0..<a.outWidth {
+        var dst = scratch + ox * kPadded
         let ix0 = ox * a.strideWidth - a.padLeft
         for ky in 0..<a.kernelHeight {
             let iy = iy0 + ky

@@ -34,6 +34,9 @@ struct NinInfer: ParsableCommand {
     @Option(name: .long, help: "Worker threads per inference.")
     var threads: Int = 1
 
+    @Option(name: .long, help: "Run each image N times and print per-layer times (median over the runs).")
+    var profile: Int?
+
     func validate() throws {
         guard !images.isEmpty || plan else { throw ValidationError("give at least one IMAGE (or --plan)") }
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
@@ -64,6 +67,7 @@ struct NinInfer: ParsableCommand {
             do {
                 let image = try PNGDecoder.load(path: path)
                 try context.run(images: [image])
+                if let runs = profile { try printProfile(context, image: image, runs: max(runs, 1)) }
                 let best = try context.topK(0, k: k)
                 if json {
                     let entries = best.map { "{\"index\": \($0.classIndex), \"label\": \(jsonString(loaded.graph.labels[$0.classIndex])), \"probability\": \($0.probability)}" }
@@ -83,6 +87,27 @@ struct NinInfer: ParsableCommand {
         if json { print("[" + records.joined(separator: ",\n ") + "]") }
         if failures > 0 { throw ExitCode(1) }
     }
+}
+
+/// Runs `image` `runs` times with profiling on and prints each layer's median time.
+func printProfile(_ context: NiNContext, image: Image, runs: Int) throws(NiNError) {
+    let graph = context.model.graph
+    var samples = [[UInt64]](repeating: [], count: graph.layers.count)
+    context.profiling = true
+    defer { context.profiling = false }
+    for _ in 0..<runs {
+        try context.run(images: [image])
+        for (i, t) in context.layerNanoseconds.enumerated() { samples[i].append(t) }
+    }
+    var total: UInt64 = 0
+    print("profile: \(runs) run(s), kernels \(context.model.isa.rawValue), \(context.threads) thread(s); median per layer")
+    for (i, layer) in graph.layers.enumerated() {
+        let median = samples[i].sorted()[runs / 2]
+        total += median
+        let gmacs = layer.macs > 0 && median > 0 ? "  \(format(Float(Double(layer.macs) / Double(median)))) GMAC/s" : ""
+        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(format(Float(Double(median) / 1e6))) ms\(gmacs)")
+    }
+    print("  total: \(format(Float(Double(total) / 1e6))) ms")
 }
 
 func printError(_ message: String) {

@@ -18,6 +18,11 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     public let threads: Int
     /// Images in the last successful run (0 before any).
     public private(set) var resultCount = 0
+    /// When true, each run records every layer's wall time in `layerNanoseconds` (one
+    /// monotonic clock read per layer, no allocation).
+    public var profiling = false
+    /// Wall time of each layer in the last profiled run, in nanoseconds.
+    public private(set) var layerNanoseconds: [UInt64]
 
     private let arena: UnsafeMutableRawPointer
     private let ownsArena: Bool
@@ -78,6 +83,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         self.model = model
         self.plan = plan
         self.threads = threads
+        self.layerNanoseconds = [UInt64](repeating: 0, count: model.graph.layers.count)
     }
 
     deinit {
@@ -167,6 +173,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         resultCount = 0
         let graph = model.graph
         for (index, layer) in graph.layers.enumerated() {
+            let start = profiling ? monotonicNanoseconds() : 0
             var args = KernelArguments(
                 input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1), as: UInt8.self)),
                 output: arena + plan.tensorOffset(after: index),
@@ -189,6 +196,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
                 pool.run(self, parts: args.rowCount)
                 current = nil
             }
+            if profiling { layerNanoseconds[index] = monotonicNanoseconds() &- start }
             if let observer {
                 let width = layer.kind == .globalAveragePool ? 4 : 1
                 observer(index, UnsafeRawBufferPointer(start: arena + plan.tensorOffset(after: index),
@@ -287,6 +295,13 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     private func arenaPointer<T>(_ offset: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
         (arena + offset).assumingMemoryBound(to: type)
     }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (a vDSO call, no system call on Linux).
+func monotonicNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
 }
 
 /// Numerically stable float32 softmax: `exp(x - max) / sum`.

@@ -19,7 +19,7 @@ final class PackedConvolution {
     /// im2col scratch bytes one thread needs for this layer.
     static func scratchBytes(layer: Layer) -> Int {
         let k = layer.window.kernelHeight * layer.window.kernelWidth * layer.input.channels
-        return (layer.output.width + 3) / 4 * 4 * ((k + 1) / 2 * 2) * 2
+        return convolutionAVX2ScratchBytes(outWidth: layer.output.width, kPairs: (k + 1) / 2)
     }
 
     init?(layer: Layer, base: UnsafeRawPointer) {
