@@ -4,6 +4,7 @@
 #   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
+#   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
@@ -43,6 +44,14 @@ test-c: lib
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests
 
+# Memory and thread safety: the whole Swift suite under AddressSanitizer, the threaded tests
+# under ThreadSanitizer (separate build folders, so the normal builds stay as they are).
+sanitize:
+	ASAN_OPTIONS=detect_leaks=0 swift test --scratch-path .build-asan --sanitize=address 2>&1 | tee .build/asan.log | grep -E '^(✔ Test run|✘)|ERROR: AddressSanitizer'; \
+	grep -q '✔ Test run with' .build/asan.log
+	swift test --scratch-path .build-tsan --sanitize=thread --filter 'goldenNetworkThreads|randomConvolutions' 2>&1 | tee .build/tsan.log | grep -E '^(✔ Test run|✘)|WARNING: ThreadSanitizer'; \
+	grep -q '✔ Test run with' .build/tsan.log && ! grep -q 'WARNING: ThreadSanitizer' .build/tsan.log
+
 models:
 	tools/make_models.sh
 
@@ -53,7 +62,15 @@ golden:
 eval: lib
 	$(PYTHON) tools/nin_eval.py --model $(MODEL)
 
+# nin vs ONNX Runtime int8/fp32 (and PyTorch fp32 if installed) on the same weights: latency,
+# top-1 agreement, cold start, callgrind instruction count (bench/README.md). Needs
+# `pip install onnxruntime onnx`; writes bench/out/results.json (+ latency.png with matplotlib).
+bench: lib cli
+	$(PYTHON) tools/bench.py
+
+.PHONY: bench
+
 clean:
 	rm -rf .build bindings/c/build
 
-.PHONY: deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
