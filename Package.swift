@@ -19,11 +19,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "NiN", dependencies: ["NiNAVX2", "NiNCPU"], path: "Sources/NiN"),
+        .target(name: "NiN", dependencies: ["NiNAVX2", "NiNAVX512VNNI", "NiNCPU"], path: "Sources/NiN"),
         // Optimized kernels need their own compiler flags, so each ISA is a target of its own;
         // the engine picks one at model load (KernelISA). Nothing else is built with AVX2.
         .target(name: "NiNAVX2", path: "Sources/NiNAVX2",
                 swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Ounchecked"])]),
+        .target(name: "NiNAVX512VNNI", dependencies: ["NiNAVX2"], path: "Sources/NiNAVX512VNNI",
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
+                                              "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Ounchecked"])]),
         .target(name: "NiNCPU", path: "Sources/NiNCPU"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),

@@ -204,8 +204,9 @@ private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, kPairs: Int, weig
     if rows > 3 { store(requantize16(c30, c31, requant), output + 3 * outStride, channels) }
 }
 
-@inline(__always)
-private func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+/// Stores the first `channels` of 16 requantized bytes.
+@inlinable @inline(__always)
+public func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     if channels == 16 {
         _mm_storeu_si128(UnsafeMutableRawPointer(output).assumingMemoryBound(to: __m128i.self), bytes)
     } else {
@@ -217,9 +218,10 @@ private func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ ch
 
 /// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
 /// the reference: clamp acc to the range that can reach [floor, 255], then
-/// ((acc * m + 2^(n-1) + 2^62) >>> n) - 2^(62-n) on 64-bit lanes, + z, clamp.
-@inline(__always)
-private func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
+/// ((acc * m + 2^(n-1) + 2^62) >>> n) - 2^(62-n) on 64-bit lanes, + z, clamp. Inlinable so the
+/// kernels of other ISA targets (a superset of AVX2) share it.
+@inlinable @inline(__always)
+public func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
     let v0 = requantize8(lo, r, group: 0)
     let v1 = requantize8(hi, r, group: 1)
     // packs works within 128-bit lanes: dword order [0,1,4,5,2,3,6,7] restores channel order.
@@ -229,8 +231,8 @@ private func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order))
 }
 
-@inline(__always)
-private func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
+@inlinable @inline(__always)
+func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
     func load(_ offset: Int) -> __m256i { _mm256_loadu_si256((r + offset).assumingMemoryBound(to: __m256i.self)) }
     let lane = 32 * group
     let low = load(RequantBlockAVX2.accLow + lane), high = load(RequantBlockAVX2.accHigh + lane)

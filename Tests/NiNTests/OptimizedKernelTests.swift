@@ -6,14 +6,17 @@
 import NiN
 import Testing
 
-@Test("the AVX2 kernels are chosen on a CPU that has AVX2 (unless NIN_ISA says otherwise)")
-func avx2Selected() throws {
-    let model = try NiNModel(path: repositoryRoot + "/Tests/golden/net/pools/model.nin", isa: .avx2)
-    #expect(model.isa == (KernelISA.avx2Supported ? .avx2 : .generic))
-    #expect(try NiNModel(path: repositoryRoot + "/Tests/golden/net/pools/model.nin", isa: .generic).isa == .generic)
+@Test("a requested kernel family is used when the CPU has it, else the best one below it")
+func isaSelection() throws {
+    let path = repositoryRoot + "/Tests/golden/net/pools/model.nin"
+    #expect(try NiNModel(path: path, isa: .generic).isa == .generic)
+    #expect(try NiNModel(path: path, isa: .avx2).isa == (KernelISA.avx2Supported ? .avx2 : .generic))
+    let vnni = try NiNModel(path: path, isa: .avx512vnni).isa
+    #expect(vnni == (KernelISA.avx512vnniSupported ? .avx512vnni : KernelISA.avx2Supported ? .avx2 : .generic))
+    print("kernel families on this CPU: avx2 \(KernelISA.avx2Supported), avx512vnni \(KernelISA.avx512vnniSupported)")
 }
 
-@Test("random convolutions: AVX2 equals the reference bit for bit",
+@Test("random convolutions: every optimized family equals the reference bit for bit",
       .enabled(if: KernelISA.avx2Supported, "needs a CPU with AVX2"))
 func randomConvolutions() throws {
     var rng = SplitMix(state: 2026)
@@ -55,12 +58,11 @@ func randomConvolutions() throws {
             multiplier: (0..<c).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
             shift: (0..<c).map { _ in Int32.random(in: 36...40, using: &rng) })
         let bytes = writeConvModel([front, conv], height: h, width: w, inputZeroPoint: zIn)
-        let generic = try NiNModel(bytes: bytes, isa: .generic)
-        let avx2 = try NiNModel(bytes: bytes, isa: .avx2)
+        let models = try [KernelISA.generic, .avx2, .avx512vnni].map { try NiNModel(bytes: bytes, isa: $0) }
         let batch = Int.random(in: 1...3, using: &rng)
         let input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var results: [[UInt8]] = []
-        for model in [generic, avx2] {
+        for model in models {
             for threads in [1, 3] {
                 let context = try NiNContext(model: model, threads: threads, batchSize: batch)
                 var layers: [UInt8] = []

@@ -2,6 +2,7 @@
 // pool, and the results of the last run. A run allocates nothing and makes no system call.
 
 import NiNAVX2
+import NiNAVX512VNNI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -40,10 +41,8 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// The plan of a context: tensors, results and the optimized kernels' per-thread scratch.
     static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
         var scratch = 0
-        if model.isa == .avx2 {
-            for layer in model.graph.layers where layer.kind == .convolution {
-                scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer))
-            }
+        for layer in model.graph.layers where layer.kind == .convolution {
+            scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer, isa: model.isa))
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }
@@ -214,7 +213,12 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         switch currentKind {
         case .convolution:
             if let packed = model.packed.isEmpty ? nil : model.packed[currentLayer] {
-                convolutionAVX2(avx2Arguments(args, packed, scratch: part), rows: rowRange)
+                let scratch = arena + plan.scratchOffset(thread: part)
+                if model.isa == .avx512vnni {
+                    convolutionVNNI(vnniArguments(args, packed, scratch: scratch), rows: rowRange)
+                } else {
+                    convolutionAVX2(avx2Arguments(args, packed, scratch: scratch), rows: rowRange)
+                }
             } else {
                 convolutionReference(args, rows: rowRange)
             }
@@ -224,7 +228,19 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         }
     }
 
-    private func avx2Arguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch part: Int) -> ConvolutionAVX2Arguments {
+    private func vnniArguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionVNNIArguments {
+        ConvolutionVNNIArguments(
+            input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
+            inHeight: a.inShape.height, inWidth: a.inShape.width, inChannels: a.inShape.channels,
+            outHeight: a.outShape.height, outWidth: a.outShape.width, outChannels: a.outShape.channels,
+            kernelHeight: a.window.kernelHeight, kernelWidth: a.window.kernelWidth,
+            strideHeight: a.window.strideHeight, strideWidth: a.window.strideWidth,
+            padTop: a.window.padTop, padLeft: a.window.padLeft, inputZeroPoint: UInt8(a.inputZeroPoint),
+            weights: packed.weights.assumingMemoryBound(to: Int8.self), requant: packed.requant, bias: packed.bias,
+            kQuads: packed.kGroups, scratch: scratch.assumingMemoryBound(to: UInt8.self))
+    }
+
+    private func avx2Arguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionAVX2Arguments {
         ConvolutionAVX2Arguments(
             input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
             inHeight: a.inShape.height, inWidth: a.inShape.width, inChannels: a.inShape.channels,
@@ -232,8 +248,8 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             kernelHeight: a.window.kernelHeight, kernelWidth: a.window.kernelWidth,
             strideHeight: a.window.strideHeight, strideWidth: a.window.strideWidth,
             padTop: a.window.padTop, padLeft: a.window.padLeft, inputZeroPoint: a.inputZeroPoint,
-            weights: packed.weights, requant: packed.requant, bias: packed.bias, kPairs: packed.kPairs,
-            scratch: arenaPointer(plan.scratchOffset(thread: part), as: Int16.self))
+            weights: packed.weights.assumingMemoryBound(to: Int16.self), requant: packed.requant, bias: packed.bias,
+            kPairs: packed.kGroups, scratch: scratch.assumingMemoryBound(to: Int16.self))
     }
 
     private func finishLogits(sums: UnsafeMutablePointer<Int32>, layer: Layer, count: Int) {

@@ -80,12 +80,12 @@ public final class NiNModel: @unchecked Sendable {
         self.base = base
         self.byteCount = count
         self.release = release
-        let isa = requested.map { $0 == .avx2 && !KernelISA.avx2Supported ? .generic : $0 } ?? KernelISA.preferred
+        let isa = requested?.supportedFallback ?? KernelISA.preferred
         var packed: [PackedConvolution?] = []
-        if isa == .avx2 {
+        if isa != .generic {
             for layer in graph.layers {
                 guard layer.kind == .convolution else { packed.append(nil); continue }
-                guard let p = PackedConvolution(layer: layer, base: base) else {
+                guard let p = PackedConvolution(layer: layer, base: base, isa: isa) else {
                     throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model")
                 }
                 packed.append(p)

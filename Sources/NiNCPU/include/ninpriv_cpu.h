@@ -6,4 +6,7 @@
 /** 1 when the CPU and the OS support AVX2 and FMA (YMM state enabled), else 0. */
 int ninpriv_cpu_has_avx2(void);
 
+/** 1 when the CPU and the OS support AVX-512 F, BW, VL and VNNI (ZMM state enabled), else 0. */
+int ninpriv_cpu_has_avx512vnni(void);
+
 #endif

@@ -1,35 +1,45 @@
 // Weights and requantization constants of one convolution, repacked at model load into the
-// layout of the AVX2 kernel (Sources/NiNAVX2): int16 weights in blocks of 16 output channels x
-// K pairs, a padded bias, and per-block tables that let requantization run on 64-bit lanes.
+// layout of the optimized kernels: blocks of 16 output channels with, for AVX2
+// (Sources/NiNAVX2), int16 weights by K pairs, and for AVX-512 VNNI (Sources/NiNAVX512VNNI),
+// int8 weights by K quads with the input zero point folded into the bias; plus per-block tables
+// that let requantization run on 64-bit lanes.
 
 import NiNAVX2
+import NiNAVX512VNNI
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// One convolution's packed parameters, owned memory (64-byte aligned).
 final class PackedConvolution {
-    let weights: UnsafeMutablePointer<Int16>
+    /// int16 `[block][kPairs][16][2]` (AVX2) or int8 `[block][kQuads][16][4]` (VNNI).
+    let weights: UnsafeMutableRawPointer
     let bias: UnsafeMutablePointer<Int32>
     let requant: UnsafeMutableRawPointer
-    /// K = kh * kw * C rounded up to even, halved.
-    let kPairs: Int
+    /// K = kh * kw * C rounded up to the kernel's group (2 for AVX2, 4 for VNNI), in groups.
+    let kGroups: Int
 
-    /// Packs `layer`, reading its arrays from the model image at `base`.
-    /// im2col scratch bytes one thread needs for this layer.
-    static func scratchBytes(layer: Layer) -> Int {
+    /// im2col scratch bytes one thread needs for this layer with `isa`'s kernel.
+    static func scratchBytes(layer: Layer, isa: KernelISA) -> Int {
         let k = layer.window.kernelHeight * layer.window.kernelWidth * layer.input.channels
-        return convolutionAVX2ScratchBytes(outWidth: layer.output.width, kPairs: (k + 1) / 2)
+        switch isa {
+        case .generic: return 0
+        case .avx2: return convolutionAVX2ScratchBytes(outWidth: layer.output.width, kPairs: (k + 1) / 2)
+        case .avx512vnni: return convolutionVNNIScratchBytes(outWidth: layer.output.width, kQuads: (k + 3) / 4)
+        }
     }
 
-    init?(layer: Layer, base: UnsafeRawPointer) {
+    /// Packs `layer` for `isa` (avx2 or avx512vnni), reading its arrays from the model image at `base`.
+    init?(layer: Layer, base: UnsafeRawPointer, isa: KernelISA) {
         let outC = layer.output.channels
         let k = layer.window.kernelHeight * layer.window.kernelWidth * layer.input.channels
-        kPairs = (k + 1) / 2
+        let group = isa == .avx512vnni ? 4 : 2
+        let elementBytes = isa == .avx512vnni ? 1 : 2
+        kGroups = (k + group - 1) / group
         let blocks = (outC + 15) / 16
-        guard let w = alignedAllocate(blocks * kPairs * 32 * 2), let b = alignedAllocate(blocks * 16 * 4),
+        guard let w = alignedAllocate(blocks * kGroups * 16 * group * elementBytes), let b = alignedAllocate(blocks * 16 * 4),
               let r = alignedAllocate(blocks * RequantBlockAVX2.bytes) else { return nil }
-        weights = w.assumingMemoryBound(to: Int16.self)
+        weights = w
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
 
@@ -39,19 +49,33 @@ final class PackedConvolution {
         let shifts = (base + layer.shiftOffset).assumingMemoryBound(to: Int32.self)
         let floor = layer.relu ? layer.outputZeroPoint : 0
         for block in 0..<blocks {
-            let packed = weights + block * kPairs * 32
-            for p in 0..<kPairs {
+            let blockBase = block * kGroups * 16 * group
+            for g in 0..<kGroups {
                 for j in 0..<16 {
-                    for t in 0..<2 {
-                        let o = block * 16 + j, kk = 2 * p + t
-                        packed[(p * 16 + j) * 2 + t] = (o < outC && kk < k) ? Int16(source[o * k + kk]) : 0
+                    for t in 0..<group {
+                        let o = block * 16 + j, kk = group * g + t
+                        let value = (o < outC && kk < k) ? source[o * k + kk] : 0
+                        let index = blockBase + (g * 16 + j) * group + t
+                        if isa == .avx512vnni {
+                            w.storeBytes(of: value, toByteOffset: index, as: Int8.self)
+                        } else {
+                            w.storeBytes(of: Int16(value), toByteOffset: 2 * index, as: Int16.self)
+                        }
                     }
                 }
             }
             let table = requant + block * RequantBlockAVX2.bytes
             for j in 0..<16 {
                 let o = min(block * 16 + j, outC - 1)  // padding channels repeat the last one; never stored
-                bias[block * 16 + j] = block * 16 + j < outC ? sourceBias[o] : 0
+                var channelBias = block * 16 + j < outC ? sourceBias[o] : 0
+                if isa == .avx512vnni && block * 16 + j < outC {
+                    // The VNNI kernel multiplies raw u8 inputs: acc = bias - z * sum(w) + sum(w * x).
+                    // Wrapping int32 arithmetic is exact here: the true accumulator fits in int32.
+                    var sum: Int32 = 0
+                    for kk in 0..<k { sum &+= Int32(source[o * k + kk]) }
+                    channelBias = channelBias &- layer.inputZeroPoint &* sum
+                }
+                bias[block * 16 + j] = channelBias
                 let m = multipliers[o], n = shifts[o]
                 let bounds = accumulatorBounds(multiplier: m, shift: n, zeroPoint: layer.outputZeroPoint, floor: floor)
                 table.storeBytes(of: m, toByteOffset: RequantBlockAVX2.multiplier + 4 * j, as: Int32.self)

@@ -1,0 +1,159 @@
+// AVX-512 VNNI convolution (256-bit EVEX forms, AVX512VL): im2col of output rows into u8 (padding
+// filled with the input zero point), a 4-pixel x 16-channel microkernel on vpdpbusd (u8 x s8,
+// four products summed straight into int32: no intermediate saturation, so exact), and the
+// shared exact requantization of the AVX2 target. Bit-exact with the reference kernel.
+// Compiled with -mavx512vnni -mavx512vl in its own target; called only when the CPU has them.
+
+import _Builtin_intrinsics.intel
+import NiNAVX2
+
+/// Geometry and pointers of one convolution call; everything is prepared by the caller.
+public struct ConvolutionVNNIArguments {
+    public var input: UnsafePointer<UInt8>
+    public var output: UnsafeMutablePointer<UInt8>
+    public var inHeight: Int, inWidth: Int, inChannels: Int
+    public var outHeight: Int, outWidth: Int, outChannels: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    public var strideHeight: Int, strideWidth: Int
+    public var padTop: Int, padLeft: Int
+    public var inputZeroPoint: UInt8
+    /// Packed weights: per block of 16 output channels, `kQuads x 16 x 4` int8.
+    public var weights: UnsafePointer<Int8>
+    /// Per block of 16 channels, `RequantBlockAVX2.bytes` of requantization constants.
+    public var requant: UnsafeRawPointer
+    /// Per output channel (padded to 16): bias - z_in * sum(w), so that raw u8 inputs can be used.
+    public var bias: UnsafePointer<Int32>
+    /// K = kh * kw * C rounded up to a multiple of 4, in quads.
+    public var kQuads: Int
+    /// im2col scratch of `convolutionVNNIScratchBytes(outWidth:kQuads:)` bytes.
+    public var scratch: UnsafeMutablePointer<UInt8>
+
+    public init(input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>, inHeight: Int, inWidth: Int,
+                inChannels: Int, outHeight: Int, outWidth: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int, inputZeroPoint: UInt8,
+                weights: UnsafePointer<Int8>, requant: UnsafeRawPointer, bias: UnsafePointer<Int32>, kQuads: Int,
+                scratch: UnsafeMutablePointer<UInt8>) {
+        self.input = input; self.output = output
+        self.inHeight = inHeight; self.inWidth = inWidth; self.inChannels = inChannels
+        self.outHeight = outHeight; self.outWidth = outWidth; self.outChannels = outChannels
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padTop = padTop; self.padLeft = padLeft; self.inputZeroPoint = inputZeroPoint
+        self.weights = weights; self.requant = requant; self.bias = bias; self.kQuads = kQuads
+        self.scratch = scratch
+    }
+}
+
+/// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
+public let convolutionVNNIScratchBudget = 192 * 1024
+
+/// Scratch bytes one thread needs for a layer: at least one output row (rounded up to 4 pixels).
+public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int) -> Int {
+    let rowBytes = outWidth * kQuads * 4
+    let rows = max(1, convolutionVNNIScratchBudget / max(rowBytes, 1))
+    return (rows * outWidth + 3) / 4 * 4 * kQuads * 4
+}
+
+/// Computes output rows `rows` (indices into batch x outHeight) of a convolution, in chunks of
+/// rows whose im2col fits the scratch budget; each weight block sweeps a whole chunk.
+public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
+    let kPadded = 4 * a.kQuads
+    let blocks = (a.outChannels + 15) / 16
+    let inImage = a.inHeight * a.inWidth * a.inChannels
+    let chunkRows = max(1, convolutionVNNIScratchBudget / max(a.outWidth * kPadded, 1))
+    var first = rows.lowerBound
+    while first < rows.upperBound {
+        let last = min(first + chunkRows, rows.upperBound)
+        for row in first..<last {
+            let n = row / a.outHeight, oy = row % a.outHeight
+            im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
+                      into: a.scratch + (row - first) * a.outWidth * kPadded)
+        }
+        let pixels = (last - first) * a.outWidth
+        let padded = (pixels + 3) / 4 * 4
+        if padded > pixels {
+            (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (padded - pixels) * kPadded)
+        }
+        let outChunk = a.output + first * a.outWidth * a.outChannels
+        for block in 0..<blocks {
+            let weights = a.weights + block * a.kQuads * 64
+            let requant = a.requant + block * RequantBlockAVX2.bytes
+            let bias = a.bias + block * 16
+            let channels = min(16, a.outChannels - block * 16)
+            var p = 0
+            while p < pixels {
+                tile4x16(a.scratch + p * kPadded, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
+                         requant: requant, output: outChunk + p * a.outChannels + block * 16,
+                         outStride: a.outChannels, rows: min(4, pixels - p), channels: channels)
+                p += 4
+            }
+        }
+        first = last
+    }
+}
+
+/// Writes the im2col rows of output row `oy`: per output pixel, kh x kw x C input bytes (the
+/// zero point where the window is in the padding, which the bias correction cancels), then
+/// zeros up to `kPadded` (their weights are zero).
+@inline(__always)
+private func im2colRow(_ a: ConvolutionVNNIArguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int,
+                       into scratch: UnsafeMutablePointer<UInt8>) {
+    let c = a.inChannels, z = a.inputZeroPoint
+    let iy0 = oy * a.strideHeight - a.padTop
+    let run = a.kernelWidth * c
+    for ox in 0..<a.outWidth {
+        var dst = scratch + ox * kPadded
+        let ix0 = ox * a.strideWidth - a.padLeft
+        let kxStart = max(0, -ix0), kxEnd = min(a.kernelWidth, a.inWidth - ix0)
+        for ky in 0..<a.kernelHeight {
+            let iy = iy0 + ky
+            if iy < 0 || iy >= a.inHeight || kxEnd <= kxStart {
+                dst.initialize(repeating: z, count: run)
+            } else {
+                if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
+                (dst + kxStart * c).update(from: image + (iy * a.inWidth + ix0 + kxStart) * c, count: (kxEnd - kxStart) * c)
+                if kxEnd < a.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (a.kernelWidth - kxEnd) * c) }
+            }
+            dst += run
+        }
+        let used = a.kernelHeight * run
+        if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
+    }
+}
+
+/// Four output pixels x 16 channels: vpdpbusd over K quads, then requantized and stored.
+@inline(__always)
+private func tile4x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weights: UnsafePointer<Int8>,
+                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
+                      outStride: Int, rows: Int, channels: Int) {
+    let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
+    let biasHi = _mm256_loadu_si256(UnsafeRawPointer(bias + 8).assumingMemoryBound(to: __m256i.self))
+    var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi
+    var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
+    let a0 = UnsafeRawPointer(a), a1 = UnsafeRawPointer(a + kPadded)
+    let a2 = UnsafeRawPointer(a + 2 * kPadded), a3 = UnsafeRawPointer(a + 3 * kPadded)
+    var b = UnsafeRawPointer(weights)
+    let all: __mmask8 = 0xFF
+    for q in 0..<kQuads {
+        let b0 = _mm256_loadu_si256(b.assumingMemoryBound(to: __m256i.self))
+        let b1 = _mm256_loadu_si256((b + 32).assumingMemoryBound(to: __m256i.self))
+        b += 64
+        let offset = 4 * q
+        let x0 = _mm256_set1_epi32(a0.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c00 = _mm256_mask_dpbusd_epi32(c00, all, x0, b0)
+        c01 = _mm256_mask_dpbusd_epi32(c01, all, x0, b1)
+        let x1 = _mm256_set1_epi32(a1.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c10 = _mm256_mask_dpbusd_epi32(c10, all, x1, b0)
+        c11 = _mm256_mask_dpbusd_epi32(c11, all, x1, b1)
+        let x2 = _mm256_set1_epi32(a2.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c20 = _mm256_mask_dpbusd_epi32(c20, all, x2, b0)
+        c21 = _mm256_mask_dpbusd_epi32(c21, all, x2, b1)
+        let x3 = _mm256_set1_epi32(a3.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+        c30 = _mm256_mask_dpbusd_epi32(c30, all, x3, b0)
+        c31 = _mm256_mask_dpbusd_epi32(c31, all, x3, b1)
+    }
+    store(requantize16(c00, c01, requant), output, channels)
+    if rows > 1 { store(requantize16(c10, c11, requant), output + outStride, channels) }
+    if rows > 2 { store(requantize16(c20, c21, requant), output + 2 * outStride, channels) }
+    if rows > 3 { store(requantize16(c30, c31, requant), output + 3 * outStride, channels) }
+}
