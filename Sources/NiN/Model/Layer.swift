@@ -85,6 +85,8 @@ public struct ModelGraph: Sendable {
     /// Metadata pairs in file order; `valueOffset` points at the NUL-terminated value.
     public var metadata: [(key: String, value: String)]
     var metadataValueOffsets: [Int]
+    /// Byte range of the WGHT section in the model image.
+    var weightsSection: Range<Int> = 0..<0
 
     /// Number of classes (the logits' length).
     public var classCount: Int { layers[layers.count - 1].output.channels }

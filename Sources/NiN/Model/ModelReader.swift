@@ -15,6 +15,7 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> 
     try checkPaddingIsZero(r, sections)
 
     var result = try readGraph(r, graph, weights)
+    result.weightsSection = weights
     let strings = try readLabels(r, labels, count: result.classCount)
     result.labels = strings.map(\.string)
     result.labelOffsets = strings.map(\.offset)

@@ -93,6 +93,14 @@ public final class NiNModel: @unchecked Sendable {
         }
         self.isa = isa
         self.packed = packed
+        if release == .unmap && isa != .generic {
+            // The optimized kernels read only their packed copy: let the kernel drop the mapped
+            // weight pages (a private read-only file mapping re-reads them if ever touched).
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (graph.weightsSection.lowerBound + page - 1) / page * page
+            let end = graph.weightsSection.upperBound / page * page
+            if end > start { madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED) }
+        }
     }
 
     deinit {
