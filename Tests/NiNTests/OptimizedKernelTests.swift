@@ -65,6 +65,7 @@ func randomConvolutions() throws {
         for model in models {
             for threads in [1, 3] {
                 let context = try NiNContext(model: model, threads: threads, batchSize: batch)
+                context.minimumWorkPerPart = 1
                 var layers: [UInt8] = []
                 try context.run(preparedInput: input, count: batch) { _, out in layers += out }
                 results.append(layers)

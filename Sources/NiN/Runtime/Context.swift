@@ -22,6 +22,9 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// When true, each run records every layer's wall time in `layerNanoseconds` (one
     /// monotonic clock read per layer, no allocation).
     public var profiling = false
+    /// Smallest share of a layer (multiply-accumulates, or window reads for pools) worth handing
+    /// to another thread; smaller layers run on the calling thread alone. Results do not depend on it.
+    public var minimumWorkPerPart = 262_144
     /// Wall time of each layer in the last profiled run, in nanoseconds.
     public private(set) var layerNanoseconds: [UInt64]
 
@@ -192,7 +195,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
                 current = args
                 currentKind = layer.kind
                 currentLayer = index
-                pool.run(self, parts: args.rowCount)
+                pool.run(self, parts: parts(for: layer, rows: args.rowCount, count: count))
                 current = nil
             }
             if profiling { layerNanoseconds[index] = monotonicNanoseconds() &- start }
@@ -203,6 +206,14 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             }
         }
         resultCount = count
+    }
+
+    /// How many threads a layer is worth: waking a worker costs microseconds, so a part gets at
+    /// least `minimumWorkPerPart` multiply-accumulates (or window reads, for pools).
+    private func parts(for layer: Layer, rows: Int, count: Int) -> Int {
+        let work = count * (layer.kind == .convolution
+            ? layer.macs : layer.output.elementCount * layer.window.kernelHeight * layer.window.kernelWidth)
+        return max(1, min(threads, rows, work / max(minimumWorkPerPart, 1)))
     }
 
     /// Part `part` of the current layer: a contiguous slice of its output rows.
