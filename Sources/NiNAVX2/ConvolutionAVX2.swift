@@ -68,9 +68,9 @@ public let convolutionAVX2ScratchBudget = 192 * 1024
 
 /// Scratch bytes one thread needs for a layer: at least one output row (rounded up to 4 pixels),
 /// at most `convolutionAVX2ScratchBudget` beyond that.
-public func convolutionAVX2ScratchBytes(outWidth: Int, kPairs: Int) -> Int {
+public func convolutionAVX2ScratchBytes(outWidth: Int, kPairs: Int, totalRows: Int = .max) -> Int {
     let rowBytes = outWidth * kPairs * 4
-    let rows = max(1, convolutionAVX2ScratchBudget / max(rowBytes, 1))
+    let rows = max(1, min(totalRows, convolutionAVX2ScratchBudget / max(rowBytes, 1)))
     return (rows * outWidth + 3) / 4 * 4 * kPairs * 4
 }
 

@@ -48,9 +48,9 @@ public struct ConvolutionVNNIArguments {
 public let convolutionVNNIScratchBudget = 192 * 1024
 
 /// Scratch bytes one thread needs for a layer: at least one output row (rounded up to 4 pixels).
-public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int) -> Int {
+public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: Int = .max) -> Int {
     let rowBytes = outWidth * kQuads * 4
-    let rows = max(1, convolutionVNNIScratchBudget / max(rowBytes, 1))
+    let rows = max(1, min(totalRows, convolutionVNNIScratchBudget / max(rowBytes, 1)))
     return (rows * outWidth + 3) / 4 * 4 * kQuads * 4
 }
 

@@ -45,7 +45,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
         var scratch = 0
         for layer in model.graph.layers where layer.kind == .convolution {
-            scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer, isa: model.isa))
+            scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer, isa: model.isa, batch: batchSize))
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }

@@ -19,13 +19,14 @@ final class PackedConvolution {
     /// K = kh * kw * C rounded up to the kernel's group (2 for AVX2, 4 for VNNI), in groups.
     let kGroups: Int
 
-    /// im2col scratch bytes one thread needs for this layer with `isa`'s kernel.
-    static func scratchBytes(layer: Layer, isa: KernelISA) -> Int {
+    /// im2col scratch bytes one thread needs for this layer with `isa`'s kernel, for `batch` images.
+    static func scratchBytes(layer: Layer, isa: KernelISA, batch: Int) -> Int {
+        let rows = batch * layer.output.height
         let k = layer.window.kernelHeight * layer.window.kernelWidth * layer.input.channels
         switch isa {
         case .generic: return 0
-        case .avx2: return convolutionAVX2ScratchBytes(outWidth: layer.output.width, kPairs: (k + 1) / 2)
-        case .avx512vnni: return convolutionVNNIScratchBytes(outWidth: layer.output.width, kQuads: (k + 3) / 4)
+        case .avx2: return convolutionAVX2ScratchBytes(outWidth: layer.output.width, kPairs: (k + 1) / 2, totalRows: rows)
+        case .avx512vnni: return convolutionVNNIScratchBytes(outWidth: layer.output.width, kQuads: (k + 3) / 4, totalRows: rows)
         }
     }
 
