@@ -69,3 +69,43 @@ func goldenPreprocess(name: String) throws {
     let shape = TensorShape(height: target[1], width: target[2], channels: target[0])
     #expect(prepare(image, for: shape) == (try readBytes(directory + "/prepared.u8")))
 }
+
+private var shippedCases: [String] {
+    listDirectory(golden + "/shipped").flatMap { model in
+        listDirectory(golden + "/shipped/" + model).filter { $0.hasSuffix(".input.u8") }
+            .map { model + "/" + String($0.dropLast(".input.u8".count)) }
+    }
+}
+
+@Test("shipped models on the example PNGs: decode, prepare, run, all equal the numpy reference",
+      arguments: shippedCases)
+func goldenShipped(name: String) throws {
+    let parts = name.split(separator: "/").map(String.init)
+    let (modelName, image) = (parts[0], parts[1])
+    let prefix = golden + "/shipped/" + name
+    let model = try NiNModel(path: repositoryRoot + "/models/\(modelName).nin")
+    let context = try NiNContext(model: model)
+    // The PNG decoder and the preprocessing give the reference's input bytes...
+    let decoded = try PNGDecoder.load(path: repositoryRoot + "/examples/images/\(image).png")
+    let input = try readBytes(prefix + ".input.u8")
+    #expect(prepare(decoded, for: model.graph.input) == input)
+    // ...and every layer and the logits equal it bit for bit.
+    var outputs: [[UInt8]] = []
+    try context.run(preparedInput: input, count: 1) { _, bytes in outputs.append(bytes) }
+    for (i, output) in outputs.enumerated() {
+        #expect(output == (try readBytes(prefix + ".layer_\(i).bin")), "layer \(i) differs")
+    }
+    try context.run(images: [decoded])
+    let logits = try context.logits(0).map(\.bitPattern)
+    #expect(logits == float32Values(try readBytes(prefix + ".logits.f32")).map(\.bitPattern))
+    // The image's true class (its file name) is the top-1 class.
+    let label = try context.topK(0, k: 1)[0].classIndex
+    let expected = image.split(separator: "_").dropFirst(2).joined(separator: "_")
+    let normalized = model.graph.labels[label].lowercased().map { $0.isLetter ? $0 : "_" }
+    #expect(String(normalized) == expected)
+}
+
+@Test("golden shipped cases exist for every example image")
+func shippedCasesExist() {
+    #expect(shippedCases.count == listDirectory(repositoryRoot + "/examples/images").filter { $0.hasSuffix(".png") }.count)
+}
