@@ -96,7 +96,8 @@ nin_status nin_model_load_file(const char *path, nin_model **out_model);
 
 /** Validates a .nin image already in memory. The model reads `data` in place (no copy) when
  *  it is 64-byte aligned, so the caller must keep those `size` bytes alive and unchanged until
- *  nin_model_free; unaligned data is copied once. */
+ *  nin_model_free has been called AND every context made from the model has been freed
+ *  (contexts keep the model alive); unaligned data is copied once. */
 nin_status nin_model_load_memory(const void *data, size_t size, nin_model **out_model);
 
 /** Releases the caller's reference. Contexts made from the model keep it alive until they
@@ -167,13 +168,18 @@ typedef struct nin_image {
 /** Decodes a PNG file (any color type and bit depth, interlaced or not) into 8-bit pixels with
  *  the file's channels (gray, gray+alpha, RGB or RGBA; palettes expand to RGB/RGBA; 16-bit
  *  samples are rounded to 8 bits). Images over 16384 pixels on a side or 64 Mi pixels are
- *  refused before any pixel buffer is allocated. Release with nin_image_free. */
+ *  refused before any pixel buffer is allocated. A file that cannot be opened gives
+ *  NIN_ERROR_IO; a corrupt, truncated or oversized one NIN_ERROR_BAD_IMAGE. Release with
+ *  nin_image_free. */
 nin_status nin_image_load_png(const char *path, nin_image *out_image);
 
 /** Releases pixels made by nin_image_load_png and zeroes the struct. NULL is ignored. */
 void nin_image_free(nin_image *image);
 
 /* ---- Running ---------------------------------------------------------------------------- */
+
+/* Every run replaces the results of the previous one. A run that fails (bad arguments, NaN
+ * input, ...) leaves no results: the getters return NIN_ERROR_STATE until a run succeeds. */
 
 /** Classifies `count` images (1 <= count <= batch_size) of any size and channel count: each is
  *  converted to the model's channels and resized to its input exactly as docs/PREPROCESSING.md

@@ -216,6 +216,7 @@ public func ninImageFree(_ image: UnsafeMutablePointer<nin_image>?) {
 public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_image>?, _ count: Int32) -> nin_status {
     guarded { () throws(NiNError) in
         let ctx = try context(handle)
+        ctx.invalidateResults()
         let images = try required(images, "images")
         guard count >= 1, Int(count) <= ctx.plan.batchSize else {
             throw NiNError(.invalidArgument, "count is \(count), expected 1 to the context's batch size \(ctx.plan.batchSize)")
@@ -243,6 +244,7 @@ public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_i
 public func ninRunPreparedU8(_ handle: OpaquePointer?, _ input: UnsafePointer<UInt8>?, _ bytes: Int, _ count: Int32) -> nin_status {
     guarded { () throws(NiNError) in
         let ctx = try context(handle)
+        ctx.invalidateResults()
         let input = try required(input, "input")
         try ctx.run(prepared: UnsafeBufferPointer(start: input, count: bytes), count: Int(count))
     }
@@ -252,6 +254,7 @@ public func ninRunPreparedU8(_ handle: OpaquePointer?, _ input: UnsafePointer<UI
 public func ninRunPreparedF32(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ values: Int, _ count: Int32) -> nin_status {
     guarded { () throws(NiNError) in
         let ctx = try context(handle)
+        ctx.invalidateResults()
         let input = try required(input, "input")
         try ctx.run(preparedFloat: UnsafeBufferPointer(start: input, count: values), count: Int(count))
     }
@@ -317,13 +320,7 @@ public func ninContextConfidenceMaps(_ handle: OpaquePointer?, _ index: Int32, _
         guard capacity >= shape.elementCount else {
             throw NiNError(.bufferTooSmall, "out holds \(capacity) floats but the maps need \(shape.elementCount)")
         }
-        let maps = try ctx.confidenceMaps(Int(index))
-        let plane = shape.height * shape.width
-        for p in 0..<plane {
-            for c in 0..<shape.channels {
-                out[c * plane + p] = maps.scale * Float(Int32(maps.values[p * shape.channels + c]) - maps.zeroPoint)
-            }
-        }
+        try ctx.copyConfidenceMaps(Int(index), into: out)
     }
 }
 

@@ -4,6 +4,9 @@
 
 import CLibPNG
 import NiN
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Decodes PNG files into `Image`s.
 public enum PNGDecoder {
@@ -12,11 +15,15 @@ public enum PNGDecoder {
     /// Largest accepted pixel count (width x height).
     public static let maxPixels = 64 << 20
 
-    /// Decodes the PNG file at `path`.
+    /// Decodes the PNG file at `path`. A file that cannot be opened is an `.io` error.
     public static func load(path: String) throws(NiNError) -> Image {
+        guard let file = fopen(path, "rb") else {
+            throw NiNError(.io, "cannot open PNG \"\(path)\": \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&image, path) != 0 else {
+        guard png_image_begin_read_from_stdio(&image, file) != 0 else {
             throw failure(&image, "cannot read PNG \"\(path)\"")
         }
         return try finish(&image, what: "PNG \"\(path)\"")

@@ -142,7 +142,6 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         guard preparedFloat.count == need, let source = preparedFloat.baseAddress else {
             throw .invalid("prepared input has \(preparedFloat.count) values but \(count) image(s) of \(model.graph.input) need \(need)")
         }
-        resultCount = 0
         guard quantizeFloatInput(source, count: count, shape: model.graph.input,
                                  into: arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)) else {
             throw .invalid("prepared input contains NaN")
@@ -150,7 +149,13 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         execute(count: count)
     }
 
+    /// Forgets the last run's results: every run starts with this, so a run that fails leaves none.
+    package func invalidateResults() {
+        resultCount = 0
+    }
+
     private func checkCount(_ count: Int) throws(NiNError) {
+        invalidateResults()
         guard count >= 1, count <= plan.batchSize else {
             throw .invalid("run of \(count) image(s): expected 1 to the context's batch size \(plan.batchSize)")
         }
@@ -308,6 +313,20 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// Pointers to the logits/probabilities block (for the C boundary).
     package var logitsOffset: Int { plan.logitsOffset }
     package var probabilitiesOffset: Int { plan.probabilitiesOffset }
+
+    /// Copies the dequantized confidence maps of image `index` into `out` as classes x H x W
+    /// (no allocation).
+    package func copyConfidenceMaps(_ index: Int, into out: UnsafeMutablePointer<Float>) throws(NiNError) {
+        _ = try resultPointer(plan.logitsOffset, index: index)
+        let head = model.graph.layers[model.graph.layers.count - 1]
+        let shape = head.input, plane = shape.height * shape.width
+        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2), as: UInt8.self) + index * shape.elementCount
+        for p in 0..<plane {
+            for c in 0..<shape.channels {
+                out[c * plane + p] = head.inputScale * Float(Int32(maps[p * shape.channels + c]) - head.inputZeroPoint)
+            }
+        }
+    }
 
     /// The u8 confidence maps of image `index` (classes innermost: H x W x classes) and their
     /// scale and zero point.

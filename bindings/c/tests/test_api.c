@@ -136,7 +136,8 @@ static void test_contexts(nin_model *model, const char *image_path) {
     nin_image image;
     CHECK_STATUS(nin_image_load_png(NULL, &image), NIN_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(nin_image_load_png(image_path, NULL), NIN_ERROR_INVALID_ARGUMENT);
-    CHECK_STATUS(nin_image_load_png("/nonexistent.png", &image), NIN_ERROR_BAD_IMAGE);
+    CHECK_STATUS(nin_image_load_png("/nonexistent.png", &image), NIN_ERROR_IO);
+    CHECK(strstr(nin_last_error(), "/nonexistent.png") != NULL);
     CHECK_STATUS(nin_image_load_png(image_path, &image), NIN_OK);
     CHECK(image.pixels != NULL && image.width > 0 && image.height > 0 && image.channels >= 1);
 
@@ -212,6 +213,15 @@ static void test_contexts(nin_model *model, const char *image_path) {
     f32[0] = NAN;
     CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n, 1), NIN_ERROR_INVALID_ARGUMENT);
     CHECK(strstr(nin_last_error(), "NaN") != NULL);
+    /* A failed run leaves no results, whatever made it fail. */
+    CHECK(nin_context_result_count(ctx) == 0);
+    CHECK_STATUS(nin_context_logits(ctx, 0, b, (size_t)classes), NIN_ERROR_STATE);
+    CHECK_STATUS(nin_run_prepared_u8(ctx, u8, n, 1), NIN_OK);
+    CHECK_STATUS(nin_run_prepared_u8(ctx, u8, n - 1, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(nin_context_result_count(ctx) == 0);
+    CHECK_STATUS(nin_run_prepared_u8(ctx, u8, n, 1), NIN_OK);
+    CHECK_STATUS(nin_run_images(ctx, &broken, 1), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(nin_context_result_count(ctx) == 0);
     CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n + 1, 1), NIN_ERROR_INVALID_ARGUMENT);
 
     /* A caller-owned arena gives the same results. */

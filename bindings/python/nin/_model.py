@@ -1,0 +1,674 @@
+"""``nin.Model``: a loaded model plus one lazily made inference context per thread."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import weakref
+from ctypes import POINTER, byref, c_float, c_int, c_uint8, c_void_p
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ._errors import InvalidArgumentError, NinIOError, StateError
+from ._image import PathLike, encode_path, load_png
+from ._lib import NinImage, check, get_lib, last_error, repo_root
+
+__all__ = ["Model", "default_model_path", "default_model_candidates", "DEFAULT_MODEL_NAME",
+           "MODEL_ENV", "DEFAULT_MAX_BATCH", "ImageInput"]
+
+#: File name of the shipped default model under models/.
+DEFAULT_MODEL_NAME = "fashion_small.nin"
+#: Environment variable naming the default model explicitly.
+MODEL_ENV = "NIN_MODEL"
+#: Largest batch one context runs at once; bigger inputs are split into runs of this size.
+DEFAULT_MAX_BATCH = 256
+
+#: What predict/logits/classify accept: an array, an image path, or a list of images/paths.
+ImageInput = Union[np.ndarray, PathLike, Sequence[Union[np.ndarray, PathLike]]]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_model_candidates() -> List[Path]:
+    """Where the default model is looked for, in order: ``$NIN_MODEL`` (when set, the only
+    candidate), ``<repo>/models/fashion_small.nin`` of the checkout this package source lives
+    in, then the copy bundled in the installed package (``nin/models/``)."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return [Path(env)]
+    found: List[Path] = []
+    root = repo_root()
+    if root is not None:
+        found.append(root / "models" / DEFAULT_MODEL_NAME)
+    found.append(_PACKAGE_DIR / "models" / DEFAULT_MODEL_NAME)
+    return found
+
+
+def default_model_path() -> Path:
+    """The first existing :func:`default_model_candidates` entry.
+
+    Raises:
+        NinIOError: none exists (the message lists every place looked at).
+    """
+    candidates = default_model_candidates()
+    if os.environ.get(MODEL_ENV):
+        return candidates[0]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise NinIOError("no default model found; looked at $" + MODEL_ENV + " (unset), " +
+                     ", ".join(str(p) for p in candidates) + "; pass a model path")
+
+
+# ---- Per-thread contexts -------------------------------------------------------------------
+
+def _free_context(lib: ctypes.CDLL, handle: Optional[int], keepalive: Any) -> None:
+    lib.nin_context_free(handle)
+
+
+def _free_model(lib: ctypes.CDLL, handle: Optional[int], keepalive: Any) -> None:
+    lib.nin_model_free(handle)
+
+
+class _ThreadContext:
+    """One nin_context owned by one thread (via the model's threading.local)."""
+
+    __slots__ = ("handle", "batch_size", "last_chunked", "_finalizer", "__weakref__")
+
+    def __init__(self, lib: ctypes.CDLL, model_handle: Optional[int], threads: int, batch_size: int,
+                 keepalive: Any) -> None:
+        params = lib.nin_context_default_params()
+        params.threads = threads
+        params.batch_size = batch_size
+        handle = c_void_p()
+        check(lib.nin_context_create(model_handle, byref(params), byref(handle)))
+        self.handle: Optional[int] = handle.value
+        self.batch_size = batch_size
+        self.last_chunked = False
+        # keepalive: the borrowed model bytes of Model.from_bytes; a context keeps the C model
+        # (which reads those bytes in place) alive, so the bytes must outlive every context.
+        self._finalizer = weakref.finalize(self, _free_context, lib, handle.value, keepalive)
+
+    def free(self) -> None:
+        self.handle = None
+        self._finalizer()
+
+
+# ---- Input normalization -------------------------------------------------------------------
+
+class _Job:
+    """Validated input, ready to cross the boundary.
+
+    kind "images": ``images`` holds contiguous uint8 H x W x C arrays (one per image) or one
+    contiguous N x H x W x C array in ``data``; kind "u8": ``data`` is N x H x W x C prepared
+    input; kind "f32": ``data`` is N x C x H x W float32.
+    """
+
+    __slots__ = ("kind", "count", "data", "images")
+
+    def __init__(self, kind: str, count: int, data: Optional[np.ndarray] = None,
+                 images: Optional[List[np.ndarray]] = None) -> None:
+        self.kind = kind
+        self.count = count
+        self.data = data
+        self.images = images
+
+
+def _is_path(x: Any) -> bool:
+    return isinstance(x, (str, bytes, os.PathLike))
+
+
+def _describe(a: np.ndarray) -> str:
+    return f"shape {tuple(a.shape)} dtype {a.dtype}"
+
+
+def _as_u8(a: np.ndarray) -> np.ndarray:
+    return np.require(a, dtype=np.uint8, requirements=["C_CONTIGUOUS", "ALIGNED"])
+
+
+def _check_image_dims(shape: Tuple[int, ...], what: str) -> None:
+    h, w, c = shape[-3], shape[-2], shape[-1]
+    if h < 1 or w < 1:
+        raise InvalidArgumentError(f"{what} has size {h}x{w} (height x width); it must be at least 1x1")
+    if not 1 <= c <= 4:
+        raise InvalidArgumentError(
+            f"{what} has {c} channels in its last axis; uint8 images are H x W or H x W x C "
+            f"with C 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA)")
+
+
+class Model:
+    """A loaded, validated ``.nin`` model and the contexts that run it.
+
+    ``Model(path)`` loads the model file at ``path``; ``Model()`` loads the default model
+    (``$NIN_MODEL``, else ``<repo>/models/fashion_small.nin``, else the copy bundled in the
+    package). The model is immutable and one ``Model`` may be used from any number of threads:
+    each thread gets its own inference context (created on first use, its batch size grown as
+    needed up to ``max_batch``), so calls from different threads run in parallel.
+
+    Inputs accepted by :meth:`predict`, :meth:`logits`, :meth:`classify` and
+    :meth:`confidence_maps`:
+
+    - ``uint8`` pixels of any size, converted and resized by the runtime
+      (docs/PREPROCESSING.md): ``H x W`` (gray), ``H x W x C`` with ``C`` in 1..4, ``N x H x W``,
+      ``N x H x W x C``. A 3-D array whose last axis is 1..4 is one ``H x W x C`` image;
+      otherwise it is ``N`` gray images.
+    - a path of a PNG file, or a list of paths and/or uint8 images (each its own size).
+    - ``float32`` tensors already prepared in PyTorch's layout, ``N x C x H x W`` or
+      ``C x H x W`` equal to :attr:`input_shape`, values in [0, 1] (quantized by the runtime
+      as ``clamp(floor(x * 255 + 0.5), 0, 255)``).
+    - with ``prepared=True``: ``uint8`` input already in the model's layout,
+      ``N x H x W x C`` or ``H x W x C`` (``H x W`` / ``N x H x W`` for one channel), run
+      without preprocessing (``nin_run_prepared_u8``).
+
+    Non-contiguous arrays are copied; other dtypes (float64, int16, ...), other ranks and
+    shapes raise :class:`InvalidArgumentError` before anything reaches the library.
+
+    Use as a context manager or call :meth:`close` to release the model and its contexts
+    deterministically; otherwise they are released when the object is garbage collected.
+    """
+
+    def __init__(self, path: Optional[PathLike] = None, *, threads: int = 1,
+                 max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        """Loads the model file at ``path`` (None: :func:`default_model_path`).
+
+        Args:
+            path: a ``.nin`` file, or None for the default model.
+            threads: worker threads per run of each context (1..256); results are identical
+                for any count.
+            max_batch: most images per run (1..65536); larger inputs are run in pieces.
+
+        Raises:
+            NinIOError: the file cannot be opened or mapped (or no default model exists).
+            BadModelError: the file is not a valid model (truncated, corrupt, wrong magic...).
+            InvalidArgumentError: a bad argument.
+        """
+        self._setup(threads, max_batch)
+        if path is None:
+            path = default_model_path()
+        raw = encode_path(path, "model path")
+        lib = get_lib()
+        handle = c_void_p()
+        check(lib.nin_model_load_file(raw, byref(handle)))
+        self._adopt(lib, handle.value, os.fsdecode(raw), None)
+
+    @classmethod
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview, np.ndarray], *,
+                   threads: int = 1, max_batch: int = DEFAULT_MAX_BATCH) -> "Model":
+        """Loads a model from the bytes of a ``.nin`` file (``nin_model_load_memory``).
+
+        The bytes are copied once into a 64-byte-aligned buffer that the model reads in place
+        and that this object keeps alive as long as the model or any of its contexts lives.
+        """
+        self = cls.__new__(cls)
+        self._setup(threads, max_batch)
+        try:
+            view = memoryview(data).cast("B")  # type: ignore[arg-type]
+        except TypeError:
+            raise InvalidArgumentError(
+                f"model data must be bytes-like, not {type(data).__name__}") from None
+        size = view.nbytes
+        if size == 0:
+            raise InvalidArgumentError("model data is empty")
+        storage = np.empty(size + 64, dtype=np.uint8)
+        offset = (-storage.ctypes.data) % 64
+        buffer = storage[offset:offset + size]
+        buffer[:] = np.frombuffer(view, dtype=np.uint8)
+        lib = get_lib()
+        handle = c_void_p()
+        check(lib.nin_model_load_memory(buffer.ctypes.data, size, byref(handle)))
+        self._adopt(lib, handle.value, None, storage)
+        return self
+
+    # -- construction helpers --------------------------------------------------------------
+
+    def _setup(self, threads: int, max_batch: int) -> None:
+        self._handle: Optional[int] = None
+        self._closed = True
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
+            raise InvalidArgumentError(f"threads is {threads!r}, expected an int from 1 to 256")
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or not 1 <= max_batch <= 65536:
+            raise InvalidArgumentError(f"max_batch is {max_batch!r}, expected an int from 1 to 65536")
+        self._threads = threads
+        self._max_batch = max_batch
+
+    def _adopt(self, lib: ctypes.CDLL, handle: Optional[int], path: Optional[str], keepalive: Any) -> None:
+        self._lib = lib
+        self._handle = handle
+        self._path = path
+        self._keepalive = keepalive
+        self._finalizer = weakref.finalize(self, _free_model, lib, handle, keepalive)
+        self._cond = threading.Condition(threading.Lock())
+        self._active = 0
+        self._closed = False
+        self._local = threading.local()
+        self._contexts: "weakref.WeakSet[_ThreadContext]" = weakref.WeakSet()
+
+        c, h, w = c_int(), c_int(), c_int()
+        check(lib.nin_model_input_shape(handle, byref(c), byref(h), byref(w)))
+        self._input_shape = (c.value, h.value, w.value)
+        check(lib.nin_model_map_shape(handle, byref(c), byref(h), byref(w)))
+        self._map_shape = (c.value, h.value, w.value)
+        self._class_count = int(lib.nin_model_class_count(handle))
+        labels = []
+        for i in range(self._class_count):
+            raw = lib.nin_model_label(handle, i)
+            if raw is None:
+                raise StateError(f"model has no label for class {i}: {last_error()}")
+            labels.append(raw.decode("utf-8", "replace"))
+        self._labels = tuple(labels)
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Releases the model and every thread's context. Waits for calls in flight on other
+        threads to finish; later calls raise :class:`StateError`. Idempotent."""
+        if self._handle is None:
+            return
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            while self._active:
+                self._cond.wait()
+            contexts = list(self._contexts)
+        for context in contexts:
+            context.free()
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    def __enter__(self) -> "Model":
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<nin.Model (closed)>"
+        name = self.metadata("name") or "?"
+        return (f"<nin.Model {name!r} path={self._path!r} input={self._input_shape} "
+                f"classes={self._class_count}>")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StateError("the model is closed")
+
+    def _enter(self) -> None:
+        with self._cond:
+            if self._closed:
+                raise StateError("the model is closed")
+            self._active += 1
+
+    def _leave(self) -> None:
+        with self._cond:
+            self._active -= 1
+            if self._active == 0:
+                self._cond.notify_all()
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Optional[str]:
+        """The file the model was loaded from (None for :meth:`from_bytes`)."""
+        return self._path
+
+    @property
+    def threads(self) -> int:
+        """Worker threads per run of each context."""
+        return self._threads
+
+    @property
+    def max_batch(self) -> int:
+        """Most images per run; larger inputs are split."""
+        return self._max_batch
+
+    @property
+    def input_shape(self) -> Tuple[int, int, int]:
+        """The model's input tensor shape (channels, height, width)."""
+        self._check_open()
+        return self._input_shape
+
+    @property
+    def class_count(self) -> int:
+        """Number of classes (length of the logits)."""
+        self._check_open()
+        return self._class_count
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        """Class labels, index order."""
+        self._check_open()
+        return self._labels
+
+    @property
+    def map_shape(self) -> Tuple[int, int, int]:
+        """Shape of one image's confidence maps: (classes, height, width)."""
+        self._check_open()
+        return self._map_shape
+
+    def metadata(self, key: str) -> Optional[str]:
+        """The model's metadata value for ``key`` ("name", "dataset", "accuracy_int8", ...),
+        or None if the model has no such key."""
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"metadata key must be a str, not {type(key).__name__}")
+        raw_key = key.encode("utf-8")
+        if b"\0" in raw_key:
+            raise InvalidArgumentError(f"metadata key {key!r} contains a NUL character")
+        self._enter()
+        try:
+            raw = self._lib.nin_model_metadata(self._handle, raw_key)
+        finally:
+            self._leave()
+        return None if raw is None else raw.decode("utf-8", "replace")
+
+    def arena_bytes(self, batch_size: int = 1) -> int:
+        """Bytes of arena one context of this model needs for ``batch_size`` images per run
+        (with this model's ``threads``)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 65536:
+            raise InvalidArgumentError(f"batch_size is {batch_size!r}, expected an int from 1 to 65536")
+        params = self._lib.nin_context_default_params()
+        params.threads = self._threads
+        params.batch_size = batch_size
+        self._enter()
+        try:
+            size = int(self._lib.nin_model_arena_bytes(self._handle, byref(params)))
+            if size == 0:
+                raise InvalidArgumentError(last_error() or "nin_model_arena_bytes returned 0")
+        finally:
+            self._leave()
+        return size
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def _job(self, batch: Any, prepared: bool) -> _Job:
+        if _is_path(batch):
+            return _Job("images", 1, images=[load_png(batch)])
+        if isinstance(batch, (list, tuple)):
+            return self._list_job(batch)
+        if not isinstance(batch, np.ndarray):
+            if hasattr(batch, "__array__") or hasattr(batch, "__array_interface__"):
+                batch = np.asarray(batch)
+            else:
+                raise InvalidArgumentError(
+                    f"expected a numpy array, a PNG path or a list of them, not {type(batch).__name__}")
+        a: np.ndarray = batch
+        if a.dtype == np.uint8:
+            return self._u8_job(a) if prepared else self._image_job(a)
+        if a.dtype.kind == "f" and a.dtype.itemsize == 4:
+            return self._f32_job(a)
+        if a.dtype.kind == "f":
+            hint = "; convert with .astype(np.float32)"
+        elif a.dtype.kind in "iub":
+            hint = "; convert pixels in 0..255 with .astype(np.uint8)"
+        else:
+            hint = ""
+        raise InvalidArgumentError(
+            f"unsupported dtype {a.dtype} (shape {tuple(a.shape)}): pass uint8 pixels (any size, "
+            f"preprocessed by the runtime) or float32 prepared tensors N x C x H x W in [0, 1]" + hint)
+
+    def _list_job(self, items: Sequence[Any]) -> _Job:
+        images: List[np.ndarray] = []
+        for i, item in enumerate(items):
+            if _is_path(item):
+                images.append(load_png(item))
+                continue
+            if not isinstance(item, np.ndarray):
+                raise InvalidArgumentError(
+                    f"item {i} of the list is a {type(item).__name__}; a list may hold PNG paths and "
+                    f"uint8 images (H x W or H x W x C)")
+            if item.dtype != np.uint8:
+                raise InvalidArgumentError(
+                    f"item {i} of the list has dtype {item.dtype}; a list may hold PNG paths and uint8 "
+                    f"images only (stack float32 tensors into one N x C x H x W array)")
+            if item.ndim == 2:
+                item = item[:, :, None]
+            if item.ndim != 3:
+                raise InvalidArgumentError(
+                    f"item {i} of the list has {item.ndim} dimensions ({_describe(item)}); an image is "
+                    f"H x W or H x W x C")
+            _check_image_dims(item.shape, f"item {i} of the list")
+            images.append(_as_u8(item))
+        return _Job("images", len(images), images=images)
+
+    def _image_job(self, a: np.ndarray) -> _Job:
+        if a.ndim == 2:
+            a = a[None, :, :, None]
+        elif a.ndim == 3:
+            a = a[None] if 1 <= a.shape[2] <= 4 else a[:, :, :, None]
+        elif a.ndim != 4:
+            raise InvalidArgumentError(
+                f"uint8 input has {a.ndim} dimensions ({_describe(a)}); expected H x W, H x W x C, "
+                f"N x H x W or N x H x W x C")
+        _check_image_dims(a.shape, f"uint8 input of shape {tuple(a.shape)}")
+        return _Job("images", int(a.shape[0]), data=_as_u8(a))
+
+    def _u8_job(self, a: np.ndarray) -> _Job:
+        c, h, w = self._input_shape
+        shape = tuple(a.shape)
+        if shape == (h, w, c) or (c == 1 and shape == (h, w)):
+            a = a.reshape(1, h, w, c)
+        elif a.ndim == 4 and shape[1:] == (h, w, c):
+            pass
+        elif c == 1 and a.ndim == 3 and shape[1:] == (h, w):
+            a = a.reshape(shape[0], h, w, 1)
+        else:
+            raise InvalidArgumentError(
+                f"prepared uint8 input has shape {shape}; this model's prepared input is N x H x W x C "
+                f"= (N, {h}, {w}, {c}) or one image ({h}, {w}, {c}) (run without prepared=True to "
+                f"have the runtime convert and resize)")
+        return _Job("u8", int(a.shape[0]), data=_as_u8(a))
+
+    def _f32_job(self, a: np.ndarray) -> _Job:
+        chw = self._input_shape
+        shape = tuple(a.shape)
+        if shape == chw:
+            a = a.reshape((1,) + chw)
+        elif not (a.ndim == 4 and shape[1:] == chw):
+            raise InvalidArgumentError(
+                f"float32 input has shape {shape}; float32 input must be already prepared as "
+                f"N x C x H x W or C x H x W with C x H x W = {chw} (values in [0, 1]); "
+                f"pass uint8 pixels to have the runtime convert and resize")
+        return _Job("f32", int(a.shape[0]),
+                    data=np.require(a, dtype=np.float32, requirements=["C_CONTIGUOUS", "ALIGNED"]))
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _context(self, count: int) -> _ThreadContext:
+        state: Optional[_ThreadContext] = getattr(self._local, "context", None)
+        if state is not None and state.handle is not None and state.batch_size >= count:
+            return state
+        batch = count
+        if state is not None:
+            batch = min(self._max_batch, max(count, 2 * state.batch_size))
+            state.free()
+            self._local.context = None
+        state = _ThreadContext(self._lib, self._handle, self._threads, batch, self._keepalive)
+        self._local.context = state
+        with self._cond:
+            self._contexts.add(state)
+        return state
+
+    def _run_one(self, ctx: _ThreadContext, job: _Job, start: int, count: int) -> None:
+        lib = self._lib
+        if job.kind == "images":
+            images = (NinImage * count)()
+            keep: List[np.ndarray] = []
+            for i in range(count):
+                if job.images is not None:
+                    img = job.images[start + i]
+                    keep.append(img)
+                    address = img.ctypes.data
+                    h, w, c = img.shape
+                else:
+                    assert job.data is not None
+                    _, h, w, c = job.data.shape
+                    address = job.data.ctypes.data + (start + i) * h * w * c
+                entry = images[i]
+                entry.pixels = ctypes.cast(address, POINTER(c_uint8))
+                entry.width, entry.height, entry.channels, entry.stride = w, h, c, 0
+            check(lib.nin_run_images(ctx.handle, images, count))
+            del keep
+        elif job.kind == "u8":
+            assert job.data is not None
+            per = int(np.prod(job.data.shape[1:]))
+            address = job.data.ctypes.data + start * per
+            check(lib.nin_run_prepared_u8(ctx.handle, ctypes.cast(address, POINTER(c_uint8)),
+                                          count * per, count))
+        else:
+            assert job.data is not None
+            per = int(np.prod(job.data.shape[1:]))
+            address = job.data.ctypes.data + start * per * 4
+            check(lib.nin_run_prepared_f32(ctx.handle, ctypes.cast(address, POINTER(c_float)),
+                                           count * per, count))
+
+    def _execute(self, job: _Job,
+                 fetch: Callable[[_ThreadContext, int, int], None]) -> None:
+        """Runs ``job`` in pieces of at most max_batch images; after each piece,
+        ``fetch(context, start, count)`` reads its results."""
+        self._enter()
+        try:
+            chunked = job.count > self._max_batch
+            for start in range(0, job.count, self._max_batch):
+                count = min(self._max_batch, job.count - start)
+                ctx = self._context(count)
+                ctx.last_chunked = chunked
+                self._run_one(ctx, job, start, count)
+                fetch(ctx, start, count)
+        finally:
+            self._leave()
+
+    def _rows(self, batch: Any, prepared: bool, getter_name: str) -> np.ndarray:
+        job = self._job(batch, prepared)
+        classes = self._class_count
+        out = np.empty((job.count, classes), dtype=np.float32)
+        if job.count == 0:
+            return out
+        getter = getattr(self._lib, getter_name)
+        row_type = c_float * classes
+        base = out.ctypes.data
+        row_bytes = classes * 4
+
+        def fetch(ctx: _ThreadContext, start: int, count: int) -> None:
+            for i in range(count):
+                check(getter(ctx.handle, i, row_type.from_address(base + (start + i) * row_bytes), classes))
+
+        self._execute(job, fetch)
+        return out
+
+    def predict(self, batch: ImageInput, *, prepared: bool = False) -> np.ndarray:
+        """Softmax probabilities, ``float32`` array ``[N, class_count]`` (N = 1 for one image).
+
+        See the class docstring for the accepted inputs.
+        """
+        return self._rows(batch, prepared, "nin_context_probabilities")
+
+    def logits(self, batch: ImageInput, *, prepared: bool = False) -> np.ndarray:
+        """Logits (dequantized global-average-pool outputs, bit-exact), ``float32``
+        ``[N, class_count]``."""
+        return self._rows(batch, prepared, "nin_context_logits")
+
+    def classify(self, image: Union[np.ndarray, PathLike], top: Optional[int] = None,
+                 *, prepared: bool = False) -> List[Tuple[str, float]]:
+        """The ``top`` most probable classes of ONE image as ``[(label, probability), ...]``,
+        best first (ties: lower class index first), exactly as ``nin-infer`` ranks them.
+
+        Args:
+            image: a PNG path, one uint8 image (H x W or H x W x C, any size) or one float32
+                C x H x W prepared tensor.
+            top: how many classes, 1..class_count (None: 5, or every class if fewer);
+                a value outside 1..class_count raises InvalidArgumentError.
+        """
+        return [(self._labels[c], p) for c, p in self.top_k(image, top, prepared=prepared)]
+
+    def top_k(self, image: Union[np.ndarray, PathLike], k: Optional[int] = None,
+              *, prepared: bool = False) -> List[Tuple[int, float]]:
+        """As :meth:`classify`, but ``[(class_index, probability), ...]``
+        (``nin_context_top_k``)."""
+        self._check_open()
+        classes = self._class_count
+        if k is None:
+            k = min(5, classes)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= classes:
+            raise InvalidArgumentError(f"top is {k!r}, expected an int from 1 to {classes}")
+        k = int(k)
+        job = self._job(image, prepared)
+        if job.count != 1:
+            raise InvalidArgumentError(
+                f"classify takes one image but got {job.count}; use predict() for batches")
+        indices = (c_int * k)()
+        probabilities = (c_float * k)()
+
+        def fetch(ctx: _ThreadContext, start: int, count: int) -> None:
+            check(self._lib.nin_context_top_k(ctx.handle, 0, k, indices, probabilities))
+
+        self._execute(job, fetch)
+        return [(int(indices[i]), float(probabilities[i])) for i in range(k)]
+
+    def confidence_maps(self, batch: Optional[ImageInput] = None, *,
+                        prepared: bool = False) -> np.ndarray:
+        """Dequantized confidence maps (the last block's output before global average
+        pooling), ``float32 [N, classes, h, w]`` (see :attr:`map_shape`).
+
+        With ``batch`` None: the maps of the calling thread's last run (the images of its last
+        ``predict``/``logits``/``classify``/``confidence_maps`` call). Raises StateError if the
+        thread has not run anything yet, its last run failed, or its last call was larger than
+        ``max_batch`` (only the last piece's maps survive; pass the batch here instead).
+        With ``batch``: runs it and returns its maps (any size; pieces are collected).
+        """
+        mc, mh, mw = self.map_shape
+        per = mc * mh * mw
+        if batch is not None:
+            job = self._job(batch, prepared)
+            out = np.empty((job.count, mc, mh, mw), dtype=np.float32)
+            if job.count == 0:
+                return out
+            base = out.ctypes.data
+
+            def fetch(ctx: _ThreadContext, start: int, count: int) -> None:
+                self._copy_maps(ctx, out, base, start, count, per)
+
+            self._execute(job, fetch)
+            return out
+        self._enter()
+        try:
+            ctx: Optional[_ThreadContext] = getattr(self._local, "context", None)
+            if ctx is None or ctx.handle is None:
+                raise StateError("no results yet: this thread has not run the model")
+            if ctx.last_chunked:
+                raise StateError(
+                    f"the last call on this thread ran more than max_batch={self._max_batch} images "
+                    f"in pieces and only the last piece's maps are kept; pass the batch to "
+                    f"confidence_maps(batch) instead")
+            count = int(self._lib.nin_context_result_count(ctx.handle))
+            out = np.empty((max(count, 1), mc, mh, mw), dtype=np.float32)
+            # count == 0 (no successful run): the runtime's own NIN_ERROR_STATE is raised.
+            self._copy_maps(ctx, out, out.ctypes.data, 0, max(count, 1), per)
+            return out
+        finally:
+            self._leave()
+
+    def _copy_maps(self, ctx: _ThreadContext, out: np.ndarray, base: int, start: int, count: int,
+                   per: int) -> None:
+        block = c_float * per
+        for i in range(count):
+            check(self._lib.nin_context_confidence_maps(
+                ctx.handle, i, block.from_address(base + (start + i) * per * 4), per))
+
+    def result_count(self) -> int:
+        """Number of images in the calling thread's last successful run (0 before any)."""
+        self._enter()
+        try:
+            ctx: Optional[_ThreadContext] = getattr(self._local, "context", None)
+            if ctx is None or ctx.handle is None:
+                return 0
+            return int(self._lib.nin_context_result_count(ctx.handle))
+        finally:
+            self._leave()

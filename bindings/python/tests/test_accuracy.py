@@ -1,0 +1,127 @@
+"""Accuracy of the shipped model through the runtime on all 10,000 Fashion-MNIST test images:
+at or above the figure in models/MODEL_CARD.md minus 0.1 points. Plus checks of
+tools/nin_eval.py itself (no dataset needed for those)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional
+
+import numpy as np
+import pytest
+
+from conftest import GOLDEN_NET, REPO, SHIPPED_MODEL
+
+import nin
+import nin_eval
+
+MODEL_CARD = REPO / "models" / "MODEL_CARD.md"
+CARD_LINE = re.compile(
+    r"int8 top-1 accuracy through nin \(10,000 test images\): (?P<value>\d+(?:\.\d+)?)%")
+TOLERANCE_POINTS = 0.1
+
+
+def card_accuracy(text: str, model_name: str = "fashion_small") -> Optional[float]:
+    """The card's ``int8 top-1 accuracy through nin (10,000 test images): NN.NN%`` figure
+    for ``model_name``: the only such line, or, if the card describes several models, the
+    one in the section whose heading names the model (or says "small")."""
+    matches = list(CARD_LINE.finditer(text))
+    if not matches:
+        return None
+    if len(matches) == 1:
+        return float(matches[0].group("value"))
+    headings = [(m.start(), m.group(0).lower()) for m in re.finditer(r"^#+ .*$", text, flags=re.M)]
+    for match in matches:
+        before = [h for pos, h in headings if pos < match.start()]
+        heading = before[-1] if before else ""
+        if model_name in heading or "small" in heading:
+            return float(match.group("value"))
+    return float(matches[0].group("value"))
+
+
+def _test_split():
+    import fashion_mnist
+
+    try:
+        return fashion_mnist.load_split("test")
+    except FileNotFoundError as exc:
+        pytest.skip(f"Fashion-MNIST not installed ({exc}); apt-get install dataset-fashion-mnist")
+
+
+def test_card_parsing():
+    assert card_accuracy("x\nint8 top-1 accuracy through nin (10,000 test images): 91.23%\n") == 91.23
+    assert card_accuracy("- int8 top-1 accuracy through nin (10,000 test images): 90%") == 90.0
+    two = ("# Card\n## fashion_large\nint8 top-1 accuracy through nin (10,000 test images): 93.00%\n"
+           "## fashion_small\nint8 top-1 accuracy through nin (10,000 test images): 91.50%\n")
+    assert card_accuracy(two) == 91.5
+    assert card_accuracy("int8 accuracy: 91%") is None
+
+
+def test_shipped_model_accuracy_matches_card():
+    if not SHIPPED_MODEL.is_file():
+        pytest.skip(f"{SHIPPED_MODEL} not present yet")
+    images, labels = _test_split()
+    assert len(images) == 10_000
+    with nin.Model(SHIPPED_MODEL, max_batch=500) as model:
+        figures = nin_eval.evaluate(model, images, labels, batch=500)
+    accuracy = 100 * figures["accuracy"]
+    measured = f"int8 top-1 accuracy through nin (10,000 test images): {accuracy:.2f}%"
+    print(f"{measured} ({figures['seconds']:.1f} s)")
+    assert MODEL_CARD.is_file(), f"{MODEL_CARD} is missing; it must contain the line '{measured}'"
+    expected = card_accuracy(MODEL_CARD.read_text(encoding="utf-8"))
+    assert expected is not None, (
+        f"{MODEL_CARD} has no line of the form 'int8 top-1 accuracy through nin (10,000 test "
+        f"images): 91.23%'; measured now: '{measured}'")
+    assert accuracy >= expected - TOLERANCE_POINTS, (
+        f"accuracy through nin {accuracy:.2f}% is below the model card's {expected:.2f}% "
+        f"minus {TOLERANCE_POINTS} points")
+
+
+# ---- tools/nin_eval.py ------------------------------------------------------------------------
+
+def test_confusion_and_fp32_agreement():
+    truth = np.array([0, 1, 2, 2, 1])
+    predicted = np.array([0, 2, 2, 2, 1])
+    m = nin_eval.confusion_matrix(truth, predicted, 3)
+    assert m.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 2]]
+    text = nin_eval.format_confusion(m, ["a", "b", "c"])
+    assert "recall" in text and "50.00%" in text and len(text.splitlines()) == 5
+    assert nin_eval.top1(np.array([[1.0, 1.0, 0.0], [0.0, 2.0, 2.0]], np.float32)).tolist() == [0, 1]
+
+
+def test_evaluate_on_a_golden_model():
+    with nin.Model(GOLDEN_NET / "k11s4_batch3" / "model.nin") as model:
+        rng = np.random.default_rng(51)
+        images = rng.integers(0, 256, (37, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, model.class_count, 37).astype(np.uint8)
+        fp32 = model.logits(images)
+        fp32[:5] = -fp32[:5]                          # flip some predictions
+        figures = nin_eval.evaluate(model, images, labels, batch=8, fp32_logits=fp32)
+        predicted = np.argmax(model.predict(images), axis=1)
+        assert figures["images"] == 37
+        assert figures["correct"] == int((predicted == labels).sum())
+        assert np.array(figures["confusion"]).sum() == 37
+        assert figures["fp32"]["agreement"] == float((np.argmax(fp32, 1) == predicted).mean())
+        with pytest.raises(ValueError, match="fp32 logits"):
+            nin_eval.evaluate(model, images, labels, fp32_logits=fp32[:3])
+
+
+def test_nin_eval_command_line(tmp_path, capsys):
+    images, labels = _test_split()
+    model = SHIPPED_MODEL if SHIPPED_MODEL.is_file() else GOLDEN_NET / "classic_narrow" / "model.nin"
+    limit = 200 if SHIPPED_MODEL.is_file() else 20
+    with nin.Model(model) as m:
+        fp32 = m.logits(images[:limit])
+    np.save(tmp_path / "fp32.npy", fp32)
+    out_json = tmp_path / "figures.json"
+    code = nin_eval.main(["--model", str(model), "--limit", str(limit), "--batch", "64",
+                          "--fp32-logits", str(tmp_path / "fp32.npy"), "--json", str(out_json)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "int8 top-1 accuracy through nin:" in printed
+    assert "int8 vs fp32 top-1 agreement: 100.00% (0 of" in printed
+    assert "confusion matrix" in printed
+    figures = json.loads(out_json.read_text())
+    assert figures["images"] == limit and figures["fp32"]["agreement"] == 1.0
+    assert len(figures["confusion"]) == 10
