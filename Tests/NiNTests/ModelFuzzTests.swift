@@ -6,14 +6,6 @@ import Foundation
 import NiN
 import Testing
 
-private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
-    }
-    return ~crc
-}
 
 @Test("mutated models are refused or run, never crash",
       arguments: ["k11s4_batch3", "zin_padding", "pools", "nonsquare", "no_weights", "gap_only"])
@@ -33,7 +25,7 @@ func fuzzModel(name: String) throws {
             default: bytes[at] = [0, 1, 0x7F, 0x80, 0xFF].randomElement(using: &rng)!
             }
         }
-        let crc = crc32(bytes[64...])
+        let crc = testCRC32(bytes[64...])
         for i in 0..<4 { bytes[24 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
         do {
             let model = try NiNModel(bytes: bytes)

@@ -9,15 +9,6 @@ import Testing
 
 private let modelPath = repositoryRoot + "/Tests/golden/net/k11s4_batch3/model.nin"
 
-/// Independent CRC-32 (bitwise, no table) for re-sealing mutated files.
-private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
-    }
-    return ~crc
-}
 
 private struct ModelFile {
     var bytes: [UInt8]
@@ -31,7 +22,7 @@ private struct ModelFile {
         put32(at, UInt32(truncatingIfNeeded: value))
         put32(at + 4, UInt32(truncatingIfNeeded: value >> 32))
     }
-    mutating func seal() { put32(24, crc32(bytes[64...])) }
+    mutating func seal() { put32(24, testCRC32(bytes[64...])) }
 
     var sectionCount: Int { u32(12) }
     func sectionEntry(_ i: Int) -> Int { 64 + 24 * i }
