@@ -55,24 +55,38 @@ public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: I
 }
 
 /// Computes output rows `rows` (indices into batch x outHeight) of a convolution, in chunks of
-/// rows whose im2col fits the scratch budget; each weight block sweeps a whole chunk.
+/// rows whose im2col fits the scratch budget; each weight block sweeps a whole chunk. A 1x1,
+/// stride-1 convolution over a multiple of 4 channels needs no im2col: its input pixels already
+/// are the rows of the product, so they are read in place (only a last partial tile is copied).
 public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
     let kPadded = 4 * a.kQuads
     let blocks = (a.outChannels + 15) / 16
     let inImage = a.inHeight * a.inWidth * a.inChannels
+    let direct = a.kernelHeight == 1 && a.kernelWidth == 1 && a.strideHeight == 1 && a.strideWidth == 1
+        && a.padTop == 0 && a.padLeft == 0 && a.inChannels % 4 == 0
     let chunkRows = max(1, convolutionVNNIScratchBudget / max(a.outWidth * kPadded, 1))
     var first = rows.lowerBound
     while first < rows.upperBound {
         let last = min(first + chunkRows, rows.upperBound)
-        for row in first..<last {
-            let n = row / a.outHeight, oy = row % a.outHeight
-            im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
-                      into: a.scratch + (row - first) * a.outWidth * kPadded)
-        }
         let pixels = (last - first) * a.outWidth
-        let padded = (pixels + 3) / 4 * 4
-        if padded > pixels {
-            (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (padded - pixels) * kPadded)
+        let fullTiles = pixels / 4 * 4
+        let source: UnsafePointer<UInt8>
+        if direct {
+            source = a.input + first * a.outWidth * kPadded
+            if fullTiles < pixels {  // the last partial tile, padded with zero rows, from scratch
+                a.scratch.initialize(repeating: 0, count: 4 * kPadded)
+                a.scratch.update(from: source + fullTiles * kPadded, count: (pixels - fullTiles) * kPadded)
+            }
+        } else {
+            for row in first..<last {
+                let n = row / a.outHeight, oy = row % a.outHeight
+                im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
+                          into: a.scratch + (row - first) * a.outWidth * kPadded)
+            }
+            if fullTiles < pixels {
+                (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (fullTiles + 4 - pixels) * kPadded)
+            }
+            source = UnsafePointer(a.scratch)
         }
         let outChunk = a.output + first * a.outWidth * a.outChannels
         for block in 0..<blocks {
@@ -82,7 +96,8 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
             let channels = min(16, a.outChannels - block * 16)
             var p = 0
             while p < pixels {
-                tile4x16(a.scratch + p * kPadded, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
+                let tile = direct && p >= fullTiles ? UnsafePointer(a.scratch) : source + p * kPadded
+                tile4x16(tile, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
                          requant: requant, output: outChunk + p * a.outChannels + block * 16,
                          outStride: a.outChannels, rows: min(4, pixels - p), channels: channels)
                 p += 4

@@ -23,7 +23,9 @@ func randomConvolutions() throws {
     var compared = 0
     var varied = 0  // trials whose outputs are not all one value: the comparison proves something
     for trial in 0..<300 {
-        let kh = Int.random(in: 1...7, using: &rng), kw = Int.random(in: 1...7, using: &rng)
+        // Every fifth trial is a pointwise (1x1, stride 1, unpadded) conv, which kernels may run in place.
+        let pointwise = trial % 5 == 1
+        let kh = pointwise ? 1 : Int.random(in: 1...7, using: &rng), kw = pointwise ? 1 : Int.random(in: 1...7, using: &rng)
         let c = [1, 2, 3, 5, 8, 16, 17, 33][Int.random(in: 0..<8, using: &rng)]
         let n = [1, 3, 8, 15, 16, 17, 31, 40][Int.random(in: 0..<8, using: &rng)]
         let h = Int.random(in: kh...(kh + 12), using: &rng), w = Int.random(in: kw...(kw + 12), using: &rng)
@@ -31,7 +33,7 @@ func randomConvolutions() throws {
         let k = kh * kw * c
         var conv = TestConv(
             inChannels: c, outChannels: n, kernel: (kh, kw),
-            stride: (Int.random(in: 1...4, using: &rng), Int.random(in: 1...4, using: &rng)),
+            stride: pointwise ? (1, 1) : (Int.random(in: 1...4, using: &rng), Int.random(in: 1...4, using: &rng)),
             pads: (Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng),
                    Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng)),
             relu: relu, outputZeroPoint: relu ? 0 : Int32.random(in: 0...255, using: &rng),
