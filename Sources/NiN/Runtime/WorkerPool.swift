@@ -1,7 +1,10 @@
-// WorkerPool: a fixed set of threads made with a context and parked on a condition variable.
-// A run hands each thread one part of a layer; nothing is allocated per run (no Dispatch, no
-// closures), and the only lock is the hand-off itself.
+// WorkerPool: a fixed set of threads made with a context. A run publishes one layer to them
+// through an atomic generation counter; workers spin briefly on it (a layer follows the last
+// within microseconds during an inference) and then sleep on a condition variable, so an idle
+// context costs no CPU. Nothing is allocated per run (no Dispatch, no closures).
 
+import NiNCPU
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,22 +20,30 @@ protocol ParallelJob: AnyObject {
 /// Threads 1..<threadCount of a context (the calling thread is part 0).
 final class WorkerPool: @unchecked Sendable {
     let threadCount: Int
+    /// `run number << 16 | parts`: bumped once per run, so a worker reads the run and its part
+    /// count in one atomic load; it compares the run number with the last one it served.
+    private let state = Atomic<Int>(0)
+    /// Parts not yet finished by the workers in the current run.
+    private let pending = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    /// Workers asleep on `wake` (changed under `mutex`).
+    private var sleepers = 0
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var generation = 0
-    private var pending = 0
-    private var parts = 0
-    private var stopping = false
+    /// The context whose layers the pool runs: set by the first run (before the releasing store
+    /// that publishes it) and the same object ever after.
     private unowned(unsafe) var job: ParallelJob?
     private var threads: [pthread_t] = []
+
+    /// Spin iterations (each with a pause) before a waiting worker goes to sleep: tens of
+    /// microseconds, longer than the gap between two layers of one inference.
+    static let spinLimit = 20_000
 
     /// Starts `threadCount - 1` workers.
     init(threadCount: Int) throws(NiNError) {
         self.threadCount = threadCount
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        pthread_cond_init(finished, nil)
         for index in 1..<max(threadCount, 1) {
             let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
             var thread = pthread_t()
@@ -53,10 +64,8 @@ final class WorkerPool: @unchecked Sendable {
     deinit {
         stop()
         pthread_cond_destroy(wake)
-        pthread_cond_destroy(finished)
         pthread_mutex_destroy(mutex)
         wake.deallocate()
-        finished.deallocate()
         mutex.deallocate()
     }
 
@@ -67,25 +76,27 @@ final class WorkerPool: @unchecked Sendable {
             job.runPart(0, of: 1)
             return
         }
+        if self.job == nil { self.job = job }
+        pending.store(parts - 1, ordering: .relaxed)
+        let run = (state.load(ordering: .relaxed) >> 16) + 1
+        state.store(run << 16 | parts, ordering: .releasing)
         pthread_mutex_lock(mutex)
-        self.job = job
-        self.parts = parts
-        pending = parts - 1
-        generation &+= 1
-        pthread_cond_broadcast(wake)
+        if sleepers > 0 { pthread_cond_broadcast(wake) }
         pthread_mutex_unlock(mutex)
 
         job.runPart(0, of: parts)
 
-        pthread_mutex_lock(mutex)
-        while pending > 0 { pthread_cond_wait(finished, mutex) }
-        self.job = nil
-        pthread_mutex_unlock(mutex)
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins < WorkerPool.spinLimit { ninpriv_cpu_relax() } else { sched_yield() }
+        }
     }
 
     private func stop() {
+        stopping.store(true, ordering: .releasing)
+        state.add(1 << 16, ordering: .releasing)
         pthread_mutex_lock(mutex)
-        stopping = true
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
         for thread in threads { pthread_join(thread, nil) }
@@ -94,20 +105,29 @@ final class WorkerPool: @unchecked Sendable {
 
     private func workerLoop(index: Int) {
         var seen = 0
-        pthread_mutex_lock(mutex)
         while true {
-            while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
-            if stopping { break }
-            seen = generation
-            let parts = self.parts
+            var current = state.load(ordering: .acquiring)
+            var spins = 0
+            while current >> 16 == seen && spins < WorkerPool.spinLimit {
+                ninpriv_cpu_relax()
+                spins += 1
+                current = state.load(ordering: .acquiring)
+            }
+            if current >> 16 == seen {
+                pthread_mutex_lock(mutex)
+                sleepers += 1
+                while state.load(ordering: .acquiring) >> 16 == seen { pthread_cond_wait(wake, mutex) }
+                sleepers -= 1
+                pthread_mutex_unlock(mutex)
+                current = state.load(ordering: .acquiring)
+            }
+            seen = current >> 16
+            if stopping.load(ordering: .acquiring) { return }
+            let parts = current & 0xFFFF
             guard index < parts, let job else { continue }
-            pthread_mutex_unlock(mutex)
             job.runPart(index, of: parts)
-            pthread_mutex_lock(mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(finished) }
+            pending.subtract(1, ordering: .releasing)
         }
-        pthread_mutex_unlock(mutex)
     }
 }
 
