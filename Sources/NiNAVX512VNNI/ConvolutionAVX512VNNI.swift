@@ -1,5 +1,5 @@
 // AVX-512 VNNI convolution (256-bit EVEX forms, AVX512VL): im2col of output rows into u8 (padding
-// filled with the input zero point), a 4-pixel x 16-channel microkernel on vpdpbusd (u8 x s8,
+// filled with the input zero point), an 8-pixel x 16-channel microkernel on vpdpbusd (u8 x s8,
 // four products summed straight into int32: no intermediate saturation, so exact), and the
 // shared exact requantization of the AVX2 target. Bit-exact with the reference kernel.
 // Compiled with -mavx512vnni -mavx512vl in its own target; called only when the CPU has them.
@@ -44,6 +44,9 @@ public struct ConvolutionVNNIArguments {
     }
 }
 
+/// Output pixels per microkernel tile.
+let tileRows = 8
+
 /// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
 public let convolutionVNNIScratchBudget = 192 * 1024
 
@@ -51,7 +54,7 @@ public let convolutionVNNIScratchBudget = 192 * 1024
 public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: Int = .max) -> Int {
     let rowBytes = outWidth * kQuads * 4
     let rows = max(1, min(totalRows, convolutionVNNIScratchBudget / max(rowBytes, 1)))
-    return (rows * outWidth + 3) / 4 * 4 * kQuads * 4
+    return (rows * outWidth + tileRows - 1) / tileRows * tileRows * kQuads * 4
 }
 
 /// Computes output rows `rows` (indices into batch x outHeight) of a convolution, in chunks of
@@ -69,12 +72,12 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
     while first < rows.upperBound {
         let last = min(first + chunkRows, rows.upperBound)
         let pixels = (last - first) * a.outWidth
-        let fullTiles = pixels / 4 * 4
+        let fullTiles = pixels / tileRows * tileRows
         let source: UnsafePointer<UInt8>
         if direct {
             source = a.input + first * a.outWidth * kPadded
             if fullTiles < pixels {  // the last partial tile, padded with zero rows, from scratch
-                a.scratch.initialize(repeating: 0, count: 4 * kPadded)
+                a.scratch.initialize(repeating: 0, count: tileRows * kPadded)
                 a.scratch.update(from: source + fullTiles * kPadded, count: (pixels - fullTiles) * kPadded)
             }
         } else {
@@ -84,7 +87,7 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
                           into: a.scratch + (row - first) * a.outWidth * kPadded)
             }
             if fullTiles < pixels {
-                (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (fullTiles + 4 - pixels) * kPadded)
+                (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (fullTiles + tileRows - pixels) * kPadded)
             }
             source = UnsafePointer(a.scratch)
         }
@@ -97,10 +100,10 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
             var p = 0
             while p < pixels {
                 let tile = direct && p >= fullTiles ? UnsafePointer(a.scratch) : source + p * kPadded
-                tile4x16(tile, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
+                tile8x16(tile, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
                          requant: requant, output: outChunk + p * a.outChannels + block * 16,
-                         outStride: a.outChannels, rows: min(4, pixels - p), channels: channels)
-                p += 4
+                         outStride: a.outChannels, rows: min(tileRows, pixels - p), channels: channels)
+                p += tileRows
             }
         }
         first = last
@@ -136,17 +139,19 @@ private func im2colRow(_ a: ConvolutionVNNIArguments, image: UnsafePointer<UInt8
     }
 }
 
-/// Four output pixels x 16 channels: vpdpbusd over K quads, then requantized and stored.
+/// Eight output pixels x 16 channels: vpdpbusd over K quads into 16 ymm accumulators (AVX-512VL
+/// has 32 ymm registers), then requantized and stored.
 @inline(__always)
-private func tile4x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weights: UnsafePointer<Int8>,
+private func tile8x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weights: UnsafePointer<Int8>,
                       bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
                       outStride: Int, rows: Int, channels: Int) {
     let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
     let biasHi = _mm256_loadu_si256(UnsafeRawPointer(bias + 8).assumingMemoryBound(to: __m256i.self))
     var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi
     var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
-    let a0 = UnsafeRawPointer(a), a1 = UnsafeRawPointer(a + kPadded)
-    let a2 = UnsafeRawPointer(a + 2 * kPadded), a3 = UnsafeRawPointer(a + 3 * kPadded)
+    var c40 = biasLo, c41 = biasHi, c50 = biasLo, c51 = biasHi
+    var c60 = biasLo, c61 = biasHi, c70 = biasLo, c71 = biasHi
+    let row = UnsafeRawPointer(a)
     var b = UnsafeRawPointer(weights)
     let all: __mmask8 = 0xFF
     for q in 0..<kQuads {
@@ -154,21 +159,26 @@ private func tile4x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weig
         let b1 = _mm256_loadu_si256((b + 32).assumingMemoryBound(to: __m256i.self))
         b += 64
         let offset = 4 * q
-        let x0 = _mm256_set1_epi32(a0.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-        c00 = _mm256_mask_dpbusd_epi32(c00, all, x0, b0)
-        c01 = _mm256_mask_dpbusd_epi32(c01, all, x0, b1)
-        let x1 = _mm256_set1_epi32(a1.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-        c10 = _mm256_mask_dpbusd_epi32(c10, all, x1, b0)
-        c11 = _mm256_mask_dpbusd_epi32(c11, all, x1, b1)
-        let x2 = _mm256_set1_epi32(a2.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-        c20 = _mm256_mask_dpbusd_epi32(c20, all, x2, b0)
-        c21 = _mm256_mask_dpbusd_epi32(c21, all, x2, b1)
-        let x3 = _mm256_set1_epi32(a3.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-        c30 = _mm256_mask_dpbusd_epi32(c30, all, x3, b0)
-        c31 = _mm256_mask_dpbusd_epi32(c31, all, x3, b1)
+        @inline(__always) func x(_ r: Int) -> __m256i {
+            _mm256_set1_epi32(row.loadUnaligned(fromByteOffset: r * kPadded + offset, as: Int32.self))
+        }
+        let x0 = x(0), x1 = x(1), x2 = x(2), x3 = x(3)
+        c00 = _mm256_mask_dpbusd_epi32(c00, all, x0, b0); c01 = _mm256_mask_dpbusd_epi32(c01, all, x0, b1)
+        c10 = _mm256_mask_dpbusd_epi32(c10, all, x1, b0); c11 = _mm256_mask_dpbusd_epi32(c11, all, x1, b1)
+        c20 = _mm256_mask_dpbusd_epi32(c20, all, x2, b0); c21 = _mm256_mask_dpbusd_epi32(c21, all, x2, b1)
+        c30 = _mm256_mask_dpbusd_epi32(c30, all, x3, b0); c31 = _mm256_mask_dpbusd_epi32(c31, all, x3, b1)
+        let x4 = x(4), x5 = x(5), x6 = x(6), x7 = x(7)
+        c40 = _mm256_mask_dpbusd_epi32(c40, all, x4, b0); c41 = _mm256_mask_dpbusd_epi32(c41, all, x4, b1)
+        c50 = _mm256_mask_dpbusd_epi32(c50, all, x5, b0); c51 = _mm256_mask_dpbusd_epi32(c51, all, x5, b1)
+        c60 = _mm256_mask_dpbusd_epi32(c60, all, x6, b0); c61 = _mm256_mask_dpbusd_epi32(c61, all, x6, b1)
+        c70 = _mm256_mask_dpbusd_epi32(c70, all, x7, b0); c71 = _mm256_mask_dpbusd_epi32(c71, all, x7, b1)
     }
     store(requantize16(c00, c01, requant), output, channels)
     if rows > 1 { store(requantize16(c10, c11, requant), output + outStride, channels) }
     if rows > 2 { store(requantize16(c20, c21, requant), output + 2 * outStride, channels) }
     if rows > 3 { store(requantize16(c30, c31, requant), output + 3 * outStride, channels) }
+    if rows > 4 { store(requantize16(c40, c41, requant), output + 4 * outStride, channels) }
+    if rows > 5 { store(requantize16(c50, c51, requant), output + 5 * outStride, channels) }
+    if rows > 6 { store(requantize16(c60, c61, requant), output + 6 * outStride, channels) }
+    if rows > 7 { store(requantize16(c70, c71, requant), output + 7 * outStride, channels) }
 }
