@@ -12,6 +12,13 @@ enum PlanReport {
             lines.append(pad(request.name, 16) + pad(String(memory.offsets[i]), 10, right: true)
                          + pad(String(request.bytes), 10, right: true) + "  \(request.firstUse)...\(request.lastUse)")
         }
+        if let lane = plan.lane {
+            lines.append("inside each of the \(plan.lanes) lanes (one image at a time per thread):")
+            for (i, request) in lane.requests.enumerated() {
+                lines.append("  " + pad(request.name, 14) + pad(String(lane.offsets[i]), 10, right: true)
+                             + pad(String(request.bytes), 10, right: true) + "  \(request.firstUse)...\(request.lastUse)")
+            }
+        }
         lines.append("arena: \(memory.arenaBytes) bytes; lower bound (largest set of simultaneously live tensors): \(memory.lowerBound) bytes")
         return lines.joined(separator: "\n")
     }

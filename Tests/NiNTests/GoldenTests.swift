@@ -36,6 +36,18 @@ private func checkNetwork(directory: String, threads: Int) throws {
     var logits: [UInt32] = []
     for n in 0..<batch { logits += try context.logits(n).map(\.bitPattern) }
     #expect(logits == expectedLogits, "logits differ bit for bit")
+    // The same input without an observer: with several threads and images the images run in
+    // parallel, each on its own lane; logits and confidence maps must not change.
+    try context.run(preparedInput: input, count: batch)
+    var again: [UInt32] = []
+    for n in 0..<batch { again += try context.logits(n).map(\.bitPattern) }
+    #expect(again == expectedLogits, "logits differ when run without an observer")
+    let layers = model.graph.layers.count
+    let mapsGolden = layers >= 2 ? try readBytes(directory + "/layer_\(layers - 2).bin") : input
+    let mapSize = model.graph.mapShape.elementCount
+    for n in 0..<batch {
+        #expect(try context.confidenceMaps(n).values == Array(mapsGolden[(n * mapSize)..<((n + 1) * mapSize)]))
+    }
     // Probabilities: softmax of the logits, within float tolerance.
     for n in 0..<batch {
         let p = try context.probabilities(n)

@@ -35,6 +35,9 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     private var current: KernelArguments?
     private var currentKind: LayerKind = .convolution
     private var currentLayer = 0
+    /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.
+    private var imageMode = false
+    private var imageCount = 0
 
     /// Bytes of arena a context of `model` with `batchSize` and `threads` needs.
     public static func arenaBytes(model: NiNModel, batchSize: Int, threads: Int = 1) -> Int {
@@ -175,16 +178,44 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         }
     }
 
-    /// Runs every layer over the prepared input of `count` images, then the logits and softmax.
+    /// Runs the network over the prepared input of `count` images, then the logits and softmax.
+    /// In lane layout a batch is spread over the threads image by image; otherwise (and for a
+    /// single image) each layer is split across the threads by output rows.
     private func execute(count: Int, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
         resultCount = 0
-        let graph = model.graph
-        for (index, layer) in graph.layers.enumerated() {
-            let start = profiling ? monotonicNanoseconds() : 0
+        let layerCount = model.graph.layers.count
+        if plan.lanes > 0 && count > 1 {
+            if let observer {
+                // For tests and tools: image by image on lane 0, each layer's outputs gathered.
+                var gathered = [[UInt8]](repeating: [], count: layerCount)
+                for n in 0..<count {
+                    runLayers(image: n, lane: 0, batch: 1, split: true) { layer, bytes in gathered[layer] += bytes }
+                }
+                for (layer, bytes) in gathered.enumerated() { bytes.withUnsafeBytes { observer(layer, $0) } }
+            } else {
+                imageCount = count
+                imageMode = true
+                pool.run(self, parts: min(threads, count))
+                imageMode = false
+            }
+        } else {
+            runLayers(image: 0, lane: 0, batch: count, split: true, observer: observer)
+        }
+        let head = model.graph.layers[layerCount - 1]
+        finishLogits(sums: arenaPointer(plan.tensorOffset(after: layerCount - 1), as: Int32.self), layer: head, count: count)
+        resultCount = count
+    }
+
+    /// Runs every layer for `batch` images starting at image `n`, on lane `t`'s tensors; with
+    /// `split` each layer is shared out across the pool, else it runs on the calling thread.
+    private func runLayers(image n: Int, lane t: Int, batch: Int, split: Bool,
+                           observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
+        for (index, layer) in model.graph.layers.enumerated() {
+            let start = profiling && split ? monotonicNanoseconds() : 0
             var args = KernelArguments(
-                input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1), as: UInt8.self)),
-                output: arena + plan.tensorOffset(after: index),
-                inShape: layer.input, outShape: layer.output, batch: count, window: layer.window,
+                input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
+                output: arena + plan.tensorOffset(after: index, image: n, lane: t),
+                inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
                 inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
                 low: layer.relu ? layer.outputZeroPoint : 0)
             if layer.kind == .convolution {
@@ -195,22 +226,21 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             }
             if layer.kind == .globalAveragePool {
                 globalAveragePoolReference(args)
-                finishLogits(sums: arenaPointer(plan.tensorOffset(after: index), as: Int32.self), layer: layer, count: count)
-            } else {
+            } else if split {
                 current = args
                 currentKind = layer.kind
                 currentLayer = index
-                pool.run(self, parts: parts(for: layer, rows: args.rowCount, count: count))
+                pool.run(self, parts: parts(for: layer, rows: args.rowCount, count: batch))
                 current = nil
+            } else {
+                runKernel(layer.kind, index, args, rows: 0..<args.rowCount, scratchThread: t)
             }
-            if profiling { layerNanoseconds[index] = monotonicNanoseconds() &- start }
+            if profiling && split { layerNanoseconds[index] = monotonicNanoseconds() &- start }
             if let observer {
-                let width = layer.kind == .globalAveragePool ? 4 : 1
-                observer(index, UnsafeRawBufferPointer(start: arena + plan.tensorOffset(after: index),
-                                                       count: count * layer.output.elementCount * width))
+                observer(index, UnsafeRawBufferPointer(start: arena + plan.tensorOffset(after: index, image: n, lane: t),
+                                                       count: batch * plan.imageBytes[index + 1]))
             }
         }
-        resultCount = count
     }
 
     /// How many threads a layer is worth: waking a worker costs microseconds, so a part gets at
@@ -221,15 +251,27 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         return max(1, min(threads, rows, work / max(minimumWorkPerPart, 1)))
     }
 
-    /// Part `part` of the current layer: a contiguous slice of its output rows.
+    /// Part `part` of the current work: in image mode, every `parts`-th image from `part` on,
+    /// whole, on lane `part`; else a contiguous slice of the current layer's output rows.
     func runPart(_ part: Int, of parts: Int) {
+        if imageMode {
+            for n in stride(from: part, to: imageCount, by: parts) {
+                runLayers(image: n, lane: part, batch: 1, split: false)
+            }
+            return
+        }
         guard let args = current else { return }
         let rows = args.rowCount
-        let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
-        switch currentKind {
+        runKernel(currentKind, currentLayer, args, rows: (rows * part / parts)..<(rows * (part + 1) / parts), scratchThread: part)
+    }
+
+    /// Runs one layer's kernel over `rows`, with thread (or lane) `scratchThread`'s scratch.
+    private func runKernel(_ kind: LayerKind, _ layerIndex: Int, _ args: KernelArguments, rows rowRange: Range<Int>,
+                           scratchThread: Int) {
+        switch kind {
         case .convolution:
-            if let packed = model.packed.isEmpty ? nil : model.packed[currentLayer] {
-                let scratch = arena + plan.scratchOffset(thread: part)
+            if let packed = model.packed.isEmpty ? nil : model.packed[layerIndex] {
+                let scratch = arena + plan.scratchOffset(thread: scratchThread)
                 if model.isa == .avx512vnni {
                     convolutionVNNI(vnniArguments(args, packed, scratch: scratch), rows: rowRange)
                 } else {
@@ -320,7 +362,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         _ = try resultPointer(plan.logitsOffset, index: index)
         let head = model.graph.layers[model.graph.layers.count - 1]
         let shape = head.input, plane = shape.height * shape.width
-        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2), as: UInt8.self) + index * shape.elementCount
+        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self)
         for p in 0..<plane {
             for c in 0..<shape.channels {
                 out[c * plane + p] = head.inputScale * Float(Int32(maps[p * shape.channels + c]) - head.inputZeroPoint)
@@ -334,7 +376,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         _ = try resultPointer(plan.logitsOffset, index: index)
         let head = model.graph.layers[model.graph.layers.count - 1]
         let size = head.input.elementCount
-        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2), as: UInt8.self) + index * size
+        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self)
         return (Array(UnsafeBufferPointer(start: maps, count: size)), head.inputScale, head.inputZeroPoint)
     }
 
