@@ -54,7 +54,8 @@ public let convolutionVNNIScratchBudget = 192 * 1024
 public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: Int = .max) -> Int {
     let rowBytes = outWidth * kQuads * 4
     let rows = max(1, min(totalRows, convolutionVNNIScratchBudget / max(rowBytes, 1)))
-    return (rows * outWidth + tileRows - 1) / tileRows * tileRows * kQuads * 4
+    // + 16: im2col may store a whole 16-byte vector for a shorter run (see copyRun).
+    return (rows * outWidth + tileRows - 1) / tileRows * tileRows * kQuads * 4 + 16
 }
 
 /// Computes output rows `rows` (indices into batch x outHeight) of a convolution, in chunks of
@@ -119,6 +120,7 @@ private func im2colRow(_ a: ConvolutionVNNIArguments, image: UnsafePointer<UInt8
     let c = a.inChannels, z = a.inputZeroPoint
     let iy0 = oy * a.strideHeight - a.padTop
     let run = a.kernelWidth * c
+    let imageEnd = image + a.inHeight * a.inWidth * c
     for ox in 0..<a.outWidth {
         var dst = scratch + ox * kPadded
         let ix0 = ox * a.strideWidth - a.padLeft
@@ -129,13 +131,29 @@ private func im2colRow(_ a: ConvolutionVNNIArguments, image: UnsafePointer<UInt8
                 dst.initialize(repeating: z, count: run)
             } else {
                 if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
-                (dst + kxStart * c).update(from: image + (iy * a.inWidth + ix0 + kxStart) * c, count: (kxEnd - kxStart) * c)
+                copyRun(from: image + (iy * a.inWidth + ix0 + kxStart) * c, to: dst + kxStart * c,
+                        count: (kxEnd - kxStart) * c, sourceEnd: imageEnd)
                 if kxEnd < a.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (a.kernelWidth - kxEnd) * c) }
             }
             dst += run
         }
         let used = a.kernelHeight * run
         if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
+    }
+}
+
+/// Copies `count` bytes. Short runs (a kernel row of a few channels, e.g. 11 bytes for the
+/// classic first layer) move as one 16-byte vector when the source allows the over-read; the
+/// bytes stored past `count` land where im2col writes next (the rest of this pixel, the next
+/// pixel, the zeroed tile padding or the 16 bytes of scratch slack), never past the scratch.
+@inline(__always)
+private func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, count: Int,
+                     sourceEnd: UnsafePointer<UInt8>) {
+    if count <= 16 && source + 16 <= sourceEnd {
+        let v = _mm_loadu_si128(UnsafeRawPointer(source).assumingMemoryBound(to: __m128i.self))
+        _mm_storeu_si128(UnsafeMutableRawPointer(destination).assumingMemoryBound(to: __m128i.self), v)
+    } else {
+        destination.update(from: source, count: count)
     }
 }
 
