@@ -1,5 +1,6 @@
 // NiNContext: one inference stream. Owns the arena every tensor is planned into, the worker
-// pool, and the results of the last run. A run allocates nothing and makes no system call.
+// pool, and the results of the last run. A run allocates nothing and makes no system call other
+// than waking workers that went to sleep between runs.
 
 import NiNAVX2
 import NiNAVX512VNNI
@@ -15,7 +16,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     public let model: NiNModel
     /// Where every tensor lives in the arena.
     public let plan: ArenaPlan
-    /// Threads used per layer (1 = the calling thread only).
+    /// Threads a run uses (1 = the calling thread only).
     public let threads: Int
     /// Images in the last successful run (0 before any).
     public private(set) var resultCount = 0
@@ -46,9 +47,11 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     /// The plan of a context: tensors, results and the optimized kernels' per-thread scratch.
     static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
+        // In lane layout (several threads, batch > 1) a kernel call covers one image at most.
+        let rowsBatch = threads > 1 && batchSize > 1 ? 1 : batchSize
         var scratch = 0
         for layer in model.graph.layers where layer.kind == .convolution {
-            scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer, isa: model.isa, batch: batchSize))
+            scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer, isa: model.isa, batch: rowsBatch))
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }
