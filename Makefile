@@ -62,6 +62,10 @@ golden:
 	$(PYTHON) tools/make_golden.py
 	$(PYTHON) tools/make_png_fixtures.py
 
+# fp32 PyTorch logits of the first 1,000 test images for every shipped model (needs torch).
+fp32-golden:
+	for pt in models/*.pt; do $(PYTHON) tools/make_fp32_logits.py $$pt; done
+
 eval: lib
 	$(PYTHON) tools/nin_eval.py --model $(MODEL)
 
@@ -76,4 +80,4 @@ bench: lib cli
 clean:
 	rm -rf .build bindings/c/build
 
-.PHONY: sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
