@@ -102,11 +102,15 @@ func goldenShipped(name: String) throws {
     let input = try readBytes(prefix + ".input.u8")
     #expect(prepare(decoded, for: model.graph.input) == input)
     // ...and every layer and the logits equal it bit for bit.
+    // (Large models keep only the last two layers' vectors: the confidence maps and the sums.)
     var outputs: [[UInt8]] = []
     try context.run(preparedInput: input, count: 1) { _, bytes in outputs.append(bytes) }
-    for (i, output) in outputs.enumerated() {
+    var compared = 0
+    for (i, output) in outputs.enumerated() where FileManager.default.fileExists(atPath: prefix + ".layer_\(i).bin") {
         #expect(output == (try readBytes(prefix + ".layer_\(i).bin")), "layer \(i) differs")
+        compared += 1
     }
+    #expect(compared >= min(2, outputs.count))
     try context.run(images: [decoded])
     let logits = try context.logits(0).map(\.bitPattern)
     #expect(logits == float32Values(try readBytes(prefix + ".logits.f32")).map(\.bitPattern))
