@@ -36,7 +36,10 @@ def main(argv=None) -> int:
     stem = args.checkpoint.name.removesuffix(".pt")
     arch = json.loads((args.arch or args.checkpoint.with_name(stem + ".arch.json")).read_text())
     model = nin_train.NiN(arch)
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    except Exception:  # a full training checkpoint (optimizer, scheduler): only load files you trust
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
     model.eval()
     images, _ = fashion_mnist.load_split("test")
