@@ -129,8 +129,12 @@ typedef struct nin_context nin_context;
 
 /** How to make a context. Always start from nin_context_default_params(). */
 typedef struct nin_context_params {
-    int threads;        /**< worker threads for one run, >= 1 (default 1); results are identical for any count */
-    int batch_size;     /**< most images per run, >= 1 (default 1); the arena grows linearly with it */
+    int threads;        /**< threads a run uses (the caller's plus threads - 1 workers made with the
+                             context), >= 1 (default 1); results are identical for any count. One
+                             image splits each layer across them; a batch gives each thread whole
+                             images. */
+    int batch_size;     /**< most images per run, >= 1 (default 1); the arena grows with it (by the
+                             input, maps and results only when threads > 1) */
     void *arena;        /**< optional caller-owned memory for all tensors, or NULL (default) to let
                              the context allocate it; must be 64-byte aligned and stay valid until
                              nin_context_free */
