@@ -5,15 +5,30 @@
 
 import _Builtin_intrinsics.intel
 
-/// Geometry and pointers of one convolution call; everything is prepared by the caller.
-public struct ConvolutionAVX2Arguments {
-    public var input: UnsafePointer<UInt8>
-    public var output: UnsafeMutablePointer<UInt8>
+/// The shape of one convolution call: input and output sizes and the window. Shared by the
+/// optimized kernels of every ISA target.
+public struct ConvolutionGeometry {
     public var inHeight: Int, inWidth: Int, inChannels: Int
     public var outHeight: Int, outWidth: Int, outChannels: Int
     public var kernelHeight: Int, kernelWidth: Int
     public var strideHeight: Int, strideWidth: Int
     public var padTop: Int, padLeft: Int
+
+    public init(inHeight: Int, inWidth: Int, inChannels: Int, outHeight: Int, outWidth: Int, outChannels: Int,
+                kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int) {
+        self.inHeight = inHeight; self.inWidth = inWidth; self.inChannels = inChannels
+        self.outHeight = outHeight; self.outWidth = outWidth; self.outChannels = outChannels
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padTop = padTop; self.padLeft = padLeft
+    }
+}
+
+/// Geometry and pointers of one convolution call; everything is prepared by the caller.
+public struct ConvolutionAVX2Arguments {
+    public var geometry: ConvolutionGeometry
+    public var input: UnsafePointer<UInt8>
+    public var output: UnsafeMutablePointer<UInt8>
     public var inputZeroPoint: Int32
     /// Packed weights: per block of 16 output channels, `kPairs x 16 x 2` int16 (see packing).
     public var weights: UnsafePointer<Int16>
@@ -26,19 +41,11 @@ public struct ConvolutionAVX2Arguments {
     /// im2col scratch of `convolutionAVX2ScratchBytes(outWidth:kPairs:)` bytes.
     public var scratch: UnsafeMutablePointer<Int16>
 
-    public init(input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>, inHeight: Int, inWidth: Int,
-                inChannels: Int, outHeight: Int, outWidth: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
-                strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int, inputZeroPoint: Int32,
-                weights: UnsafePointer<Int16>, requant: UnsafeRawPointer, bias: UnsafePointer<Int32>, kPairs: Int,
-                scratch: UnsafeMutablePointer<Int16>) {
-        self.input = input; self.output = output
-        self.inHeight = inHeight; self.inWidth = inWidth; self.inChannels = inChannels
-        self.outHeight = outHeight; self.outWidth = outWidth; self.outChannels = outChannels
-        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
-        self.strideHeight = strideHeight; self.strideWidth = strideWidth
-        self.padTop = padTop; self.padLeft = padLeft; self.inputZeroPoint = inputZeroPoint
-        self.weights = weights; self.requant = requant; self.bias = bias; self.kPairs = kPairs
-        self.scratch = scratch
+    public init(geometry: ConvolutionGeometry, input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>,
+                inputZeroPoint: Int32, weights: UnsafePointer<Int16>, requant: UnsafeRawPointer,
+                bias: UnsafePointer<Int32>, kPairs: Int, scratch: UnsafeMutablePointer<Int16>) {
+        self.geometry = geometry; self.input = input; self.output = output; self.inputZeroPoint = inputZeroPoint
+        self.weights = weights; self.requant = requant; self.bias = bias; self.kPairs = kPairs; self.scratch = scratch
     }
 }
 
@@ -79,33 +86,33 @@ public func convolutionAVX2ScratchBytes(outWidth: Int, kPairs: Int, totalRows: I
 /// whole chunk, so weights stream from cache once per chunk rather than once per row.
 public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
     let kPadded = 2 * a.kPairs
-    let blocks = (a.outChannels + 15) / 16
-    let inImage = a.inHeight * a.inWidth * a.inChannels
-    let chunkRows = max(1, convolutionAVX2ScratchBudget / max(a.outWidth * kPadded * 2, 1))
+    let blocks = (a.geometry.outChannels + 15) / 16
+    let inImage = a.geometry.inHeight * a.geometry.inWidth * a.geometry.inChannels
+    let chunkRows = max(1, convolutionAVX2ScratchBudget / max(a.geometry.outWidth * kPadded * 2, 1))
     var first = rows.lowerBound
     while first < rows.upperBound {
         let last = min(first + chunkRows, rows.upperBound)
         for row in first..<last {
-            let n = row / a.outHeight, oy = row % a.outHeight
+            let n = row / a.geometry.outHeight, oy = row % a.geometry.outHeight
             im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
-                      into: a.scratch + (row - first) * a.outWidth * kPadded)
+                      into: a.scratch + (row - first) * a.geometry.outWidth * kPadded)
         }
-        let pixels = (last - first) * a.outWidth
+        let pixels = (last - first) * a.geometry.outWidth
         let padded = (pixels + 3) / 4 * 4
         if padded > pixels {
             (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (padded - pixels) * kPadded)
         }
-        let outChunk = a.output + first * a.outWidth * a.outChannels
+        let outChunk = a.output + first * a.geometry.outWidth * a.geometry.outChannels
         for block in 0..<blocks {
             let weights = a.weights + block * a.kPairs * 32
             let requant = a.requant + block * RequantBlockAVX2.bytes
             let bias = a.bias + block * 16
-            let channels = min(16, a.outChannels - block * 16)
+            let channels = min(16, a.geometry.outChannels - block * 16)
             var p = 0
             while p < pixels {
                 tile4x16(a.scratch + p * kPadded, kPadded: kPadded, kPairs: a.kPairs, weights: weights, bias: bias,
-                         requant: requant, output: outChunk + p * a.outChannels + block * 16,
-                         outStride: a.outChannels, rows: min(4, pixels - p), channels: channels)
+                         requant: requant, output: outChunk + p * a.geometry.outChannels + block * 16,
+                         outStride: a.geometry.outChannels, rows: min(4, pixels - p), channels: channels)
                 p += 4
             }
         }
@@ -118,20 +125,20 @@ public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
 @inline(__always)
 private func im2colRow(_ a: ConvolutionAVX2Arguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int,
                        into scratch: UnsafeMutablePointer<Int16>) {
-    let c = a.inChannels, z = Int16(a.inputZeroPoint)
-    let iy0 = oy * a.strideHeight - a.padTop
-    for ox in 0..<a.outWidth {
+    let c = a.geometry.inChannels, z = Int16(a.inputZeroPoint)
+    let iy0 = oy * a.geometry.strideHeight - a.geometry.padTop
+    for ox in 0..<a.geometry.outWidth {
         var dst = scratch + ox * kPadded
-        let ix0 = ox * a.strideWidth - a.padLeft
-        for ky in 0..<a.kernelHeight {
+        let ix0 = ox * a.geometry.strideWidth - a.geometry.padLeft
+        for ky in 0..<a.geometry.kernelHeight {
             let iy = iy0 + ky
-            if iy < 0 || iy >= a.inHeight {
-                dst.initialize(repeating: 0, count: a.kernelWidth * c)
-                dst += a.kernelWidth * c
+            if iy < 0 || iy >= a.geometry.inHeight {
+                dst.initialize(repeating: 0, count: a.geometry.kernelWidth * c)
+                dst += a.geometry.kernelWidth * c
                 continue
             }
-            let src = image + iy * a.inWidth * c
-            let kxStart = max(0, -ix0), kxEnd = min(a.kernelWidth, a.inWidth - ix0)
+            let src = image + iy * a.geometry.inWidth * c
+            let kxStart = max(0, -ix0), kxEnd = min(a.geometry.kernelWidth, a.geometry.inWidth - ix0)
             if kxStart > 0 {
                 dst.initialize(repeating: 0, count: kxStart * c)
                 dst += kxStart * c
@@ -140,13 +147,13 @@ private func im2colRow(_ a: ConvolutionAVX2Arguments, image: UnsafePointer<UInt8
                 widen(src + (ix0 + kxStart) * c, dst, count: (kxEnd - kxStart) * c, zeroPoint: z)
                 dst += (kxEnd - kxStart) * c
             }
-            let tail = a.kernelWidth - max(kxEnd, kxStart)
+            let tail = a.geometry.kernelWidth - max(kxEnd, kxStart)
             if tail > 0 {
                 dst.initialize(repeating: 0, count: tail * c)
                 dst += tail * c
             }
         }
-        let used = a.kernelHeight * a.kernelWidth * c
+        let used = a.geometry.kernelHeight * a.geometry.kernelWidth * c
         if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
     }
 }

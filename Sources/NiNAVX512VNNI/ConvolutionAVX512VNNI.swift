@@ -9,13 +9,9 @@ import NiNAVX2
 
 /// Geometry and pointers of one convolution call; everything is prepared by the caller.
 public struct ConvolutionVNNIArguments {
+    public var geometry: ConvolutionGeometry
     public var input: UnsafePointer<UInt8>
     public var output: UnsafeMutablePointer<UInt8>
-    public var inHeight: Int, inWidth: Int, inChannels: Int
-    public var outHeight: Int, outWidth: Int, outChannels: Int
-    public var kernelHeight: Int, kernelWidth: Int
-    public var strideHeight: Int, strideWidth: Int
-    public var padTop: Int, padLeft: Int
     public var inputZeroPoint: UInt8
     /// Packed weights: per block of 16 output channels, `kQuads x 16 x 4` int8.
     public var weights: UnsafePointer<Int8>
@@ -28,19 +24,11 @@ public struct ConvolutionVNNIArguments {
     /// im2col scratch of `convolutionVNNIScratchBytes(outWidth:kQuads:)` bytes.
     public var scratch: UnsafeMutablePointer<UInt8>
 
-    public init(input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>, inHeight: Int, inWidth: Int,
-                inChannels: Int, outHeight: Int, outWidth: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
-                strideHeight: Int, strideWidth: Int, padTop: Int, padLeft: Int, inputZeroPoint: UInt8,
-                weights: UnsafePointer<Int8>, requant: UnsafeRawPointer, bias: UnsafePointer<Int32>, kQuads: Int,
-                scratch: UnsafeMutablePointer<UInt8>) {
-        self.input = input; self.output = output
-        self.inHeight = inHeight; self.inWidth = inWidth; self.inChannels = inChannels
-        self.outHeight = outHeight; self.outWidth = outWidth; self.outChannels = outChannels
-        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
-        self.strideHeight = strideHeight; self.strideWidth = strideWidth
-        self.padTop = padTop; self.padLeft = padLeft; self.inputZeroPoint = inputZeroPoint
-        self.weights = weights; self.requant = requant; self.bias = bias; self.kQuads = kQuads
-        self.scratch = scratch
+    public init(geometry: ConvolutionGeometry, input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>,
+                inputZeroPoint: UInt8, weights: UnsafePointer<Int8>, requant: UnsafeRawPointer,
+                bias: UnsafePointer<Int32>, kQuads: Int, scratch: UnsafeMutablePointer<UInt8>) {
+        self.geometry = geometry; self.input = input; self.output = output; self.inputZeroPoint = inputZeroPoint
+        self.weights = weights; self.requant = requant; self.bias = bias; self.kQuads = kQuads; self.scratch = scratch
     }
 }
 
@@ -64,46 +52,46 @@ public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: I
 /// are the rows of the product, so they are read in place (only a last partial tile is copied).
 public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
     let kPadded = 4 * a.kQuads
-    let blocks = (a.outChannels + 15) / 16
-    let inImage = a.inHeight * a.inWidth * a.inChannels
-    let direct = a.kernelHeight == 1 && a.kernelWidth == 1 && a.strideHeight == 1 && a.strideWidth == 1
-        && a.padTop == 0 && a.padLeft == 0 && a.inChannels % 4 == 0
-    let chunkRows = max(1, convolutionVNNIScratchBudget / max(a.outWidth * kPadded, 1))
+    let blocks = (a.geometry.outChannels + 15) / 16
+    let inImage = a.geometry.inHeight * a.geometry.inWidth * a.geometry.inChannels
+    let direct = a.geometry.kernelHeight == 1 && a.geometry.kernelWidth == 1 && a.geometry.strideHeight == 1 && a.geometry.strideWidth == 1
+        && a.geometry.padTop == 0 && a.geometry.padLeft == 0 && a.geometry.inChannels % 4 == 0
+    let chunkRows = max(1, convolutionVNNIScratchBudget / max(a.geometry.outWidth * kPadded, 1))
     var first = rows.lowerBound
     while first < rows.upperBound {
         let last = min(first + chunkRows, rows.upperBound)
-        let pixels = (last - first) * a.outWidth
+        let pixels = (last - first) * a.geometry.outWidth
         let fullTiles = pixels / tileRows * tileRows
         let source: UnsafePointer<UInt8>
         if direct {
-            source = a.input + first * a.outWidth * kPadded
+            source = a.input + first * a.geometry.outWidth * kPadded
             if fullTiles < pixels {  // the last partial tile, padded with zero rows, from scratch
                 a.scratch.initialize(repeating: 0, count: tileRows * kPadded)
                 a.scratch.update(from: source + fullTiles * kPadded, count: (pixels - fullTiles) * kPadded)
             }
         } else {
             for row in first..<last {
-                let n = row / a.outHeight, oy = row % a.outHeight
+                let n = row / a.geometry.outHeight, oy = row % a.geometry.outHeight
                 im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
-                          into: a.scratch + (row - first) * a.outWidth * kPadded)
+                          into: a.scratch + (row - first) * a.geometry.outWidth * kPadded)
             }
             if fullTiles < pixels {
                 (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (fullTiles + tileRows - pixels) * kPadded)
             }
             source = UnsafePointer(a.scratch)
         }
-        let outChunk = a.output + first * a.outWidth * a.outChannels
+        let outChunk = a.output + first * a.geometry.outWidth * a.geometry.outChannels
         for block in 0..<blocks {
             let weights = a.weights + block * a.kQuads * 64
             let requant = a.requant + block * RequantBlockAVX2.bytes
             let bias = a.bias + block * 16
-            let channels = min(16, a.outChannels - block * 16)
+            let channels = min(16, a.geometry.outChannels - block * 16)
             var p = 0
             while p < pixels {
                 let tile = direct && p >= fullTiles ? UnsafePointer(a.scratch) : source + p * kPadded
                 tile8x16(tile, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
-                         requant: requant, output: outChunk + p * a.outChannels + block * 16,
-                         outStride: a.outChannels, rows: min(tileRows, pixels - p), channels: channels)
+                         requant: requant, output: outChunk + p * a.geometry.outChannels + block * 16,
+                         outStride: a.geometry.outChannels, rows: min(tileRows, pixels - p), channels: channels)
                 p += tileRows
             }
         }
@@ -117,27 +105,27 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
 @inline(__always)
 private func im2colRow(_ a: ConvolutionVNNIArguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int,
                        into scratch: UnsafeMutablePointer<UInt8>) {
-    let c = a.inChannels, z = a.inputZeroPoint
-    let iy0 = oy * a.strideHeight - a.padTop
-    let run = a.kernelWidth * c
-    let imageEnd = image + a.inHeight * a.inWidth * c
-    for ox in 0..<a.outWidth {
+    let c = a.geometry.inChannels, z = a.inputZeroPoint
+    let iy0 = oy * a.geometry.strideHeight - a.geometry.padTop
+    let run = a.geometry.kernelWidth * c
+    let imageEnd = image + a.geometry.inHeight * a.geometry.inWidth * c
+    for ox in 0..<a.geometry.outWidth {
         var dst = scratch + ox * kPadded
-        let ix0 = ox * a.strideWidth - a.padLeft
-        let kxStart = max(0, -ix0), kxEnd = min(a.kernelWidth, a.inWidth - ix0)
-        for ky in 0..<a.kernelHeight {
+        let ix0 = ox * a.geometry.strideWidth - a.geometry.padLeft
+        let kxStart = max(0, -ix0), kxEnd = min(a.geometry.kernelWidth, a.geometry.inWidth - ix0)
+        for ky in 0..<a.geometry.kernelHeight {
             let iy = iy0 + ky
-            if iy < 0 || iy >= a.inHeight || kxEnd <= kxStart {
+            if iy < 0 || iy >= a.geometry.inHeight || kxEnd <= kxStart {
                 dst.initialize(repeating: z, count: run)
             } else {
                 if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
-                copyRun(from: image + (iy * a.inWidth + ix0 + kxStart) * c, to: dst + kxStart * c,
+                copyRun(from: image + (iy * a.geometry.inWidth + ix0 + kxStart) * c, to: dst + kxStart * c,
                         count: (kxEnd - kxStart) * c, sourceEnd: imageEnd)
-                if kxEnd < a.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (a.kernelWidth - kxEnd) * c) }
+                if kxEnd < a.geometry.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (a.geometry.kernelWidth - kxEnd) * c) }
             }
             dst += run
         }
-        let used = a.kernelHeight * run
+        let used = a.geometry.kernelHeight * run
         if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
     }
 }

@@ -289,28 +289,29 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         }
     }
 
-    private func vnniArguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionVNNIArguments {
-        ConvolutionVNNIArguments(
-            input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
+    private func geometry(_ a: KernelArguments) -> ConvolutionGeometry {
+        ConvolutionGeometry(
             inHeight: a.inShape.height, inWidth: a.inShape.width, inChannels: a.inShape.channels,
             outHeight: a.outShape.height, outWidth: a.outShape.width, outChannels: a.outShape.channels,
             kernelHeight: a.window.kernelHeight, kernelWidth: a.window.kernelWidth,
             strideHeight: a.window.strideHeight, strideWidth: a.window.strideWidth,
-            padTop: a.window.padTop, padLeft: a.window.padLeft, inputZeroPoint: UInt8(a.inputZeroPoint),
-            weights: packed.weights.assumingMemoryBound(to: Int8.self), requant: packed.requant, bias: packed.bias,
-            kQuads: packed.kGroups, scratch: scratch.assumingMemoryBound(to: UInt8.self))
+            padTop: a.window.padTop, padLeft: a.window.padLeft)
+    }
+
+    private func vnniArguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionVNNIArguments {
+        ConvolutionVNNIArguments(
+            geometry: geometry(a), input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
+            inputZeroPoint: UInt8(a.inputZeroPoint), weights: packed.weights.assumingMemoryBound(to: Int8.self),
+            requant: packed.requant, bias: packed.bias, kQuads: packed.kGroups,
+            scratch: scratch.assumingMemoryBound(to: UInt8.self))
     }
 
     private func avx2Arguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionAVX2Arguments {
         ConvolutionAVX2Arguments(
-            input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
-            inHeight: a.inShape.height, inWidth: a.inShape.width, inChannels: a.inShape.channels,
-            outHeight: a.outShape.height, outWidth: a.outShape.width, outChannels: a.outShape.channels,
-            kernelHeight: a.window.kernelHeight, kernelWidth: a.window.kernelWidth,
-            strideHeight: a.window.strideHeight, strideWidth: a.window.strideWidth,
-            padTop: a.window.padTop, padLeft: a.window.padLeft, inputZeroPoint: a.inputZeroPoint,
-            weights: packed.weights.assumingMemoryBound(to: Int16.self), requant: packed.requant, bias: packed.bias,
-            kPairs: packed.kGroups, scratch: scratch.assumingMemoryBound(to: Int16.self))
+            geometry: geometry(a), input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
+            inputZeroPoint: a.inputZeroPoint, weights: packed.weights.assumingMemoryBound(to: Int16.self),
+            requant: packed.requant, bias: packed.bias, kPairs: packed.kGroups,
+            scratch: scratch.assumingMemoryBound(to: Int16.self))
     }
 
     private func finishLogits(sums: UnsafeMutablePointer<Int32>, layer: Layer, count: Int) {
