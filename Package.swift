@@ -2,7 +2,8 @@
 // nin: an int8 inference runtime for Network-in-Network CNNs.
 //   libnin.so  (product "nin", dynamic): the C API of include/nin.h
 //   nin-infer  : the command-line classifier
-// The engine (target NiN) depends on no package and does not import Foundation.
+// No package dependencies. The engine (target NiN) does not import Foundation, and neither
+// does nin-infer (a static executable: Foundation would cost it megabytes of resident memory).
 import PackageDescription
 
 // libnin.so exports only the nin_* functions. lld, unlike gold, also leaves no localized Swift
@@ -15,9 +16,7 @@ let package = Package(
         .library(name: "nin", type: .dynamic, targets: ["NiNCAPI"]),
         .executable(name: "nin-infer", targets: ["nin-infer"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
+    dependencies: [],
     targets: [
         .target(name: "NiN", dependencies: ["NiNAVX2", "NiNAVX512VNNI", "NiNCPU"], path: "Sources/NiN"),
         // Optimized kernels need their own compiler flags, so each ISA is a target of its own;
@@ -36,8 +35,7 @@ let package = Package(
                 exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)"])]),
         .executableTarget(name: "nin-infer",
-                          dependencies: ["NiN", "NiNPNG",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["NiN", "NiNPNG"],
                           path: "Sources/nin-infer"),
         .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG"], path: "Tests/NiNTests"),
     ],

@@ -43,10 +43,11 @@ def main(argv=None) -> int:
     model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
     model.eval()
     images, _ = fashion_mnist.load_split("test")
-    x = nin_train.to_input(torch.from_numpy(images[: args.count]), tuple(arch["input"]))
+    images = torch.from_numpy(images[: args.count])
     torch.set_num_threads(2)
-    with torch.no_grad():
-        logits = torch.cat([model(x[i:i + 250]) for i in range(0, x.shape[0], 250)]).numpy().astype(np.float32)
+    with torch.no_grad():  # resized per chunk: 10,000 images at 227x227 would take 2 GB at once
+        logits = torch.cat([model(nin_train.to_input(images[i:i + 250], tuple(arch["input"])))
+                            for i in range(0, images.shape[0], 250)]).numpy().astype(np.float32)
     out = args.out or ROOT / "Tests" / "golden" / "fp32" / f"{stem}.logits.npy"
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, logits)

@@ -112,12 +112,18 @@ def nin_block(in_c: int, out_c: int, k: int, s: int, p: int, bn: bool = True) ->
     return nn.Sequential(*layers)
 
 
-def arch_json(arch: str, bn: bool = True, num_classes: int = 10) -> dict:
-    """The topology description written next to the checkpoint."""
+def arch_json(arch: str, bn: bool = True, num_classes: int = 10,
+              dropout: Optional[float] = None) -> dict:
+    """The topology description written next to the checkpoint.
+
+    ``dropout`` replaces every Dropout probability of the arch when given.
+    """
     spec = ARCHS[arch]
     layers = []
     for l in spec["layers"]:
         l = dict(l)
+        if l["type"] == "dropout" and dropout is not None:
+            l["p"] = dropout
         if l["type"] == "nin_block":
             l["bn"] = bn
             if bn:
@@ -238,13 +244,47 @@ def to_input(x_u8: torch.Tensor, input_chw) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, input_chw,
-             batch: int = 500) -> float:
+             batch: int = 500, bf16: bool = False) -> float:
+    """Top-1 accuracy in eval mode (fp32 unless ``bf16``)."""
     model.eval()
     correct = 0
     for i in range(0, images.shape[0], batch):
-        out = model(to_input(images[i:i + batch], input_chw))
-        correct += int((out.argmax(1) == labels[i:i + batch]).sum())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = model(to_input(images[i:i + batch], input_chw))
+        correct += int((out.float().argmax(1) == labels[i:i + batch]).sum())
     return correct / images.shape[0]
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, images: torch.Tensor, input_chw, batch: int = 128) -> None:
+    """Re-estimate every BatchNorm's running statistics with Dropout off.
+
+    In training, Dropout (active) feeds the next block's BN: the BN running
+    variance is then the variance of dropped-out activations, which is not
+    what that BN sees in eval mode (the "variance shift" of Li et al. 2019,
+    "Understanding the Disharmony between Dropout and Batch Normalization").
+    On the classic 227 NiN with p=0.5 it is fatal: after one epoch the net
+    scores 89.6% with recalibrated statistics and 20.6% with the running ones.
+    So the statistics are recomputed here, in fp32, as an exact average over
+    ``images`` (un-augmented training images) with BN in train mode and
+    Dropout in eval mode. Weights are untouched.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not bns:
+        return
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    for i in range(0, images.shape[0], batch):
+        model(to_input(images[i:i + batch], input_chw))
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
+    model.eval()
 
 
 # ---------------------------------------------------------------------------
@@ -276,6 +316,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--train-limit", type=int, default=0, help="use only the first N training images")
     ap.add_argument("--compile", action="store_true", help="use torch.compile (off by default)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="train (and evaluate per epoch) under bfloat16 autocast: about 2x faster on "
+                         "CPUs with AVX512_BF16; the final accuracy is measured in fp32")
+    ap.add_argument("--dropout", type=float, default=None,
+                    help="probability of every Dropout layer (default: the arch's own)")
+    ap.add_argument("--recal-images", type=int, default=4096,
+                    help="training images used to re-estimate BN statistics with Dropout off "
+                         "after every epoch (0 = keep the running statistics)")
     ap.add_argument("--data-root", default=None, help="Fashion-MNIST directory (default: $NIN_FASHION_MNIST or system path)")
     ap.add_argument("--out", default=None, help="deliverable state_dict path, e.g. models/fashion_small.pt")
     ap.add_argument("--arch-json", default=None, help="also write the architecture JSON here")
@@ -290,7 +338,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         pass
     seed_all(args.seed)
 
-    spec = arch_json(args.arch, bn=not args.no_bn)
+    spec = arch_json(args.arch, bn=not args.no_bn, dropout=args.dropout)
     input_chw = tuple(spec["input"])
     if args.arch_json:
         with open(args.arch_json, "w") as f:
@@ -363,6 +411,7 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"train_n={n} epochs={args.epochs} batch={args.batch_size} lr={args.lr} "
               f"wd={args.weight_decay} ls={args.label_smoothing} pad={args.pad} "
               f"flip={not args.no_flip} threads={args.threads} seed={args.seed} "
+              f"bf16={args.bf16} dropout={args.dropout} recal={args.recal_images} "
               f"torch={torch.__version__}")
     print(header, flush=True)
     with open(log_path, "a") as lf:
@@ -381,7 +430,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             xb = augment_u8(tr_x[idx], gen, args.pad, not args.no_flip)
             xb = to_input(xb, input_chw)
             yb = tr_y[idx]
-            out = run_model(xb)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                out = run_model(xb)
+            out = out.float()
             loss = F.cross_entropy(out, yb, label_smoothing=args.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -390,7 +441,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             loss_sum += float(loss.detach()) * yb.shape[0]
             correct += int((out.argmax(1) == yb).sum())
             seen += yb.shape[0]
-        test_acc = evaluate(run_model, te_x, te_y, input_chw)
+        if args.recal_images:
+            recalibrate_bn(model, tr_x[:args.recal_images], input_chw)
+        test_acc = evaluate(run_model, te_x, te_y, input_chw, bf16=args.bf16)
         secs = time.time() - t0
         lr_now = sched.get_last_lr()[0]
         line = (f"{epoch + 1} {loss_sum / seen:.4f} {correct / seen:.4f} {test_acc:.4f} "
@@ -412,6 +465,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         torch.save(ck, last_path + ".tmp")
         os.replace(last_path + ".tmp", last_path)
 
+    if args.bf16 and start_epoch < args.epochs:
+        test_acc = evaluate(model, te_x, te_y, input_chw)
+        print(f"fp32 test accuracy {test_acc:.4f}", flush=True)
+        with open(log_path, "a") as lf:
+            lf.write(f"# fp32 test accuracy (10,000 images, eval mode): {test_acc:.4f}\n")
     # Deliverable: the final state_dict alone (fp32, BN parameters unfolded).
     sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     torch.save(sd, args.out)

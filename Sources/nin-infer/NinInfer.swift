@@ -2,7 +2,6 @@
 // JSON; --plan prints the context's arena plan. A bad image gets a one-line reason on stderr,
 // the other images still run, and the exit status is 1.
 
-import ArgumentParser
 import NiN
 import NiNPNG
 #if canImport(Glibc)
@@ -10,66 +9,50 @@ import Glibc
 #endif
 
 @main
-struct NinInfer: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "nin-infer",
-        abstract: "Classify PNG images with an int8 Network-in-Network model.",
-        discussion: "Without --model, the shipped default model is used: $NIN_MODEL, else models/\(DefaultModel.fileName) of the nin checkout (or install) this binary belongs to.")
-
-    @Argument(help: "PNG images to classify.")
-    var images: [String] = []
-
-    @Option(name: .long, help: "Path of the .nin model.")
-    var model: String?
-
-    @Option(name: .long, help: "How many classes to print per image.")
-    var top: Int = 5
-
-    @Flag(name: .long, help: "Print results as JSON.")
-    var json = false
-
-    @Flag(name: .long, help: "Print the arena plan: every tensor's offset, size and lifetime.")
-    var plan = false
-
-    @Option(name: .long, help: "Worker threads per inference.")
-    var threads: Int = 1
-
-    @Option(name: .long, help: "Run each image N times and print per-layer times (median over the runs).")
-    var profile: Int?
-
-    func validate() throws {
-        guard !images.isEmpty || plan else { throw ValidationError("give at least one IMAGE (or --plan)") }
-        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
+enum NinInfer {
+    static func main() {
+        let options: CommandLineOptions
+        do {
+            options = try CommandLineOptions.parse(CommandLine.arguments.dropFirst())
+        } catch {
+            printError("nin-infer: \(error.message)\nUsage: nin-infer [--model PATH] [--top K] [--json] [--plan] [--threads N] [--profile N] IMAGE...\nSee 'nin-infer --help'.")
+            exit(2)
+        }
+        if options.help {
+            print(CommandLineOptions.usage)
+            exit(0)
+        }
+        exit(run(options))
     }
 
-    func run() throws {
+    /// Classifies every image; returns the exit status.
+    static func run(_ options: CommandLineOptions) -> Int32 {
         let modelPath: String
-        if let model { modelPath = model } else if let found = DefaultModel.locate() { modelPath = found } else {
+        if let model = options.model { modelPath = model } else if let found = DefaultModel.locate() { modelPath = found } else {
             printError("nin-infer: no default model found (looked at $NIN_MODEL, \(DefaultModel.candidates().joined(separator: ", "))); pass --model PATH")
-            throw ExitCode(2)
+            return 2
         }
         let loaded: NiNModel
         let context: NiNContext
         do {
             loaded = try NiNModel(path: modelPath)
-            context = try NiNContext(model: loaded, threads: threads)
+            context = try NiNContext(model: loaded, threads: options.threads)
         } catch {
             printError("nin-infer: \(modelPath): \(error.message)")
-            throw ExitCode(2)
+            return 2
         }
-        if plan { print(PlanReport.render(context.plan, graph: loaded.graph)) }
+        if options.plan { print(PlanReport.render(context.plan, graph: loaded.graph)) }
 
         var failures = 0
         var records: [String] = []
-        let k = min(top, loaded.graph.classCount)
-        for path in images {
+        let k = min(options.top, loaded.graph.classCount)
+        for path in options.images {
             do {
                 let image = try PNGDecoder.load(path: path)
                 try context.run(images: [image])
-                if let runs = profile { try printProfile(context, image: image, runs: max(runs, 1)) }
+                if let runs = options.profile { try printProfile(context, image: image, runs: runs) }
                 let best = try context.topK(0, k: k)
-                if json {
+                if options.json {
                     let entries = best.map { "{\"index\": \($0.classIndex), \"label\": \(jsonString(loaded.graph.labels[$0.classIndex])), \"probability\": \($0.probability)}" }
                     records.append("{\"image\": \(jsonString(path)), \"top\": [\(entries.joined(separator: ", "))]}")
                 } else {
@@ -81,11 +64,11 @@ struct NinInfer: ParsableCommand {
             } catch {
                 failures += 1
                 printError("nin-infer: \(path): \(error.message)")
-                if json { records.append("{\"image\": \(jsonString(path)), \"error\": \(jsonString(error.message))}") }
+                if options.json { records.append("{\"image\": \(jsonString(path)), \"error\": \(jsonString(error.message))}") }
             }
         }
-        if json { print("[" + records.joined(separator: ",\n ") + "]") }
-        if failures > 0 { throw ExitCode(1) }
+        if options.json { print("[" + records.joined(separator: ",\n ") + "]") }
+        return failures > 0 ? 1 : 0
     }
 }
 

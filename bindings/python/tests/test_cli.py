@@ -132,6 +132,34 @@ def test_cli_usage_and_model_errors(rgb_pngs, tmp_path):
     assert result.returncode == 2 and "missing.nin" in result.stderr
 
 
+def test_nin_infer_command_line_errors(rgb_pngs):
+    """nin-infer parses its own command line (no swift-argument-parser, see
+    CommandLineOptions.swift): a mistake is one line on stderr, then the usage, and status 2."""
+    model = str(GOLDEN_NET / "k11s4_batch3" / "model.nin")
+    for args, message in [(["--top", "0", rgb_pngs[0]], "--top must be at least 1"),
+                          (["--threads", "0", rgb_pngs[0]], "--threads must be 1 to 256"),
+                          (["--threads", "two", rgb_pngs[0]], "--threads needs an integer, not 'two'"),
+                          (["--profile", "0", rgb_pngs[0]], "--profile must be at least 1"),
+                          (["--bogus", rgb_pngs[0]], "unknown option '--bogus'"),
+                          (["--json=yes", rgb_pngs[0]], "--json takes no value"),
+                          ([rgb_pngs[0], "--model"], "--model needs a value"),
+                          (["--model", model], "give at least one IMAGE (or --plan)"),
+                          ([], "give at least one IMAGE (or --plan)")]:
+        result = _nin_infer(args)
+        assert (result.returncode, result.stdout) == (2, ""), args
+        lines = result.stderr.splitlines()
+        assert lines[0] == f"nin-infer: {message}" and lines[1].startswith("Usage: nin-infer "), args
+    help_text = _nin_infer(["--help"])
+    assert help_text.returncode == 0 and help_text.stdout.startswith("USAGE: nin-infer")
+    assert "--threads N" in help_text.stdout and help_text.stderr == ""
+    # --name=value equals --name value, and after -- every argument is an image
+    spaced = _nin_infer(["--model", model, "--top", "2", rgb_pngs[0]])
+    joined = _nin_infer([f"--model={model}", "--top=2", "--", rgb_pngs[0]])
+    assert spaced.returncode == 0 and (joined.returncode, joined.stdout) == (0, spaced.stdout)
+    dashed = _nin_infer(["--model", model, "--", "--json"])
+    assert dashed.returncode == 1 and "nin-infer: --json: " in dashed.stderr
+
+
 # ---- the shipped model on the example images -------------------------------------------------
 
 def test_shipped_model_cli_identical(shipped_model_path, example_images):
