@@ -67,7 +67,12 @@ public enum RequantBlockAVX2 {
     /// int32 x 8 broadcast values: output zero point, then output floor (zero point with ReLU, else 0).
     public static let zeroPoint = 576
     public static let floor = 580
-    public static let bytes = 640
+    /// int64 x 16, same lane order: the multiplier m (so `vpmuldq` finds it in each qword's low half).
+    public static let multiplier64 = 640
+    /// int64 x 16, same lane order: 2^(n-1), the rounding term alone (for kernels with an
+    /// arithmetic 64-bit shift, which need no bias).
+    public static let rounding = 768
+    public static let bytes = 896
 }
 
 /// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
@@ -244,10 +249,9 @@ func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
     let lane = 32 * group
     let low = load(RequantBlockAVX2.accLow + lane), high = load(RequantBlockAVX2.accHigh + lane)
     let clamped = _mm256_min_epi32(_mm256_max_epi32(acc, low), high)
-    let m = load(RequantBlockAVX2.multiplier + lane)
     let wide = 2 * lane  // the 64-bit tables hold 8 lanes per group in two vectors (even, odd)
-    let even = _mm256_mul_epi32(clamped, m)
-    let odd = _mm256_mul_epi32(_mm256_srli_epi64(clamped, 32), _mm256_srli_epi64(m, 32))
+    let even = _mm256_mul_epi32(clamped, load(RequantBlockAVX2.multiplier64 + wide))
+    let odd = _mm256_mul_epi32(_mm256_srli_epi64(clamped, 32), load(RequantBlockAVX2.multiplier64 + wide + 32))
     let e = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(even, load(RequantBlockAVX2.addend + wide)),
                                                 load(RequantBlockAVX2.shift + wide)),
                              load(RequantBlockAVX2.debias + wide))

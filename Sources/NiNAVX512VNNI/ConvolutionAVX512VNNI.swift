@@ -1,7 +1,9 @@
 // AVX-512 VNNI convolution (256-bit EVEX forms, AVX512VL): im2col of output rows into u8 (padding
 // filled with the input zero point), an 8-pixel x 16-channel microkernel on vpdpbusd (u8 x s8,
-// four products summed straight into int32: no intermediate saturation, so exact), and the
-// shared exact requantization of the AVX2 target. Bit-exact with the reference kernel.
+// four products summed straight into int32: no intermediate saturation, so exact), and an
+// exact requantization that uses AVX-512VL's 64-bit arithmetic shift, masked permute and
+// saturating narrow (12 operations per 8 channels instead of the AVX2 form's 18). Bit-exact
+// with the reference kernel.
 // Compiled with -mavx512vnni -mavx512vl in its own target; called only when the CPU has them.
 
 import _Builtin_intrinsics.intel
@@ -179,12 +181,44 @@ private func tile8x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weig
         c60 = _mm256_mask_dpbusd_epi32(c60, all, x6, b0); c61 = _mm256_mask_dpbusd_epi32(c61, all, x6, b1)
         c70 = _mm256_mask_dpbusd_epi32(c70, all, x7, b0); c71 = _mm256_mask_dpbusd_epi32(c71, all, x7, b1)
     }
-    store(requantize16(c00, c01, requant), output, channels)
-    if rows > 1 { store(requantize16(c10, c11, requant), output + outStride, channels) }
-    if rows > 2 { store(requantize16(c20, c21, requant), output + 2 * outStride, channels) }
-    if rows > 3 { store(requantize16(c30, c31, requant), output + 3 * outStride, channels) }
-    if rows > 4 { store(requantize16(c40, c41, requant), output + 4 * outStride, channels) }
-    if rows > 5 { store(requantize16(c50, c51, requant), output + 5 * outStride, channels) }
-    if rows > 6 { store(requantize16(c60, c61, requant), output + 6 * outStride, channels) }
-    if rows > 7 { store(requantize16(c70, c71, requant), output + 7 * outStride, channels) }
+    store(requantize16VNNI(c00, c01, requant), output, channels)
+    if rows > 1 { store(requantize16VNNI(c10, c11, requant), output + outStride, channels) }
+    if rows > 2 { store(requantize16VNNI(c20, c21, requant), output + 2 * outStride, channels) }
+    if rows > 3 { store(requantize16VNNI(c30, c31, requant), output + 3 * outStride, channels) }
+    if rows > 4 { store(requantize16VNNI(c40, c41, requant), output + 4 * outStride, channels) }
+    if rows > 5 { store(requantize16VNNI(c50, c51, requant), output + 5 * outStride, channels) }
+    if rows > 6 { store(requantize16VNNI(c60, c61, requant), output + 6 * outStride, channels) }
+    if rows > 7 { store(requantize16VNNI(c70, c71, requant), output + 7 * outStride, channels) }
+}
+
+/// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
+/// the reference and the AVX2 form (`requantize16`), with fewer operations: the arithmetic shift
+/// `vpsravq` needs no 2^62 bias, a masked `vpermd` merges the even and odd lanes, and `vpmovusdb`
+/// saturates to 255 (so only the floor needs a max).
+@inline(__always)
+func requantize16VNNI(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
+    _mm_unpacklo_epi64(_mm256_cvtusepi32_epi8(requantize8VNNI(lo, r, group: 0)),
+                       _mm256_cvtusepi32_epi8(requantize8VNNI(hi, r, group: 1)))
+}
+
+/// Eight channels: clamp acc to [accLow, accHigh] (so every result fits int32), then
+/// ((acc * m + 2^(n-1)) >> n) + z on 64-bit lanes, at least the floor; >= 0, so the unsigned
+/// saturating narrow of the caller supplies the clamp at 255.
+@inline(__always)
+func requantize8VNNI(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
+    func load(_ offset: Int) -> __m256i { _mm256_loadu_si256((r + offset).assumingMemoryBound(to: __m256i.self)) }
+    let lane = 32 * group, wide = 64 * group
+    let clamped = _mm256_min_epi32(_mm256_max_epi32(acc, load(RequantBlockAVX2.accLow + lane)),
+                                   load(RequantBlockAVX2.accHigh + lane))
+    let even = _mm256_mul_epi32(clamped, load(RequantBlockAVX2.multiplier64 + wide))
+    let odd = _mm256_mul_epi32(_mm256_srli_epi64(clamped, 32), load(RequantBlockAVX2.multiplier64 + wide + 32))
+    let e = _mm256_srav_epi64(_mm256_add_epi64(even, load(RequantBlockAVX2.rounding + wide)),
+                              load(RequantBlockAVX2.shift + wide))
+    let o = _mm256_srav_epi64(_mm256_add_epi64(odd, load(RequantBlockAVX2.rounding + wide + 32)),
+                              load(RequantBlockAVX2.shift + wide + 32))
+    // Odd channel 2i+1 is the low dword of o's qword i, i.e. o's dword 2i.
+    let merged = _mm256_mask_permutexvar_epi32(e, 0xAA, _mm256_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6), o)
+    let z = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self))
+    let floor = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.floor, as: Int32.self))
+    return _mm256_max_epi32(_mm256_add_epi32(merged, z), floor)
 }

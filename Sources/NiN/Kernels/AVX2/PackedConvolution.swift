@@ -89,6 +89,8 @@ final class PackedConvolution {
                                  toByteOffset: RequantBlockAVX2.addend + 8 * slot, as: Int64.self)
                 table.storeBytes(of: Int64(n), toByteOffset: RequantBlockAVX2.shift + 8 * slot, as: Int64.self)
                 table.storeBytes(of: Int64(1) << Int64(62 - n), toByteOffset: RequantBlockAVX2.debias + 8 * slot, as: Int64.self)
+                table.storeBytes(of: Int64(m), toByteOffset: RequantBlockAVX2.multiplier64 + 8 * slot, as: Int64.self)
+                table.storeBytes(of: Int64(1) << Int64(n - 1), toByteOffset: RequantBlockAVX2.rounding + 8 * slot, as: Int64.self)
             }
             table.storeBytes(of: layer.outputZeroPoint, toByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self)
             table.storeBytes(of: floor, toByteOffset: RequantBlockAVX2.floor, as: Int32.self)
