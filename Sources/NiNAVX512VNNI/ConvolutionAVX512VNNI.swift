@@ -1,9 +1,8 @@
-// AVX-512 VNNI convolution (256-bit EVEX forms, AVX512VL): im2col of output rows into u8 (padding
-// filled with the input zero point), an 8-pixel x 16-channel microkernel on vpdpbusd (u8 x s8,
-// four products summed straight into int32: no intermediate saturation, so exact), and an
-// exact requantization that uses AVX-512VL's 64-bit arithmetic shift, masked permute and
-// saturating narrow (12 operations per 8 channels instead of the AVX2 form's 18). Bit-exact
-// with the reference kernel.
+// AVX-512 VNNI convolution: im2col of output pixels into u8 (padding filled with the input zero
+// point), a 16-pixel x 16-channel zmm microkernel on vpdpbusd (u8 x s8, four products summed
+// straight into int32: no intermediate saturation, so exact), and an exact zmm requantization
+// (AVX-512's 64-bit arithmetic shift, masked permute and saturating narrow: 12 operations per
+// 16 channels, against 40 for the AVX2 form). Bit-exact with the reference kernel.
 // Compiled with -mavx512vnni -mavx512vl in its own target; called only when the CPU has them.
 
 import _Builtin_intrinsics.intel
@@ -35,65 +34,69 @@ public struct ConvolutionVNNIArguments {
 }
 
 /// Output pixels per microkernel tile.
-let tileRows = 8
+let tileRows = 16
 
 /// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
 public let convolutionVNNIScratchBudget = 192 * 1024
 
-/// Scratch bytes one thread needs for a layer: at least one output row (rounded up to 4 pixels).
-public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: Int = .max) -> Int {
-    let rowBytes = outWidth * kQuads * 4
-    let rows = max(1, min(totalRows, convolutionVNNIScratchBudget / max(rowBytes, 1)))
-    // + 16: im2col may store a whole 16-byte vector for a shorter run (see copyRun).
-    return (rows * outWidth + tileRows - 1) / tileRows * tileRows * kQuads * 4 + 16
+/// Output pixels per im2col chunk: whole tiles within the budget.
+@inline(__always)
+func chunkPixels(kPadded: Int) -> Int {
+    max(tileRows, convolutionVNNIScratchBudget / max(kPadded, 1) / tileRows * tileRows)
 }
 
-/// Computes output rows `rows` (indices into batch x outHeight) of a convolution, in chunks of
-/// rows whose im2col fits the scratch budget; each weight block sweeps a whole chunk. A 1x1,
-/// stride-1 convolution over a multiple of 4 channels needs no im2col: its input pixels already
-/// are the rows of the product, so they are read in place (only a last partial tile is copied).
+/// Scratch bytes one thread needs for a layer of `totalRows` output rows.
+public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: Int = .max) -> Int {
+    let kPadded = 4 * kQuads
+    let pixels = min(chunkPixels(kPadded: kPadded), totalRows.multipliedReportingOverflow(by: outWidth).overflow ? .max : totalRows * outWidth)
+    // + 16: im2col may store a whole 16-byte vector for a shorter run (see copyRun).
+    return (pixels + tileRows - 1) / tileRows * tileRows * kPadded + 16
+}
+
+/// Computes output rows `rows` (indices into batch x outHeight) of a convolution. Their pixels
+/// are taken in chunks of whole tiles whose im2col fits the scratch budget (only the part's last
+/// tile may be partial); each 16-channel weight block then sweeps the chunk. A 1x1, stride-1
+/// convolution over a multiple of 4 channels needs no im2col: its input pixels already are the
+/// rows of the product, so they are read in place (only a last partial tile is copied).
 public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
+    let g = a.geometry
     let kPadded = 4 * a.kQuads
-    let blocks = (a.geometry.outChannels + 15) / 16
-    let inImage = a.geometry.inHeight * a.geometry.inWidth * a.geometry.inChannels
-    let direct = a.geometry.kernelHeight == 1 && a.geometry.kernelWidth == 1 && a.geometry.strideHeight == 1 && a.geometry.strideWidth == 1
-        && a.geometry.padTop == 0 && a.geometry.padLeft == 0 && a.geometry.inChannels % 4 == 0
-    let chunkRows = max(1, convolutionVNNIScratchBudget / max(a.geometry.outWidth * kPadded, 1))
-    var first = rows.lowerBound
-    while first < rows.upperBound {
-        let last = min(first + chunkRows, rows.upperBound)
-        let pixels = (last - first) * a.geometry.outWidth
+    let blocks = (g.outChannels + 15) / 16
+    let direct = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+        && g.padTop == 0 && g.padLeft == 0 && g.inChannels % 4 == 0
+    let end = rows.upperBound * g.outWidth
+    let chunk = direct ? max(end - rows.lowerBound * g.outWidth, 1) : chunkPixels(kPadded: kPadded)
+    var first = rows.lowerBound * g.outWidth
+    while first < end {
+        let last = min(first + chunk, end)
+        let pixels = last - first
         let fullTiles = pixels / tileRows * tileRows
         let source: UnsafePointer<UInt8>
         if direct {
-            source = a.input + first * a.geometry.outWidth * kPadded
+            source = a.input + first * kPadded
             if fullTiles < pixels {  // the last partial tile, padded with zero rows, from scratch
                 a.scratch.initialize(repeating: 0, count: tileRows * kPadded)
                 a.scratch.update(from: source + fullTiles * kPadded, count: (pixels - fullTiles) * kPadded)
             }
         } else {
-            for row in first..<last {
-                let n = row / a.geometry.outHeight, oy = row % a.geometry.outHeight
-                im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
-                          into: a.scratch + (row - first) * a.geometry.outWidth * kPadded)
-            }
+            im2col(a, pixels: first..<last, kPadded: kPadded)
             if fullTiles < pixels {
                 (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (fullTiles + tileRows - pixels) * kPadded)
             }
             source = UnsafePointer(a.scratch)
         }
-        let outChunk = a.output + first * a.geometry.outWidth * a.geometry.outChannels
+        let outChunk = a.output + first * g.outChannels
         for block in 0..<blocks {
             let weights = a.weights + block * a.kQuads * 64
             let requant = a.requant + block * RequantBlockAVX2.bytes
             let bias = a.bias + block * 16
-            let channels = min(16, a.geometry.outChannels - block * 16)
+            let channels = min(16, g.outChannels - block * 16)
             var p = 0
             while p < pixels {
                 let tile = direct && p >= fullTiles ? UnsafePointer(a.scratch) : source + p * kPadded
-                tile8x16(tile, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
-                         requant: requant, output: outChunk + p * a.geometry.outChannels + block * 16,
-                         outStride: a.geometry.outChannels, rows: min(tileRows, pixels - p), channels: channels)
+                tile16x16(tile, kPadded: kPadded, kQuads: a.kQuads, weights: weights, bias: bias,
+                          requant: requant, output: outChunk + p * g.outChannels + block * 16,
+                          outStride: g.outChannels, rows: min(tileRows, pixels - p), channels: channels)
                 p += tileRows
             }
         }
@@ -101,34 +104,47 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
     }
 }
 
-/// Writes the im2col rows of output row `oy`: per output pixel, kh x kw x C input bytes (the
-/// zero point where the window is in the padding, which the bias correction cancels), then
-/// zeros up to `kPadded` (their weights are zero).
+/// Writes the im2col rows of output pixels `pixels` (indices into batch x outHeight x outWidth)
+/// into the scratch: per pixel, kh x kw x C input bytes (the zero point where the window is in
+/// the padding, which the bias correction cancels), then zeros up to `kPadded` (their weights
+/// are zero).
 @inline(__always)
-private func im2colRow(_ a: ConvolutionVNNIArguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int,
-                       into scratch: UnsafeMutablePointer<UInt8>) {
-    let c = a.geometry.inChannels, z = a.inputZeroPoint
-    let iy0 = oy * a.geometry.strideHeight - a.geometry.padTop
-    let run = a.geometry.kernelWidth * c
-    let imageEnd = image + a.geometry.inHeight * a.geometry.inWidth * c
-    for ox in 0..<a.geometry.outWidth {
-        var dst = scratch + ox * kPadded
-        let ix0 = ox * a.geometry.strideWidth - a.geometry.padLeft
-        let kxStart = max(0, -ix0), kxEnd = min(a.geometry.kernelWidth, a.geometry.inWidth - ix0)
-        for ky in 0..<a.geometry.kernelHeight {
+private func im2col(_ a: ConvolutionVNNIArguments, pixels: Range<Int>, kPadded: Int) {
+    let g = a.geometry
+    let c = g.inChannels, z = a.inputZeroPoint
+    let run = g.kernelWidth * c
+    let inImage = g.inHeight * g.inWidth * c
+    let outImage = g.outHeight * g.outWidth
+    var n = pixels.lowerBound / outImage
+    var oy = pixels.lowerBound % outImage / g.outWidth
+    var ox = pixels.lowerBound % g.outWidth
+    var image = a.input + n * inImage
+    var dst = a.scratch
+    for _ in pixels {
+        let start = dst
+        let iy0 = oy * g.strideHeight - g.padTop
+        let ix0 = ox * g.strideWidth - g.padLeft
+        let kxStart = max(0, -ix0), kxEnd = min(g.kernelWidth, g.inWidth - ix0)
+        for ky in 0..<g.kernelHeight {
             let iy = iy0 + ky
-            if iy < 0 || iy >= a.geometry.inHeight || kxEnd <= kxStart {
+            if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
                 dst.initialize(repeating: z, count: run)
             } else {
                 if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
-                copyRun(from: image + (iy * a.geometry.inWidth + ix0 + kxStart) * c, to: dst + kxStart * c,
-                        count: (kxEnd - kxStart) * c, sourceEnd: imageEnd)
-                if kxEnd < a.geometry.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (a.geometry.kernelWidth - kxEnd) * c) }
+                copyRun(from: image + (iy * g.inWidth + ix0 + kxStart) * c, to: dst + kxStart * c,
+                        count: (kxEnd - kxStart) * c, sourceEnd: image + inImage)
+                if kxEnd < g.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (g.kernelWidth - kxEnd) * c) }
             }
             dst += run
         }
-        let used = a.geometry.kernelHeight * run
+        let used = g.kernelHeight * run
         if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
+        dst = start + kPadded
+        ox += 1
+        if ox == g.outWidth {
+            ox = 0; oy += 1
+            if oy == g.outHeight { oy = 0; n += 1; image += inImage }
+        }
     }
 }
 
@@ -147,78 +163,71 @@ private func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMu
     }
 }
 
-/// Eight output pixels x 16 channels: vpdpbusd over K quads into 16 ymm accumulators (AVX-512VL
-/// has 32 ymm registers), then requantized and stored.
+/// Sixteen output pixels x 16 channels: one zmm of weights per K quad (16 channels x 4), a
+/// broadcast quad of each pixel, vpdpbusd into 16 zmm accumulators; then requantized and stored.
+/// On Zen 4 a zmm vpdpbusd does the work of two ymm ones in one issue slot, so the loop issues
+/// half the instructions of an 8 x 16 ymm tile.
 @inline(__always)
-private func tile8x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weights: UnsafePointer<Int8>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      outStride: Int, rows: Int, channels: Int) {
-    let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
-    let biasHi = _mm256_loadu_si256(UnsafeRawPointer(bias + 8).assumingMemoryBound(to: __m256i.self))
-    var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi
-    var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
-    var c40 = biasLo, c41 = biasHi, c50 = biasLo, c51 = biasHi
-    var c60 = biasLo, c61 = biasHi, c70 = biasLo, c71 = biasHi
+private func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, weights: UnsafePointer<Int8>,
+                       bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
+                       outStride: Int, rows: Int, channels: Int) {
+    let b = _mm512_loadu_si512(UnsafeRawPointer(bias))
+    var c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b, c6 = b, c7 = b
+    var c8 = b, c9 = b, c10 = b, c11 = b, c12 = b, c13 = b, c14 = b, c15 = b
     let row = UnsafeRawPointer(a)
-    var b = UnsafeRawPointer(weights)
-    let all: __mmask8 = 0xFF
+    var w = UnsafeRawPointer(weights)
+    let all: __mmask16 = 0xFFFF
     for q in 0..<kQuads {
-        let b0 = _mm256_loadu_si256(b.assumingMemoryBound(to: __m256i.self))
-        let b1 = _mm256_loadu_si256((b + 32).assumingMemoryBound(to: __m256i.self))
-        b += 64
+        let v = _mm512_loadu_si512(w)
+        w += 64
         let offset = 4 * q
-        @inline(__always) func x(_ r: Int) -> __m256i {
-            _mm256_set1_epi32(row.loadUnaligned(fromByteOffset: r * kPadded + offset, as: Int32.self))
+        @inline(__always) func x(_ r: Int) -> __m512i {
+            _mm512_set1_epi32(row.loadUnaligned(fromByteOffset: r * kPadded + offset, as: Int32.self))
         }
-        let x0 = x(0), x1 = x(1), x2 = x(2), x3 = x(3)
-        c00 = _mm256_mask_dpbusd_epi32(c00, all, x0, b0); c01 = _mm256_mask_dpbusd_epi32(c01, all, x0, b1)
-        c10 = _mm256_mask_dpbusd_epi32(c10, all, x1, b0); c11 = _mm256_mask_dpbusd_epi32(c11, all, x1, b1)
-        c20 = _mm256_mask_dpbusd_epi32(c20, all, x2, b0); c21 = _mm256_mask_dpbusd_epi32(c21, all, x2, b1)
-        c30 = _mm256_mask_dpbusd_epi32(c30, all, x3, b0); c31 = _mm256_mask_dpbusd_epi32(c31, all, x3, b1)
-        let x4 = x(4), x5 = x(5), x6 = x(6), x7 = x(7)
-        c40 = _mm256_mask_dpbusd_epi32(c40, all, x4, b0); c41 = _mm256_mask_dpbusd_epi32(c41, all, x4, b1)
-        c50 = _mm256_mask_dpbusd_epi32(c50, all, x5, b0); c51 = _mm256_mask_dpbusd_epi32(c51, all, x5, b1)
-        c60 = _mm256_mask_dpbusd_epi32(c60, all, x6, b0); c61 = _mm256_mask_dpbusd_epi32(c61, all, x6, b1)
-        c70 = _mm256_mask_dpbusd_epi32(c70, all, x7, b0); c71 = _mm256_mask_dpbusd_epi32(c71, all, x7, b1)
+        c0 = _mm512_mask_dpbusd_epi32(c0, all, x(0), v); c1 = _mm512_mask_dpbusd_epi32(c1, all, x(1), v)
+        c2 = _mm512_mask_dpbusd_epi32(c2, all, x(2), v); c3 = _mm512_mask_dpbusd_epi32(c3, all, x(3), v)
+        c4 = _mm512_mask_dpbusd_epi32(c4, all, x(4), v); c5 = _mm512_mask_dpbusd_epi32(c5, all, x(5), v)
+        c6 = _mm512_mask_dpbusd_epi32(c6, all, x(6), v); c7 = _mm512_mask_dpbusd_epi32(c7, all, x(7), v)
+        c8 = _mm512_mask_dpbusd_epi32(c8, all, x(8), v); c9 = _mm512_mask_dpbusd_epi32(c9, all, x(9), v)
+        c10 = _mm512_mask_dpbusd_epi32(c10, all, x(10), v); c11 = _mm512_mask_dpbusd_epi32(c11, all, x(11), v)
+        c12 = _mm512_mask_dpbusd_epi32(c12, all, x(12), v); c13 = _mm512_mask_dpbusd_epi32(c13, all, x(13), v)
+        c14 = _mm512_mask_dpbusd_epi32(c14, all, x(14), v); c15 = _mm512_mask_dpbusd_epi32(c15, all, x(15), v)
     }
-    store(requantize16VNNI(c00, c01, requant), output, channels)
-    if rows > 1 { store(requantize16VNNI(c10, c11, requant), output + outStride, channels) }
-    if rows > 2 { store(requantize16VNNI(c20, c21, requant), output + 2 * outStride, channels) }
-    if rows > 3 { store(requantize16VNNI(c30, c31, requant), output + 3 * outStride, channels) }
-    if rows > 4 { store(requantize16VNNI(c40, c41, requant), output + 4 * outStride, channels) }
-    if rows > 5 { store(requantize16VNNI(c50, c51, requant), output + 5 * outStride, channels) }
-    if rows > 6 { store(requantize16VNNI(c60, c61, requant), output + 6 * outStride, channels) }
-    if rows > 7 { store(requantize16VNNI(c70, c71, requant), output + 7 * outStride, channels) }
+    store(requantize16(c0, requant), output, channels)
+    if rows > 1 { store(requantize16(c1, requant), output + 1 * outStride, channels) }
+    if rows > 2 { store(requantize16(c2, requant), output + 2 * outStride, channels) }
+    if rows > 3 { store(requantize16(c3, requant), output + 3 * outStride, channels) }
+    if rows > 4 { store(requantize16(c4, requant), output + 4 * outStride, channels) }
+    if rows > 5 { store(requantize16(c5, requant), output + 5 * outStride, channels) }
+    if rows > 6 { store(requantize16(c6, requant), output + 6 * outStride, channels) }
+    if rows > 7 { store(requantize16(c7, requant), output + 7 * outStride, channels) }
+    if rows > 8 { store(requantize16(c8, requant), output + 8 * outStride, channels) }
+    if rows > 9 { store(requantize16(c9, requant), output + 9 * outStride, channels) }
+    if rows > 10 { store(requantize16(c10, requant), output + 10 * outStride, channels) }
+    if rows > 11 { store(requantize16(c11, requant), output + 11 * outStride, channels) }
+    if rows > 12 { store(requantize16(c12, requant), output + 12 * outStride, channels) }
+    if rows > 13 { store(requantize16(c13, requant), output + 13 * outStride, channels) }
+    if rows > 14 { store(requantize16(c14, requant), output + 14 * outStride, channels) }
+    if rows > 15 { store(requantize16(c15, requant), output + 15 * outStride, channels) }
 }
 
-/// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
-/// the reference and the AVX2 form (`requantize16`), with fewer operations: the arithmetic shift
-/// `vpsravq` needs no 2^62 bias, a masked `vpermd` merges the even and odd lanes, and `vpmovusdb`
-/// saturates to 255 (so only the floor needs a max).
+/// Requantizes one pixel's 16 int32 accumulators to 16 bytes, exactly as the reference: clamp
+/// acc to [accLow, accHigh] (so every result fits int32), then ((acc * m + 2^(n-1)) >> n) + z on
+/// 64-bit lanes (`vpmuldq` on the even and the odd channels, the arithmetic `vpsravq`), merged
+/// by a masked `vpermd`, at least the floor, and narrowed with unsigned saturation (`vpmovusdb`),
+/// which is the clamp at 255. The 64-bit tables hold the even channels, then the odd ones.
 @inline(__always)
-func requantize16VNNI(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
-    _mm_unpacklo_epi64(_mm256_cvtusepi32_epi8(requantize8VNNI(lo, r, group: 0)),
-                       _mm256_cvtusepi32_epi8(requantize8VNNI(hi, r, group: 1)))
-}
-
-/// Eight channels: clamp acc to [accLow, accHigh] (so every result fits int32), then
-/// ((acc * m + 2^(n-1)) >> n) + z on 64-bit lanes, at least the floor; >= 0, so the unsigned
-/// saturating narrow of the caller supplies the clamp at 255.
-@inline(__always)
-func requantize8VNNI(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
-    func load(_ offset: Int) -> __m256i { _mm256_loadu_si256((r + offset).assumingMemoryBound(to: __m256i.self)) }
-    let lane = 32 * group, wide = 64 * group
-    let clamped = _mm256_min_epi32(_mm256_max_epi32(acc, load(RequantBlockAVX2.accLow + lane)),
-                                   load(RequantBlockAVX2.accHigh + lane))
-    let even = _mm256_mul_epi32(clamped, load(RequantBlockAVX2.multiplier64 + wide))
-    let odd = _mm256_mul_epi32(_mm256_srli_epi64(clamped, 32), load(RequantBlockAVX2.multiplier64 + wide + 32))
-    let e = _mm256_srav_epi64(_mm256_add_epi64(even, load(RequantBlockAVX2.rounding + wide)),
-                              load(RequantBlockAVX2.shift + wide))
-    let o = _mm256_srav_epi64(_mm256_add_epi64(odd, load(RequantBlockAVX2.rounding + wide + 32)),
-                              load(RequantBlockAVX2.shift + wide + 32))
+func requantize16(_ acc: __m512i, _ r: UnsafeRawPointer) -> __m128i {
+    func load(_ offset: Int) -> __m512i { _mm512_loadu_si512(r + offset) }
+    let clamped = _mm512_min_epi32(_mm512_max_epi32(acc, load(RequantBlockAVX2.accLow)), load(RequantBlockAVX2.accHigh))
+    let even = _mm512_mul_epi32(clamped, load(RequantBlockAVX2.multiplier64))
+    let odd = _mm512_mul_epi32(_mm512_srli_epi64(clamped, 32), load(RequantBlockAVX2.multiplier64 + 64))
+    let e = _mm512_srav_epi64(_mm512_add_epi64(even, load(RequantBlockAVX2.rounding)), load(RequantBlockAVX2.shift))
+    let o = _mm512_srav_epi64(_mm512_add_epi64(odd, load(RequantBlockAVX2.rounding + 64)), load(RequantBlockAVX2.shift + 64))
     // Odd channel 2i+1 is the low dword of o's qword i, i.e. o's dword 2i.
-    let merged = _mm256_mask_permutexvar_epi32(e, 0xAA, _mm256_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6), o)
-    let z = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self))
-    let floor = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.floor, as: Int32.self))
-    return _mm256_max_epi32(_mm256_add_epi32(merged, z), floor)
+    let oddIndex = _mm512_set_epi32(14, 14, 12, 12, 10, 10, 8, 8, 6, 6, 4, 4, 2, 2, 0, 0)
+    let merged = _mm512_mask_permutexvar_epi32(e, 0xAAAA, oddIndex, o)
+    let z = _mm512_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self))
+    let floor = _mm512_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.floor, as: Int32.self))
+    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_add_epi32(merged, z), floor))
 }

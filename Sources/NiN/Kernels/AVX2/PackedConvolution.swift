@@ -82,9 +82,10 @@ final class PackedConvolution {
                 table.storeBytes(of: m, toByteOffset: RequantBlockAVX2.multiplier + 4 * j, as: Int32.self)
                 table.storeBytes(of: bounds.low, toByteOffset: RequantBlockAVX2.accLow + 4 * j, as: Int32.self)
                 table.storeBytes(of: bounds.high, toByteOffset: RequantBlockAVX2.accHigh + 4 * j, as: Int32.self)
-                // 64-bit tables: group g = j / 8 holds its even channels, then its odd ones.
+                // 64-bit tables. AVX2 (two ymm per 16 channels): group g = j / 8 holds its even
+                // channels, then its odd ones. VNNI (one zmm): the 8 even channels, then the 8 odd.
                 let group = j / 8, within = j % 8
-                let slot = group * 8 + (within % 2) * 4 + within / 2
+                let slot = isa == .avx512vnni ? (j % 2) * 8 + j / 2 : group * 8 + (within % 2) * 4 + within / 2
                 table.storeBytes(of: (Int64(1) << Int64(n - 1)) + (Int64(1) << 62),
                                  toByteOffset: RequantBlockAVX2.addend + 8 * slot, as: Int64.self)
                 table.storeBytes(of: Int64(n), toByteOffset: RequantBlockAVX2.shift + 8 * slot, as: Int64.self)
