@@ -9,7 +9,7 @@
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
 RELEASE       := .build/release
-MODEL         ?= models/fashion_small.nin
+MODEL         ?= models/fashion_classic.nin
 IMAGES        := $(wildcard examples/images/*.png)
 
 all: lib cli
@@ -57,6 +57,7 @@ sanitize:
 
 models:
 	tools/make_models.sh
+	tools/make_models.sh classic
 
 golden:
 	$(PYTHON) tools/make_golden.py

@@ -6,7 +6,7 @@
  * Usage
  * -----
  *     nin_model *model = NULL;
- *     if (nin_model_load_file("models/fashion_small.nin", &model) != NIN_OK) {
+ *     if (nin_model_load_file("models/fashion_classic.nin", &model) != NIN_OK) {
  *         fprintf(stderr, "%s\n", nin_last_error());
  *         return 1;
  *     }

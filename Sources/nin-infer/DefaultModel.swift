@@ -7,7 +7,7 @@ import Glibc
 
 enum DefaultModel {
     /// The default model's file name under models/.
-    static let fileName = "fashion_small.nin"
+    static let fileName = "fashion_classic.nin"
 
     /// Paths tried, in order (after $NIN_MODEL).
     static func candidates() -> [String] {

@@ -6,8 +6,8 @@ At build time (``pip install ./bindings/python``, ``python -m build``, ``setup.p
 - ``<repo>/.build/release/libnin.so``  ->  ``nin/libnin.so``  (build it first with
   ``swift build -c release -Xswiftc -static-stdlib --product nin``; ``$NIN_LIBRARY`` at build
   time overrides the source path);
-- ``<repo>/models/fashion_small.nin`` (and ``MODEL_CARD.md``) -> ``nin/models/``
-  (``$NIN_MODEL`` at build time overrides the model path).
+- ``<repo>/models/fashion_classic.nin`` (the default model; ``$NIN_MODEL`` at build time
+  overrides its path), ``fashion_small.nin`` and ``MODEL_CARD.md`` -> ``nin/models/``.
 
 The copies go into the build directory only (the source tree stays clean), so an installed
 package is self-contained: ``nin._lib`` finds the bundled library and ``nin.Model()`` the
@@ -37,8 +37,8 @@ def _library_source() -> Path:
 
 def _model_sources() -> list:
     env = os.environ.get("NIN_MODEL")
-    model = Path(env) if env else REPO / "models" / "fashion_small.nin"
-    sources = [(model, "fashion_small.nin")]
+    model = Path(env) if env else REPO / "models" / "fashion_classic.nin"
+    sources = [(model, "fashion_classic.nin"), (REPO / "models" / "fashion_small.nin", "fashion_small.nin")]
     card = REPO / "models" / "MODEL_CARD.md"
     if card.is_file():
         sources.append((card, "MODEL_CARD.md"))

@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Classify PNG images with an int8 Network-in-Network model "
                     "(the same output as nin-infer).",
         epilog="Without --model, the default model is used: $NIN_MODEL, else models/"
-               "fashion_small.nin of the nin checkout, else the copy bundled in the package.")
+               "fashion_classic.nin of the nin checkout, else the copy bundled in the package.")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG images to classify")
     parser.add_argument("--model", metavar="PATH", help="path of the .nin model")
     parser.add_argument("--top", type=int, default=5, metavar="K",

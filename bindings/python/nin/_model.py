@@ -20,7 +20,7 @@ __all__ = ["Model", "default_model_path", "default_model_candidates", "DEFAULT_M
            "MODEL_ENV", "DEFAULT_MAX_BATCH", "ImageInput"]
 
 #: File name of the shipped default model under models/.
-DEFAULT_MODEL_NAME = "fashion_small.nin"
+DEFAULT_MODEL_NAME = "fashion_classic.nin"
 #: Environment variable naming the default model explicitly.
 MODEL_ENV = "NIN_MODEL"
 #: Largest batch one context runs at once; bigger inputs are split into runs of this size.
@@ -34,7 +34,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 def default_model_candidates() -> List[Path]:
     """Where the default model is looked for, in order: ``$NIN_MODEL`` (when set, the only
-    candidate), ``<repo>/models/fashion_small.nin`` of the checkout this package source lives
+    candidate), ``<repo>/models/fashion_classic.nin`` of the checkout this package source lives
     in, then the copy bundled in the installed package (``nin/models/``)."""
     env = os.environ.get(MODEL_ENV)
     if env:
@@ -143,7 +143,7 @@ class Model:
     """A loaded, validated ``.nin`` model and the contexts that run it.
 
     ``Model(path)`` loads the model file at ``path``; ``Model()`` loads the default model
-    (``$NIN_MODEL``, else ``<repo>/models/fashion_small.nin``, else the copy bundled in the
+    (``$NIN_MODEL``, else ``<repo>/models/fashion_classic.nin``, else the copy bundled in the
     package). The model is immutable and one ``Model`` may be used from any number of threads:
     each thread gets its own inference context (created on first use, its batch size grown as
     needed up to ``max_batch``), so calls from different threads run in parallel.

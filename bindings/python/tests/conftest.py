@@ -21,7 +21,10 @@ PACKAGE_ROOT = TESTS.parent                     # bindings/python
 REPO = PACKAGE_ROOT.parent.parent               # the nin checkout
 TOOLS = REPO / "tools"
 GOLDEN_NET = REPO / "Tests" / "golden" / "net"
-SHIPPED_MODEL = REPO / "models" / "fashion_small.nin"
+#: The default model (nin-infer, the C examples and ``nin.Model()`` load it without a path).
+DEFAULT_MODEL = REPO / "models" / "fashion_classic.nin"
+#: Every model shipped in models/ (the default one first).
+SHIPPED_MODELS = sorted((REPO / "models").glob("*.nin"), key=lambda p: (p != DEFAULT_MODEL, p.name))
 EXAMPLE_IMAGES = REPO / "examples" / "images"
 NIN_INFER = REPO / ".build" / "release" / "nin-infer"
 C_CLASSIFY = REPO / "bindings" / "c" / "build" / "classify"
@@ -84,11 +87,13 @@ def rgb_model(rgb_model_path: Path):
         yield model
 
 
-@pytest.fixture(scope="session")
-def shipped_model_path() -> Path:
-    if not SHIPPED_MODEL.is_file():
-        pytest.skip(f"{SHIPPED_MODEL} not present yet")
-    return SHIPPED_MODEL
+@pytest.fixture(scope="session", params=[p.stem for p in SHIPPED_MODELS] or ["(none)"])
+def shipped_model_path(request) -> Path:
+    """Each model of models/ in turn."""
+    path = REPO / "models" / f"{request.param}.nin"
+    if not path.is_file():
+        pytest.skip("no models/*.nin shipped yet")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_NET, REPO, SHIPPED_MODEL
+from conftest import DEFAULT_MODEL, GOLDEN_NET, REPO, SHIPPED_MODELS
 
 import nin
 import nin_eval
@@ -22,22 +22,16 @@ CARD_LINE = re.compile(
 TOLERANCE_POINTS = 0.1
 
 
-def card_accuracy(text: str, model_name: str = "fashion_small") -> Optional[float]:
+def card_accuracy(text: str, model_name: str) -> Optional[float]:
     """The card's ``int8 top-1 accuracy through nin (10,000 test images): NN.NN%`` figure
-    for ``model_name``: the only such line, or, if the card describes several models, the
-    one in the section whose heading names the model (or says "small")."""
-    matches = list(CARD_LINE.finditer(text))
-    if not matches:
-        return None
-    if len(matches) == 1:
-        return float(matches[0].group("value"))
-    headings = [(m.start(), m.group(0).lower()) for m in re.finditer(r"^#+ .*$", text, flags=re.M)]
-    for match in matches:
-        before = [h for pos, h in headings if pos < match.start()]
-        heading = before[-1] if before else ""
-        if model_name in heading or "small" in heading:
+    for ``model_name``: the line inside the model's section (the nearest ``#`` or ``##``
+    heading above the line names the model), or None when that section has no such line."""
+    sections = [(m.start(), m.group(0).lower()) for m in re.finditer(r"^##? .*$", text, flags=re.M)]
+    for match in CARD_LINE.finditer(text):
+        before = [h for pos, h in sections if pos < match.start()]
+        if before and model_name.lower() in before[-1]:
             return float(match.group("value"))
-    return float(matches[0].group("value"))
+    return None
 
 
 def _test_split():
@@ -50,26 +44,38 @@ def _test_split():
 
 
 def test_card_parsing():
-    assert card_accuracy("x\nint8 top-1 accuracy through nin (10,000 test images): 91.23%\n") == 91.23
-    assert card_accuracy("- int8 top-1 accuracy through nin (10,000 test images): 90%") == 90.0
+    one = "## `m.nin`\n- int8 top-1 accuracy through nin (10,000 test images): 91.23%\n"
+    assert card_accuracy(one, "m") == 91.23
+    assert card_accuracy(one, "other") is None
     two = ("# Card\n## fashion_large\nint8 top-1 accuracy through nin (10,000 test images): 93.00%\n"
            "## fashion_small\nint8 top-1 accuracy through nin (10,000 test images): 91.50%\n")
-    assert card_accuracy(two) == 91.5
-    assert card_accuracy("int8 accuracy: 91%") is None
+    assert card_accuracy(two, "fashion_small") == 91.5
+    assert card_accuracy(two, "fashion_large") == 93.0
+    # sub-headings belong to their model's section
+    nested = ("## fashion_large\n### Accuracy\nint8 top-1 accuracy through nin (10,000 test images): 90%\n"
+              "## fashion_small\n### Accuracy\n")
+    assert card_accuracy(nested, "fashion_large") == 90.0
+    assert card_accuracy(nested, "fashion_small") is None
+    assert card_accuracy("## m\nint8 accuracy: 91%", "m") is None
 
 
-def test_shipped_model_accuracy_matches_card():
-    if not SHIPPED_MODEL.is_file():
-        pytest.skip(f"{SHIPPED_MODEL} not present yet")
+def test_every_model_is_on_the_card():
+    text = MODEL_CARD.read_text(encoding="utf-8")
+    assert SHIPPED_MODELS and DEFAULT_MODEL in SHIPPED_MODELS
+    for path in SHIPPED_MODELS:
+        assert card_accuracy(text, path.stem) is not None, f"{MODEL_CARD} has no accuracy line for {path.stem}"
+
+
+def test_shipped_model_accuracy_matches_card(shipped_model_path):
     images, labels = _test_split()
     assert len(images) == 10_000
-    with nin.Model(SHIPPED_MODEL, max_batch=500) as model:
+    with nin.Model(shipped_model_path, max_batch=500, threads=2) as model:
         figures = nin_eval.evaluate(model, images, labels, batch=500)
     accuracy = 100 * figures["accuracy"]
     measured = f"int8 top-1 accuracy through nin (10,000 test images): {accuracy:.2f}%"
     print(f"{measured} ({figures['seconds']:.1f} s)")
     assert MODEL_CARD.is_file(), f"{MODEL_CARD} is missing; it must contain the line '{measured}'"
-    expected = card_accuracy(MODEL_CARD.read_text(encoding="utf-8"))
+    expected = card_accuracy(MODEL_CARD.read_text(encoding="utf-8"), shipped_model_path.stem)
     assert expected is not None, (
         f"{MODEL_CARD} has no line of the form 'int8 top-1 accuracy through nin (10,000 test "
         f"images): 91.23%'; measured now: '{measured}'")
@@ -109,8 +115,9 @@ def test_evaluate_on_a_golden_model():
 
 def test_nin_eval_command_line(tmp_path, capsys):
     images, labels = _test_split()
-    model = SHIPPED_MODEL if SHIPPED_MODEL.is_file() else GOLDEN_NET / "classic_narrow" / "model.nin"
-    limit = 200 if SHIPPED_MODEL.is_file() else 20
+    small = REPO / "models" / "fashion_small.nin"
+    model = small if small.is_file() else GOLDEN_NET / "classic_narrow" / "model.nin"
+    limit = 200 if small.is_file() else 20
     with nin.Model(model) as m:
         fp32 = m.logits(images[:limit])
     np.save(tmp_path / "fp32.npy", fp32)
