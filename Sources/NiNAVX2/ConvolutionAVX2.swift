@@ -50,29 +50,30 @@ public struct ConvolutionAVX2Arguments {
 }
 
 /// Layout of the requantization constants of one block of 16 channels, in bytes from its start.
+/// The 64-bit tables are ordered for the kernel that reads them: AVX2 (two ymm per 16 channels)
+/// as qword lanes [0,2,4,6 | 1,3,5,7 | 8,10,12,14 | 9,11,13,15]; AVX-512 VNNI (one zmm) as
+/// [0,2,...,14 | 1,3,...,15].
 public enum RequantBlockAVX2 {
-    /// int32 x 16: multipliers.
-    public static let multiplier = 0
     /// int32 x 16: accumulators below this map to the output floor (clamp before multiplying).
-    public static let accLow = 64
+    public static let accLow = 0
     /// int32 x 16: accumulators above this map to 255.
-    public static let accHigh = 128
-    /// int64 x 16, qword lanes ordered [0,2,4,6 | 1,3,5,7 | 8,10,12,14 | 9,11,13,15]:
-    /// 2^(n-1) + 2^62 (rounding plus the bias that makes the product non-negative).
-    public static let addend = 192
-    /// int64 x 16, same lane order: the shift n.
-    public static let shift = 320
-    /// int64 x 16, same lane order: 2^(62-n), the bias after shifting.
-    public static let debias = 448
+    public static let accHigh = 64
+    /// int64 x 16: 2^(n-1) + 2^62 (rounding plus the bias that makes the product non-negative,
+    /// for AVX2's logical shift).
+    public static let addend = 128
+    /// int64 x 16: the shift n.
+    public static let shift = 256
+    /// int64 x 16: 2^(62-n), the bias after shifting.
+    public static let debias = 384
     /// int32 x 8 broadcast values: output zero point, then output floor (zero point with ReLU, else 0).
-    public static let zeroPoint = 576
-    public static let floor = 580
-    /// int64 x 16, same lane order: the multiplier m (so `vpmuldq` finds it in each qword's low half).
-    public static let multiplier64 = 640
-    /// int64 x 16, same lane order: 2^(n-1), the rounding term alone (for kernels with an
-    /// arithmetic 64-bit shift, which need no bias).
-    public static let rounding = 768
-    public static let bytes = 896
+    public static let zeroPoint = 512
+    public static let floor = 516
+    /// int64 x 16: the multiplier m (so `vpmuldq` finds it in each qword's low half).
+    public static let multiplier64 = 576
+    /// int64 x 16: 2^(n-1), the rounding term alone (for kernels with an arithmetic 64-bit
+    /// shift, which need no bias).
+    public static let rounding = 704
+    public static let bytes = 832
 }
 
 /// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
@@ -230,10 +231,10 @@ public func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ cha
 
 /// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
 /// the reference: clamp acc to the range that can reach [floor, 255], then
-/// ((acc * m + 2^(n-1) + 2^62) >>> n) - 2^(62-n) on 64-bit lanes, + z, clamp. Inlinable so the
-/// kernels of other ISA targets (a superset of AVX2) share it.
-@inlinable @inline(__always)
-public func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
+/// ((acc * m + 2^(n-1) + 2^62) >>> n) - 2^(62-n) on 64-bit lanes, + z, clamp. (The VNNI target
+/// has its own zmm form, with AVX-512's arithmetic shift.)
+@inline(__always)
+func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
     let v0 = requantize8(lo, r, group: 0)
     let v1 = requantize8(hi, r, group: 1)
     // packs works within 128-bit lanes: dword order [0,1,4,5,2,3,6,7] restores channel order.
@@ -243,7 +244,7 @@ public func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) ->
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order))
 }
 
-@inlinable @inline(__always)
+@inline(__always)
 func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
     func load(_ offset: Int) -> __m256i { _mm256_loadu_si256((r + offset).assumingMemoryBound(to: __m256i.self)) }
     let lane = 32 * group

@@ -1,8 +1,9 @@
 // AVX-512 VNNI convolution: im2col of output pixels into u8 (padding filled with the input zero
-// point), a 16-pixel x 16-channel zmm microkernel on vpdpbusd (u8 x s8, four products summed
-// straight into int32: no intermediate saturation, so exact), and an exact zmm requantization
-// (AVX-512's 64-bit arithmetic shift, masked permute and saturating narrow: 12 operations per
-// 16 channels, against 40 for the AVX2 form). Bit-exact with the reference kernel.
+// point), zmm microkernels on vpdpbusd (8 pixels x 32 channels, and 16 x 16 for a last odd block;
+// u8 x s8, four products summed straight into int32: no intermediate saturation, so exact), and
+// an exact zmm requantization (AVX-512's 64-bit arithmetic shift, masked permute and saturating
+// narrow: 12 operations per 16 channels, against 40 for the AVX2 form). Bit-exact with the
+// reference kernel.
 // Compiled with -mavx512vnni -mavx512vl in its own target; called only when the CPU has them.
 
 import _Builtin_intrinsics.intel
@@ -48,7 +49,8 @@ func chunkPixels(kPadded: Int) -> Int {
 /// Scratch bytes one thread needs for a layer of `totalRows` output rows.
 public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: Int = .max) -> Int {
     let kPadded = 4 * kQuads
-    let pixels = min(chunkPixels(kPadded: kPadded), totalRows.multipliedReportingOverflow(by: outWidth).overflow ? .max : totalRows * outWidth)
+    let chunk = chunkPixels(kPadded: kPadded)
+    let pixels = totalRows >= chunk ? chunk : min(chunk, totalRows * outWidth)  // (totalRows may be .max)
     // + 16: im2col may store a whole 16-byte vector for a shorter run (see copyRun).
     return (pixels + tileRows - 1) / tileRows * tileRows * kPadded + 16
 }

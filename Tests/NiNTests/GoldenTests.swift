@@ -102,7 +102,7 @@ private var shippedCases: [String] {
         let model = String(name.split(separator: "/")[0])
         if large[model] == nil {
             let graph = try? NiNModel(path: repositoryRoot + "/models/\(model).nin").graph
-            large[model] = (graph?.layers.reduce(0) { $0 + $1.macs } ?? 0) > 100_000_000
+            large[model] = (graph?.macs ?? 0) > 100_000_000
         }
         seen[model, default: 0] += 1
         return !large[model]! || seen[model]! <= 2

@@ -90,6 +90,8 @@ public struct ModelGraph: Sendable {
 
     /// Number of classes (the logits' length).
     public var classCount: Int { layers[layers.count - 1].output.channels }
+    /// Multiply-accumulates per image, over every convolution.
+    public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
     /// Shape of the confidence maps: the input of the final global average pool.
     public var mapShape: TensorShape { layers[layers.count - 1].input }
 }

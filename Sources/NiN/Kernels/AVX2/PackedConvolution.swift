@@ -79,11 +79,9 @@ final class PackedConvolution {
                 bias[block * 16 + j] = channelBias
                 let m = multipliers[o], n = shifts[o]
                 let bounds = accumulatorBounds(multiplier: m, shift: n, zeroPoint: layer.outputZeroPoint, floor: floor)
-                table.storeBytes(of: m, toByteOffset: RequantBlockAVX2.multiplier + 4 * j, as: Int32.self)
                 table.storeBytes(of: bounds.low, toByteOffset: RequantBlockAVX2.accLow + 4 * j, as: Int32.self)
                 table.storeBytes(of: bounds.high, toByteOffset: RequantBlockAVX2.accHigh + 4 * j, as: Int32.self)
-                // 64-bit tables. AVX2 (two ymm per 16 channels): group g = j / 8 holds its even
-                // channels, then its odd ones. VNNI (one zmm): the 8 even channels, then the 8 odd.
+                // 64-bit tables, in the lane order of the ISA's kernel (see RequantBlockAVX2).
                 let group = j / 8, within = j % 8
                 let slot = isa == .avx512vnni ? (j % 2) * 8 + j / 2 : group * 8 + (within % 2) * 4 + within / 2
                 table.storeBytes(of: (Int64(1) << Int64(n - 1)) + (Int64(1) << 62),
