@@ -123,13 +123,14 @@ struct PixelOrder {
     }
 }
 
-/// Computes output rows `rows` (indices into batch x outHeight) of a convolution. Their pixels
-/// are taken in `PixelOrder`, in chunks of whole tiles whose im2col fits the scratch budget
-/// (only the part's last tile may be partial); each 16-channel weight block then sweeps the
-/// chunk. A 1x1, stride-1 convolution over a multiple of 4 channels needs no im2col: its input
-/// pixels already are the rows of the product, so they are read in place (only a last partial
-/// tile is copied).
-public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
+/// Computes part `part` of `parts` of output rows `rows` (indices into batch x outHeight) of a
+/// convolution. Their pixels are taken in `PixelOrder`; a part is a contiguous run of whole
+/// 8-pixel tiles of that order (so parts differ by at most one tile, whatever the row count),
+/// taken in chunks of whole tiles whose im2col fits the scratch budget (only the part's last
+/// tile may be partial); each 16-channel weight block then sweeps the chunk. A 1x1, stride-1
+/// convolution over a multiple of 4 channels needs no im2col: its input pixels already are the
+/// rows of the product, so they are read in place (only a last partial tile is copied).
+public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, part: Int = 0, of parts: Int = 1) {
     let g = a.geometry
     let kPadded = 4 * a.kQuads
     let blocks = (g.outChannels + 15) / 16
@@ -137,14 +138,15 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>) {
         && g.padTop == 0 && g.padLeft == 0 && g.inChannels % 4 == 0
     let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !direct
     let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)
-    let end = order.pixelCount
-    let chunk = direct ? max(end, 1) : chunkPixels(kPadded: kPadded)
+    let tiles = (order.pixelCount + 7) / 8
+    var first = tiles * part / parts * 8
+    let end = min(order.pixelCount, tiles * (part + 1) / parts * 8)
+    let chunk = direct ? max(end - first, 1) : chunkPixels(kPadded: kPadded)
     let rowsScratch = a.scratch
     // The table follows the rows of the largest chunk of this part (no larger than the layer's).
-    let tiled = direct ? 0 : (min(chunk, end) + tileRows - 1) / tileRows * tileRows
+    let tiled = direct ? 0 : (min(chunk, end - first) + tileRows - 1) / tileRows * tileRows
     let table = UnsafeMutableRawPointer(a.scratch + (direct ? 0 : pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
         .bindMemory(to: PixelTaps.self, capacity: tiled)
-    var first = 0
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first

@@ -236,7 +236,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
                 pool.run(self, parts: parts(for: layer, rows: args.rowCount, count: batch))
                 current = nil
             } else {
-                runKernel(layer.kind, index, args, rows: 0..<args.rowCount, scratchThread: t)
+                runKernel(layer.kind, index, args, scratchThread: t)
             }
             if profiling && split { layerNanoseconds[index] = monotonicNanoseconds() &- start }
             if let observer {
@@ -264,19 +264,22 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             return
         }
         guard let args = current else { return }
-        let rows = args.rowCount
-        runKernel(currentKind, currentLayer, args, rows: (rows * part / parts)..<(rows * (part + 1) / parts), scratchThread: part)
+        runKernel(currentKind, currentLayer, args, part: part, of: parts, scratchThread: part)
     }
 
-    /// Runs one layer's kernel over `rows`, with thread (or lane) `scratchThread`'s scratch.
-    private func runKernel(_ kind: LayerKind, _ layerIndex: Int, _ args: KernelArguments, rows rowRange: Range<Int>,
+    /// Runs part `part` of `parts` of one layer's kernel, with thread (or lane) `scratchThread`'s
+    /// scratch. A part is a contiguous slice of the output rows, except for the VNNI convolution,
+    /// which shares out its tiles of pixels (a 13-row layer splits 7/6 by rows, evenly by tiles).
+    private func runKernel(_ kind: LayerKind, _ layerIndex: Int, _ args: KernelArguments, part: Int = 0, of parts: Int = 1,
                            scratchThread: Int) {
+        let rows = args.rowCount
+        let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
         switch kind {
         case .convolution:
             if let packed = model.packed.isEmpty ? nil : model.packed[layerIndex] {
                 let scratch = arena + plan.scratchOffset(thread: scratchThread)
                 if model.isa == .avx512vnni {
-                    convolutionVNNI(vnniArguments(args, packed, scratch: scratch), rows: rowRange)
+                    convolutionVNNI(vnniArguments(args, packed, scratch: scratch), rows: 0..<rows, part: part, of: parts)
                 } else {
                     convolutionAVX2(avx2Arguments(args, packed, scratch: scratch), rows: rowRange)
                 }
