@@ -218,13 +218,13 @@ def case_nonsquare():
 
 
 def case_extremes():
-    """Multiplier/shift extremes, round-half-up ties, the accumulator bound hit exactly."""
+    """Multiplier/shift extremes, ties, float32 rounding, the accumulator bound hit exactly."""
     rng = np.random.default_rng(1005)
     x = _smooth_image(rng, 2, 9, 8, 1)
     x[0, 2:6, 0:4, 0] = 255          # a 4x4 saturated patch: windows where acc = +-(2^31-1)
     x[1, 4:8, 3:7, 0] = 0            # a dark patch: windows where acc = bias
     b = _builder(rng, x)
-    L = b.conv(8, (3, 3), (1, 1), (1, 1, 1, 1), relu=False)
+    L = b.conv(11, (3, 3), (1, 1), (1, 1, 1, 1), relu=False)
     k = 9
     limit = (1 << 31) - 1 - 255 * 127 * k            # |bias| + 255*127*k == 2^31 - 1 exactly
     # channel: (weights override, bias override, multiplier, shift)
@@ -234,9 +234,13 @@ def case_extremes():
         2: (None, None, (1 << 31) - 1, 31),           # ~acc itself
         3: (127, limit, (1 << 31) - 1, 62),           # acc up to 2^31-1, product near 2^62
         4: (-127, -limit, 1 << 30, 62),               # acc down to -(2^31-1): v rounds from -0.5+
-        5: ("pm1", 0, 1 << 30, 36),                   # acc / 64, round-half-up ties
+        5: ("pm1", 0, 1 << 30, 36),                   # acc / 64, ties
         6: (None, None, (1 << 31) - 1, 1),            # maximal gain
-    }                                                 # channel 7: calibrated
+        # channel 7: calibrated. Channels 8-10 (zero weights: acc = bias) pin the float32 rules:
+        8: (0, 5 * 2 ** 23 + 1, 1 << 30, 54),         # float32(acc) = 5 * 2^23: 2.5 -> 2 (exact: 3)
+        9: (0, 1, (1 << 30) + 1, 31),                 # float32(m) = 2^30: 0.5 -> 0 (exact: 1)
+        10: (0, -5, 1 << 30, 31),                     # -2.5 -> -2: ties go to even
+    }
     for o, (wv, bv, m, n) in specs.items():
         if wv == "pm1":
             L.weights[o] = rng.choice(np.array([-1, 1], np.int8), size=L.weights[o].shape)

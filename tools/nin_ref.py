@@ -3,7 +3,7 @@
 Tensors are uint8 NHWC.  Per-kind functions:
 
 - :func:`conv`        int8 OHWI weights, int32 bias, padding with ``z_in``, fused requantize+ReLU
-- :func:`requantize`  ``clamp(((acc * m + 2^(n-1)) >> n) + z_out, lo, 255)``
+- :func:`requantize`  ``clamp(rint(f32(acc) * f32(m) * 2^-n) + z_out, lo, 255)`` (float32, half even)
 - :func:`maxpool`     padded positions never selected
 - :func:`avgpool`     padded positions count as ``z_in``, divisor ``KH*KW``, round half up
 - :func:`gap`         int32 sums ``S[n, c] = sum (q - z_in)``; :func:`gap_logits` turns them into
@@ -28,7 +28,7 @@ import numpy as np
 
 import nin_format
 
-__all__ = ["conv", "conv_acc", "requantize", "maxpool", "avgpool", "gap", "gap_logits",
+__all__ = ["conv", "conv_acc", "requantize", "requantization_scale", "maxpool", "avgpool", "gap", "gap_logits",
            "softmax", "run", "dequantize", "dequantize_weights", "dequantize_bias",
            "output_size"]
 
@@ -104,17 +104,29 @@ def conv_acc(x, layer, z_in: int) -> np.ndarray:
     return acc
 
 
-def requantize(acc, multiplier, shift, z_out: int, relu: bool) -> np.ndarray:
-    """u8 = clamp(((acc * m + 2^(n-1)) >> n) + z_out, z_out if relu else 0, 255).
+def requantization_scale(multiplier, shift) -> np.ndarray:
+    """float32 ``f32(m) * 2^-n``: m rounded to float32 (half even), then an exact power of two.
 
-    ``acc`` int [..., O] with |acc| < 2^31; ``multiplier``/``shift`` broadcast on the last axis.
+    With m in [2^30, 2^31) and n in [1, 62] the scale lies in [2^-32, 2^30): always a normal
+    float32, so the scaling by 2^-n is exact.
     """
-    acc = np.asarray(acc).astype(np.int64)
     m = np.asarray(multiplier).astype(np.int64)
     n = np.asarray(shift).astype(np.int64)
-    assert (np.abs(acc) < 2 ** 31).all(), "accumulator outside int32"
     assert ((m >= 2 ** 30) & (m < 2 ** 31)).all() and ((n >= 1) & (n <= 62)).all()
-    v = (acc * m + (np.int64(1) << (n - 1))) >> n        # int64, arithmetic (flooring) shift
+    return np.ldexp(m.astype(np.float32), -n.astype(np.int32)).astype(np.float32)
+
+
+def requantize(acc, multiplier, shift, z_out: int, relu: bool) -> np.ndarray:
+    """u8 = clamp(rint(f32(acc) * scale) + z_out, z_out if relu else 0, 255), in float32.
+
+    ``acc`` int [..., O] with |acc| < 2^31; ``multiplier``/``shift`` broadcast on the last axis;
+    ``scale = requantization_scale(m, n)``. ``f32(acc)`` and the product are IEEE float32
+    round-to-nearest-even operations, ``rint`` rounds half to even.
+    """
+    acc = np.asarray(acc).astype(np.int64)
+    assert (np.abs(acc) < 2 ** 31).all(), "accumulator outside int32"
+    scale = requantization_scale(multiplier, shift)
+    v = np.rint(acc.astype(np.float32) * scale).astype(np.int64)     # float32 product, half even
     lo = int(z_out) if relu else 0
     return np.clip(v + int(z_out), lo, 255).astype(np.uint8)
 

@@ -32,7 +32,7 @@ public struct ConvolutionAVX2Arguments {
     public var inputZeroPoint: Int32
     /// Packed weights: per block of 16 output channels, `kPairs x 16 x 2` int16 (see packing).
     public var weights: UnsafePointer<Int16>
-    /// Per block of 16 channels, `RequantBlockAVX2.bytes` of requantization constants.
+    /// Per block of 16 channels, `RequantBlock.bytes` of requantization constants.
     public var requant: UnsafeRawPointer
     /// int32 bias per output channel, padded to a multiple of 16.
     public var bias: UnsafePointer<Int32>
@@ -49,31 +49,18 @@ public struct ConvolutionAVX2Arguments {
     }
 }
 
-/// Layout of the requantization constants of one block of 16 channels, in bytes from its start.
-/// The 64-bit tables are ordered for the kernel that reads them: AVX2 (two ymm per 16 channels)
-/// as qword lanes [0,2,4,6 | 1,3,5,7 | 8,10,12,14 | 9,11,13,15]; AVX-512 VNNI (one zmm) as
-/// [0,2,...,14 | 1,3,...,15].
-public enum RequantBlockAVX2 {
-    /// int32 x 16: accumulators below this map to the output floor (clamp before multiplying).
-    public static let accLow = 0
-    /// int32 x 16: accumulators above this map to 255.
-    public static let accHigh = 64
-    /// int64 x 16: 2^(n-1) + 2^62 (rounding plus the bias that makes the product non-negative,
-    /// for AVX2's logical shift).
-    public static let addend = 128
-    /// int64 x 16: the shift n.
-    public static let shift = 256
-    /// int64 x 16: 2^(62-n), the bias after shifting.
-    public static let debias = 384
-    /// int32 x 8 broadcast values: output zero point, then output floor (zero point with ReLU, else 0).
-    public static let zeroPoint = 512
-    public static let floor = 516
-    /// int64 x 16: the multiplier m (so `vpmuldq` finds it in each qword's low half).
-    public static let multiplier64 = 576
-    /// int64 x 16: 2^(n-1), the rounding term alone (for kernels with an arithmetic 64-bit
-    /// shift, which need no bias).
-    public static let rounding = 704
-    public static let bytes = 832
+/// Layout of the requantization constants of one block of 16 channels, in bytes from its start;
+/// the same for every ISA's kernel (AVX2 reads each table as two ymm, AVX-512 as one zmm).
+public enum RequantBlock {
+    /// float32 x 16: the channel's scale, `Float(m) * 2^-n` (QUANTIZATION.md).
+    public static let scale = 0
+    /// float32 x 16: `floor - z`, the lowest scaled value kept (floor: z with ReLU, else 0).
+    public static let low = 64
+    /// float32 x 16: `255 - z`, the highest.
+    public static let high = 128
+    /// int32 x 16: the output zero point z.
+    public static let zeroPoint = 192
+    public static let bytes = 256
 }
 
 /// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
@@ -111,7 +98,7 @@ public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
         let outChunk = a.output + first * a.geometry.outWidth * a.geometry.outChannels
         for block in 0..<blocks {
             let weights = a.weights + block * a.kPairs * 32
-            let requant = a.requant + block * RequantBlockAVX2.bytes
+            let requant = a.requant + block * RequantBlock.bytes
             let bias = a.bias + block * 16
             let channels = min(16, a.geometry.outChannels - block * 16)
             var p = 0
@@ -230,14 +217,14 @@ public func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ cha
 }
 
 /// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
-/// the reference: clamp acc to the range that can reach [floor, 255], then
-/// ((acc * m + 2^(n-1) + 2^62) >>> n) - 2^(62-n) on 64-bit lanes, + z, clamp. (The VNNI target
-/// has its own zmm form, with AVX-512's arithmetic shift.)
+/// the reference (QUANTIZATION.md): float32 scaling, a clamp to [floor - z, 255 - z], conversion
+/// rounding half to even (the default MXCSR mode), + z.
 @inline(__always)
 func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
     let v0 = requantize8(lo, r, group: 0)
     let v1 = requantize8(hi, r, group: 1)
-    // packs works within 128-bit lanes: dword order [0,1,4,5,2,3,6,7] restores channel order.
+    // Values are in [0, 255]; packs works within 128-bit lanes: dword order [0,1,4,5,2,3,6,7]
+    // restores channel order.
     let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)
     let words = _mm256_permutevar8x32_epi32(_mm256_packs_epi32(v0, v1), order)
     let bytes = _mm256_packus_epi16(words, words)
@@ -246,21 +233,10 @@ func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128
 
 @inline(__always)
 func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
-    func load(_ offset: Int) -> __m256i { _mm256_loadu_si256((r + offset).assumingMemoryBound(to: __m256i.self)) }
     let lane = 32 * group
-    let low = load(RequantBlockAVX2.accLow + lane), high = load(RequantBlockAVX2.accHigh + lane)
-    let clamped = _mm256_min_epi32(_mm256_max_epi32(acc, low), high)
-    let wide = 2 * lane  // the 64-bit tables hold 8 lanes per group in two vectors (even, odd)
-    let even = _mm256_mul_epi32(clamped, load(RequantBlockAVX2.multiplier64 + wide))
-    let odd = _mm256_mul_epi32(_mm256_srli_epi64(clamped, 32), load(RequantBlockAVX2.multiplier64 + wide + 32))
-    let e = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(even, load(RequantBlockAVX2.addend + wide)),
-                                                load(RequantBlockAVX2.shift + wide)),
-                             load(RequantBlockAVX2.debias + wide))
-    let o = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(odd, load(RequantBlockAVX2.addend + wide + 32)),
-                                                load(RequantBlockAVX2.shift + wide + 32)),
-                             load(RequantBlockAVX2.debias + wide + 32))
-    let merged = _mm256_or_si256(_mm256_and_si256(e, _mm256_set1_epi64x(0xFFFF_FFFF)), _mm256_slli_epi64(o, 32))
-    let z = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self))
-    let floor = _mm256_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.floor, as: Int32.self))
-    return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(merged, z), floor), _mm256_set1_epi32(255))
+    func load(_ offset: Int) -> __m256 { _mm256_loadu_ps((r + offset + lane).assumingMemoryBound(to: Float.self)) }
+    let scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), load(RequantBlock.scale))
+    let clamped = _mm256_min_ps(_mm256_max_ps(scaled, load(RequantBlock.low)), load(RequantBlock.high))
+    let z = _mm256_loadu_si256((r + RequantBlock.zeroPoint + lane).assumingMemoryBound(to: __m256i.self))
+    return _mm256_add_epi32(_mm256_cvtps_epi32(clamped), z)
 }

@@ -17,7 +17,7 @@ public struct ConvolutionVNNIArguments {
     public var inputZeroPoint: UInt8
     /// Packed weights: per block of 16 output channels, `kQuads x 16 x 4` int8.
     public var weights: UnsafePointer<Int8>
-    /// Per block of 16 channels, `RequantBlockAVX2.bytes` of requantization constants.
+    /// Per block of 16 channels, `RequantBlock.bytes` of requantization constants.
     public var requant: UnsafeRawPointer
     /// Per output channel (padded to 16): bias - z_in * sum(w), so that raw u8 inputs can be used.
     public var bias: UnsafePointer<Int32>
@@ -182,7 +182,7 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
         var block = 0
         while block + 1 < blocks {  // pairs of 16-channel blocks: 8 x 32 tiles
             let weights = a.weights + block * a.kQuads * 64
-            let requant = a.requant + block * RequantBlockAVX2.bytes
+            let requant = a.requant + block * RequantBlock.bytes
             let channels = min(32, g.outChannels - block * 16)
             var p = 0
             while p < pixels {
@@ -197,7 +197,7 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
         }
         if block < blocks {  // a last single block: 16 x 16 tiles
             let weights = a.weights + block * a.kQuads * 64
-            let requant = a.requant + block * RequantBlockAVX2.bytes
+            let requant = a.requant + block * RequantBlock.bytes
             let channels = g.outChannels - block * 16
             var p = 0
             while p < pixels {
@@ -400,7 +400,7 @@ private func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, w
         c14 = _mm512_mask_dpbusd_epi32(c14, all, x7, v0); c15 = _mm512_mask_dpbusd_epi32(c15, all, x7, v1)
       }
     }
-    let requant1 = requant + RequantBlockAVX2.bytes
+    let requant1 = requant + RequantBlock.bytes
     let low = min(channels, 16), high = channels - low
     let out0 = output.row(0) + channel
     store(requantize16(c0, requant), out0, low); if high > 0 { store(requantize16(c1, requant1), out0 + 16, high) }
@@ -413,23 +413,14 @@ private func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, w
     if rows > 7 { let o = output.row(7) + channel; store(requantize16(c14, requant), o, low); if high > 0 { store(requantize16(c15, requant1), o + 16, high) } }
 }
 
-/// Requantizes one pixel's 16 int32 accumulators to 16 bytes, exactly as the reference: clamp
-/// acc to [accLow, accHigh] (so every result fits int32), then ((acc * m + 2^(n-1)) >> n) + z on
-/// 64-bit lanes (`vpmuldq` on the even and the odd channels, the arithmetic `vpsravq`), merged
-/// by a masked `vpermd`, at least the floor, and narrowed with unsigned saturation (`vpmovusdb`),
-/// which is the clamp at 255. The 64-bit tables hold the even channels, then the odd ones.
+/// Requantizes one pixel's 16 int32 accumulators to 16 bytes, exactly as the reference
+/// (QUANTIZATION.md): float32 scaling, a clamp to [floor - z, 255 - z], conversion rounding half
+/// to even (the default MXCSR mode), + z, and a narrowing `vpmovusdb`: 7 operations.
 @inline(__always)
 func requantize16(_ acc: __m512i, _ r: UnsafeRawPointer) -> __m128i {
-    func load(_ offset: Int) -> __m512i { _mm512_loadu_si512(r + offset) }
-    let clamped = _mm512_min_epi32(_mm512_max_epi32(acc, load(RequantBlockAVX2.accLow)), load(RequantBlockAVX2.accHigh))
-    let even = _mm512_mul_epi32(clamped, load(RequantBlockAVX2.multiplier64))
-    let odd = _mm512_mul_epi32(_mm512_srli_epi64(clamped, 32), load(RequantBlockAVX2.multiplier64 + 64))
-    let e = _mm512_srav_epi64(_mm512_add_epi64(even, load(RequantBlockAVX2.rounding)), load(RequantBlockAVX2.shift))
-    let o = _mm512_srav_epi64(_mm512_add_epi64(odd, load(RequantBlockAVX2.rounding + 64)), load(RequantBlockAVX2.shift + 64))
-    // Odd channel 2i+1 is the low dword of o's qword i, i.e. o's dword 2i.
-    let oddIndex = _mm512_set_epi32(14, 14, 12, 12, 10, 10, 8, 8, 6, 6, 4, 4, 2, 2, 0, 0)
-    let merged = _mm512_mask_permutexvar_epi32(e, 0xAAAA, oddIndex, o)
-    let z = _mm512_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self))
-    let floor = _mm512_set1_epi32(r.load(fromByteOffset: RequantBlockAVX2.floor, as: Int32.self))
-    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_add_epi32(merged, z), floor))
+    func load(_ offset: Int) -> __m512 { _mm512_loadu_ps(r + offset) }
+    let scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), load(RequantBlock.scale))
+    let clamped = _mm512_min_ps(_mm512_max_ps(scaled, load(RequantBlock.low)), load(RequantBlock.high))
+    let z = _mm512_loadu_si512(r + RequantBlock.zeroPoint)
+    return _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(clamped), z))
 }

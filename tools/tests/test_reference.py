@@ -620,18 +620,26 @@ def test_quantize_float_input():
 # Integer reference kernels
 # ============================================================================================
 
+def _f32(x: float) -> float:
+    """Rounds a Python float (an exact double here) to the nearest float32, ties to even."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
 def _requantize_py(acc: int, m: int, n: int, z: int, relu: bool) -> int:
-    v = (acc * m + (1 << (n - 1))) >> n            # Python ints: exact, >> floors
+    # Every double below is exact before its one rounding to float32: acc < 2^31 and m < 2^31
+    # are exact doubles, the float32 product of two 24-bit significands fits 48 bits.
+    scale = math.ldexp(_f32(float(m)), -n)
+    v = round(_f32(_f32(float(acc)) * scale))        # Python's round: half to even
     lo = z if relu else 0
     return min(max(v + z, lo), 255)
 
 
 def test_requantize_random_and_extreme():
     rng = np.random.default_rng(21)
-    accs = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31 - 1), 2 ** 30, -(2 ** 30), 3, -3, 5, -5]
+    accs = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31 - 1), 2 ** 30, -(2 ** 30), 3, -3, 5, -5, 2 ** 24 + 1, -(2 ** 24 + 3)]
     accs += rng.integers(-(2 ** 31 - 1), 2 ** 31, 300).tolist()
     accs += rng.integers(-5000, 5000, 300).tolist()
-    ms = [2 ** 30, 2 ** 31 - 1, 1518500250] + rng.integers(2 ** 30, 2 ** 31, 20).tolist()
+    ms = [2 ** 30, 2 ** 31 - 1, 1518500250, 2 ** 30 + 64, 2 ** 30 + 32] + rng.integers(2 ** 30, 2 ** 31, 20).tolist()
     ns = [1, 2, 30, 31, 32, 40, 61, 62] + rng.integers(1, 63, 10).tolist()
     acc = np.array(accs, np.int64)
     for m in ms:
@@ -648,8 +656,11 @@ def test_requantize_random_and_extreme():
     for i in range(4):
         for o in range(3):
             assert got[i, o] == _requantize_py(int(a2[i, o]), int(mm[o]), int(nn[o]), 9, False)
-    # Round half up: (3 * 2^30 + 2^30) >> 31 = 2, (-3 * 2^30 + 2^30) >> 31 = -1.
-    assert R.requantize(np.array([3, -3]), 2 ** 30, 31, 100, False).tolist() == [102, 99]
+    # Ties go to even: 3 * 2^30 / 2^31 = 1.5 -> 2, 5 * 2^30 / 2^31 = 2.5 -> 2, -1.5 -> -2.
+    assert R.requantize(np.array([3, 5, -3]), 2 ** 30, 31, 100, False).tolist() == [102, 102, 98]
+    # float32(acc) rounds: 2^24 + 1 becomes 2^24 (scale 1/2: 2^23, clamped to 255 anyway), and
+    # m = 2^31 - 1 rounds up to 2^31 in float32, so the scale is exactly 2^(31-n).
+    assert float(R.requantization_scale(2 ** 31 - 1, 31)) == 1.0
 
 
 def _conv_naive(x, L, z_in):

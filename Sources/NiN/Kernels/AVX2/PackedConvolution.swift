@@ -2,7 +2,7 @@
 // layout of the optimized kernels: blocks of 16 output channels with, for AVX2
 // (Sources/NiNAVX2), int16 weights by K pairs, and for AVX-512 VNNI (Sources/NiNAVX512VNNI),
 // int8 weights by K quads with the input zero point folded into the bias; plus per-block tables
-// that let requantization run on 64-bit lanes.
+// of float32 scales and clamp bounds for the vector requantization (RequantBlock).
 
 import NiNAVX2
 import NiNAVX512VNNI
@@ -39,7 +39,7 @@ final class PackedConvolution {
         kGroups = (k + group - 1) / group
         let blocks = (outC + 15) / 16
         guard let w = alignedAllocate(blocks * kGroups * 16 * group * elementBytes), let b = alignedAllocate(blocks * 16 * 4),
-              let r = alignedAllocate(blocks * RequantBlockAVX2.bytes) else { return nil }
+              let r = alignedAllocate(blocks * RequantBlock.bytes) else { return nil }
         weights = w
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
@@ -65,7 +65,7 @@ final class PackedConvolution {
                     }
                 }
             }
-            let table = requant + block * RequantBlockAVX2.bytes
+            let table = requant + block * RequantBlock.bytes
             for j in 0..<16 {
                 let o = min(block * 16 + j, outC - 1)  // padding channels repeat the last one; never stored
                 var channelBias = block * 16 + j < outC ? sourceBias[o] : 0
@@ -77,22 +77,12 @@ final class PackedConvolution {
                     channelBias = channelBias &- layer.inputZeroPoint &* sum
                 }
                 bias[block * 16 + j] = channelBias
-                let m = multipliers[o], n = shifts[o]
-                let bounds = accumulatorBounds(multiplier: m, shift: n, zeroPoint: layer.outputZeroPoint, floor: floor)
-                table.storeBytes(of: bounds.low, toByteOffset: RequantBlockAVX2.accLow + 4 * j, as: Int32.self)
-                table.storeBytes(of: bounds.high, toByteOffset: RequantBlockAVX2.accHigh + 4 * j, as: Int32.self)
-                // 64-bit tables, in the lane order of the ISA's kernel (see RequantBlockAVX2).
-                let group = j / 8, within = j % 8
-                let slot = isa == .avx512vnni ? (j % 2) * 8 + j / 2 : group * 8 + (within % 2) * 4 + within / 2
-                table.storeBytes(of: (Int64(1) << Int64(n - 1)) + (Int64(1) << 62),
-                                 toByteOffset: RequantBlockAVX2.addend + 8 * slot, as: Int64.self)
-                table.storeBytes(of: Int64(n), toByteOffset: RequantBlockAVX2.shift + 8 * slot, as: Int64.self)
-                table.storeBytes(of: Int64(1) << Int64(62 - n), toByteOffset: RequantBlockAVX2.debias + 8 * slot, as: Int64.self)
-                table.storeBytes(of: Int64(m), toByteOffset: RequantBlockAVX2.multiplier64 + 8 * slot, as: Int64.self)
-                table.storeBytes(of: Int64(1) << Int64(n - 1), toByteOffset: RequantBlockAVX2.rounding + 8 * slot, as: Int64.self)
+                let scale = requantizationScale(multiplier: multipliers[o], shift: shifts[o])
+                table.storeBytes(of: scale, toByteOffset: RequantBlock.scale + 4 * j, as: Float.self)
+                table.storeBytes(of: Float(floor - layer.outputZeroPoint), toByteOffset: RequantBlock.low + 4 * j, as: Float.self)
+                table.storeBytes(of: Float(255 - layer.outputZeroPoint), toByteOffset: RequantBlock.high + 4 * j, as: Float.self)
+                table.storeBytes(of: layer.outputZeroPoint, toByteOffset: RequantBlock.zeroPoint + 4 * j, as: Int32.self)
             }
-            table.storeBytes(of: layer.outputZeroPoint, toByteOffset: RequantBlockAVX2.zeroPoint, as: Int32.self)
-            table.storeBytes(of: floor, toByteOffset: RequantBlockAVX2.floor, as: Int32.self)
         }
     }
 
@@ -103,41 +93,7 @@ final class PackedConvolution {
     }
 }
 
-/// The accumulator range outside which the requantized output is pinned at its floor or at 255:
-/// `low` is the largest acc giving at most the floor, `high` the smallest giving at least 255
-/// (Int32.min / Int32.max when no such acc exists). Clamping acc to [low, high] first changes
-/// no output and keeps every intermediate of the vector requantization within int32.
-func accumulatorBounds(multiplier: Int32, shift: Int32, zeroPoint: Int32, floor: Int32) -> (low: Int32, high: Int32) {
-    func value(_ acc: Int64) -> Int64 {
-        ((acc * Int64(multiplier) + (Int64(1) << Int64(shift - 1))) >> Int64(shift)) + Int64(zeroPoint)
-    }
-    // Smallest acc with value >= 255.
-    var lo = Int64(Int32.min), hi = Int64(Int32.max)
-    let high: Int32
-    if value(hi) < 255 {
-        high = Int32.max
-    } else {
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            if value(mid) >= 255 { hi = mid } else { lo = mid + 1 }
-        }
-        high = Int32(lo)
-    }
-    // Largest acc with value <= floor.
-    lo = Int64(Int32.min); hi = Int64(Int32.max)
-    let low: Int32
-    if value(lo) > Int64(floor) {
-        low = Int32.min
-    } else {
-        while lo < hi {
-            let mid = lo + (hi - lo + 1) / 2
-            if value(mid) <= Int64(floor) { lo = mid } else { hi = mid - 1 }
-        }
-        low = Int32(lo)
-    }
-    return (low, high)
-}
-
+/// 64-byte aligned, zero-filled memory (at least 64 bytes), or nil; release it with free().
 func alignedAllocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
     var memory: UnsafeMutableRawPointer?
     guard posix_memalign(&memory, 64, max(bytes, 64)) == 0 else { return nil }

@@ -28,7 +28,7 @@ func convolutionReference(_ a: KernelArguments, rows: Range<Int>) {
                         acc &+= dotProduct(x, w, runLength, zeroPoint: zIn)
                     }
                 }
-                outRow[ox * outC + o] = requantize(acc, multiplier: multiplier[o], shift: shift[o],
+                outRow[ox * outC + o] = requantize(acc, scale: requantizationScale(multiplier: multiplier[o], shift: shift[o]),
                                                    zeroPoint: a.outputZeroPoint, low: a.low)
             }
         }
