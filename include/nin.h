@@ -183,7 +183,9 @@ void nin_image_free(nin_image *image);
 /* ---- Running ---------------------------------------------------------------------------- */
 
 /* Every run replaces the results of the previous one. A run that fails (bad arguments, NaN
- * input, ...) leaves no results: the getters return NIN_ERROR_STATE until a run succeeds. */
+ * input, ...) leaves no results: the getters return NIN_ERROR_STATE until a run succeeds.
+ * Results are the same bits whatever floating-point rounding mode the caller has set: a run
+ * rounds to nearest for its own arithmetic and gives the caller's mode back when it returns. */
 
 /** Classifies `count` images (1 <= count <= batch_size) of any size and channel count: each is
  *  converted to the model's channels and resized to its input exactly as docs/PREPROCESSING.md

@@ -4,6 +4,7 @@
 
 import NiNAVX2
 import NiNAVX512VNNI
+import NiNCPU
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -148,8 +149,11 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         guard preparedFloat.count == need, let source = preparedFloat.baseAddress else {
             throw .invalid("prepared input has \(preparedFloat.count) values but \(count) image(s) of \(model.graph.input) need \(need)")
         }
-        guard quantizeFloatInput(source, count: count, shape: model.graph.input,
-                                 into: arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)) else {
+        let rounding = ninpriv_fp_round_to_nearest()
+        let quantized = quantizeFloatInput(source, count: count, shape: model.graph.input,
+                                           into: arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self))
+        ninpriv_fp_restore(rounding)
+        guard quantized else {
             throw .invalid("prepared input contains NaN")
         }
         execute(count: count)
@@ -186,6 +190,10 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// single image) each layer is split across the threads by output rows.
     private func execute(count: Int, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
         resultCount = 0
+        // The requantization and the logits are float32 arithmetic in round-to-nearest; a host
+        // that changed the rounding mode gets it back when the run returns. (Workers set it once.)
+        let rounding = ninpriv_fp_round_to_nearest()
+        defer { ninpriv_fp_restore(rounding) }
         let layerCount = model.graph.layers.count
         if plan.lanes > 0 && count > 1 {
             if let observer {

@@ -104,6 +104,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop(index: Int) {
+        _ = ninpriv_fp_round_to_nearest()  // a new thread inherits its creator's mode; nin's is nearest
         var seen = 0
         while true {
             var current = state.load(ordering: .acquiring)

@@ -3,6 +3,10 @@
 #ifndef NINPRIV_CPU_H
 #define NINPRIV_CPU_H
 
+#if !defined(__x86_64__) && !defined(__i386__)
+#include <fenv.h>
+#endif
+
 /** 1 when the CPU and the OS support AVX2 and FMA (YMM state enabled), else 0. */
 int ninpriv_cpu_has_avx2(void);
 
@@ -13,6 +17,30 @@ int ninpriv_cpu_has_avx512vnni(void);
 static inline void ninpriv_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#endif
+}
+
+/** Makes this thread's floating-point arithmetic round to nearest even, the mode the
+ * quantization contract is written in (docs/QUANTIZATION.md), in case the host changed it;
+ * returns the previous state for ninpriv_fp_restore. On x86 the vector code follows MXCSR. */
+static inline unsigned ninpriv_fp_round_to_nearest(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned csr = __builtin_ia32_stmxcsr();
+    if (csr & 0x6000u) __builtin_ia32_ldmxcsr(csr & ~0x6000u);
+    return csr;
+#else
+    int mode = fegetround();
+    if (mode != FE_TONEAREST) fesetround(FE_TONEAREST);
+    return (unsigned)mode;
+#endif
+}
+
+/** Restores what ninpriv_fp_round_to_nearest returned. */
+static inline void ninpriv_fp_restore(unsigned saved) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (saved & 0x6000u) __builtin_ia32_ldmxcsr(saved);
+#else
+    if ((int)saved != FE_TONEAREST) fesetround((int)saved);
 #endif
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <fenv.h>
 
 static unsigned char *read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
@@ -250,6 +251,40 @@ static void test_contexts(nin_model *model, const char *image_path) {
     free(u8); free(f32); free(a); free(b); free(maps); free(logits); free(probs);
 }
 
+/* The quantization contract is float32 arithmetic in round-to-nearest. A host that set another
+ * rounding mode gets the same bits (nin rounds to nearest for its own work, on its own threads
+ * too) and finds its mode unchanged after the run. */
+static void test_rounding_mode(nin_model *model, const char *image_path) {
+    nin_image image;
+    CHECK_STATUS(nin_image_load_png(image_path, &image), NIN_OK);
+    int classes = nin_model_class_count(model);
+    float *expected = calloc((size_t)classes, sizeof(float)), *got = calloc((size_t)classes, sizeof(float));
+    nin_context *ctx = NULL;
+    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
+    CHECK_STATUS(nin_run_images(ctx, &image, 1), NIN_OK);
+    CHECK_STATUS(nin_context_logits(ctx, 0, expected, (size_t)classes), NIN_OK);
+    const int modes[] = {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
+    for (int m = 0; m < 3; m++) {
+        for (int threads = 1; threads <= 2; threads++) {
+            CHECK(fesetround(modes[m]) == 0);
+            nin_context_params params = nin_context_default_params();
+            params.threads = threads;
+            nin_context *other = NULL;
+            CHECK_STATUS(nin_context_create(model, &params, &other), NIN_OK);
+            CHECK_STATUS(nin_run_images(other, &image, 1), NIN_OK);
+            CHECK_STATUS(nin_context_logits(other, 0, got, (size_t)classes), NIN_OK);
+            CHECK(fegetround() == modes[m]);
+            CHECK(memcmp(got, expected, (size_t)classes * sizeof(float)) == 0);
+            fesetround(FE_TONEAREST);
+            nin_context_free(other);
+        }
+    }
+    nin_context_free(ctx);
+    free(expected);
+    free(got);
+    nin_image_free(&image);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MODEL.nin IMAGE.png\n", argv[0]);
@@ -265,6 +300,7 @@ int main(int argc, char **argv) {
         nin_context *ctx = NULL;
         CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
         test_contexts(model, argv[2]);
+        test_rounding_mode(model, argv[2]);
         int c = 0, h = 0, w = 0;
         nin_model_input_shape(model, &c, &h, &w);
         size_t n = (size_t)c * (size_t)h * (size_t)w;
