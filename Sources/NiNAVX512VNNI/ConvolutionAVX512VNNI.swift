@@ -344,22 +344,23 @@ private func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, 
         c14 = _mm512_mask_dpbusd_epi32(c14, all, x(14), v); c15 = _mm512_mask_dpbusd_epi32(c15, all, x(15), v)
       }
     }
-    store(requantize16(c0, requant), output.row(0) + channel, channels)
-    if rows > 1 { store(requantize16(c1, requant), output.row(1) + channel, channels) }
-    if rows > 2 { store(requantize16(c2, requant), output.row(2) + channel, channels) }
-    if rows > 3 { store(requantize16(c3, requant), output.row(3) + channel, channels) }
-    if rows > 4 { store(requantize16(c4, requant), output.row(4) + channel, channels) }
-    if rows > 5 { store(requantize16(c5, requant), output.row(5) + channel, channels) }
-    if rows > 6 { store(requantize16(c6, requant), output.row(6) + channel, channels) }
-    if rows > 7 { store(requantize16(c7, requant), output.row(7) + channel, channels) }
-    if rows > 8 { store(requantize16(c8, requant), output.row(8) + channel, channels) }
-    if rows > 9 { store(requantize16(c9, requant), output.row(9) + channel, channels) }
-    if rows > 10 { store(requantize16(c10, requant), output.row(10) + channel, channels) }
-    if rows > 11 { store(requantize16(c11, requant), output.row(11) + channel, channels) }
-    if rows > 12 { store(requantize16(c12, requant), output.row(12) + channel, channels) }
-    if rows > 13 { store(requantize16(c13, requant), output.row(13) + channel, channels) }
-    if rows > 14 { store(requantize16(c14, requant), output.row(14) + channel, channels) }
-    if rows > 15 { store(requantize16(c15, requant), output.row(15) + channel, channels) }
+    let relu = isReLUFromZero(requant)
+    store(requantize16(c0, requant, relu), output.row(0) + channel, channels)
+    if rows > 1 { store(requantize16(c1, requant, relu), output.row(1) + channel, channels) }
+    if rows > 2 { store(requantize16(c2, requant, relu), output.row(2) + channel, channels) }
+    if rows > 3 { store(requantize16(c3, requant, relu), output.row(3) + channel, channels) }
+    if rows > 4 { store(requantize16(c4, requant, relu), output.row(4) + channel, channels) }
+    if rows > 5 { store(requantize16(c5, requant, relu), output.row(5) + channel, channels) }
+    if rows > 6 { store(requantize16(c6, requant, relu), output.row(6) + channel, channels) }
+    if rows > 7 { store(requantize16(c7, requant, relu), output.row(7) + channel, channels) }
+    if rows > 8 { store(requantize16(c8, requant, relu), output.row(8) + channel, channels) }
+    if rows > 9 { store(requantize16(c9, requant, relu), output.row(9) + channel, channels) }
+    if rows > 10 { store(requantize16(c10, requant, relu), output.row(10) + channel, channels) }
+    if rows > 11 { store(requantize16(c11, requant, relu), output.row(11) + channel, channels) }
+    if rows > 12 { store(requantize16(c12, requant, relu), output.row(12) + channel, channels) }
+    if rows > 13 { store(requantize16(c13, requant, relu), output.row(13) + channel, channels) }
+    if rows > 14 { store(requantize16(c14, requant, relu), output.row(14) + channel, channels) }
+    if rows > 15 { store(requantize16(c15, requant, relu), output.row(15) + channel, channels) }
 }
 
 /// Eight output pixels x 32 channels (two 16-channel blocks, read side by side from their packed
@@ -401,25 +402,38 @@ private func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, w
       }
     }
     let requant1 = requant + RequantBlock.bytes
+    let relu = isReLUFromZero(requant)
     let low = min(channels, 16), high = channels - low
     let out0 = output.row(0) + channel
-    store(requantize16(c0, requant), out0, low); if high > 0 { store(requantize16(c1, requant1), out0 + 16, high) }
-    if rows > 1 { let o = output.row(1) + channel; store(requantize16(c2, requant), o, low); if high > 0 { store(requantize16(c3, requant1), o + 16, high) } }
-    if rows > 2 { let o = output.row(2) + channel; store(requantize16(c4, requant), o, low); if high > 0 { store(requantize16(c5, requant1), o + 16, high) } }
-    if rows > 3 { let o = output.row(3) + channel; store(requantize16(c6, requant), o, low); if high > 0 { store(requantize16(c7, requant1), o + 16, high) } }
-    if rows > 4 { let o = output.row(4) + channel; store(requantize16(c8, requant), o, low); if high > 0 { store(requantize16(c9, requant1), o + 16, high) } }
-    if rows > 5 { let o = output.row(5) + channel; store(requantize16(c10, requant), o, low); if high > 0 { store(requantize16(c11, requant1), o + 16, high) } }
-    if rows > 6 { let o = output.row(6) + channel; store(requantize16(c12, requant), o, low); if high > 0 { store(requantize16(c13, requant1), o + 16, high) } }
-    if rows > 7 { let o = output.row(7) + channel; store(requantize16(c14, requant), o, low); if high > 0 { store(requantize16(c15, requant1), o + 16, high) } }
+    store(requantize16(c0, requant, relu), out0, low); if high > 0 { store(requantize16(c1, requant1, relu), out0 + 16, high) }
+    if rows > 1 { let o = output.row(1) + channel; store(requantize16(c2, requant, relu), o, low); if high > 0 { store(requantize16(c3, requant1, relu), o + 16, high) } }
+    if rows > 2 { let o = output.row(2) + channel; store(requantize16(c4, requant, relu), o, low); if high > 0 { store(requantize16(c5, requant1, relu), o + 16, high) } }
+    if rows > 3 { let o = output.row(3) + channel; store(requantize16(c6, requant, relu), o, low); if high > 0 { store(requantize16(c7, requant1, relu), o + 16, high) } }
+    if rows > 4 { let o = output.row(4) + channel; store(requantize16(c8, requant, relu), o, low); if high > 0 { store(requantize16(c9, requant1, relu), o + 16, high) } }
+    if rows > 5 { let o = output.row(5) + channel; store(requantize16(c10, requant, relu), o, low); if high > 0 { store(requantize16(c11, requant1, relu), o + 16, high) } }
+    if rows > 6 { let o = output.row(6) + channel; store(requantize16(c12, requant, relu), o, low); if high > 0 { store(requantize16(c13, requant1, relu), o + 16, high) } }
+    if rows > 7 { let o = output.row(7) + channel; store(requantize16(c14, requant, relu), o, low); if high > 0 { store(requantize16(c15, requant1, relu), o + 16, high) } }
+}
+
+/// Whether a layer's outputs are ReLU outputs with zero point 0 (every NiN layer but a last
+/// one without ReLU): then requantization needs no upper clamp and no zero point (below).
+@inline(__always)
+func isReLUFromZero(_ r: UnsafeRawPointer) -> Bool {
+    r.load(fromByteOffset: RequantBlock.low, as: Float.self) == 0 && r.load(fromByteOffset: RequantBlock.zeroPoint, as: Int32.self) == 0
 }
 
 /// Requantizes one pixel's 16 int32 accumulators to 16 bytes, exactly as the reference
 /// (QUANTIZATION.md): float32 scaling, a clamp to [floor - z, 255 - z], conversion rounding half
-/// to even (the default MXCSR mode), + z, and a narrowing `vpmovusdb`: 7 operations.
+/// to even (the default MXCSR mode), + z, and a narrowing `vpmovusdb`: 7 operations. For a ReLU
+/// layer with z = 0 (`relu`), 5: the clamp at 0, then the unsigned conversion, which gives
+/// 2^32 - 1 for values beyond its range, and `vpmovusdb`'s saturation are the clamp at 255.
 @inline(__always)
-func requantize16(_ acc: __m512i, _ r: UnsafeRawPointer) -> __m128i {
+func requantize16(_ acc: __m512i, _ r: UnsafeRawPointer, _ relu: Bool) -> __m128i {
     func load(_ offset: Int) -> __m512 { _mm512_loadu_ps(r + offset) }
     let scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), load(RequantBlock.scale))
+    if relu {
+        return _mm512_cvtusepi32_epi8(_mm512_cvtps_epu32(_mm512_max_ps(scaled, _mm512_setzero_ps())))
+    }
     let clamped = _mm512_min_ps(_mm512_max_ps(scaled, load(RequantBlock.low)), load(RequantBlock.high))
     let z = _mm512_loadu_si512(r + RequantBlock.zeroPoint)
     return _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(clamped), z))
