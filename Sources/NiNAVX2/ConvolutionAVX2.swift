@@ -103,14 +103,36 @@ public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
             let channels = min(16, a.geometry.outChannels - block * 16)
             var p = 0
             while p < pixels {
-                tile4x16(a.scratch + p * kPadded, kPadded: kPadded, kPairs: a.kPairs, weights: weights, bias: bias,
-                         requant: requant, output: outChunk + p * a.geometry.outChannels + block * 16,
-                         outStride: a.geometry.outChannels, rows: min(4, pixels - p), channels: channels)
+                let count = min(4, pixels - p)
+                tile4x16(a.scratch + p * kPadded, kPadded: kPadded, pairs: kernelRowPairs(a.geometry, kPairs: a.kPairs,
+                         rows: (first + p / a.geometry.outWidth)...(first + (p + count - 1) / a.geometry.outWidth)),
+                         weights: weights, bias: bias, requant: requant,
+                         output: outChunk + p * a.geometry.outChannels + block * 16,
+                         outStride: a.geometry.outChannels, rows: count, channels: channels)
                 p += 4
             }
         }
         first = last
     }
+}
+
+/// The K pairs a tile whose pixels lie on output rows `rows` (into batch x outHeight) must read:
+/// the kernel rows that reach inside the image for at least one of them. The others read only
+/// padding, which im2col stores as 0 (x - z with x = z), so skipping them is exact. Kernel rows
+/// start on a pair only when kw x C is even; otherwise every tile reads all of K.
+@inline(__always)
+func kernelRowPairs(_ g: ConvolutionGeometry, kPairs: Int, rows: ClosedRange<Int>) -> Range<Int> {
+    let rowValues = g.kernelWidth * g.inChannels
+    guard rowValues % 2 == 0, g.padTop > 0 || (g.outHeight - 1) * g.strideHeight + g.kernelHeight > g.inHeight + g.padTop
+    else { return 0..<kPairs }
+    var kyStart = g.kernelHeight, kyEnd = 0
+    for row in rows {
+        let iy0 = row % g.outHeight * g.strideHeight - g.padTop
+        kyStart = min(kyStart, max(0, -iy0))
+        kyEnd = max(kyEnd, min(g.kernelHeight, g.inHeight - iy0))
+    }
+    guard kyEnd > kyStart else { return 0..<0 }
+    return (kyStart * rowValues / 2)..<(kyEnd == g.kernelHeight ? kPairs : kyEnd * rowValues / 2)
 }
 
 /// Writes the im2col rows of output row `oy` into `scratch`: per output pixel, kh x kw x C
@@ -168,9 +190,10 @@ private func widen(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Int1
     }
 }
 
-/// Four output pixels x 16 channels: int32 accumulators over K, then requantized and stored.
+/// Four output pixels x 16 channels: int32 accumulators over the K pairs `pairs`, then
+/// requantized and stored.
 @inline(__always)
-private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, kPairs: Int, weights: UnsafePointer<Int16>,
+private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, pairs: Range<Int>, weights: UnsafePointer<Int16>,
                       bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
                       outStride: Int, rows: Int, channels: Int) {
     let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
@@ -179,8 +202,8 @@ private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, kPairs: Int, weig
     var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
     let a0 = UnsafeRawPointer(a), a1 = UnsafeRawPointer(a + kPadded)
     let a2 = UnsafeRawPointer(a + 2 * kPadded), a3 = UnsafeRawPointer(a + 3 * kPadded)
-    var b = UnsafeRawPointer(weights)
-    for p in 0..<kPairs {
+    var b = UnsafeRawPointer(weights) + 64 * pairs.lowerBound
+    for p in pairs {
         let b0 = _mm256_loadu_si256(b.assumingMemoryBound(to: __m256i.self))
         let b1 = _mm256_loadu_si256((b + 32).assumingMemoryBound(to: __m256i.self))
         b += 64
