@@ -275,20 +275,41 @@ private func im2col(_ a: ConvolutionVNNIArguments, order: PixelOrder, pixels: Ra
                                        kxStart: UInt8(kxStart), kxEnd: UInt8(kxEnd)))
         entry += 1
         let start = dst
-        for ky in 0..<g.kernelHeight {
-            let iy = iy0 + ky
-            if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
-                dst.initialize(repeating: z, count: run)
+        let rowStride = g.inWidth * c
+        if kyStart == 0 && kyEnd == g.kernelHeight && kxStart == 0 && kxEnd == g.kernelWidth {
+            // The whole window is inside: kernel rows are plain copies, short ones one vector each.
+            var source = image + iy0 * rowStride + ix0 * c
+            if run <= 16 && source + (g.kernelHeight - 1) * rowStride + 16 <= image + inImage {
+                for _ in 0..<g.kernelHeight {
+                    let v = _mm_loadu_si128(UnsafeRawPointer(source).assumingMemoryBound(to: __m128i.self))
+                    _mm_storeu_si128(UnsafeMutableRawPointer(dst).assumingMemoryBound(to: __m128i.self), v)
+                    source += rowStride
+                    dst += run
+                }
             } else {
-                if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
-                copyRun(from: image + (iy * g.inWidth + ix0 + kxStart) * c, to: dst + kxStart * c,
-                        count: (kxEnd - kxStart) * c, sourceEnd: image + inImage)
-                if kxEnd < g.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (g.kernelWidth - kxEnd) * c) }
+                for _ in 0..<g.kernelHeight {
+                    dst.update(from: source, count: run)
+                    source += rowStride
+                    dst += run
+                }
             }
-            dst += run
+        } else {
+            for ky in 0..<g.kernelHeight {
+                let iy = iy0 + ky
+                if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
+                    dst.initialize(repeating: z, count: run)
+                } else {
+                    if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
+                    copyRun(from: image + iy * rowStride + (ix0 + kxStart) * c, to: dst + kxStart * c,
+                            count: (kxEnd - kxStart) * c, sourceEnd: image + inImage)
+                    if kxEnd < g.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (g.kernelWidth - kxEnd) * c) }
+                }
+                dst += run
+            }
         }
-        let used = g.kernelHeight * run
-        if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
+        // K is padded to whole quads with fewer than 4 zero bytes (their weights are zero too):
+        // one 4-byte store, whose excess the next pixel, the zeroed tile rows or the slack absorb.
+        if g.kernelHeight * run < kPadded { UnsafeMutableRawPointer(dst).storeBytes(of: 0, as: UInt32.self) }
         dst = start + kPadded
     }
 }
