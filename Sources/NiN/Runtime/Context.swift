@@ -294,7 +294,13 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             } else {
                 convolutionReference(args, rows: rowRange)
             }
-        case .maxPool: maxPoolReference(args, rows: rowRange)
+        case .maxPool:
+            if model.isa == .generic {
+                maxPoolReference(args, rows: rowRange)
+            } else {  // every optimized family has AVX2
+                maxPoolAVX2(geometry(args), input: args.input, output: args.output.assumingMemoryBound(to: UInt8.self),
+                            rows: rowRange)
+            }
         case .averagePool: averagePoolReference(args, rows: rowRange)
         case .globalAveragePool: break
         }
