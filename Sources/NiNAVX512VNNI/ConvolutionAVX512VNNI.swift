@@ -368,22 +368,22 @@ private func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, 
       }
     }
     let relu = isReLUFromZero(requant)
-    store(requantize16(c0, requant, relu), output.row(0) + channel, channels)
-    if rows > 1 { store(requantize16(c1, requant, relu), output.row(1) + channel, channels) }
-    if rows > 2 { store(requantize16(c2, requant, relu), output.row(2) + channel, channels) }
-    if rows > 3 { store(requantize16(c3, requant, relu), output.row(3) + channel, channels) }
-    if rows > 4 { store(requantize16(c4, requant, relu), output.row(4) + channel, channels) }
-    if rows > 5 { store(requantize16(c5, requant, relu), output.row(5) + channel, channels) }
-    if rows > 6 { store(requantize16(c6, requant, relu), output.row(6) + channel, channels) }
-    if rows > 7 { store(requantize16(c7, requant, relu), output.row(7) + channel, channels) }
-    if rows > 8 { store(requantize16(c8, requant, relu), output.row(8) + channel, channels) }
-    if rows > 9 { store(requantize16(c9, requant, relu), output.row(9) + channel, channels) }
-    if rows > 10 { store(requantize16(c10, requant, relu), output.row(10) + channel, channels) }
-    if rows > 11 { store(requantize16(c11, requant, relu), output.row(11) + channel, channels) }
-    if rows > 12 { store(requantize16(c12, requant, relu), output.row(12) + channel, channels) }
-    if rows > 13 { store(requantize16(c13, requant, relu), output.row(13) + channel, channels) }
-    if rows > 14 { store(requantize16(c14, requant, relu), output.row(14) + channel, channels) }
-    if rows > 15 { store(requantize16(c15, requant, relu), output.row(15) + channel, channels) }
+    storeBytes(requantize16(c0, requant, relu), output.row(0) + channel, channels)
+    if rows > 1 { storeBytes(requantize16(c1, requant, relu), output.row(1) + channel, channels) }
+    if rows > 2 { storeBytes(requantize16(c2, requant, relu), output.row(2) + channel, channels) }
+    if rows > 3 { storeBytes(requantize16(c3, requant, relu), output.row(3) + channel, channels) }
+    if rows > 4 { storeBytes(requantize16(c4, requant, relu), output.row(4) + channel, channels) }
+    if rows > 5 { storeBytes(requantize16(c5, requant, relu), output.row(5) + channel, channels) }
+    if rows > 6 { storeBytes(requantize16(c6, requant, relu), output.row(6) + channel, channels) }
+    if rows > 7 { storeBytes(requantize16(c7, requant, relu), output.row(7) + channel, channels) }
+    if rows > 8 { storeBytes(requantize16(c8, requant, relu), output.row(8) + channel, channels) }
+    if rows > 9 { storeBytes(requantize16(c9, requant, relu), output.row(9) + channel, channels) }
+    if rows > 10 { storeBytes(requantize16(c10, requant, relu), output.row(10) + channel, channels) }
+    if rows > 11 { storeBytes(requantize16(c11, requant, relu), output.row(11) + channel, channels) }
+    if rows > 12 { storeBytes(requantize16(c12, requant, relu), output.row(12) + channel, channels) }
+    if rows > 13 { storeBytes(requantize16(c13, requant, relu), output.row(13) + channel, channels) }
+    if rows > 14 { storeBytes(requantize16(c14, requant, relu), output.row(14) + channel, channels) }
+    if rows > 15 { storeBytes(requantize16(c15, requant, relu), output.row(15) + channel, channels) }
 }
 
 /// Eight output pixels x 32 channels (two 16-channel blocks, read side by side from their packed
@@ -428,14 +428,21 @@ private func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, w
     let relu = isReLUFromZero(requant)
     let low = min(channels, 16), high = channels - low
     let out0 = output.row(0) + channel
-    store(requantize16(c0, requant, relu), out0, low); if high > 0 { store(requantize16(c1, requant1, relu), out0 + 16, high) }
-    if rows > 1 { let o = output.row(1) + channel; store(requantize16(c2, requant, relu), o, low); if high > 0 { store(requantize16(c3, requant1, relu), o + 16, high) } }
-    if rows > 2 { let o = output.row(2) + channel; store(requantize16(c4, requant, relu), o, low); if high > 0 { store(requantize16(c5, requant1, relu), o + 16, high) } }
-    if rows > 3 { let o = output.row(3) + channel; store(requantize16(c6, requant, relu), o, low); if high > 0 { store(requantize16(c7, requant1, relu), o + 16, high) } }
-    if rows > 4 { let o = output.row(4) + channel; store(requantize16(c8, requant, relu), o, low); if high > 0 { store(requantize16(c9, requant1, relu), o + 16, high) } }
-    if rows > 5 { let o = output.row(5) + channel; store(requantize16(c10, requant, relu), o, low); if high > 0 { store(requantize16(c11, requant1, relu), o + 16, high) } }
-    if rows > 6 { let o = output.row(6) + channel; store(requantize16(c12, requant, relu), o, low); if high > 0 { store(requantize16(c13, requant1, relu), o + 16, high) } }
-    if rows > 7 { let o = output.row(7) + channel; store(requantize16(c14, requant, relu), o, low); if high > 0 { store(requantize16(c15, requant1, relu), o + 16, high) } }
+    storeBytes(requantize16(c0, requant, relu), out0, low); if high > 0 { storeBytes(requantize16(c1, requant1, relu), out0 + 16, high) }
+    if rows > 1 { let o = output.row(1) + channel; storeBytes(requantize16(c2, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c3, requant1, relu), o + 16, high) } }
+    if rows > 2 { let o = output.row(2) + channel; storeBytes(requantize16(c4, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c5, requant1, relu), o + 16, high) } }
+    if rows > 3 { let o = output.row(3) + channel; storeBytes(requantize16(c6, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c7, requant1, relu), o + 16, high) } }
+    if rows > 4 { let o = output.row(4) + channel; storeBytes(requantize16(c8, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c9, requant1, relu), o + 16, high) } }
+    if rows > 5 { let o = output.row(5) + channel; storeBytes(requantize16(c10, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c11, requant1, relu), o + 16, high) } }
+    if rows > 6 { let o = output.row(6) + channel; storeBytes(requantize16(c12, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c13, requant1, relu), o + 16, high) } }
+    if rows > 7 { let o = output.row(7) + channel; storeBytes(requantize16(c14, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c15, requant1, relu), o + 16, high) } }
+}
+
+/// Stores the first `channels` (1 to 16) of 16 requantized bytes with one masked store: no
+/// branch, and no call that would make the compiler spill the tile's accumulators.
+@inline(__always)
+func storeBytes(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+    _mm_mask_storeu_epi8(output, __mmask16(truncatingIfNeeded: (1 << channels) - 1), bytes)
 }
 
 /// Whether a layer's outputs are ReLU outputs with zero point 0 (every NiN layer but a last
