@@ -228,8 +228,8 @@ private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, pairs: Range<Int>
 }
 
 /// Stores the first `channels` of 16 requantized bytes.
-@inlinable @inline(__always)
-public func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+@inline(__always)
+func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     if channels == 16 {
         _mm_storeu_si128(UnsafeMutableRawPointer(output).assumingMemoryBound(to: __m128i.self), bytes)
     } else {
