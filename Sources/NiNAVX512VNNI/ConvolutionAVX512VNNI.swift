@@ -187,13 +187,22 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
             let requant = a.requant + block * RequantBlock.bytes
             let channels = min(32, g.outChannels - block * 16)
             var p = 0
-            while p < pixels {
-                let count = min(8, pixels - p)
-                let (output, taps) = destination(p, count)
+            while p + 8 <= pixels {
+                let (output, taps) = destination(p, 8)
                 tile8x32(tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: a.kQuads,
                          bias: a.bias + block * 16, requant: requant, output: output, channel: block * 16,
-                         rows: count, channels: channels)
+                         rows: 8, channels: channels)
                 p += 8
+            }
+            while p < pixels {  // the part's last few pixels, one at a time (a tile would cost 8)
+                let (output, taps) = destination(p, 1)
+                let low = min(channels, 16)
+                pixel1x16(tile(p), taps: taps, weights: weights, bias: a.bias + block * 16, requant: requant,
+                          output: output.row(0) + block * 16, channels: low)
+                pixel1x16(tile(p), taps: taps, weights: weights + a.kQuads * 64, bias: a.bias + block * 16 + 16,
+                          requant: requant + RequantBlock.bytes, output: output.row(0) + block * 16 + 16,
+                          channels: channels - low)
+                p += 1
             }
             block += 2
         }
@@ -202,12 +211,17 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
             let requant = a.requant + block * RequantBlock.bytes
             let channels = g.outChannels - block * 16
             var p = 0
-            while p < pixels {
-                let count = min(tileRows, pixels - p)
-                let (output, taps) = destination(p, count)
+            while p + tileRows <= pixels {
+                let (output, taps) = destination(p, tileRows)
                 tile16x16(tile(p), kPadded: kPadded, taps: taps, weights: weights, bias: a.bias + block * 16,
-                          requant: requant, output: output, channel: block * 16, rows: count, channels: channels)
+                          requant: requant, output: output, channel: block * 16, rows: tileRows, channels: channels)
                 p += tileRows
+            }
+            while p < pixels {  // the part's last few pixels, one at a time
+                let (output, taps) = destination(p, 1)
+                pixel1x16(tile(p), taps: taps, weights: weights, bias: a.bias + block * 16, requant: requant,
+                          output: output.row(0) + block * 16, channels: channels)
+                p += 1
             }
         }
         first = last
@@ -329,6 +343,42 @@ private func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMu
     } else {
         destination.update(from: source, count: count)
     }
+}
+
+/// One output pixel x 16 channels, for the last pixels of a part that do not fill a tile: four
+/// accumulators over interleaved K quads (one would wait on vpdpbusd's latency), summed at the
+/// end (int32 wrap-around is exact: the true sum fits); then requantized and stored. Per pixel
+/// it costs about what a full tile does, so a part of 8n + 1 pixels no longer pays for 8n + 8.
+@inline(__always)
+private func pixel1x16(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
+                       bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
+                       channels: Int) {
+    guard channels > 0 else { return }
+    let all: __mmask16 = 0xFFFF
+    var s0 = _mm512_loadu_si512(UnsafeRawPointer(bias))
+    var s1 = _mm512_setzero_si512(), s2 = _mm512_setzero_si512(), s3 = _mm512_setzero_si512()
+    for run in 0..<taps.count {
+        let start = taps.first &+ run &* taps.stride
+        var w = UnsafeRawPointer(weights) + 64 &* start
+        var x = UnsafeRawPointer(a) + 4 &* start
+        var left = taps.length
+        @inline(__always) func quad(_ i: Int) -> (__m512i, __m512i) {
+            (_mm512_set1_epi32(x.loadUnaligned(fromByteOffset: 4 &* i, as: Int32.self)), _mm512_loadu_si512(w + 64 &* i))
+        }
+        while left >= 4 {
+            let (x0, w0) = quad(0), (x1, w1) = quad(1), (x2, w2) = quad(2), (x3, w3) = quad(3)
+            s0 = _mm512_mask_dpbusd_epi32(s0, all, x0, w0); s1 = _mm512_mask_dpbusd_epi32(s1, all, x1, w1)
+            s2 = _mm512_mask_dpbusd_epi32(s2, all, x2, w2); s3 = _mm512_mask_dpbusd_epi32(s3, all, x3, w3)
+            w += 256; x += 16; left &-= 4
+        }
+        while left > 0 {
+            let (x0, w0) = quad(0)
+            s0 = _mm512_mask_dpbusd_epi32(s0, all, x0, w0)
+            w += 64; x += 4; left &-= 1
+        }
+    }
+    let sum = _mm512_add_epi32(_mm512_add_epi32(s0, s1), _mm512_add_epi32(s2, s3))
+    storeBytes(requantize16(sum, requant, isReLUFromZero(requant)), output, channels)
 }
 
 /// Sixteen output pixels x 16 channels: one zmm of weights per K quad (16 channels x 4), a
