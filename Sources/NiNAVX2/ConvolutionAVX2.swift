@@ -1,6 +1,7 @@
 // AVX2 convolution: im2col of one output row into int16 (zero point subtracted), a 4x16 int16
 // GEMM microkernel on vpmaddwd (exact: s16 x s16 pair sums into s32 cannot saturate for
-// |x - z| <= 255 and |w| <= 127), and vectorized requantization. Bit-exact with the reference
+// |x - z| <= 255 and |w| <= 127) that skips kernel rows lying in the padding, and the float32
+// requantization of QUANTIZATION.md. Bit-exact with the reference
 // kernel. Compiled with -mavx2 -mfma in its own target; called only when the CPU has AVX2.
 
 import _Builtin_intrinsics.intel

@@ -1,9 +1,9 @@
 // AVX-512 VNNI convolution: im2col of output pixels into u8 (padding filled with the input zero
-// point), zmm microkernels on vpdpbusd (8 pixels x 32 channels, and 16 x 16 for a last odd block;
-// u8 x s8, four products summed straight into int32: no intermediate saturation, so exact), and
-// an exact zmm requantization (AVX-512's 64-bit arithmetic shift, masked permute and saturating
-// narrow: 12 operations per 16 channels, against 40 for the AVX2 form). Bit-exact with the
-// reference kernel.
+// point), taken in an order that lets border tiles skip the taps that lie in the padding; zmm
+// microkernels on vpdpbusd (8 pixels x 32 channels, 16 x 16 for a last odd block, one pixel at
+// a time for a part's last pixels; u8 x s8, four products summed straight into int32: no
+// intermediate saturation, so exact), and the float32 requantization of QUANTIZATION.md in
+// 5 to 7 zmm operations per 16 channels. Bit-exact with the reference kernel.
 // Compiled with -mavx512vnni -mavx512vl in its own target; called only when the CPU has them.
 
 import _Builtin_intrinsics.intel
