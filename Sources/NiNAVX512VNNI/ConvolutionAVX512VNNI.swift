@@ -191,7 +191,7 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
                 let (output, taps) = destination(p, 8)
                 tile8x32(tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: a.kQuads,
                          bias: a.bias + block * 16, requant: requant, output: output, channel: block * 16,
-                         rows: 8, channels: channels)
+                         channels: channels)
                 p += 8
             }
             while p < pixels {  // the part's last few pixels, one at a time (a tile would cost 8)
@@ -214,7 +214,7 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
             while p + tileRows <= pixels {
                 let (output, taps) = destination(p, tileRows)
                 tile16x16(tile(p), kPadded: kPadded, taps: taps, weights: weights, bias: a.bias + block * 16,
-                          requant: requant, output: output, channel: block * 16, rows: tileRows, channels: channels)
+                          requant: requant, output: output, channel: block * 16, channels: channels)
                 p += tileRows
             }
             while p < pixels {  // the part's last few pixels, one at a time
@@ -388,7 +388,7 @@ private func pixel1x16(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: Unsaf
 @inline(__always)
 private func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int,
-                       rows: Int, channels: Int) {
+                       channels: Int) {
     let b = _mm512_loadu_si512(UnsafeRawPointer(bias))
     var c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b, c6 = b, c7 = b
     var c8 = b, c9 = b, c10 = b, c11 = b, c12 = b, c13 = b, c14 = b, c15 = b
@@ -418,22 +418,13 @@ private func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, 
       }
     }
     let relu = isReLUFromZero(requant)
-    storeBytes(requantize16(c0, requant, relu), output.row(0) + channel, channels)
-    if rows > 1 { storeBytes(requantize16(c1, requant, relu), output.row(1) + channel, channels) }
-    if rows > 2 { storeBytes(requantize16(c2, requant, relu), output.row(2) + channel, channels) }
-    if rows > 3 { storeBytes(requantize16(c3, requant, relu), output.row(3) + channel, channels) }
-    if rows > 4 { storeBytes(requantize16(c4, requant, relu), output.row(4) + channel, channels) }
-    if rows > 5 { storeBytes(requantize16(c5, requant, relu), output.row(5) + channel, channels) }
-    if rows > 6 { storeBytes(requantize16(c6, requant, relu), output.row(6) + channel, channels) }
-    if rows > 7 { storeBytes(requantize16(c7, requant, relu), output.row(7) + channel, channels) }
-    if rows > 8 { storeBytes(requantize16(c8, requant, relu), output.row(8) + channel, channels) }
-    if rows > 9 { storeBytes(requantize16(c9, requant, relu), output.row(9) + channel, channels) }
-    if rows > 10 { storeBytes(requantize16(c10, requant, relu), output.row(10) + channel, channels) }
-    if rows > 11 { storeBytes(requantize16(c11, requant, relu), output.row(11) + channel, channels) }
-    if rows > 12 { storeBytes(requantize16(c12, requant, relu), output.row(12) + channel, channels) }
-    if rows > 13 { storeBytes(requantize16(c13, requant, relu), output.row(13) + channel, channels) }
-    if rows > 14 { storeBytes(requantize16(c14, requant, relu), output.row(14) + channel, channels) }
-    if rows > 15 { storeBytes(requantize16(c15, requant, relu), output.row(15) + channel, channels) }
+    @inline(__always) func storeRow(_ r: Int, _ acc: __m512i) {
+        storeBytes(requantize16(acc, requant, relu), output.row(r) + channel, channels)
+    }
+    storeRow(0, c0); storeRow(1, c1); storeRow(2, c2); storeRow(3, c3)
+    storeRow(4, c4); storeRow(5, c5); storeRow(6, c6); storeRow(7, c7)
+    storeRow(8, c8); storeRow(9, c9); storeRow(10, c10); storeRow(11, c11)
+    storeRow(12, c12); storeRow(13, c13); storeRow(14, c14); storeRow(15, c15)
 }
 
 /// Eight output pixels x 32 channels (two 16-channel blocks, read side by side from their packed
@@ -442,7 +433,7 @@ private func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, 
 @inline(__always)
 private func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                       kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                      channel: Int, rows: Int, channels: Int) {
+                      channel: Int, channels: Int) {
     let b0 = _mm512_loadu_si512(UnsafeRawPointer(bias)), b1 = _mm512_loadu_si512(UnsafeRawPointer(bias + 16))
     var c0 = b0, c1 = b1, c2 = b0, c3 = b1, c4 = b0, c5 = b1, c6 = b0, c7 = b1
     var c8 = b0, c9 = b1, c10 = b0, c11 = b1, c12 = b0, c13 = b1, c14 = b0, c15 = b1
@@ -477,15 +468,13 @@ private func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, w
     let requant1 = requant + RequantBlock.bytes
     let relu = isReLUFromZero(requant)
     let low = min(channels, 16), high = channels - low
-    let out0 = output.row(0) + channel
-    storeBytes(requantize16(c0, requant, relu), out0, low); if high > 0 { storeBytes(requantize16(c1, requant1, relu), out0 + 16, high) }
-    if rows > 1 { let o = output.row(1) + channel; storeBytes(requantize16(c2, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c3, requant1, relu), o + 16, high) } }
-    if rows > 2 { let o = output.row(2) + channel; storeBytes(requantize16(c4, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c5, requant1, relu), o + 16, high) } }
-    if rows > 3 { let o = output.row(3) + channel; storeBytes(requantize16(c6, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c7, requant1, relu), o + 16, high) } }
-    if rows > 4 { let o = output.row(4) + channel; storeBytes(requantize16(c8, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c9, requant1, relu), o + 16, high) } }
-    if rows > 5 { let o = output.row(5) + channel; storeBytes(requantize16(c10, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c11, requant1, relu), o + 16, high) } }
-    if rows > 6 { let o = output.row(6) + channel; storeBytes(requantize16(c12, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c13, requant1, relu), o + 16, high) } }
-    if rows > 7 { let o = output.row(7) + channel; storeBytes(requantize16(c14, requant, relu), o, low); if high > 0 { storeBytes(requantize16(c15, requant1, relu), o + 16, high) } }
+    @inline(__always) func storeRow(_ r: Int, _ first: __m512i, _ second: __m512i) {
+        let o = output.row(r) + channel
+        storeBytes(requantize16(first, requant, relu), o, low)
+        if high > 0 { storeBytes(requantize16(second, requant1, relu), o + 16, high) }
+    }
+    storeRow(0, c0, c1); storeRow(1, c2, c3); storeRow(2, c4, c5); storeRow(3, c6, c7)
+    storeRow(4, c8, c9); storeRow(5, c10, c11); storeRow(6, c12, c13); storeRow(7, c14, c15)
 }
 
 /// Stores the first `channels` (1 to 16) of 16 requantized bytes with one masked store: no
