@@ -1,0 +1,82 @@
+// The VNNI convolution's pixel order and tile taps: the order visits every output pixel of a
+// part exactly once (position and its division-free successor agree), inside columns first;
+// and the K runs of a tile cover every tap that reaches the image for any of its pixels, so
+// skipping the rest is exact. (The kernels' results are compared with the reference in
+// OptimizedKernelTests; this pins the bookkeeping they rely on.)
+
+@testable import NiNAVX512VNNI
+import NiNAVX2
+import NiN
+import Testing
+
+@Test("pixel order: a permutation of the part's pixels, inside columns first; next agrees with position",
+      .enabled(if: KernelISA.avx512vnniSupported, "the target is compiled for AVX-512"))
+func pixelOrderIsAPermutation() {
+    var rng = SplitMix(state: 77)
+    for _ in 0..<300 {
+        let k = Int.random(in: 1...6, using: &rng), stride = Int.random(in: 1...3, using: &rng)
+        let pad = Int.random(in: 0..<k, using: &rng)
+        let inSide = Int.random(in: k...(k + 14), using: &rng)
+        let out = (inSide + 2 * pad - k) / stride + 1
+        let g = ConvolutionGeometry(inHeight: inSide, inWidth: inSide, inChannels: 4, outHeight: out, outWidth: out,
+                                    outChannels: 16, kernelHeight: k, kernelWidth: k, strideHeight: stride,
+                                    strideWidth: stride, padTop: pad, padLeft: pad)
+        let batchRows = out * Int.random(in: 1...3, using: &rng)
+        let lower = Int.random(in: 0..<batchRows, using: &rng), upper = Int.random(in: (lower + 1)...batchRows, using: &rng)
+        let skip = Bool.random(using: &rng)
+        let order = PixelOrder(rows: lower..<upper, geometry: g, skipPadding: skip)
+        var seen = Set<Int>()
+        var walked = order.position(0)
+        for i in 0..<order.pixelCount {
+            let p = order.position(i)
+            #expect(p == walked, "next disagrees with position at \(i)")
+            #expect(p.row >= 0 && p.row < order.rowCount && p.x >= 0 && p.x < out)
+            let inside = p.x >= order.insideStart && p.x < order.insideEnd
+            #expect(inside == (i < order.rowCount * (order.insideEnd - order.insideStart)))
+            seen.insert(p.row * out + p.x)
+            walked = order.next(p)
+        }
+        #expect(seen.count == order.pixelCount)
+        // With skipping, inside columns are exactly those whose window lies within the image
+        // horizontally; without, every column counts as inside (plain row-major order).
+        for x in 0..<out {
+            let within = x * stride - pad >= 0 && x * stride - pad + k <= inSide
+            #expect((x >= order.insideStart && x < order.insideEnd) == (skip ? within : true))
+        }
+    }
+}
+
+@Test("tile taps: the K runs cover every tap inside the image for each pixel of the tile",
+      .enabled(if: KernelISA.avx512vnniSupported, "the target is compiled for AVX-512"))
+func tileTapsCoverTheImage() {
+    var rng = SplitMix(state: 78)
+    for _ in 0..<2000 {
+        let kh = Int.random(in: 1...7, using: &rng), kw = Int.random(in: 1...7, using: &rng)
+        let c = 4 * Int.random(in: 1...3, using: &rng)
+        let g = ConvolutionGeometry(inHeight: 9, inWidth: 9, inChannels: c, outHeight: 9, outWidth: 9, outChannels: 16,
+                                    kernelHeight: kh, kernelWidth: kw, strideHeight: 1, strideWidth: 1,
+                                    padTop: kh / 2, padLeft: kw / 2)
+        let kQuads = kh * kw * c / 4
+        let count = Int.random(in: 1...8, using: &rng)
+        let pixels = (0..<count).map { _ -> PixelTaps in
+            let ky0 = Int.random(in: 0..<kh, using: &rng), kx0 = Int.random(in: 0..<kw, using: &rng)
+            return PixelTaps(pixel: 0, kyStart: UInt8(ky0), kyEnd: UInt8(Int.random(in: (ky0 + 1)...kh, using: &rng)),
+                             kxStart: UInt8(kx0), kxEnd: UInt8(Int.random(in: (kx0 + 1)...kw, using: &rng)))
+        }
+        let t = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kQuads: kQuads, skip: true) }
+        var read = Set<Int>()
+        for run in 0..<t.count { for q in (t.first + run * t.stride)..<(t.first + run * t.stride + t.length) { read.insert(q) } }
+        #expect(read.allSatisfy { $0 >= 0 && $0 < kQuads })
+        for p in pixels {
+            for ky in Int(p.kyStart)..<Int(p.kyEnd) {
+                for kx in Int(p.kxStart)..<Int(p.kxEnd) {
+                    for q in ((ky * kw + kx) * c / 4)..<((ky * kw + kx + 1) * c / 4) {
+                        #expect(read.contains(q), "tap (\(ky), \(kx)) quad \(q) is not read")
+                    }
+                }
+            }
+        }
+        let full = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kQuads: kQuads, skip: false) }
+        #expect(full.first == 0 && full.count == 1 && full.length == kQuads)
+    }
+}
