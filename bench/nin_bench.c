@@ -1,6 +1,7 @@
 /* nin_bench.c - times nin through its C API: median and best of N runs after warm-up.
  * Usage: nin_bench MODEL.nin [runs=50] [threads=1] [batch=1]
- * Prints one line: "model threads batch median_ms best_ms images_per_s". */
+ * Prints one line: "model threads batch median_ms best_ms images_per_s times_ms=t1,t2,..."
+ * (every run's milliseconds, in run order, for callers that pool several calls). */
 #include <nin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +47,15 @@ int main(int argc, char **argv) {
         nin_run_prepared_u8(ctx, input, bytes, batch);
         times[i] = now_ms() - t0;
     }
-    qsort(times, (size_t)runs, sizeof(double), compare);
-    double median = times[runs / 2];
-    printf("%s threads=%d batch=%d median_ms=%.3f best_ms=%.3f images_per_s=%.1f\n", argv[1], threads, batch,
-           median, times[0], batch * 1000.0 / median);
+    double *sorted = malloc(sizeof(double) * (size_t)runs);
+    memcpy(sorted, times, sizeof(double) * (size_t)runs);
+    qsort(sorted, (size_t)runs, sizeof(double), compare);
+    double median = sorted[runs / 2];
+    printf("%s threads=%d batch=%d median_ms=%.3f best_ms=%.3f images_per_s=%.1f times_ms=", argv[1], threads,
+           batch, median, sorted[0], batch * 1000.0 / median);
+    for (int i = 0; i < runs; i++) printf("%s%.4f", i ? "," : "", times[i]);
+    printf("\n");
+    free(sorted);
     free(times);
     free(input);
     nin_context_free(ctx);

@@ -316,7 +316,8 @@ def ort_logits_u8(sess, x_nhwc_u8: np.ndarray, batch: int = 50) -> np.ndarray:
 # Timing
 # --------------------------------------------------------------------------------------------
 
-def time_calls(fn, runs: int, warmup: int = 5) -> dict:
+def time_calls(fn, runs: int, warmup: int = 5) -> list[float]:
+    """Milliseconds of `runs` calls after `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -324,8 +325,19 @@ def time_calls(fn, runs: int, warmup: int = 5) -> dict:
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    return {"median_ms": statistics.median(times), "best_ms": times[0], "runs": runs}
+    return times
+
+
+def summary(times: list[float]) -> dict:
+    return {"median_ms": statistics.median(times), "best_ms": min(times), "runs": len(times)}
+
+
+# Each configuration is timed in ROUNDS rounds, every engine once per round (its share of the
+# runs, after its own warm-up), with a short pause between engines, and each engine's median
+# is taken over all its runs: a burst of load on this shared machine then lands on every engine
+# instead of on whichever happened to be running.
+ROUNDS = 5
+PAUSE_S = 0.2
 
 
 def build_nin_bench() -> Path:
@@ -343,13 +355,14 @@ def build_nin_bench() -> Path:
     return exe
 
 
-def nin_bench(exe: Path, model: Path, runs: int, threads: int, batch: int) -> dict:
+def nin_bench(exe: Path, model: Path, runs: int, threads: int, batch: int) -> list[float]:
+    """Milliseconds of `runs` runs of nin_bench (a fresh process: load, warm-up, then runs)."""
     out = subprocess.run([str(exe), str(model), str(runs), str(threads), str(batch)],
                          check=True, capture_output=True, text=True).stdout
-    m = re.search(r"median_ms=([\d.]+) best_ms=([\d.]+)", out)
+    m = re.search(r"times_ms=([\d.,]+)", out)
     if not m:
         raise RuntimeError(f"nin_bench printed {out!r}")
-    return {"median_ms": float(m.group(1)), "best_ms": float(m.group(2)), "runs": runs}
+    return [float(t) for t in m.group(1).split(",")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,23 +588,31 @@ def bench_model(path: Path, args, nin: Nin, exe: Path, data: dict) -> dict:
 
     # 2. latency -----------------------------------------------------------------------------
     lat = []
+    per_round = -(-args.runs // ROUNDS)  # at least args.runs runs per engine in all
     for batch, threads in CONFIGS:
         row = {"batch": batch, "threads": threads}
         x = np.ascontiguousarray(np.resize(test_f32, (batch,) + test_f32.shape[1:]))
-        row["nin_int8"] = nin_bench(exe, path, args.runs, threads, batch)
-        for key, p in (("ort_int8", int8_path), ("ort_fp32", fp32_path)):
-            sess = ort_session(p, threads)
-            feed = {"input": x}
-            row[key] = time_calls(lambda: sess.run(["logits"], feed), args.runs)
-            del sess
+        sessions = {key: ort_session(p, threads) for key, p in (("ort_int8", int8_path), ("ort_fp32", fp32_path))}
+        feed = {"input": x}
+        samples = {key: [] for key in ENGINES}
         if torch_mod is not None:
             import torch
             torch.set_num_threads(threads)
             xt = torch.from_numpy(x)
-            with torch.inference_mode():
-                row["torch_fp32"] = time_calls(lambda: torch_mod(xt), args.runs)
+        for _ in range(ROUNDS):
+            samples["nin_int8"] += nin_bench(exe, path, per_round, threads, batch)
+            for key, sess in sessions.items():
+                time.sleep(PAUSE_S)
+                samples[key] += time_calls(lambda: sess.run(["logits"], feed), per_round)
+            if torch_mod is not None:
+                time.sleep(PAUSE_S)
+                with torch.inference_mode():
+                    samples["torch_fp32"] += time_calls(lambda: torch_mod(xt), per_round)
+            time.sleep(PAUSE_S)
+        del sessions
         for key in ENGINES:
-            if key in row:
+            if samples[key]:
+                row[key] = summary(samples[key])
                 row[key]["images_per_s"] = batch * 1e3 / row[key]["median_ms"]
         lat.append(row)
         log("  " + _latency_line(row))
