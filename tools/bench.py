@@ -16,11 +16,12 @@ written to ``.build/bench/classic_random.nin`` by ``tools/make_bench_model.py``)
    ``bench/nin_bench.c`` (compiled into ``.build/bench/``: a C loop around
    ``nin_run_prepared_u8``, no Python in the timed region); ONNX Runtime int8 and fp32
    (intra-op threads set, inter-op 1, sequential, all graph optimizations) and PyTorch fp32 are
-   timed around ``session.run`` / ``module(x)``.  Medians of ``--runs`` (>= 50) runs after
-   warm-up.
-3. Top-1 agreement with the fp32 ONNX model on 1,000 Fashion-MNIST test images: nin int8
-   (libnin through ctypes, ``nin_run_prepared_u8`` on batches) and ORT int8; accuracy against
-   the labels for all three.  Also: nin's logits are checked bit for bit against the numpy
+   timed around ``session.run`` / ``module(x)``.  Medians of ``--runs`` (>= 50) runs per
+   engine, taken in ROUNDS interleaved rounds, each engine warmed up in every round.
+3. Top-1 agreement with the fp32 ONNX model on the first 1,000 Fashion-MNIST test images and
+   on all 10,000 (``--agree-images``): nin int8 (libnin through ctypes,
+   ``nin_run_prepared_u8`` on batches) and ORT int8; accuracy against the labels for all
+   three, and the logit RMSE against fp32.  Also: nin's logits are checked bit for bit against the numpy
    reference (``tools/nin_ref.py``) on two images.
 4. Cold start of ``.build/release/nin-infer --model M IMAGE`` (fresh process each time, median
    wall time and peak RSS from ``wait4``), and the instruction count of ONE inference under
