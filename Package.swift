@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "nin-infer",
                           dependencies: ["NiN", "NiNPNG"],
                           path: "Sources/nin-infer"),
-        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNAVX2", "NiNAVX512VNNI"], path: "Tests/NiNTests"),
+        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNAVX2"], path: "Tests/NiNTests"),
     ],
     swiftLanguageModes: [.v5]
 )

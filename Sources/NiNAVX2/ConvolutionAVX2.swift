@@ -67,49 +67,79 @@ public enum RequantBlock {
 /// Bytes of im2col scratch a chunk may use: with one 16-channel weight block it stays in L2.
 public let convolutionAVX2ScratchBudget = 192 * 1024
 
-/// Scratch bytes one thread needs for a layer: at least one output row (rounded up to 4 pixels),
-/// at most `convolutionAVX2ScratchBudget` beyond that.
-public func convolutionAVX2ScratchBytes(outWidth: Int, kPairs: Int, totalRows: Int = .max) -> Int {
-    let rowBytes = outWidth * kPairs * 4
-    let rows = max(1, min(totalRows, convolutionAVX2ScratchBudget / max(rowBytes, 1)))
-    return (rows * outWidth + 3) / 4 * 4 * kPairs * 4
+/// Output pixels per im2col chunk: whole 4-pixel tiles within the budget (int16 values).
+@inline(__always)
+func chunkPixelsAVX2(kPadded: Int) -> Int {
+    max(4, convolutionAVX2ScratchBudget / max(2 * kPadded, 1) / 4 * 4)
 }
 
-/// Computes output rows `rows` (indices into batch x outHeight) of a convolution. Rows are taken
-/// in chunks whose im2col fits the scratch budget; each 16-channel weight block then sweeps the
-/// whole chunk, so weights stream from cache once per chunk rather than once per row.
-public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
+/// Where the pixel table starts in the scratch: after a chunk's im2col rows, 64-byte aligned.
+@inline(__always)
+func pixelTableOffsetAVX2(tiledPixels: Int, kPadded: Int) -> Int { (tiledPixels * kPadded * 2 + 63) / 64 * 64 }
+
+/// Scratch bytes one thread needs for a layer of `totalRows` output rows: a chunk's im2col rows
+/// (int16), then its pixel table.
+public func convolutionAVX2ScratchBytes(outWidth: Int, kPairs: Int, totalRows: Int = .max) -> Int {
+    let kPadded = 2 * kPairs
+    let chunk = chunkPixelsAVX2(kPadded: kPadded)
+    let pixels = totalRows >= chunk ? chunk : min(chunk, totalRows * outWidth)  // (totalRows may be .max)
+    let tiled = (pixels + 3) / 4 * 4
+    return pixelTableOffsetAVX2(tiledPixels: tiled, kPadded: kPadded) + tiled * MemoryLayout<PixelTaps>.stride
+}
+
+/// Computes part `part` of `parts` of output rows `rows` (indices into batch x outHeight) of a
+/// convolution. Their pixels are taken in `PixelOrder` (PixelOrder.swift); a part is a run of
+/// whole 4-pixel tiles of that order, taken in chunks whose im2col fits the scratch budget; each
+/// 16-channel weight block then sweeps the chunk, so weights stream from cache once per chunk.
+/// A tile reads only the K pairs of the kernel taps that reach the image for one of its pixels:
+/// im2col stores padding as 0 (x - z with x = z), so skipping the others is exact for any zero
+/// point (when the channels are even, so that taps start on a pair).
+public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>, part: Int = 0, of parts: Int = 1) {
+    let g = a.geometry
     let kPadded = 2 * a.kPairs
-    let blocks = (a.geometry.outChannels + 15) / 16
-    let inImage = a.geometry.inHeight * a.geometry.inWidth * a.geometry.inChannels
-    let chunkRows = max(1, convolutionAVX2ScratchBudget / max(a.geometry.outWidth * kPadded * 2, 1))
-    var first = rows.lowerBound
-    while first < rows.upperBound {
-        let last = min(first + chunkRows, rows.upperBound)
-        for row in first..<last {
-            let n = row / a.geometry.outHeight, oy = row % a.geometry.outHeight
-            im2colRow(a, image: a.input + n * inImage, oy: oy, kPadded: kPadded,
-                      into: a.scratch + (row - first) * a.geometry.outWidth * kPadded)
+    let blocks = (g.outChannels + 15) / 16
+    // A 1x1, stride-1, unpadded conv over an even channel count: pixels in place, in order, and
+    // their im2col is one contiguous widening.
+    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+        && g.padTop == 0 && g.padLeft == 0 && g.inChannels == kPadded
+    let skipPadding = g.inChannels % 2 == 0 && !pointwise
+    let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)
+    let tiles = (order.pixelCount + 3) / 4
+    var first = tiles * part / parts * 4
+    let end = min(order.pixelCount, tiles * (part + 1) / parts * 4)
+    let chunk = chunkPixelsAVX2(kPadded: kPadded)
+    let tiled = (min(chunk, max(end - first, 0)) + 3) / 4 * 4
+    let table = UnsafeMutableRawPointer(a.scratch).advanced(by: pixelTableOffsetAVX2(tiledPixels: tiled, kPadded: kPadded))
+        .bindMemory(to: PixelTaps.self, capacity: tiled)
+    while first < end {
+        let last = min(first + chunk, end)
+        let pixels = last - first
+        let firstPixel = rows.lowerBound * g.outWidth + first  // (in place: the order is plain)
+        if pointwise {
+            widen(a.input + firstPixel * kPadded, a.scratch, count: pixels * kPadded, zeroPoint: Int16(a.inputZeroPoint))
+        } else {
+            im2col(a, order: order, pixels: first..<last, kPadded: kPadded, table: table)
         }
-        let pixels = (last - first) * a.geometry.outWidth
         let padded = (pixels + 3) / 4 * 4
         if padded > pixels {
             (a.scratch + pixels * kPadded).initialize(repeating: 0, count: (padded - pixels) * kPadded)
         }
-        let outChunk = a.output + first * a.geometry.outWidth * a.geometry.outChannels
         for block in 0..<blocks {
             let weights = a.weights + block * a.kPairs * 32
             let requant = a.requant + block * RequantBlock.bytes
             let bias = a.bias + block * 16
-            let channels = min(16, a.geometry.outChannels - block * 16)
+            let channels = min(16, g.outChannels - block * 16)
             var p = 0
             while p < pixels {
                 let count = min(4, pixels - p)
-                tile4x16(a.scratch + p * kPadded, kPadded: kPadded, pairs: kernelRowPairs(a.geometry, kPairs: a.kPairs,
-                         rows: (first + p / a.geometry.outWidth)...(first + (p + count - 1) / a.geometry.outWidth)),
-                         weights: weights, bias: bias, requant: requant,
-                         output: outChunk + p * a.geometry.outChannels + block * 16,
-                         outStride: a.geometry.outChannels, rows: count, channels: channels)
+                let rowTable = UnsafePointer(table + p)
+                let output = pointwise
+                    ? TileOutput(base: a.output + (firstPixel + p) * g.outChannels + block * 16, stride: g.outChannels, table: nil)
+                    : TileOutput(base: a.output + block * 16, stride: g.outChannels, table: rowTable)
+                tile4x16(a.scratch + p * kPadded, kPadded: kPadded,
+                         taps: pointwise ? .all(a.kPairs)
+                             : taps(rowTable, count: count, geometry: g, kGroups: a.kPairs, groupSize: 2, skip: skipPadding),
+                         weights: weights, bias: bias, requant: requant, output: output, rows: count, channels: channels)
                 p += 4
             }
         }
@@ -117,60 +147,54 @@ public func convolutionAVX2(_ a: ConvolutionAVX2Arguments, rows: Range<Int>) {
     }
 }
 
-/// The K pairs a tile whose pixels lie on output rows `rows` (into batch x outHeight) must read:
-/// the kernel rows that reach inside the image for at least one of them. The others read only
-/// padding, which im2col stores as 0 (x - z with x = z), so skipping them is exact. Kernel rows
-/// start on a pair only when kw x C is even; otherwise every tile reads all of K.
+/// Writes the im2col rows of the pixels at `pixels` in `order` into the scratch, and their
+/// table entries: per pixel, kh x kw x C int16 values `x - z` (0 where the window is in the
+/// padding), then zeros up to `kPadded`.
 @inline(__always)
-func kernelRowPairs(_ g: ConvolutionGeometry, kPairs: Int, rows: ClosedRange<Int>) -> Range<Int> {
-    let rowValues = g.kernelWidth * g.inChannels
-    guard rowValues % 2 == 0, g.padTop > 0 || (g.outHeight - 1) * g.strideHeight + g.kernelHeight > g.inHeight + g.padTop
-    else { return 0..<kPairs }
-    var kyStart = g.kernelHeight, kyEnd = 0
-    for row in rows {
-        let iy0 = row % g.outHeight * g.strideHeight - g.padTop
-        kyStart = min(kyStart, max(0, -iy0))
-        kyEnd = max(kyEnd, min(g.kernelHeight, g.inHeight - iy0))
-    }
-    guard kyEnd > kyStart else { return 0..<0 }
-    return (kyStart * rowValues / 2)..<(kyEnd == g.kernelHeight ? kPairs : kyEnd * rowValues / 2)
-}
-
-/// Writes the im2col rows of output row `oy` into `scratch`: per output pixel, kh x kw x C
-/// int16 values `x - z` (0 where the window is in the padding), then zeros up to `kPadded`.
-@inline(__always)
-private func im2colRow(_ a: ConvolutionAVX2Arguments, image: UnsafePointer<UInt8>, oy: Int, kPadded: Int,
-                       into scratch: UnsafeMutablePointer<Int16>) {
-    let c = a.geometry.inChannels, z = Int16(a.inputZeroPoint)
-    let iy0 = oy * a.geometry.strideHeight - a.geometry.padTop
-    for ox in 0..<a.geometry.outWidth {
-        var dst = scratch + ox * kPadded
-        let ix0 = ox * a.geometry.strideWidth - a.geometry.padLeft
-        for ky in 0..<a.geometry.kernelHeight {
+private func im2col(_ a: ConvolutionAVX2Arguments, order: PixelOrder, pixels: Range<Int>, kPadded: Int,
+                    table: UnsafeMutablePointer<PixelTaps>) {
+    let g = a.geometry
+    let c = g.inChannels, z = Int16(a.inputZeroPoint)
+    let inImage = g.inHeight * g.inWidth * c
+    var dst = a.scratch
+    var entry = table
+    var position = order.position(pixels.lowerBound)
+    var row = -1, oy = 0, image = a.input  // output row (into batch x outHeight), its y and image
+    for _ in pixels {
+        let ox = position.x
+        if order.rowStart + position.row != row {
+            row = order.rowStart + position.row
+            oy = row % g.outHeight
+            image = a.input + row / g.outHeight * inImage
+        }
+        position = order.next(position)
+        entry.initialize(to: PixelTaps(pixel: row * g.outWidth + ox, y: oy, x: ox, geometry: g))
+        entry += 1
+        let start = dst
+        let iy0 = oy * g.strideHeight - g.padTop
+        let ix0 = ox * g.strideWidth - g.padLeft
+        let kxStart = max(0, -ix0), kxEnd = min(g.kernelWidth, g.inWidth - ix0)
+        for ky in 0..<g.kernelHeight {
             let iy = iy0 + ky
-            if iy < 0 || iy >= a.geometry.inHeight {
-                dst.initialize(repeating: 0, count: a.geometry.kernelWidth * c)
-                dst += a.geometry.kernelWidth * c
+            if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
+                dst.initialize(repeating: 0, count: g.kernelWidth * c)
+                dst += g.kernelWidth * c
                 continue
             }
-            let src = image + iy * a.geometry.inWidth * c
-            let kxStart = max(0, -ix0), kxEnd = min(a.geometry.kernelWidth, a.geometry.inWidth - ix0)
             if kxStart > 0 {
                 dst.initialize(repeating: 0, count: kxStart * c)
                 dst += kxStart * c
             }
-            if kxEnd > kxStart {
-                widen(src + (ix0 + kxStart) * c, dst, count: (kxEnd - kxStart) * c, zeroPoint: z)
-                dst += (kxEnd - kxStart) * c
-            }
-            let tail = a.geometry.kernelWidth - max(kxEnd, kxStart)
-            if tail > 0 {
-                dst.initialize(repeating: 0, count: tail * c)
-                dst += tail * c
+            widen(image + (iy * g.inWidth + ix0 + kxStart) * c, dst, count: (kxEnd - kxStart) * c, zeroPoint: z)
+            dst += (kxEnd - kxStart) * c
+            if kxEnd < g.kernelWidth {
+                dst.initialize(repeating: 0, count: (g.kernelWidth - kxEnd) * c)
+                dst += (g.kernelWidth - kxEnd) * c
             }
         }
-        let used = a.geometry.kernelHeight * a.geometry.kernelWidth * c
+        let used = g.kernelHeight * g.kernelWidth * c
         if used < kPadded { dst.initialize(repeating: 0, count: kPadded - used) }
+        dst = start + kPadded
     }
 }
 
@@ -191,20 +215,22 @@ private func widen(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Int1
     }
 }
 
-/// Four output pixels x 16 channels: int32 accumulators over the K pairs `pairs`, then
-/// requantized and stored.
+/// Four output pixels x 16 channels: int32 accumulators over the K pairs of `taps`, then
+/// requantized and stored at their rows of `output`.
 @inline(__always)
-private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, pairs: Range<Int>, weights: UnsafePointer<Int16>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      outStride: Int, rows: Int, channels: Int) {
+private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
+                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
+                      rows: Int, channels: Int) {
     let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
     let biasHi = _mm256_loadu_si256(UnsafeRawPointer(bias + 8).assumingMemoryBound(to: __m256i.self))
     var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi
     var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
     let a0 = UnsafeRawPointer(a), a1 = UnsafeRawPointer(a + kPadded)
     let a2 = UnsafeRawPointer(a + 2 * kPadded), a3 = UnsafeRawPointer(a + 3 * kPadded)
-    var b = UnsafeRawPointer(weights) + 64 * pairs.lowerBound
-    for p in pairs {
+    for run in 0..<taps.count {
+      let start = taps.first &+ run &* taps.stride
+      var b = UnsafeRawPointer(weights) + 64 &* start
+      for p in start..<(start &+ taps.length) {
         let b0 = _mm256_loadu_si256(b.assumingMemoryBound(to: __m256i.self))
         let b1 = _mm256_loadu_si256((b + 32).assumingMemoryBound(to: __m256i.self))
         b += 64
@@ -221,11 +247,12 @@ private func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, pairs: Range<Int>
         let x3 = _mm256_set1_epi32(a3.loadUnaligned(fromByteOffset: offset, as: Int32.self))
         c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x3, b0))
         c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x3, b1))
+      }
     }
-    store(requantize16(c00, c01, requant), output, channels)
-    if rows > 1 { store(requantize16(c10, c11, requant), output + outStride, channels) }
-    if rows > 2 { store(requantize16(c20, c21, requant), output + 2 * outStride, channels) }
-    if rows > 3 { store(requantize16(c30, c31, requant), output + 3 * outStride, channels) }
+    store(requantize16(c00, c01, requant), output.row(0), channels)
+    if rows > 1 { store(requantize16(c10, c11, requant), output.row(1), channels) }
+    if rows > 2 { store(requantize16(c20, c21, requant), output.row(2), channels) }
+    if rows > 3 { store(requantize16(c30, c31, requant), output.row(3), channels) }
 }
 
 /// Stores the first `channels` of 16 requantized bytes.

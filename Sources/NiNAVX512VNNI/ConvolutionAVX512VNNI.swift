@@ -63,68 +63,6 @@ public func convolutionVNNIScratchBytes(outWidth: Int, kQuads: Int, totalRows: I
 @inline(__always)
 func pixelTableOffset(tiledPixels: Int, kPadded: Int) -> Int { (tiledPixels * kPadded + 16 + 63) / 64 * 64 }
 
-/// One output pixel of a chunk, as its tile sees it: where its output goes (a pixel index into
-/// batch x outHeight x outWidth) and which kernel taps fall inside the image (the others read
-/// padding). Kernels are at most 64 wide (ModelFormat.maxKernel), so the taps fit in bytes.
-struct PixelTaps {
-    var pixel: Int32
-    var kyStart: UInt8, kyEnd: UInt8, kxStart: UInt8, kxEnd: UInt8
-}
-
-/// The K quads a tile reads: `count` runs of `length` quads, `stride` apart, from `first`.
-/// A tile whose pixels all lie inside the image reads all of K in one run; a tile at the border
-/// skips the kernel rows and columns that fall in the padding for every one of its pixels.
-/// Skipping is exact only when the padding is worth zero (input zero point 0, as after a ReLU),
-/// and quad-aligned only when the channels are a multiple of 4; otherwise every tile reads all.
-struct TileTaps {
-    var first: Int, count: Int, length: Int, stride: Int
-}
-
-/// Where a part's pixels are computed, in order: first the columns whose window lies inside
-/// the image horizontally, row by row; then each border column, top to bottom. Tiles are cut
-/// from this order, so a border tile holds pixels of one column and skips the padding taps they
-/// share: 7.6% of the 5x5 layer's MACs and 7.1% of the 3x3's in the classic NiN. When nothing
-/// can be skipped every column counts as inside, which is plain row-major order.
-struct PixelOrder {
-    let rowStart: Int, rowCount: Int, width: Int, height: Int
-    /// Inside columns [insideStart, insideEnd); the others are border columns.
-    let insideStart: Int, insideEnd: Int
-
-    init(rows: Range<Int>, geometry g: ConvolutionGeometry, skipPadding: Bool) {
-        rowStart = rows.lowerBound; rowCount = rows.count; width = g.outWidth; height = g.outHeight
-        var lo = 0, hi = g.outWidth
-        if skipPadding {
-            while lo < hi && lo * g.strideWidth - g.padLeft < 0 { lo += 1 }
-            while hi > lo && (hi - 1) * g.strideWidth - g.padLeft + g.kernelWidth > g.inWidth { hi -= 1 }
-        }
-        insideStart = lo; insideEnd = hi
-    }
-
-    var pixelCount: Int { rowCount * width }
-
-    /// The part row and output column of the pixel at `index` in this order.
-    @inline(__always)
-    func position(_ index: Int) -> (row: Int, x: Int) {
-        let inside = insideEnd - insideStart
-        if index < rowCount * inside { return (index / inside, insideStart + index % inside) }
-        let j = index - rowCount * inside
-        let column = j / rowCount
-        return (j % rowCount, column < insideStart ? column : insideEnd + column - insideStart)
-    }
-
-    /// The position after `p` in this order (without the divisions of `position`).
-    @inline(__always)
-    func next(_ p: (row: Int, x: Int)) -> (row: Int, x: Int) {
-        if p.x >= insideStart && p.x < insideEnd {  // inside: along the row, then the next row
-            if p.x + 1 < insideEnd { return (p.row, p.x + 1) }
-            if p.row + 1 < rowCount { return (p.row + 1, insideStart) }
-            return (0, insideStart > 0 ? 0 : insideEnd)
-        }
-        if p.row + 1 < rowCount { return (p.row + 1, p.x) }  // border: down the column, then the next one
-        return (0, p.x + 1 == insideStart ? insideEnd : p.x + 1)
-    }
-}
-
 /// Computes part `part` of `parts` of output rows `rows` (indices into batch x outHeight) of a
 /// convolution. Their pixels are taken in `PixelOrder`; a part is a contiguous run of whole
 /// 8-pixel tiles of that order (so parts differ by at most one tile, whatever the row count),
@@ -176,10 +114,10 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
         @inline(__always) func destination(_ p: Int, _ count: Int) -> (TileOutput, TileTaps) {
             if direct {
                 return (TileOutput(base: a.output + (directBase + p) * g.outChannels, stride: g.outChannels, table: nil),
-                        TileTaps(first: 0, count: 1, length: a.kQuads, stride: 0))
+                        TileTaps.all(a.kQuads))
             }
             return (TileOutput(base: a.output, stride: g.outChannels, table: UnsafePointer(table + p)),
-                    taps(UnsafePointer(table + p), count: count, geometry: g, kQuads: a.kQuads, skip: skipPadding))
+                    taps(UnsafePointer(table + p), count: count, geometry: g, kGroups: a.kQuads, groupSize: 4, skip: skipPadding))
         }
         var block = 0
         while block + 1 < blocks {  // pairs of 16-channel blocks: 8 x 32 tiles
@@ -226,37 +164,6 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
         }
         first = last
     }
-}
-
-/// Where a tile's rows are stored: pixel r at `base + table[r].pixel * stride` (an im2col chunk,
-/// whose pixels follow `PixelOrder`), or at `base + r * stride` (pixels read in place).
-struct TileOutput {
-    var base: UnsafeMutablePointer<UInt8>, stride: Int, table: UnsafePointer<PixelTaps>?
-
-    @inline(__always)
-    func row(_ r: Int) -> UnsafeMutablePointer<UInt8> {
-        if let table { return base + Int(table[r].pixel) * stride }
-        return base + r * stride
-    }
-}
-
-/// The K runs of a tile of `count` pixels: the kernel rows and columns that reach inside the
-/// image for at least one of them (all of K when skipping is off).
-@inline(__always)
-func taps(_ pixels: UnsafePointer<PixelTaps>, count: Int, geometry g: ConvolutionGeometry, kQuads: Int,
-          skip: Bool) -> TileTaps {
-    guard skip else { return TileTaps(first: 0, count: 1, length: kQuads, stride: 0) }
-    var ky0 = pixels[0].kyStart, ky1 = pixels[0].kyEnd, kx0 = pixels[0].kxStart, kx1 = pixels[0].kxEnd
-    for r in 1..<max(count, 1) {
-        ky0 = min(ky0, pixels[r].kyStart); ky1 = max(ky1, pixels[r].kyEnd)
-        kx0 = min(kx0, pixels[r].kxStart); kx1 = max(kx1, pixels[r].kxEnd)
-    }
-    let quadsPerTap = g.inChannels / 4, rowQuads = g.kernelWidth * quadsPerTap
-    let first = Int(ky0) * rowQuads + Int(kx0) * quadsPerTap
-    if kx0 == 0 && Int(kx1) == g.kernelWidth {  // whole kernel rows: one run
-        return TileTaps(first: first, count: 1, length: Int(ky1 - ky0) * rowQuads, stride: 0)
-    }
-    return TileTaps(first: first, count: Int(ky1 - ky0), length: Int(kx1 - kx0) * quadsPerTap, stride: rowQuads)
 }
 
 /// Writes the im2col rows of the pixels at `pixels` in `order` into `rows`, and their table

@@ -1,16 +1,15 @@
-// The VNNI convolution's pixel order and tile taps: the order visits every output pixel of a
-// part exactly once (position and its division-free successor agree), inside columns first;
-// and the K runs of a tile cover every tap that reaches the image for any of its pixels, so
-// skipping the rest is exact. (The kernels' results are compared with the reference in
+// The optimized convolutions' pixel order and tile taps (Sources/NiNAVX2/PixelOrder.swift):
+// the order visits every output pixel of a part exactly once (position and its division-free
+// successor agree), inside columns first; and the K runs of a tile cover every tap that reaches
+// the image for any of its pixels, so skipping the rest is exact. (The kernels' results are compared with the reference in
 // OptimizedKernelTests; this pins the bookkeeping they rely on.)
 
-@testable import NiNAVX512VNNI
 import NiNAVX2
 import NiN
 import Testing
 
 @Test("pixel order: a permutation of the part's pixels, inside columns first; next agrees with position",
-      .enabled(if: KernelISA.avx512vnniSupported, "the target is compiled for AVX-512"))
+      .enabled(if: KernelISA.avx2Supported, "the target is compiled for AVX2"))
 func pixelOrderIsAPermutation() {
     var rng = SplitMix(state: 77)
     for _ in 0..<300 {
@@ -47,7 +46,7 @@ func pixelOrderIsAPermutation() {
 }
 
 @Test("tile taps: the K runs cover every tap inside the image for each pixel of the tile",
-      .enabled(if: KernelISA.avx512vnniSupported, "the target is compiled for AVX-512"))
+      .enabled(if: KernelISA.avx2Supported, "the target is compiled for AVX2"))
 func tileTapsCoverTheImage() {
     var rng = SplitMix(state: 78)
     for _ in 0..<2000 {
@@ -63,7 +62,7 @@ func tileTapsCoverTheImage() {
             return PixelTaps(pixel: 0, kyStart: UInt8(ky0), kyEnd: UInt8(Int.random(in: (ky0 + 1)...kh, using: &rng)),
                              kxStart: UInt8(kx0), kxEnd: UInt8(Int.random(in: (kx0 + 1)...kw, using: &rng)))
         }
-        let t = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kQuads: kQuads, skip: true) }
+        let t = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: true) }
         var read = Set<Int>()
         for run in 0..<t.count { for q in (t.first + run * t.stride)..<(t.first + run * t.stride + t.length) { read.insert(q) } }
         #expect(read.allSatisfy { $0 >= 0 && $0 < kQuads })
@@ -76,7 +75,7 @@ func tileTapsCoverTheImage() {
                 }
             }
         }
-        let full = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kQuads: kQuads, skip: false) }
+        let full = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: false) }
         #expect(full.first == 0 && full.count == 1 && full.length == kQuads)
     }
 }

@@ -276,8 +276,9 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     }
 
     /// Runs part `part` of `parts` of one layer's kernel, with thread (or lane) `scratchThread`'s
-    /// scratch. A part is a contiguous slice of the output rows, except for the VNNI convolution,
-    /// which shares out its tiles of pixels (a 13-row layer splits 7/6 by rows, evenly by tiles).
+    /// scratch. A part is a contiguous slice of the output rows, except for the optimized
+    /// convolutions, which share out their tiles of pixels (a 13-row layer splits 7/6 by rows,
+    /// evenly by tiles).
     private func runKernel(_ kind: LayerKind, _ layerIndex: Int, _ args: KernelArguments, part: Int = 0, of parts: Int = 1,
                            scratchThread: Int) {
         let rows = args.rowCount
@@ -289,7 +290,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
                 if model.isa == .avx512vnni {
                     convolutionVNNI(vnniArguments(args, packed, scratch: scratch), rows: 0..<rows, part: part, of: parts)
                 } else {
-                    convolutionAVX2(avx2Arguments(args, packed, scratch: scratch), rows: rowRange)
+                    convolutionAVX2(avx2Arguments(args, packed, scratch: scratch), rows: 0..<rows, part: part, of: parts)
                 }
             } else {
                 convolutionReference(args, rows: rowRange)

@@ -1,0 +1,130 @@
+// Which output pixels a convolution tile computes, in which order, and which of their kernel
+// taps reach inside the image: the bookkeeping that lets the optimized kernels skip the taps
+// that lie in the padding. Shared by the AVX2 and the AVX-512 VNNI convolutions (one counts K
+// in int16 pairs, the other in u8 quads: a "group" below).
+
+/// One output pixel of a chunk, as its tile sees it: where its output goes (a pixel index into
+/// batch x outHeight x outWidth) and which kernel taps fall inside the image (the others read
+/// padding). Kernels are at most 64 wide (ModelFormat.maxKernel), so the taps fit in bytes.
+public struct PixelTaps {
+    public var pixel: Int32
+    public var kyStart: UInt8, kyEnd: UInt8, kxStart: UInt8, kxEnd: UInt8
+
+    /// Output pixel `pixel` (an index into batch x outHeight x outWidth) at output position
+    /// (`y`, `x`) of its image.
+    @inlinable @inline(__always)
+    public init(pixel: Int, y: Int, x: Int, geometry g: ConvolutionGeometry) {
+        let iy0 = y * g.strideHeight - g.padTop, ix0 = x * g.strideWidth - g.padLeft
+        self.pixel = Int32(truncatingIfNeeded: pixel)
+        kyStart = UInt8(max(0, -iy0)); kyEnd = UInt8(max(0, min(g.kernelHeight, g.inHeight - iy0)))
+        kxStart = UInt8(max(0, -ix0)); kxEnd = UInt8(max(0, min(g.kernelWidth, g.inWidth - ix0)))
+    }
+
+    @inlinable
+    public init(pixel: Int32, kyStart: UInt8, kyEnd: UInt8, kxStart: UInt8, kxEnd: UInt8) {
+        self.pixel = pixel; self.kyStart = kyStart; self.kyEnd = kyEnd; self.kxStart = kxStart; self.kxEnd = kxEnd
+    }
+}
+
+/// The K groups a tile reads: `count` runs of `length` groups, `stride` apart, from `first`.
+/// A tile whose pixels all lie inside the image reads all of K in one run; a tile at the border
+/// skips the kernel rows and columns that fall in the padding for every one of its pixels.
+/// Skipping is exact only when the padding contributes nothing (VNNI: input zero point 0, as
+/// after a ReLU; AVX2: always, its im2col stores x - z), and group-aligned only when the
+/// channels are a multiple of the group; otherwise every tile reads all.
+public struct TileTaps {
+    public var first: Int, count: Int, length: Int, stride: Int
+
+    @inlinable
+    public init(first: Int, count: Int, length: Int, stride: Int) {
+        self.first = first; self.count = count; self.length = length; self.stride = stride
+    }
+
+    /// All of K, `groups` groups.
+    @inlinable
+    public static func all(_ groups: Int) -> TileTaps { TileTaps(first: 0, count: 1, length: groups, stride: 0) }
+}
+
+/// Where a part's pixels are computed, in order: first the columns whose window lies inside
+/// the image horizontally, row by row; then each border column, top to bottom. Tiles are cut
+/// from this order, so a border tile holds pixels of one column and skips the padding taps they
+/// share: 7.6% of the 5x5 layer's MACs and 7.1% of the 3x3's in the classic NiN. When nothing
+/// can be skipped every column counts as inside, which is plain row-major order.
+public struct PixelOrder {
+    public let rowStart: Int, rowCount: Int, width: Int, height: Int
+    /// Inside columns [insideStart, insideEnd); the others are border columns.
+    public let insideStart: Int, insideEnd: Int
+
+    @inlinable
+    public init(rows: Range<Int>, geometry g: ConvolutionGeometry, skipPadding: Bool) {
+        rowStart = rows.lowerBound; rowCount = rows.count; width = g.outWidth; height = g.outHeight
+        var lo = 0, hi = g.outWidth
+        if skipPadding {
+            while lo < hi && lo * g.strideWidth - g.padLeft < 0 { lo += 1 }
+            while hi > lo && (hi - 1) * g.strideWidth - g.padLeft + g.kernelWidth > g.inWidth { hi -= 1 }
+        }
+        insideStart = lo; insideEnd = hi
+    }
+
+    @inlinable
+    public var pixelCount: Int { rowCount * width }
+
+    /// The part row and output column of the pixel at `index` in this order.
+    @inlinable @inline(__always)
+    public func position(_ index: Int) -> (row: Int, x: Int) {
+        let inside = insideEnd - insideStart
+        if index < rowCount * inside { return (index / inside, insideStart + index % inside) }
+        let j = index - rowCount * inside
+        let column = j / rowCount
+        return (j % rowCount, column < insideStart ? column : insideEnd + column - insideStart)
+    }
+
+    /// The position after `p` in this order (without the divisions of `position`).
+    @inlinable @inline(__always)
+    public func next(_ p: (row: Int, x: Int)) -> (row: Int, x: Int) {
+        if p.x >= insideStart && p.x < insideEnd {  // inside: along the row, then the next row
+            if p.x + 1 < insideEnd { return (p.row, p.x + 1) }
+            if p.row + 1 < rowCount { return (p.row + 1, insideStart) }
+            return (0, insideStart > 0 ? 0 : insideEnd)
+        }
+        if p.row + 1 < rowCount { return (p.row + 1, p.x) }  // border: down the column, then the next one
+        return (0, p.x + 1 == insideStart ? insideEnd : p.x + 1)
+    }
+}
+
+/// Where a tile's rows are stored: pixel r at `base + table[r].pixel * stride` (an im2col chunk,
+/// whose pixels follow `PixelOrder`), or at `base + r * stride` (pixels read in place).
+public struct TileOutput {
+    public var base: UnsafeMutablePointer<UInt8>, stride: Int, table: UnsafePointer<PixelTaps>?
+
+    @inlinable
+    public init(base: UnsafeMutablePointer<UInt8>, stride: Int, table: UnsafePointer<PixelTaps>?) {
+        self.base = base; self.stride = stride; self.table = table
+    }
+
+    @inlinable @inline(__always)
+    public func row(_ r: Int) -> UnsafeMutablePointer<UInt8> {
+        if let table { return base + Int(table[r].pixel) * stride }
+        return base + r * stride
+    }
+}
+
+/// The K runs of a tile of `count` pixels: the kernel rows and columns that reach inside the
+/// image for at least one of them (all of K, `kGroups` groups of `groupSize`, when skipping is
+/// off). Requires `inChannels % groupSize == 0` when skipping.
+@inlinable @inline(__always)
+public func taps(_ pixels: UnsafePointer<PixelTaps>, count: Int, geometry g: ConvolutionGeometry, kGroups: Int,
+                  groupSize: Int, skip: Bool) -> TileTaps {
+    guard skip else { return .all(kGroups) }
+    var ky0 = pixels[0].kyStart, ky1 = pixels[0].kyEnd, kx0 = pixels[0].kxStart, kx1 = pixels[0].kxEnd
+    for r in 1..<max(count, 1) {
+        ky0 = min(ky0, pixels[r].kyStart); ky1 = max(ky1, pixels[r].kyEnd)
+        kx0 = min(kx0, pixels[r].kxStart); kx1 = max(kx1, pixels[r].kxEnd)
+    }
+    let groupsPerTap = g.inChannels / groupSize, rowGroups = g.kernelWidth * groupsPerTap
+    let first = Int(ky0) * rowGroups + Int(kx0) * groupsPerTap
+    if kx0 == 0 && Int(kx1) == g.kernelWidth {  // whole kernel rows: one run
+        return TileTaps(first: first, count: 1, length: Int(ky1 - ky0) * rowGroups, stride: 0)
+    }
+    return TileTaps(first: first, count: Int(ky1 - ky0), length: Int(kx1 - kx0) * groupsPerTap, stride: rowGroups)
+}
