@@ -2,6 +2,12 @@
 // offset, size, shape and the checksum is checked before use, and the first broken rule is
 // reported by name.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parses and validates a model image. The bytes must stay alive while the graph's offsets are used.
 public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> ModelGraph {
     let r = ByteReader(bytes: bytes)
@@ -257,8 +263,11 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
             throw fail("channel \(o) could overflow the int32 accumulator (|bias| + 255*127*\(k) >= 2^31)")
         }
     }
-    for i in 0..<(outChannels * k) where r.bytes[layer.weightsOffset + i] == 0x80 {
-        throw fail("weight \(i) is -128; weights must lie in [-127, 127]")
+    // -128 is the one int8 the contract leaves out; memchr scans the 2 MB of a classic model in
+    // a fraction of a millisecond (a checked byte loop took 20 M instructions).
+    if let start = r.bytes.baseAddress, outChannels * k > 0,
+       let found = memchr(start + layer.weightsOffset, 0x80, outChannels * k) {
+        throw fail("weight \(UnsafeRawPointer(found) - (start + layer.weightsOffset)) is -128; weights must lie in [-127, 127]")
     }
     return layer
 }

@@ -49,34 +49,31 @@ final class PackedConvolution {
         let multipliers = (base + layer.multiplierOffset).assumingMemoryBound(to: Int32.self)
         let shifts = (base + layer.shiftOffset).assumingMemoryBound(to: Int32.self)
         let floor = layer.relu ? layer.outputZeroPoint : 0
-        for block in 0..<blocks {
-            let blockBase = block * kGroups * 16 * group
-            for g in 0..<kGroups {
-                for j in 0..<16 {
-                    for t in 0..<group {
-                        let o = block * 16 + j, kk = group * g + t
-                        let value = (o < outC && kk < k) ? source[o * k + kk] : 0
-                        let index = blockBase + (g * 16 + j) * group + t
-                        if isa == .avx512vnni {
-                            w.storeBytes(of: value, toByteOffset: index, as: Int8.self)
-                        } else {
-                            w.storeBytes(of: Int16(value), toByteOffset: 2 * index, as: Int16.self)
-                        }
-                    }
+        // Weights, channel by channel into its lane of its block (the allocation is zeroed, so
+        // the K padding and the padding channels stay 0); VNNI folds the input zero point into
+        // the bias: it multiplies raw u8 inputs, acc = bias - z * sum(w) + sum(w * x), and
+        // wrapping int32 arithmetic is exact there since the true accumulator fits in int32.
+        for o in 0..<outC {
+            let row = source + o * k
+            let laneBase = (o / 16) * kGroups * 16 * group + (o % 16) * group
+            var sum: Int32 = 0
+            if isa == .avx512vnni {
+                let lane = w.assumingMemoryBound(to: Int8.self) + laneBase
+                for kk in 0..<k {
+                    lane[(kk >> 2) * 64 + (kk & 3)] = row[kk]
+                    sum &+= Int32(row[kk])
                 }
+                bias[o] = sourceBias[o] &- layer.inputZeroPoint &* sum
+            } else {
+                let lane = w.assumingMemoryBound(to: Int16.self) + laneBase
+                for kk in 0..<k { lane[(kk >> 1) * 32 + (kk & 1)] = Int16(row[kk]) }
+                bias[o] = sourceBias[o]
             }
+        }
+        for block in 0..<blocks {
             let table = requant + block * RequantBlock.bytes
             for j in 0..<16 {
                 let o = min(block * 16 + j, outC - 1)  // padding channels repeat the last one; never stored
-                var channelBias = block * 16 + j < outC ? sourceBias[o] : 0
-                if isa == .avx512vnni && block * 16 + j < outC {
-                    // The VNNI kernel multiplies raw u8 inputs: acc = bias - z * sum(w) + sum(w * x).
-                    // Wrapping int32 arithmetic is exact here: the true accumulator fits in int32.
-                    var sum: Int32 = 0
-                    for kk in 0..<k { sum &+= Int32(source[o * k + kk]) }
-                    channelBias = channelBias &- layer.inputZeroPoint &* sum
-                }
-                bias[block * 16 + j] = channelBias
                 let scale = requantizationScale(multiplier: multipliers[o], shift: shifts[o])
                 table.storeBytes(of: scale, toByteOffset: RequantBlock.scale + 4 * j, as: Float.self)
                 table.storeBytes(of: Float(floor - layer.outputZeroPoint), toByteOffset: RequantBlock.low + 4 * j, as: Float.self)
