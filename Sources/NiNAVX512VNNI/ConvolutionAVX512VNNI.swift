@@ -66,10 +66,10 @@ func pixelTableOffset(tiledPixels: Int, kPadded: Int) -> Int { (tiledPixels * kP
 /// Computes part `part` of `parts` of output rows `rows` (indices into batch x outHeight) of a
 /// convolution. Their pixels are taken in `PixelOrder`; a part is a contiguous run of whole
 /// 8-pixel tiles of that order (so parts differ by at most one tile, whatever the row count),
-/// taken in chunks of whole tiles whose im2col fits the scratch budget (only the part's last
-/// tile may be partial); each 16-channel weight block then sweeps the chunk. A 1x1, stride-1
-/// convolution over a multiple of 4 channels needs no im2col: its input pixels already are the
-/// rows of the product, so they are read in place (only a last partial tile is copied).
+/// taken in chunks of whole tiles whose im2col fits the scratch budget; each 16-channel weight
+/// block then sweeps the chunk, and the few pixels that do not fill a tile at the part's end go
+/// one at a time. A 1x1, stride-1 convolution over a multiple of 4 channels needs no im2col:
+/// its input pixels already are the rows of the product, so they are read in place.
 public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, part: Int = 0, of parts: Int = 1) {
     let g = a.geometry
     let kPadded = 4 * a.kQuads
@@ -90,26 +90,11 @@ public func convolutionVNNI(_ a: ConvolutionVNNIArguments, rows: Range<Int>, par
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first
-        let fullTiles = pixels / tileRows * tileRows
-        let source: UnsafePointer<UInt8>
         let directBase = rows.lowerBound * g.outWidth + first
-        if direct {
-            source = a.input + directBase * kPadded
-            if fullTiles < pixels {  // the last partial tile, padded with zero rows, from scratch
-                rowsScratch.initialize(repeating: 0, count: tileRows * kPadded)
-                rowsScratch.update(from: source + fullTiles * kPadded, count: (pixels - fullTiles) * kPadded)
-            }
-        } else {
-            im2col(a, order: order, pixels: first..<last, kPadded: kPadded, rows: rowsScratch, table: table)
-            if fullTiles < pixels {
-                (rowsScratch + pixels * kPadded).initialize(repeating: 0, count: (fullTiles + tileRows - pixels) * kPadded)
-            }
-            source = UnsafePointer(rowsScratch)
-        }
-        // Rows of the product from pixel p: in place, or from the scratch for a last partial tile.
-        @inline(__always) func tile(_ p: Int) -> UnsafePointer<UInt8> {
-            direct && p >= fullTiles ? UnsafePointer(rowsScratch + (p - fullTiles) * kPadded) : source + p * kPadded
-        }
+        if !direct { im2col(a, order: order, pixels: first..<last, kPadded: kPadded, rows: rowsScratch, table: table) }
+        // Rows of the product (pixel p's K bytes): in place, or im2col's.
+        let source = direct ? a.input + directBase * kPadded : UnsafePointer(rowsScratch)
+        @inline(__always) func tile(_ p: Int) -> UnsafePointer<UInt8> { source + p * kPadded }
         // The output rows and K runs of the tile of `count` pixels from p.
         @inline(__always) func destination(_ p: Int, _ count: Int) -> (TileOutput, TileTaps) {
             if direct {
@@ -231,7 +216,7 @@ private func im2col(_ a: ConvolutionVNNIArguments, order: PixelOrder, pixels: Ra
             }
         }
         // K is padded to whole quads with fewer than 4 zero bytes (their weights are zero too):
-        // one 4-byte store, whose excess the next pixel, the zeroed tile rows or the slack absorb.
+        // one 4-byte store, whose excess the next pixel, the chunk's spare room or the slack absorb.
         if g.kernelHeight * run < kPadded { UnsafeMutableRawPointer(dst).storeBytes(of: 0, as: UInt32.self) }
         dst = start + kPadded
     }
@@ -240,7 +225,8 @@ private func im2col(_ a: ConvolutionVNNIArguments, order: PixelOrder, pixels: Ra
 /// Copies `count` bytes. Short runs (a kernel row of a few channels, e.g. 11 bytes for the
 /// classic first layer) move as one 16-byte vector when the source allows the over-read; the
 /// bytes stored past `count` land where im2col writes next (the rest of this pixel, the next
-/// pixel, the zeroed tile padding or the 16 bytes of scratch slack), never past the scratch.
+/// pixel, the room for a chunk's last tile or the 16 bytes of scratch slack), never past the
+/// scratch; no kernel reads bytes past a chunk's last pixel.
 @inline(__always)
 private func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, count: Int,
                      sourceEnd: UnsafePointer<UInt8>) {
