@@ -20,6 +20,7 @@ public struct PixelTaps {
         kxStart = UInt8(max(0, -ix0)); kxEnd = UInt8(max(0, min(g.kernelWidth, g.inWidth - ix0)))
     }
 
+    /// An entry with its taps given directly (the VNNI im2col has them at hand; tests).
     @inlinable
     public init(pixel: Int32, kyStart: UInt8, kyEnd: UInt8, kxStart: UInt8, kxEnd: UInt8) {
         self.pixel = pixel; self.kyStart = kyStart; self.kyEnd = kyEnd; self.kxStart = kxStart; self.kxEnd = kxEnd
