@@ -158,16 +158,8 @@ private func im2col(_ a: ConvolutionAVX2Arguments, order: PixelOrder, pixels: Ra
     let inImage = g.inHeight * g.inWidth * c
     var dst = a.scratch
     var entry = table
-    var position = order.position(pixels.lowerBound)
-    var row = -1, oy = 0, image = a.input  // output row (into batch x outHeight), its y and image
-    for _ in pixels {
-        let ox = position.x
-        if order.rowStart + position.row != row {
-            row = order.rowStart + position.row
-            oy = row % g.outHeight
-            image = a.input + row / g.outHeight * inImage
-        }
-        position = order.next(position)
+    order.forEachPixel(pixels) { row, n, oy, ox in
+        let image = a.input + n * inImage
         entry.initialize(to: PixelTaps(pixel: row * g.outWidth + ox, y: oy, x: ox, geometry: g))
         entry += 1
         let start = dst

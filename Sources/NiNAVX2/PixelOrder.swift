@@ -20,7 +20,7 @@ public struct PixelTaps {
         kxStart = UInt8(max(0, -ix0)); kxEnd = UInt8(max(0, min(g.kernelWidth, g.inWidth - ix0)))
     }
 
-    /// An entry with its taps given directly (the VNNI im2col has them at hand; tests).
+    /// An entry with its taps given directly (tests).
     @inlinable
     public init(pixel: Int32, kyStart: UInt8, kyEnd: UInt8, kxStart: UInt8, kxEnd: UInt8) {
         self.pixel = pixel; self.kyStart = kyStart; self.kyEnd = kyEnd; self.kxStart = kxStart; self.kxEnd = kxEnd
@@ -91,6 +91,25 @@ public struct PixelOrder {
         if p.row + 1 < rowCount { return (p.row + 1, p.x) }  // border: down the column, then the next one
         return (0, p.x + 1 == insideStart ? insideEnd : p.x + 1)
     }
+
+    /// Calls `body` for the pixels at `indices` of this order, in order, with each pixel's output
+    /// row (an index into batch x outHeight), its image, its y and its x. Walks with `next` and
+    /// divides only when the row changes (im2col's per-pixel bookkeeping).
+    @inlinable @inline(__always)
+    public func forEachPixel(_ indices: Range<Int>, _ body: (_ row: Int, _ image: Int, _ y: Int, _ x: Int) -> Void) {
+        guard !indices.isEmpty else { return }
+        var p = position(indices.lowerBound)
+        var row = -1, image = 0, y = 0
+        for _ in indices {
+            if rowStart + p.row != row {
+                row = rowStart + p.row
+                image = row / height
+                y = row % height
+            }
+            body(row, image, y, p.x)
+            p = next(p)
+        }
+    }
 }
 
 /// Where a tile's rows are stored: pixel r at `base + table[r].pixel * stride` (an im2col chunk,
@@ -115,7 +134,7 @@ public struct TileOutput {
 /// off). Requires `inChannels % groupSize == 0` when skipping.
 @inlinable @inline(__always)
 public func taps(_ pixels: UnsafePointer<PixelTaps>, count: Int, geometry g: ConvolutionGeometry, kGroups: Int,
-                  groupSize: Int, skip: Bool) -> TileTaps {
+                 groupSize: Int, skip: Bool) -> TileTaps {
     guard skip else { return .all(kGroups) }
     var ky0 = pixels[0].kyStart, ky1 = pixels[0].kyEnd, kx0 = pixels[0].kxStart, kx1 = pixels[0].kxEnd
     for r in 1..<max(count, 1) {

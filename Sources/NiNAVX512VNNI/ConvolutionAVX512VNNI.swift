@@ -164,24 +164,14 @@ private func im2col(_ a: ConvolutionVNNIArguments, order: PixelOrder, pixels: Ra
     let inImage = g.inHeight * g.inWidth * c
     var dst = rows
     var entry = table
-    var position = order.position(pixels.lowerBound)
-    var row = -1, oy = 0, image = a.input  // output row (into batch x outHeight), its y and image
-    for _ in pixels {
-        let ox = position.x
-        if order.rowStart + position.row != row {
-            row = order.rowStart + position.row
-            oy = row % g.outHeight
-            image = a.input + row / g.outHeight * inImage
-        }
-        position = order.next(position)
+    order.forEachPixel(pixels) { row, n, oy, ox in
+        let image = a.input + n * inImage
         let iy0 = oy * g.strideHeight - g.padTop
         let ix0 = ox * g.strideWidth - g.padLeft
-        let kyStart = max(0, -iy0), kyEnd = min(g.kernelHeight, g.inHeight - iy0)
-        let kxStart = max(0, -ix0), kxEnd = min(g.kernelWidth, g.inWidth - ix0)
-        entry.initialize(to: PixelTaps(pixel: Int32(truncatingIfNeeded: row * g.outWidth + ox),
-                                       kyStart: UInt8(kyStart), kyEnd: UInt8(kyEnd),
-                                       kxStart: UInt8(kxStart), kxEnd: UInt8(kxEnd)))
+        let taps = PixelTaps(pixel: row * g.outWidth + ox, y: oy, x: ox, geometry: g)
+        entry.initialize(to: taps)
         entry += 1
+        let kyStart = Int(taps.kyStart), kyEnd = Int(taps.kyEnd), kxStart = Int(taps.kxStart), kxEnd = Int(taps.kxEnd)
         let start = dst
         let rowStride = g.inWidth * c
         if kyStart == 0 && kyEnd == g.kernelHeight && kxStart == 0 && kxEnd == g.kernelWidth {
