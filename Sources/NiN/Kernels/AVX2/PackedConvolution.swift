@@ -56,9 +56,9 @@ final class PackedConvolution {
         for o in 0..<outC {
             let row = source + o * k
             let laneBase = (o / 16) * kGroups * 16 * group + (o % 16) * group
-            var sum: Int32 = 0
             if isa == .avx512vnni {
                 let lane = w.assumingMemoryBound(to: Int8.self) + laneBase
+                var sum: Int32 = 0
                 for kk in 0..<k {
                     lane[(kk >> 2) * 64 + (kk & 3)] = row[kk]
                     sum &+= Int32(row[kk])
