@@ -33,7 +33,16 @@
  * - After a failure, nin_last_error() says in one sentence what was wrong. It is per thread.
  * - Handles are opaque. A nin_model is immutable once loaded and may be shared by any number of
  *   threads and contexts. A nin_context holds the memory (one arena) and worker threads of one
- *   inference stream; use it from one thread at a time.
+ *   inference stream; use it from one thread at a time. A call that overlaps another call on
+ *   the same context from a second thread (a run, or a result getter during a run) is refused
+ *   with NIN_ERROR_STATE, "context is in use by another thread": never a crash or a torn result.
+ *   Freeing a context while another thread uses it is still undefined.
+ * - Fork: models and contexts stay usable in the child of fork() (Python's multiprocessing
+ *   "fork" start method, a pre-forking server). The child has none of the parent's worker
+ *   threads: its first run on a context with threads > 1 starts new workers (if that fails, it
+ *   runs on the calling thread alone), results are the same bits, and nin_context_free never
+ *   waits for the parent's threads. The parent is unaffected.
+ * - File names are passed to the OS byte for byte: any name Linux allows works, UTF-8 or not.
  * - NULL handles and NULL buffers are refused with NIN_ERROR_INVALID_ARGUMENT, never crash.
  *   Freed handles are recognized and refused where detectable (double free, use after free).
  * - Nothing allocates during a run: all memory is planned when the context is created.

@@ -27,6 +27,16 @@ private func cString(_ s: StaticString) -> UnsafePointer<CChar> {
     UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
+/// Runs `body` on the context behind `handle`, claimed for this call: a second thread calling
+/// into the same context meanwhile gets NIN_ERROR_STATE ("context is in use by another thread").
+@inline(__always)
+private func withContext(_ handle: OpaquePointer?, _ body: (NiNContext) throws(NiNError) -> Void) -> nin_status {
+    guarded { () throws(NiNError) in
+        let ctx = try context(handle)
+        try ctx.exclusively { () throws(NiNError) in try body(ctx) }
+    }
+}
+
 private func required<T>(_ pointer: T?, _ name: String) throws(NiNError) -> T {
     guard let pointer else { throw NiNError(.invalidArgument, "\(name) is NULL") }
     return pointer
@@ -62,7 +72,7 @@ public func ninModelLoadFile(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutable
     guarded { () throws(NiNError) in
         let path = try required(path, "path")
         let out = try required(out, "out_model")
-        let loaded = try NiNModel(path: String(cString: path))
+        let loaded = try NiNModel(path: FilePath(cString: path))
         out.pointee = makeHandle(loaded, .model)
     }
 }
@@ -214,8 +224,7 @@ public func ninImageFree(_ image: UnsafeMutablePointer<nin_image>?) {
 
 @_cdecl("nin_run_images")
 public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_image>?, _ count: Int32) -> nin_status {
-    guarded { () throws(NiNError) in
-        let ctx = try context(handle)
+    withContext(handle) { (ctx) throws(NiNError) in
         ctx.invalidateResults()
         let images = try required(images, "images")
         guard count >= 1, Int(count) <= ctx.plan.batchSize else {
@@ -242,8 +251,7 @@ public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_i
 
 @_cdecl("nin_run_prepared_u8")
 public func ninRunPreparedU8(_ handle: OpaquePointer?, _ input: UnsafePointer<UInt8>?, _ bytes: Int, _ count: Int32) -> nin_status {
-    guarded { () throws(NiNError) in
-        let ctx = try context(handle)
+    withContext(handle) { (ctx) throws(NiNError) in
         ctx.invalidateResults()
         let input = try required(input, "input")
         try ctx.run(prepared: UnsafeBufferPointer(start: input, count: bytes), count: Int(count))
@@ -252,8 +260,7 @@ public func ninRunPreparedU8(_ handle: OpaquePointer?, _ input: UnsafePointer<UI
 
 @_cdecl("nin_run_prepared_f32")
 public func ninRunPreparedF32(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ values: Int, _ count: Int32) -> nin_status {
-    guarded { () throws(NiNError) in
-        let ctx = try context(handle)
+    withContext(handle) { (ctx) throws(NiNError) in
         ctx.invalidateResults()
         let input = try required(input, "input")
         try ctx.run(preparedFloat: UnsafeBufferPointer(start: input, count: values), count: Int(count))
@@ -264,8 +271,7 @@ public func ninRunPreparedF32(_ handle: OpaquePointer?, _ input: UnsafePointer<F
 
 private func copyResult(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int,
                         probabilities: Bool) -> nin_status {
-    guarded { () throws(NiNError) in
-        let ctx = try context(handle)
+    withContext(handle) { (ctx) throws(NiNError) in
         let out = try required(out, "out")
         let classes = ctx.model.graph.classCount
         guard capacity >= classes else {
@@ -289,8 +295,7 @@ public func ninContextProbabilities(_ handle: OpaquePointer?, _ index: Int32, _ 
 @_cdecl("nin_context_top_k")
 public func ninContextTopK(_ handle: OpaquePointer?, _ index: Int32, _ k: Int32, _ classes: UnsafeMutablePointer<Int32>?,
                            _ probabilities: UnsafeMutablePointer<Float>?) -> nin_status {
-    guarded { () throws(NiNError) in
-        let ctx = try context(handle)
+    withContext(handle) { (ctx) throws(NiNError) in
         let classes = try required(classes, "classes")
         let count = ctx.model.graph.classCount
         guard k >= 1, Int(k) <= count else { throw NiNError(.invalidArgument, "k is \(k), expected 1 to \(count)") }
@@ -313,8 +318,7 @@ public func ninContextTopK(_ handle: OpaquePointer?, _ index: Int32, _ k: Int32,
 @_cdecl("nin_context_confidence_maps")
 public func ninContextConfidenceMaps(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?,
                                      _ capacity: Int) -> nin_status {
-    guarded { () throws(NiNError) in
-        let ctx = try context(handle)
+    withContext(handle) { (ctx) throws(NiNError) in
         let out = try required(out, "out")
         let shape = ctx.model.graph.mapShape
         guard capacity >= shape.elementCount else {
@@ -327,6 +331,6 @@ public func ninContextConfidenceMaps(_ handle: OpaquePointer?, _ index: Int32, _
 @_cdecl("nin_context_result_count")
 public func ninContextResultCount(_ handle: OpaquePointer?) -> Int32 {
     var count: Int32 = 0
-    _ = guarded { () throws(NiNError) in count = Int32(try context(handle).resultCount) }
+    _ = withContext(handle) { ctx in count = Int32(ctx.resultCount) }
     return count
 }

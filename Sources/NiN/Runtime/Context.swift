@@ -5,6 +5,7 @@
 import NiNAVX2
 import NiNAVX512VNNI
 import NiNCPU
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -40,6 +41,9 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.
     private var imageMode = false
     private var imageCount = 0
+    /// 0 while no call holds the context, else 1 + the fork generation of the process whose
+    /// thread holds it (see `exclusively`).
+    private let holder = Atomic<UInt>(0)
 
     /// Bytes of arena a context of `model` with `batchSize` and `threads` needs.
     public static func arenaBytes(model: NiNModel, batchSize: Int, threads: Int = 1) -> Int {
@@ -97,6 +101,25 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     deinit {
         if ownsArena { free(arena) }
+    }
+
+    // MARK: Exclusive use
+
+    /// Runs `body` with the context claimed for the calling thread. A context serves one call at a
+    /// time: a second thread that calls in meanwhile (a run, or a result read during a run) gets
+    /// `.state` at once, never a crash or a torn result. A claim made in a parent process before
+    /// a fork does not hold in the child, where the thread that made it does not exist.
+    package func exclusively<R>(_ body: () throws(NiNError) -> R) throws(NiNError) -> R {
+        let mine = ninpriv_fork_generation() &+ 1
+        var seen = holder.load(ordering: .relaxed)
+        while true {
+            if seen == mine { throw NiNError(.state, "context is in use by another thread") }
+            let (claimed, found) = holder.compareExchange(expected: seen, desired: mine, ordering: .acquiring)
+            if claimed { break }
+            seen = found
+        }
+        defer { holder.store(0, ordering: .releasing) }
+        return try body()
     }
 
     // MARK: Running

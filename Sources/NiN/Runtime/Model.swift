@@ -31,7 +31,12 @@ public final class NiNModel: @unchecked Sendable {
     /// Maps the file at `path` read-only and validates it. `isa` nil picks `KernelISA.preferred`;
     /// a family the CPU lacks falls back to `.generic`.
     public convenience init(path: String, isa: KernelISA? = nil) throws(NiNError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try self.init(path: FilePath(path), isa: isa)
+    }
+
+    /// As `init(path:isa:)`, for a path given as its exact bytes (any file name Linux allows).
+    public convenience init(path: FilePath, isa: KernelISA? = nil) throws(NiNError) {
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw NiNError(.io, "cannot open model \"\(path)\": \(errnoString())") }
         defer { close(fd) }
         var info = stat()

@@ -2,6 +2,12 @@
 // through an atomic generation counter; workers spin briefly on it (a layer follows the last
 // within microseconds during an inference) and then sleep on a condition variable, so an idle
 // context costs no CPU. Nothing is allocated per run (no Dispatch, no closures).
+//
+// Fork: a child process has only the thread that called fork(), so a pool made before the fork
+// has no workers there (and its mutex may have been held by one). The pool remembers the fork
+// generation it was made in; the child's first split run sees a new one and starts new workers
+// (falling back to running every part on the calling thread if it cannot), and a stale pool
+// never waits for or joins the parent's threads. Results are the same bits either way.
 
 import NiNCPU
 import Synchronization
@@ -34,6 +40,8 @@ final class WorkerPool: @unchecked Sendable {
     /// that publishes it) and the same object ever after.
     private unowned(unsafe) var job: ParallelJob?
     private var threads: [pthread_t] = []
+    /// `ninpriv_fork_generation()` when the workers in `threads` were started.
+    private var generation: UInt
 
     /// Spin iterations (each with a pause) before a waiting worker goes to sleep: tens of
     /// microseconds, longer than the gap between two layers of one inference.
@@ -42,8 +50,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Starts `threadCount - 1` workers.
     init(threadCount: Int) throws(NiNError) {
         self.threadCount = threadCount
+        generation = ninpriv_fork_generation()  // also registers the fork handler
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
+        try startWorkers()
+    }
+
+    /// Starts workers 1..<threadCount; on failure stops those already started and throws.
+    private func startWorkers() throws(NiNError) {
         for index in 1..<max(threadCount, 1) {
             let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
             var thread = pthread_t()
@@ -61,6 +75,26 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// In the child of a fork: forgets the parent's workers (they do not exist here, and one of
+    /// them may have held the mutex), resets the shared state and starts new workers. If they
+    /// cannot be started the pool is left with none, and `run` uses the calling thread alone.
+    private func restartAfterFork() {
+        threads.removeAll()
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        sleepers = 0
+        state.store(0, ordering: .relaxed)
+        pending.store(0, ordering: .relaxed)
+        stopping.store(false, ordering: .relaxed)
+        generation = ninpriv_fork_generation()
+        do throws(NiNError) {
+            try startWorkers()
+        } catch {
+            threads.removeAll()
+            stopping.store(false, ordering: .relaxed)
+        }
+    }
+
     deinit {
         stop()
         pthread_cond_destroy(wake)
@@ -74,6 +108,12 @@ final class WorkerPool: @unchecked Sendable {
         let parts = min(parts, threadCount)
         if parts <= 1 {
             job.runPart(0, of: 1)
+            return
+        }
+        if generation != ninpriv_fork_generation() { restartAfterFork() }
+        if threads.count < parts - 1 {
+            // No workers (a fork's child that could not start them): the same parts, one by one.
+            for part in 0..<parts { job.runPart(part, of: parts) }
             return
         }
         if self.job == nil { self.job = job }
@@ -94,6 +134,8 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func stop() {
+        // A pool made before a fork has no workers in the child: nothing to wake or join.
+        guard generation == ninpriv_fork_generation() else { return }
         stopping.store(true, ordering: .releasing)
         state.add(1 << 16, ordering: .releasing)
         pthread_mutex_lock(mutex)
