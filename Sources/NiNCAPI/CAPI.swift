@@ -202,7 +202,7 @@ public func ninImageLoadPNG(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
     guarded { () throws(NiNError) in
         let path = try required(path, "path")
         let out = try required(out, "out_image")
-        let image = try PNGDecoder.load(path: String(cString: path))
+        let image = try PNGDecoder.load(path: FilePath(cString: path))
         guard let pixels = malloc(image.pixels.count) else {
             throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
         }

@@ -2,13 +2,17 @@
 // declarations, but it links FoundationEssentials into the static executable, and that alone
 // raised the resident memory of a whole run by 4 MiB (7.1 MiB against 3.0 MiB for a trivial
 // model), past the 10 MB budget of a run of the 227x227 model.
+// Arguments arrive as the bytes of argv (`FilePath`), so that a file name that is not UTF-8
+// reaches open() unchanged; options are matched on their text.
+
+import NiN
 
 /// What the command line asks for.
 struct CommandLineOptions: Equatable {
-    /// PNG images to classify, in order.
-    var images: [String] = []
+    /// PNG images to classify, in order (as their exact bytes: any file name works).
+    var images: [FilePath] = []
     /// `--model PATH`; nil means the default model.
-    var model: String?
+    var model: FilePath?
     /// `--top K`: classes printed per image.
     var top = 5
     /// `--json`: one JSON array instead of text.
@@ -51,28 +55,29 @@ struct CommandLineOptions: Equatable {
 
     /// Parses the arguments after the program name. `--name value` and `--name=value` are both
     /// accepted; `--` ends the options (every later argument is an image).
-    static func parse<S: Sequence<String>>(_ arguments: S) throws(UsageError) -> CommandLineOptions {
+    static func parse<S: Sequence<FilePath>>(_ arguments: S) throws(UsageError) -> CommandLineOptions {
         var options = CommandLineOptions()
         var iterator = arguments.makeIterator()
         var onlyImages = false
-        while let argument = iterator.next() {
+        while let raw = iterator.next() {
+            let argument = raw.description
             if onlyImages || !argument.hasPrefix("-") || argument == "-" {
-                options.images.append(argument)
+                options.images.append(raw)
                 continue
             }
             var name = argument
-            var inlineValue: String?
-            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
-                name = String(argument[..<equals])
-                inlineValue = String(argument[argument.index(after: equals)...])
+            var inlineValue: FilePath?
+            if let equals = raw.bytes.firstIndex(of: UInt8(ascii: "=")), argument.hasPrefix("--") {
+                name = FilePath(bytes: raw.bytes[..<equals]).description
+                inlineValue = FilePath(bytes: raw.bytes[(equals + 1)...])
             }
-            func value() throws(UsageError) -> String {
+            func value() throws(UsageError) -> FilePath {
                 if let inlineValue { return inlineValue }
                 guard let next = iterator.next() else { throw UsageError(message: "\(name) needs a value") }
                 return next
             }
             func integer() throws(UsageError) -> Int {
-                let text = try value()
+                let text = try value().description
                 guard let number = Int(text) else { throw UsageError(message: "\(name) needs an integer, not '\(text)'") }
                 return number
             }

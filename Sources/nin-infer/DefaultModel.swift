@@ -1,6 +1,7 @@
 // Finding the shipped default model: $NIN_MODEL, then models/ beside the checkout or install
 // that holds this executable, then ./models/ of the working directory.
 
+import NiN
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,9 +24,9 @@ enum DefaultModel {
     }
 
     /// The first existing candidate.
-    static func locate() -> String? {
-        if let env = getenv("NIN_MODEL") { return String(cString: env) }
-        return candidates().first { access($0, R_OK) == 0 }
+    static func locate() -> FilePath? {
+        if let env = getenv("NIN_MODEL") { return FilePath(cString: env) }
+        return candidates().first { access($0, R_OK) == 0 }.map { FilePath($0) }
     }
 
     private static func executablePath() -> String? {

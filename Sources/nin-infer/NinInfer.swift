@@ -13,7 +13,9 @@ enum NinInfer {
     static func main() {
         let options: CommandLineOptions
         do {
-            options = try CommandLineOptions.parse(CommandLine.arguments.dropFirst())
+            let argv = CommandLine.unsafeArgv
+            let arguments = (1..<Int(CommandLine.argc)).map { FilePath(cString: argv[$0]!) }
+            options = try CommandLineOptions.parse(arguments)
         } catch {
             printError("nin-infer: \(error.message)\nUsage: nin-infer [--model PATH] [--top K] [--json] [--plan] [--threads N] [--profile N] IMAGE...\nSee 'nin-infer --help'.")
             exit(2)
@@ -27,7 +29,7 @@ enum NinInfer {
 
     /// Classifies every image; returns the exit status.
     static func run(_ options: CommandLineOptions) -> Int32 {
-        let modelPath: String
+        let modelPath: FilePath
         if let model = options.model { modelPath = model } else if let found = DefaultModel.locate() { modelPath = found } else {
             printError("nin-infer: no default model found (looked at $NIN_MODEL, \(DefaultModel.candidates().joined(separator: ", "))); pass --model PATH")
             return 2
@@ -54,9 +56,9 @@ enum NinInfer {
                 let best = try context.topK(0, k: k)
                 if options.json {
                     let entries = best.map { "{\"index\": \($0.classIndex), \"label\": \(jsonString(loaded.graph.labels[$0.classIndex])), \"probability\": \($0.probability)}" }
-                    records.append("{\"image\": \(jsonString(path)), \"top\": [\(entries.joined(separator: ", "))]}")
+                    records.append("{\"image\": \(jsonString(path.description)), \"top\": [\(entries.joined(separator: ", "))]}")
                 } else {
-                    print(path)
+                    print(path.description)
                     for entry in best {
                         print("  \(format(entry.probability))  \(loaded.graph.labels[entry.classIndex])")
                     }
@@ -64,7 +66,7 @@ enum NinInfer {
             } catch {
                 failures += 1
                 printError("nin-infer: \(path): \(error.message)")
-                if options.json { records.append("{\"image\": \(jsonString(path)), \"error\": \(jsonString(error.message))}") }
+                if options.json { records.append("{\"image\": \(jsonString(path.description)), \"error\": \(jsonString(error.message))}") }
             }
         }
         if options.json { print("[" + records.joined(separator: ",\n ") + "]") }

@@ -1,5 +1,6 @@
 /* ninpriv_cpu.h - CPU feature detection for run-time kernel dispatch (internal; not exported,
- * the ninpriv_ prefix keeps it out of libnin.so's nin_* export list). */
+ * the ninpriv_ prefix keeps it out of libnin.so's nin_* export list). Its sibling ninpriv_fork.h
+ * counts fork()s for the worker pools. */
 #ifndef NINPRIV_CPU_H
 #define NINPRIV_CPU_H
 

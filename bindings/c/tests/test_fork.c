@@ -3,6 +3,7 @@
  * returns (the parent's workers do not exist there; waiting for them was a hang at 100% CPU).
  * Each child has 30 s (alarm) before it is killed and counted as failed.
  * Usage: test_fork MODEL.nin */
+#define _DEFAULT_SOURCE  /* fork, alarm */
 #include "nin.h"
 #include "check.h"
 
