@@ -35,7 +35,7 @@ let package = Package(
                 exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)"])]),
         .executableTarget(name: "nin-infer",
-                          dependencies: ["NiN", "NiNPNG"],
+                          dependencies: ["NiN", "NiNPNG", "CNiN"],
                           path: "Sources/nin-infer"),
         .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNAVX2"], path: "Tests/NiNTests"),
     ],

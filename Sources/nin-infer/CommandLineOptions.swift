@@ -7,41 +7,73 @@
 
 import NiN
 
+/// How results are written to stdout.
+enum OutputFormat: String, Equatable {
+    /// Per image its path, then one line per class (the default).
+    case text
+    /// One JSON array, written as the results come.
+    case json
+    /// One JSON object per line, each written as soon as its image is done.
+    case jsonl
+    /// A header, then one CSV row per image.
+    case csv
+}
+
 /// What the command line asks for.
 struct CommandLineOptions: Equatable {
-    /// PNG images to classify, in order (as their exact bytes: any file name works).
+    /// Inputs in order: PNG files, directories (walked for *.png), or "-" (paths on stdin), as
+    /// their exact bytes (any file name works).
     var images: [FilePath] = []
     /// `--model PATH`; nil means the default model.
     var model: FilePath?
-    /// `--top K`: classes printed per image.
-    var top = 5
-    /// `--json`: one JSON array instead of text.
-    var json = false
+    /// `--top K`: classes printed per image; nil means 5, or all classes of a smaller model.
+    var top: Int?
+    /// `--json`, `--jsonl`, `--csv`; text otherwise.
+    var format = OutputFormat.text
     /// `--plan`: print the arena plan first.
     var plan = false
-    /// `--threads N`: worker threads per inference.
+    /// `--threads N`: threads per inference.
     var threads = 1
+    /// `--batch N`: images per run; nil picks 1 for one thread, 8 per thread otherwise.
+    var batch: Int?
     /// `--profile N`: run each image N times and print per-layer medians.
     var profile: Int?
+    /// `--progress` / `--no-progress`; nil shows progress when stderr is a terminal.
+    var progress: Bool?
     /// `-h` / `--help`.
     var help = false
+    /// `--version`.
+    var version = false
+
+    /// Largest `--batch`.
+    static let maxBatch = 4096
 
     static let usage = """
-        USAGE: nin-infer [--model PATH] [--top K] [--json] [--plan] [--threads N] [--profile N] IMAGE...
+        USAGE: nin-infer [OPTIONS] INPUT...
 
         Classify PNG images with an int8 Network-in-Network model.
 
         ARGUMENTS:
-          IMAGE...          PNG images to classify (at least one, unless --plan).
+          INPUT...          PNG files, directories (every *.png below them, sorted), or - to
+                            read newline-separated paths from stdin. At least one, unless --plan.
 
         OPTIONS:
           --model PATH      The .nin model. Default: $NIN_MODEL, else models/\(DefaultModel.fileName)
                             of the nin checkout (or install) this binary belongs to.
-          --top K           How many classes to print per image (default 5).
+          --top K           How many classes to print per image, at most the model's class
+                            count (default 5, or every class of a model with fewer).
           --json            Print the results as one JSON array.
-          --plan            Print the arena plan: every tensor's offset, size and lifetime.
-          --threads N       Worker threads per inference, 1 to 256 (default 1).
+          --jsonl           Print one JSON object per image, as soon as it is classified.
+          --csv             Print a CSV header, then one row per image.
+          --threads N       Threads per inference, 1 to 256 (default 1).
+          --batch N         Images per run, 1 to \(maxBatch) (default 1 with one thread, else
+                            8 per thread); the next batch is decoded while one runs.
+          --progress        Show progress (done/total, images/s, ETA) and a summary on stderr.
+          --no-progress     Do not (the default when stderr is not a terminal).
+          --plan            Print the arena plan: every tensor's offset, size and lifetime
+                            (as JSON with --json).
           --profile N       Run each image N times and print per-layer times (medians).
+          --version         Print the version.
           -h, --help        Show this help.
 
         Exit status: 0 when every image was classified, 1 when some image failed (each failure
@@ -59,6 +91,7 @@ struct CommandLineOptions: Equatable {
         var options = CommandLineOptions()
         var iterator = arguments.makeIterator()
         var onlyImages = false
+        var formats: [String] = []
         while let raw = iterator.next() {
             let argument = raw.description
             if onlyImages || !argument.hasPrefix("-") || argument == "-" {
@@ -88,20 +121,36 @@ struct CommandLineOptions: Equatable {
             switch name {
             case "--": onlyImages = try flag()
             case "-h", "--help": options.help = try flag()
-            case "--json": options.json = try flag()
+            case "--version": options.version = try flag()
+            case "--json", "--jsonl", "--csv":
+                _ = try flag()
+                guard formats.isEmpty || formats == [name] else {
+                    throw UsageError(message: "\(formats[0]) and \(name) cannot be combined")
+                }
+                formats = [name]
+                options.format = OutputFormat(rawValue: String(name.dropFirst(2)))!
             case "--plan": options.plan = try flag()
+            case "--progress": options.progress = try flag()
+            case "--no-progress": options.progress = !(try flag())
             case "--model": options.model = try value()
             case "--top": options.top = try integer()
             case "--threads": options.threads = try integer()
+            case "--batch": options.batch = try integer()
             case "--profile": options.profile = try integer()
             default: throw UsageError(message: "unknown option '\(name)'")
             }
         }
-        if options.help { return options }
+        if options.help || options.version { return options }
         guard !options.images.isEmpty || options.plan else { throw UsageError(message: "give at least one IMAGE (or --plan)") }
-        guard options.top >= 1 else { throw UsageError(message: "--top must be at least 1") }
+        if let top = options.top, top < 1 { throw UsageError(message: "--top must be at least 1") }
         guard (1...256).contains(options.threads) else { throw UsageError(message: "--threads must be 1 to 256") }
         if let runs = options.profile, runs < 1 { throw UsageError(message: "--profile must be at least 1") }
+        if let batch = options.batch, !(1...maxBatch).contains(batch) {
+            throw UsageError(message: "--batch must be 1 to \(maxBatch)")
+        }
+        if options.plan && ![.text, .json].contains(options.format) {
+            throw UsageError(message: "--plan prints text, or JSON with --json")
+        }
         return options
     }
 }

@@ -1,7 +1,9 @@
-// nin-infer: classifies PNG images with a .nin model and prints the top-K labels, as text or
-// JSON; --plan prints the context's arena plan. A bad image gets a one-line reason on stderr,
-// the other images still run, and the exit status is 1.
+// nin-infer: classifies PNG images (files, directories, or paths on stdin) with a .nin model and
+// writes the top-K labels as text, JSON, JSON lines or CSV, streamed in input order; --plan
+// prints the context's arena plan. Images run in batches while the next batch is decoded. A bad
+// image gets a one-line reason on stderr, the others still run, and the exit status is 1.
 
+import CNiN
 import NiN
 import NiNPNG
 #if canImport(Glibc)
@@ -17,11 +19,15 @@ enum NinInfer {
             let arguments = (1..<Int(CommandLine.argc)).map { FilePath(cString: argv[$0]!) }
             options = try CommandLineOptions.parse(arguments)
         } catch {
-            printError("nin-infer: \(error.message)\nUsage: nin-infer [--model PATH] [--top K] [--json] [--plan] [--threads N] [--profile N] IMAGE...\nSee 'nin-infer --help'.")
+            printError("nin-infer: \(error.message)\nUsage: nin-infer [--model PATH] [--top K] [--json | --jsonl | --csv] [--threads N] [--batch N] [--plan] [--profile N] INPUT...\nSee 'nin-infer --help'.")
             exit(2)
         }
         if options.help {
             print(CommandLineOptions.usage)
+            exit(0)
+        }
+        if options.version {
+            print("nin-infer \(NIN_VERSION_STRING)")
             exit(0)
         }
         exit(run(options))
@@ -34,54 +40,86 @@ enum NinInfer {
             printError("nin-infer: no default model found (looked at $NIN_MODEL, \(DefaultModel.candidates().joined(separator: ", "))); pass --model PATH")
             return 2
         }
+        let batch = options.profile != nil ? 1 : options.batch ?? (options.threads == 1 ? 1 : 8 * options.threads)
         let loaded: NiNModel
         let context: NiNContext
         do {
             loaded = try NiNModel(path: modelPath)
-            context = try NiNContext(model: loaded, threads: options.threads)
+            context = try NiNContext(model: loaded, threads: options.threads, batchSize: batch)
         } catch {
             printError("nin-infer: \(modelPath): \(error.message)")
             return 2
         }
-        if options.plan { print(PlanReport.render(context.plan, graph: loaded.graph)) }
-
-        var failures = 0
-        var records: [String] = []
-        let k = min(options.top, loaded.graph.classCount)
-        for path in options.images {
-            do {
-                let image = try PNGDecoder.load(path: path)
-                try context.run(images: [image])
-                if let runs = options.profile { try printProfile(context, image: image, runs: runs) }
-                let best = try context.topK(0, k: k)
-                if options.json {
-                    let entries = best.map { "{\"index\": \($0.classIndex), \"label\": \(jsonString(loaded.graph.labels[$0.classIndex])), \"probability\": \($0.probability)}" }
-                    records.append("{\"image\": \(jsonString(path.description)), \"top\": [\(entries.joined(separator: ", "))]}")
-                } else {
-                    print(path.description)
-                    for entry in best {
-                        print("  \(format(entry.probability))  \(loaded.graph.labels[entry.classIndex])")
-                    }
-                }
-            } catch {
-                failures += 1
-                printError("nin-infer: \(path): \(error.message)")
-                if options.json { records.append("{\"image\": \(jsonString(path.description)), \"error\": \(jsonString(error.message))}") }
-            }
+        let graph = loaded.graph
+        if let top = options.top, top > graph.classCount {
+            printError("nin-infer: --top \(top) is more than the model's \(graph.classCount) classes")
+            return 2
         }
-        if options.json { print("[" + records.joined(separator: ",\n ") + "]") }
-        return failures > 0 ? 1 : 0
+        let top = options.top ?? min(5, graph.classCount)
+        if options.plan {
+            print(options.format == .json ? PlanReport.json(context.plan, graph: graph) : PlanReport.render(context.plan, graph: graph))
+            if options.images.isEmpty { return 0 }
+        }
+
+        let (images, listingErrors) = ImageList.expand(options.images)
+        for error in listingErrors { printError("nin-infer: \(error.path): \(error.message)") }
+        var writer = ResultWriter(format: options.format, labels: graph.labels, top: top)
+        var progress = Progress(enabled: options.progress ?? (isatty(STDERR_FILENO) != 0), total: images.count)
+        writer.begin()
+        let loader = BatchLoader(shape: graph.input)
+        var start = 0
+        if !images.isEmpty { loader.start(Array(images[0..<min(batch, images.count)])) }
+        while start < images.count {
+            let current = loader.finish()
+            start += current.paths.count
+            if start < images.count { loader.start(Array(images[start..<min(start + batch, images.count)])) }
+            var failures = 0
+            var ran: NiNError?
+            if current.count > 0 {
+                do throws(NiNError) {
+                    try context.run(preparedInput: current.input, count: current.count)
+                    if let runs = options.profile { try printProfile(context, input: current.input, runs: runs) }
+                } catch {
+                    ran = error
+                }
+            }
+            var n = 0
+            for (path, decodeError) in zip(current.paths, current.errors) {
+                var result: ImageResult
+                if let decodeError {
+                    result = .failed(decodeError)
+                } else {
+                    do throws(NiNError) {
+                        if let ran { throw ran }
+                        result = .classified(try context.topK(n, k: top))
+                    } catch {
+                        result = .failed(error.message)
+                    }
+                    n += 1
+                }
+                if case .failed(let message) = result {
+                    failures += 1
+                    printError("nin-infer: \(path): \(message)")
+                }
+                writer.write(path, result)
+            }
+            progress.advance(by: current.paths.count, failures: failures)
+        }
+        writer.end()
+        progress.finish()
+        return progress.failed > 0 || !listingErrors.isEmpty ? 1 : 0
     }
 }
 
-/// Runs `image` `runs` times with profiling on and prints each layer's median time.
-func printProfile(_ context: NiNContext, image: Image, runs: Int) throws(NiNError) {
+/// Runs the prepared `input` (one image) `runs` times with profiling on and prints each layer's
+/// median time.
+func printProfile(_ context: NiNContext, input: [UInt8], runs: Int) throws(NiNError) {
     let graph = context.model.graph
     var samples = [[UInt64]](repeating: [], count: graph.layers.count)
     context.profiling = true
     defer { context.profiling = false }
     for _ in 0..<runs {
-        try context.run(images: [image])
+        try context.run(preparedInput: input, count: 1)
         for (i, t) in context.layerNanoseconds.enumerated() { samples[i].append(t) }
     }
     var total: UInt64 = 0
@@ -89,10 +127,10 @@ func printProfile(_ context: NiNContext, image: Image, runs: Int) throws(NiNErro
     for (i, layer) in graph.layers.enumerated() {
         let median = samples[i].sorted()[runs / 2]
         total += median
-        let gmacs = layer.macs > 0 && median > 0 ? "  \(format(Float(Double(layer.macs) / Double(median)))) GMAC/s" : ""
-        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(format(Float(Double(median) / 1e6))) ms\(gmacs)")
+        let gmacs = layer.macs > 0 && median > 0 ? "  \(fourDecimals(Float(Double(layer.macs) / Double(median)))) GMAC/s" : ""
+        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(fourDecimals(Float(Double(median) / 1e6))) ms\(gmacs)")
     }
-    print("  total: \(format(Float(Double(total) / 1e6))) ms")
+    print("  total: \(fourDecimals(Float(Double(total) / 1e6))) ms")
 }
 
 func printError(_ message: String) {
@@ -100,7 +138,7 @@ func printError(_ message: String) {
 }
 
 /// Probability with four decimals, without Foundation.
-func format(_ p: Float) -> String {
+func fourDecimals(_ p: Float) -> String {
     let scaled = Int((Double(p) * 10000).rounded())
     let whole = scaled / 10000, fraction = scaled % 10000
     let digits = String(fraction)

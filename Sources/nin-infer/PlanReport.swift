@@ -1,5 +1,5 @@
 // The text of `nin-infer --plan`: every tensor of the arena with its offset, size and lifetime,
-// then the arena size against the lower bound no plan can beat.
+// then the arena size against the lower bound no plan can beat; as text, or as one JSON object.
 
 import NiN
 
@@ -21,6 +21,25 @@ enum PlanReport {
         }
         lines.append("arena: \(memory.arenaBytes) bytes; lower bound (largest set of simultaneously live tensors): \(memory.lowerBound) bytes")
         return lines.joined(separator: "\n")
+    }
+
+    /// The plan as one JSON object: `batch`, `tensors` (name, offset, bytes, first_use,
+    /// last_use), `lanes` and `lane_tensors` (offsets inside each lane), `arena_bytes` and
+    /// `lower_bound_bytes`.
+    static func json(_ plan: ArenaPlan, graph: ModelGraph) -> String {
+        func tensors(_ memory: MemoryPlan) -> String {
+            let items = memory.requests.enumerated().map { i, request in
+                "{\"name\": \(jsonString(request.name)), \"offset\": \(memory.offsets[i]), \"bytes\": \(request.bytes), "
+                    + "\"first_use\": \(request.firstUse), \"last_use\": \(request.lastUse)}"
+            }
+            return "[" + items.joined(separator: ",\n    ") + "]"
+        }
+        var fields = ["\"batch\": \(plan.batchSize)", "\"layers\": \(graph.layers.count)", "\"tensors\": " + tensors(plan.memory)]
+        fields.append("\"lanes\": \(plan.lanes)")
+        if let lane = plan.lane { fields.append("\"lane_tensors\": " + tensors(lane)) }
+        fields.append("\"arena_bytes\": \(plan.memory.arenaBytes)")
+        fields.append("\"lower_bound_bytes\": \(plan.memory.lowerBound)")
+        return "{" + fields.joined(separator: ",\n  ") + "}"
     }
 
     private static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {

@@ -92,8 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                "fashion_classic.nin of the nin checkout, else the copy bundled in the package.")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG images to classify")
     parser.add_argument("--model", metavar="PATH", help="path of the .nin model")
-    parser.add_argument("--top", type=int, default=5, metavar="K",
-                        help="how many classes to print per image (default 5)")
+    parser.add_argument("--top", type=int, default=None, metavar="K",
+                        help="how many classes to print per image, at most the model's class "
+                             "count (default 5, or every class of a model with fewer)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--threads", type=int, default=1, metavar="N",
                         help="worker threads per inference (default 1)")
@@ -108,7 +109,7 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
     err = stderr or sys.stderr
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.top < 1:
+    if args.top is not None and args.top < 1:
         parser.error("--top must be at least 1")
     if not 1 <= args.threads <= 256:
         parser.error("--threads must be 1 to 256")
@@ -127,7 +128,10 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
     failures = 0
     records: List[str] = []
     with model:
-        k = min(args.top, model.class_count)
+        if args.top is not None and args.top > model.class_count:
+            print(f"{PROG}: --top {args.top} is more than the model's {model.class_count} classes", file=err)
+            return 2
+        k = args.top if args.top is not None else min(5, model.class_count)
         labels = model.labels
         for path in args.images:
             try:
