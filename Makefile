@@ -2,6 +2,8 @@
 #   make demo    build and classify the shipped example images with the shipped model
 #   make test    every test: Swift (swift test), C (bindings/c), Python (tools/, bindings/python)
 #   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
+#   make install PREFIX=DIR   libnin.so.VERSION + symlinks, nin.h, nin.pc, bin/nin-infer, share/nin/models
+#   make uninstall PREFIX=DIR remove what install put there
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
 #   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
@@ -10,12 +12,16 @@ SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
 RELEASE       := .build/release
 MODEL         ?= models/fashion_classic.nin
+PREFIX        ?= /usr/local
+# The library's ABI version (its SONAME is libnin.so.$(SOVERSION)): NIN_VERSION_MAJOR of nin.h.
+SOVERSION     := $(shell sed -n 's/^\#define NIN_VERSION_MAJOR \([0-9]*\).*/\1/p' include/nin.h)
 IMAGES        := $(wildcard examples/images/*.png)
 
 all: lib cli
 
 lib:
 	$(SWIFT_RELEASE) --product nin
+	ln -sf libnin.so $(RELEASE)/libnin.so.$(SOVERSION)
 
 # nin-infer is a fully static executable (no dynamic relocations at start: faster and smaller,
 # RSS 10.9 -> 7.9 MB), built in its own folder since its flags differ, then copied beside libnin.so.
@@ -55,6 +61,21 @@ sanitize:
 	swift test --scratch-path .build-tsan --sanitize=thread --filter 'goldenNetworkThreads|randomConvolutions' 2>&1 | tee .build/tsan.log | grep -E '^(✔ Test run|✘)|WARNING: ThreadSanitizer'; \
 	grep -q '✔ Test run with' .build/tsan.log && ! grep -q 'WARNING: ThreadSanitizer' .build/tsan.log
 
+# Installs the library (libnin.so.VERSION, stripped, SONAME libnin.so.$(SOVERSION), with its
+# symlinks), nin.h and nin.pc (bindings/c/Makefile), then bin/nin-infer and the shipped models
+# under share/nin/models, where the installed nin-infer finds its default model.
+install: lib cli
+	$(MAKE) -C bindings/c install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/nin/models
+	install -m 755 $(RELEASE)/nin-infer $(DESTDIR)$(PREFIX)/bin/nin-infer
+	strip $(DESTDIR)$(PREFIX)/bin/nin-infer
+	install -m 644 models/*.nin models/MODEL_CARD.md $(DESTDIR)$(PREFIX)/share/nin/models/
+
+uninstall:
+	$(MAKE) -C bindings/c uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	rm -f $(DESTDIR)$(PREFIX)/bin/nin-infer
+	rm -rf $(DESTDIR)$(PREFIX)/share/nin
+
 models:
 	tools/make_models.sh
 	tools/make_models.sh classic
@@ -81,4 +102,4 @@ bench: lib cli
 clean:
 	rm -rf .build bindings/c/build
 
-.PHONY: fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean

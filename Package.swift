@@ -9,6 +9,9 @@ import PackageDescription
 // libnin.so exports only the nin_* functions. lld, unlike gold, also leaves no localized Swift
 // symbols in the dynamic symbol table, so `nm -D` lists exactly the C API.
 let exportList = Context.packageDirectory + "/Sources/NiNCAPI/exports.map"
+// The ABI name the library records (SONAME): libnin.so.<NIN_VERSION_MAJOR of include/nin.h>.
+// `make lib` links libnin.so.0 -> libnin.so beside it; `make install` installs the versioned file.
+let soname = "libnin.so.0"
 
 let package = Package(
     name: "nin",
@@ -33,7 +36,8 @@ let package = Package(
         .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
         .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "CNiN"], path: "Sources/NiNCAPI",
                 exclude: ["exports.map"],
-                linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)"])]),
+                linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)",
+                                               "-Xlinker", "-soname", "-Xlinker", soname])]),
         .executableTarget(name: "nin-infer",
                           dependencies: ["NiN", "NiNPNG", "CNiN"],
                           path: "Sources/nin-infer"),
