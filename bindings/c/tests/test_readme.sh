@@ -16,6 +16,12 @@ if [ -s "$work/readme.c" ] && cc -std=c11 -Wall -Werror -I"$root/include" "$work
     else
         failed=$((failed + 1)); echo "FAIL: the README C snippet printed \"${out:-}\", not \"Ankle boot <probability>\""
     fi
+    # Outside the repository root the model is not found: a message on stderr and status 1.
+    if (cd "$work" && ! "$work/readme" >"$work/out" 2>"$work/err") && [ ! -s "$work/out" ] && grep -q '^nin: .*models/fashion_classic.nin' "$work/err"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); echo "FAIL: outside the root the README C snippet did not fail with a message"
+    fi
 else
     failed=$((failed + 1)); echo "FAIL: the README C snippet does not compile"
 fi
