@@ -100,6 +100,6 @@ bench: lib cli
 .PHONY: bench
 
 clean:
-	rm -rf .build bindings/c/build
+	rm -rf .build .build-* bindings/c/build bindings/python/build bindings/python/dist
 
 .PHONY: install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
