@@ -7,6 +7,7 @@
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
 #   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
+#   make heatmaps  regenerate the README's class heatmaps of the example images (docs/heatmaps/)
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
@@ -76,6 +77,11 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nin-infer
 	rm -rf $(DESTDIR)$(PREFIX)/share/nin
 
+# The README's class heatmaps of the example images (docs/heatmaps/).
+heatmaps: cli
+	rm -rf docs/heatmaps && mkdir -p docs/heatmaps
+	$(RELEASE)/nin-infer --no-progress --top 1 --heatmap docs/heatmaps $(IMAGES) > /dev/null
+
 models:
 	tools/make_models.sh
 	tools/make_models.sh classic
@@ -102,4 +108,4 @@ bench: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/python/build bindings/python/dist
 
-.PHONY: install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: heatmaps install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -230,6 +230,19 @@ nin_status nin_context_confidence_maps(const nin_context *context, int index, fl
 /** Number of images in the last successful run (0 before any). */
 int nin_context_result_count(const nin_context *context);
 
+/* ---- Heatmaps --------------------------------------------------------------------------- */
+
+/** Renders the class heatmap of image `index` of the last run: `image` (the image that was run
+ *  as image `index`, any size and channel count) prepared as docs/PREPROCESSING.md says, in
+ *  gray, at an integer multiple of the model's input size (at least 256 pixels on the short
+ *  side), overlaid with the confidence map of class `class_index` (or of the most probable
+ *  class when class_index < 0), upsampled bilinearly and normalized to its own range, in the
+ *  viridis colormap at 60% opacity, under a 17-pixel black strip with the class's label and
+ *  probability. *out_image gets 3-channel RGB pixels owned by the library; release them with
+ *  nin_image_free. The same pixels as `nin-infer --heatmap` and Python's Model.heatmap. */
+nin_status nin_context_heatmap(const nin_context *context, int index, int class_index,
+                               const nin_image *image, nin_image *out_image);
+
 #ifdef __cplusplus
 }
 #endif

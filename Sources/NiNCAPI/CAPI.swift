@@ -334,3 +334,32 @@ public func ninContextResultCount(_ handle: OpaquePointer?) -> Int32 {
     _ = withContext(handle) { ctx in count = Int32(ctx.resultCount) }
     return count
 }
+
+// MARK: Heatmaps
+
+@_cdecl("nin_context_heatmap")
+public func ninContextHeatmap(_ handle: OpaquePointer?, _ index: Int32, _ classIndex: Int32, _ image: UnsafePointer<nin_image>?,
+                              _ out: UnsafeMutablePointer<nin_image>?) -> nin_status {
+    withContext(handle) { (ctx) throws(NiNError) in
+        let given = try required(image, "image").pointee
+        let out = try required(out, "out_image")
+        guard let base = given.pixels else { throw NiNError(.invalidArgument, "image.pixels is NULL") }
+        let stride = given.stride == 0 ? Int(given.width) * Int(given.channels) : given.stride
+        try checkImageShape(width: Int(given.width), height: Int(given.height), channels: Int(given.channels), stride: stride)
+        let view = PixelView(base: UnsafePointer(base), width: Int(given.width), height: Int(given.height),
+                             channels: Int(given.channels), stride: stride)
+        let heatmap = try ctx.heatmap(Int(index), classIndex: classIndex < 0 ? nil : Int(classIndex), image: view)
+        out.pointee = try exportImage(heatmap)
+    }
+}
+
+/// `image` as a nin_image whose pixels the library allocated (released by nin_image_free).
+private func exportImage(_ image: Image) throws(NiNError) -> nin_image {
+    guard let pixels = malloc(max(image.pixels.count, 1)) else {
+        throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
+    }
+    image.pixels.withUnsafeBytes { pixels.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    Handles.insert(UnsafeRawPointer(pixels), .pixels)
+    return nin_image(pixels: pixels.assumingMemoryBound(to: UInt8.self), width: Int32(image.width),
+                     height: Int32(image.height), channels: Int32(image.channels), stride: image.stride)
+}

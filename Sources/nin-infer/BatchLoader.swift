@@ -19,15 +19,19 @@ struct PreparedBatch {
     var errors: [String?] = []
     /// Images in `input`.
     var count = 0
+    /// The decoded images behind `input`, when asked to keep them (for heatmaps).
+    var images: [Image] = []
 
-    /// Decodes and prepares `paths` for a model input of `shape`.
-    init(paths: [FilePath], shape: TensorShape) {
+    /// Decodes and prepares `paths` for a model input of `shape`, keeping the decoded images
+    /// if `keepImages`.
+    init(paths: [FilePath], shape: TensorShape, keepImages: Bool = false) {
         self.paths = paths
         input.reserveCapacity(paths.count * shape.elementCount)
         for path in paths {
             do throws(NiNError) {
                 let image = try PNGDecoder.load(path: path)
                 input += prepare(image, for: shape)
+                if keepImages { images.append(image) }
                 errors.append(nil)
                 count += 1
             } catch {
@@ -40,12 +44,14 @@ struct PreparedBatch {
 /// Prepares one batch on a background thread: `start`, then `finish` for the result.
 final class BatchLoader: @unchecked Sendable {
     private let shape: TensorShape
+    private let keepImages: Bool
     private var paths: [FilePath] = []
     private var result: PreparedBatch?
     private var thread: pthread_t?
 
-    init(shape: TensorShape) {
+    init(shape: TensorShape, keepImages: Bool) {
         self.shape = shape
+        self.keepImages = keepImages
     }
 
     /// Starts preparing `paths`; if no thread can be made, `finish` prepares them instead.
@@ -56,7 +62,7 @@ final class BatchLoader: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&handle, nil, { argument in
             let loader = Unmanaged<BatchLoader>.fromOpaque(argument!).takeRetainedValue()
-            loader.result = PreparedBatch(paths: loader.paths, shape: loader.shape)
+            loader.result = PreparedBatch(paths: loader.paths, shape: loader.shape, keepImages: loader.keepImages)
             return nil
         }, context)
         if status == 0 {
@@ -73,6 +79,6 @@ final class BatchLoader: @unchecked Sendable {
             pthread_join(thread, nil)
             self.thread = nil
         }
-        return result ?? PreparedBatch(paths: paths, shape: shape)
+        return result ?? PreparedBatch(paths: paths, shape: shape, keepImages: keepImages)
     }
 }

@@ -40,6 +40,10 @@ struct CommandLineOptions: Equatable {
     var profile: Int?
     /// `--progress` / `--no-progress`; nil shows progress when stderr is a terminal.
     var progress: Bool?
+    /// `--heatmap DIR`: write each image's class heatmap there as a PNG.
+    var heatmapDirectory: FilePath?
+    /// `--class NAME`: the class whose map the heatmaps show; nil means each image's top class.
+    var heatmapClass: String?
     /// `-h` / `--help`.
     var help = false
     /// `--version`.
@@ -70,6 +74,9 @@ struct CommandLineOptions: Equatable {
                             8 per thread); the next batch is decoded while one runs.
           --progress        Show progress (done/total, images/s, ETA) and a summary on stderr.
           --no-progress     Do not (the default when stderr is not a terminal).
+          --heatmap DIR     Write each image's class heatmap to DIR/NAME.heatmap.png: the image
+                            with the top class's confidence map over it, with label and probability.
+          --class NAME      Show class NAME's map in the heatmaps instead of the top class's.
           --plan            Print the arena plan: every tensor's offset, size and lifetime
                             (as JSON with --json).
           --profile N       Run each image N times and print per-layer times (medians).
@@ -133,6 +140,8 @@ struct CommandLineOptions: Equatable {
             case "--progress": options.progress = try flag()
             case "--no-progress": options.progress = !(try flag())
             case "--model": options.model = try value()
+            case "--heatmap": options.heatmapDirectory = try value()
+            case "--class": options.heatmapClass = try value().description
             case "--top": options.top = try integer()
             case "--threads": options.threads = try integer()
             case "--batch": options.batch = try integer()
@@ -147,6 +156,9 @@ struct CommandLineOptions: Equatable {
         if let runs = options.profile, runs < 1 { throw UsageError(message: "--profile must be at least 1") }
         if let batch = options.batch, !(1...maxBatch).contains(batch) {
             throw UsageError(message: "--batch must be 1 to \(maxBatch)")
+        }
+        if options.heatmapClass != nil && options.heatmapDirectory == nil {
+            throw UsageError(message: "--class needs --heatmap DIR")
         }
         if options.plan && ![.text, .json].contains(options.format) {
             throw UsageError(message: "--plan prints text, or JSON with --json")

@@ -61,12 +61,26 @@ enum NinInfer {
             if options.images.isEmpty { return 0 }
         }
 
+        var heatmapClass: Int?
+        if let name = options.heatmapClass {
+            guard let index = graph.labels.firstIndex(of: name) else {
+                printError("nin-infer: --class \(name) is not a class of the model (\(graph.labels.joined(separator: ", ")))")
+                return 2
+            }
+            heatmapClass = index
+        }
+        var heatmaps = options.heatmapDirectory.map { HeatmapWriter(directory: $0, classIndex: heatmapClass) }
+        if let directory = options.heatmapDirectory, !HeatmapWriter.isDirectory(directory) {
+            printError("nin-infer: --heatmap \(directory): not a directory")
+            return 2
+        }
+
         let (images, listingErrors) = ImageList.expand(options.images)
         for error in listingErrors { printError("nin-infer: \(error.path): \(error.message)") }
         var writer = ResultWriter(format: options.format, labels: graph.labels, top: top)
         var progress = Progress(enabled: options.progress ?? (isatty(STDERR_FILENO) != 0), total: images.count)
         writer.begin()
-        let loader = BatchLoader(shape: graph.input)
+        let loader = BatchLoader(shape: graph.input, keepImages: heatmaps != nil)
         var start = 0
         if !images.isEmpty { loader.start(Array(images[0..<min(batch, images.count)])) }
         while start < images.count {
@@ -92,6 +106,7 @@ enum NinInfer {
                     do throws(NiNError) {
                         if let ran { throw ran }
                         result = .classified(try context.topK(n, k: top))
+                        try heatmaps?.write(context, index: n, image: current.images[n], for: path)
                     } catch {
                         result = .failed(error.message)
                     }

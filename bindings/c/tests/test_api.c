@@ -285,6 +285,49 @@ static void test_rounding_mode(nin_model *model, const char *image_path) {
     nin_image_free(&image);
 }
 
+/* nin_context_heatmap: refused before a run and for bad arguments; after a run an RGB image at
+ * least 256 pixels on the short side plus the caption strip, the same pixels for the top class
+ * given as -1 or by index, different ones for another class, and freed by nin_image_free. */
+static void test_heatmap(nin_model *model, const char *png) {
+    nin_context *ctx = NULL;
+    nin_image image = {0}, top = {0}, same = {0}, other = {0};
+    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
+    CHECK_STATUS(nin_image_load_png(png, &image), NIN_OK);
+    if (!ctx || !image.pixels) return;
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, -1, &image, &top), NIN_ERROR_STATE);      /* no run yet */
+    CHECK_STATUS(nin_run_images(ctx, &image, 1), NIN_OK);
+    CHECK_STATUS(nin_context_heatmap(NULL, 0, -1, &image, &top), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, -1, NULL, &top), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, -1, &image, NULL), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_context_heatmap(ctx, 1, -1, &image, &top), NIN_ERROR_INVALID_ARGUMENT);  /* one image ran */
+    int classes = nin_model_class_count(model);
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, classes, &image, &top), NIN_ERROR_INVALID_ARGUMENT);
+    nin_image broken = image;
+    broken.channels = 5;
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, -1, &broken, &top), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(top.pixels == NULL);                                           /* untouched on failure */
+
+    int best = -1;
+    CHECK_STATUS(nin_context_top_k(ctx, 0, 1, &best, NULL), NIN_OK);
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, -1, &image, &top), NIN_OK);
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, best, &image, &same), NIN_OK);
+    CHECK_STATUS(nin_context_heatmap(ctx, 0, (best + 1) % classes, &image, &other), NIN_OK);
+    int c = 0, h = 0, w = 0;
+    CHECK_STATUS(nin_model_input_shape(model, &c, &h, &w), NIN_OK);
+    int scale = (256 + (h < w ? h : w) - 1) / (h < w ? h : w);
+    CHECK(top.channels == 3 && top.width == w * scale && top.height == h * scale + 17);
+    CHECK(top.stride == (size_t)top.width * 3);
+    size_t bytes = (size_t)top.height * top.stride;
+    CHECK(same.pixels && memcmp(top.pixels, same.pixels, bytes) == 0);
+    CHECK(other.pixels && memcmp(top.pixels, other.pixels, bytes) != 0);
+    nin_image_free(&top);
+    CHECK(top.pixels == NULL && top.width == 0);
+    nin_image_free(&same);
+    nin_image_free(&other);
+    nin_image_free(&image);
+    nin_context_free(ctx);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MODEL.nin IMAGE.png\n", argv[0]);
@@ -301,6 +344,7 @@ int main(int argc, char **argv) {
         CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
         test_contexts(model, argv[2]);
         test_rounding_mode(model, argv[2]);
+        test_heatmap(model, argv[2]);
         int c = 0, h = 0, w = 0;
         nin_model_input_shape(model, &c, &h, &w);
         size_t n = (size_t)c * (size_t)h * (size_t)w;

@@ -124,6 +124,8 @@ SIGNATURES: Dict[str, Tuple[object, Sequence[object]]] = {
     "nin_context_top_k": (_status, [_context_p, c_int, c_int, _int_p, _float_p]),
     "nin_context_confidence_maps": (_status, [_context_p, c_int, _float_p, c_size_t]),
     "nin_context_result_count": (c_int, [_context_p]),
+    # Heatmaps
+    "nin_context_heatmap": (_status, [_context_p, c_int, c_int, POINTER(NinImage), POINTER(NinImage)]),
 }
 
 

@@ -121,6 +121,22 @@ def _is_path(x: Any) -> bool:
     return isinstance(x, (str, bytes, os.PathLike))
 
 
+def _nin_image(job: "_Job", i: int) -> NinImage:
+    """Image ``i`` of an "images" job as a ``nin_image`` borrowing the job's pixels."""
+    if job.images is not None:
+        img = job.images[i]
+        address = img.ctypes.data
+        h, w, c = img.shape
+    else:
+        assert job.data is not None
+        _, h, w, c = job.data.shape
+        address = job.data.ctypes.data + i * h * w * c
+    entry = NinImage()
+    entry.pixels = ctypes.cast(address, POINTER(c_uint8))
+    entry.width, entry.height, entry.channels, entry.stride = w, h, c, 0
+    return entry
+
+
 def _describe(a: np.ndarray) -> str:
     return f"shape {tuple(a.shape)} dtype {a.dtype}"
 
@@ -500,22 +516,9 @@ class Model:
         lib = self._lib
         if job.kind == "images":
             images = (NinImage * count)()
-            keep: List[np.ndarray] = []
             for i in range(count):
-                if job.images is not None:
-                    img = job.images[start + i]
-                    keep.append(img)
-                    address = img.ctypes.data
-                    h, w, c = img.shape
-                else:
-                    assert job.data is not None
-                    _, h, w, c = job.data.shape
-                    address = job.data.ctypes.data + (start + i) * h * w * c
-                entry = images[i]
-                entry.pixels = ctypes.cast(address, POINTER(c_uint8))
-                entry.width, entry.height, entry.channels, entry.stride = w, h, c, 0
-            check(lib.nin_run_images(ctx.handle, images, count))
-            del keep
+                images[i] = _nin_image(job, start + i)
+            check(lib.nin_run_images(ctx.handle, images, count))   # job keeps the pixels alive
         elif job.kind == "u8":
             assert job.data is not None
             per = int(np.prod(job.data.shape[1:]))
@@ -661,6 +664,47 @@ class Model:
         for i in range(count):
             check(self._lib.nin_context_confidence_maps(
                 ctx.handle, i, block.from_address(base + (start + i) * per * 4), per))
+
+    def heatmap(self, image: Union[np.ndarray, PathLike], cls: Union[None, int, str] = None) -> np.ndarray:
+        """The class heatmap of ONE image as uint8 ``H x W x 3`` RGB: the image (in gray, as the
+        model sees it, at least 256 pixels on the short side) with the confidence map of class
+        ``cls`` (an index or a label; None: the most probable class) upsampled over it in the
+        viridis colormap, under a strip with the label and probability. The same pixels as
+        ``nin-infer --heatmap`` (``nin_context_heatmap``).
+
+        Args:
+            image: a PNG path or one uint8 image (H x W or H x W x C, any size).
+            cls: the class to show, as an index or a label; None for the top class.
+        """
+        self._check_open()
+        if isinstance(cls, str):
+            if cls not in self._labels:
+                raise InvalidArgumentError(f"class {cls!r} is not a label of this model ({', '.join(self._labels)})")
+            index = self._labels.index(cls)
+        elif cls is None:
+            index = -1
+        elif isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= int(cls) < self._class_count:
+            raise InvalidArgumentError(f"cls is {cls!r}, expected a label or an index from 0 to {self._class_count - 1}")
+        else:
+            index = int(cls)
+        job = self._job(image, False)
+        if job.kind != "images" or job.count != 1:
+            raise InvalidArgumentError("heatmap takes one image: a PNG path or uint8 pixels (H x W or H x W x C)")
+        result: List[np.ndarray] = []
+
+        def fetch(ctx: _ThreadContext, start: int, count: int) -> None:
+            given = _nin_image(job, 0)
+            out = NinImage()
+            check(self._lib.nin_context_heatmap(ctx.handle, 0, index, byref(given), byref(out)))
+            try:
+                size = out.height * out.width * out.channels
+                pixels = np.ctypeslib.as_array(out.pixels, shape=(size,)).copy()
+                result.append(pixels.reshape(out.height, out.width, out.channels))
+            finally:
+                self._lib.nin_image_free(byref(out))
+
+        self._execute(job, fetch)
+        return result[0]
 
     def result_count(self) -> int:
         """Number of images in the calling thread's last successful run (0 before any)."""

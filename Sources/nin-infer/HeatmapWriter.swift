@@ -1,0 +1,45 @@
+// nin-infer --heatmap DIR: one PNG per classified image, DIR/NAME.heatmap.png, where NAME is the
+// image's file name without ".png" (a name met twice in one run gets "-2", "-3", ...).
+
+import NiN
+import NiNPNG
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes the heatmaps of one nin-infer run.
+struct HeatmapWriter {
+    let directory: FilePath
+    /// The class shown; nil means each image's top class.
+    let classIndex: Int?
+    private var used: [[UInt8]: Int] = [:]
+
+    init(directory: FilePath, classIndex: Int?) {
+        self.directory = directory
+        self.classIndex = classIndex
+    }
+
+    /// Renders image `index` of the context's last run (decoded from `path` as `image`) and
+    /// writes it.
+    mutating func write(_ context: NiNContext, index: Int, image: Image, for path: FilePath) throws(NiNError) {
+        let heatmap = try context.heatmap(index, classIndex: classIndex, image: image)
+        try PNGEncoder.write(heatmap, to: outputPath(for: path))
+    }
+
+    private mutating func outputPath(for path: FilePath) -> FilePath {
+        var name = Array(path.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).last ?? [])
+        if name.count > 4, String(decoding: name.suffix(4), as: UTF8.self).lowercased() == ".png" { name.removeLast(4) }
+        let seen = used[name, default: 0] + 1
+        used[name] = seen
+        if seen > 1 { name += Array("-\(seen)".utf8) }
+        var full = directory.bytes
+        if full.last != UInt8(ascii: "/") { full.append(UInt8(ascii: "/")) }
+        return FilePath(bytes: full + name + Array(".heatmap.png".utf8))
+    }
+
+    /// Whether `path` names a directory.
+    static func isDirectory(_ path: FilePath) -> Bool {
+        var info = stat()
+        return path.withCString { stat($0, &info) } == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+}
