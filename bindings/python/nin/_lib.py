@@ -160,6 +160,19 @@ def _declare(lib: ctypes.CDLL, path: Path) -> None:
         fn.argtypes = list(argtypes)
 
 
+#: Libraries a wheel carries in nin/vendor/ (setup.py), in load order (libpng needs libz).
+_VENDORED = ("libz.so.1", "libpng16.so.16")
+
+
+def _load_vendored(directory: Path) -> None:
+    """Loads the libraries vendored beside a bundled libnin.so (``vendor/``) globally, so that
+    libnin.so's dependencies on their names resolve to them instead of the system's."""
+    for name in _VENDORED:
+        path = directory / "vendor" / name
+        if path.is_file():
+            ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+
+
 def _load() -> Tuple[ctypes.CDLL, Path]:
     looked: List[str] = []
     for where, path in candidate_paths():
@@ -167,6 +180,7 @@ def _load() -> Tuple[ctypes.CDLL, Path]:
             looked.append(f"{path} ({where}: no such file)")
             continue
         try:
+            _load_vendored(path.resolve().parent)
             lib = ctypes.CDLL(str(path.resolve()))  # absolute: never a dlopen search
         except OSError as exc:
             raise NinLibraryError(f"cannot load {path} ({where}): {exc}") from exc
