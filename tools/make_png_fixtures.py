@@ -6,8 +6,8 @@ gray+alpha 8/16, RGBA 8/16), plain and Adam7-interlaced, with every scanline fil
 writes `<name>.png` and `<name>.expected` — the 8-bit pixels nin must decode, as a text header
 line "W H C" followed by the raw bytes — computed here from the source samples:
 low bit depths scale to 8 bits as v * 255 / (2^d - 1), 16-bit samples round as
-(v * 255 + 32767) // 65535, palettes expand to RGB. 16-bit images with alpha are fully opaque
-(libpng's linear read premultiplies color by alpha). It also writes broken files:
+(v * 255 + 32767) // 65535, palettes expand to RGB; alpha is kept as stored (colour is never
+premultiplied by it, 16-bit images included). It also writes broken files:
 corrupt (a flipped IDAT byte), truncated, not a PNG, and oversized (a 20000x20000 header).
 
 Run: python tools/make_png_fixtures.py   (deterministic; the Swift tests read the output)
@@ -122,8 +122,6 @@ def main():
                 row = []
                 for x in range(width):
                     px = [rng.randint(0, top) for _ in range(channels)]
-                    if depth == 16 and color_type in (4, 6):
-                        px[-1] = 65535  # opaque: libpng premultiplies 16-bit color by alpha
                     row.append(tuple(px))
                     if color_type == 3:
                         expected += palette[px[0]]

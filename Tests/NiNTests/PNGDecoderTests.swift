@@ -49,3 +49,37 @@ func pngRefused(name: String) {
 func pngMissing() {
     #expect(throws: NiNError.self) { try PNGDecoder.load(path: "/nonexistent/x.png") }
 }
+
+// MARK: PngSuite against Pillow
+
+private let pngSuite = repositoryRoot + "/Tests/fixtures/pngsuite"
+
+private var pngSuiteNames: [String] {
+    listDirectory(pngSuite).filter { $0.hasSuffix(".png") }.map { String($0.dropLast(4)) }.sorted()
+}
+
+/// A `uint8` `.npy` array (format version 1): its shape and its bytes.
+private func readNPY(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
+    let file = try readBytes(path)
+    let headerLength = Int(file[8]) | Int(file[9]) << 8
+    let header = String(decoding: file[10..<(10 + headerLength)], as: UTF8.self)
+    #expect(header.contains("'descr': '|u1'"))
+    let shapeText = header.split(separator: "(")[1].split(separator: ")")[0]
+    let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    return (shape, Array(file[(10 + headerLength)...]))
+}
+
+@Test("PngSuite is complete (the 51 files of libpng's basic copy)")
+func pngSuiteSet() {
+    #expect(pngSuiteNames.count == 51)
+}
+
+@Test("PngSuite decodes to the stored samples, as Pillow reads them (tools/make_pngsuite_expected.py)",
+      arguments: pngSuiteNames)
+func pngSuiteDecodes(name: String) throws {
+    let expected = try readNPY("\(pngSuite)/expected/\(name).npy")
+    let image = try PNGDecoder.load(path: "\(pngSuite)/\(name).png")
+    #expect([image.height, image.width, image.channels] == expected.shape)
+    #expect(image.pixels == expected.bytes)
+    #expect(try PNGDecoder.decode(readBytes("\(pngSuite)/\(name).png")) == image)
+}
