@@ -1,5 +1,6 @@
 // PNG decoding: every color type, bit depth and interlacing decodes to the pixels an
-// independent encoder (tools/make_png_fixtures.py) wrote; broken files are refused by name.
+// independent encoder (tools/make_png_fixtures.py) wrote, and the basic PngSuite to the
+// samples Pillow reads (tools/make_pngsuite_expected.py); broken files are refused by name.
 
 import Foundation
 import NiN
@@ -12,9 +13,9 @@ private var fixtureNames: [String] {
     listDirectory(fixtures).filter { $0.hasSuffix(".png") }.map { String($0.dropLast(4)) }
 }
 
-@Test("PNG fixture set is complete (15 color types/depths x plain/interlaced)")
+@Test("PNG fixture set is complete (15 color types/depths x plain/interlaced, 2 with gAMA/cHRM/sBIT)")
 func pngFixtureSet() {
-    #expect(fixtureNames.count == 30)
+    #expect(fixtureNames.count == 32)
 }
 
 @Test("PNG decodes to the expected pixels", arguments: fixtureNames)
