@@ -31,7 +31,7 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         // libpng's regular API reports errors with longjmp: its calls live in a C target behind setjmp.
         .target(name: "NiNPNGRead", dependencies: ["CLibPNG"], path: "Sources/NiNPNGRead",
-                linkerSettings: [.linkedLibrary("png16")]),
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("m")]),  // libm after libpng: static links
         .target(name: "NiNPNG", dependencies: ["NiN", "NiNPNGRead"], path: "Sources/NiNPNG"),
         .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
         .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "CNiN"], path: "Sources/NiNCAPI",
