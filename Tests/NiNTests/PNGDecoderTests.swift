@@ -84,3 +84,22 @@ func pngSuiteDecodes(name: String) throws {
     #expect(image.pixels == expected.bytes)
     #expect(try PNGDecoder.decode(readBytes("\(pngSuite)/\(name).png")) == image)
 }
+
+@Test("every prefix of a PNG is refused with a one-line reason or decodes to the whole image",
+      arguments: ["basn2c16", "ibasn3p08", "ftbbn0g04", "ibasn6a16"])
+func pngPrefixes(name: String) throws {
+    let bytes = try readBytes("\(pngSuite)/\(name).png")
+    let whole = try PNGDecoder.decode(bytes)
+    var refused = 0
+    for length in 0..<bytes.count {
+        do {
+            #expect(try PNGDecoder.decode(Array(bytes[..<length])) == whole)
+        } catch {
+            refused += 1
+            #expect(error.code == .badImage)
+            #expect(error.message.contains("PNG") && !error.message.contains("\n"))
+        }
+    }
+    // Up to the end of the image data, every prefix is missing pixels (the trailing IEND is not needed).
+    #expect(refused >= bytes.count - 12)
+}
