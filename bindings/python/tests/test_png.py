@@ -121,3 +121,30 @@ def test_pathlike_still_works(png_dir):
             return str(png_dir / "gray28.png")
 
     np.testing.assert_array_equal(nin.load_png(Custom()), nin.load_png(Path(png_dir / "gray28.png")))
+
+
+def _chunk_offsets(data: bytes):
+    import struct
+    pos, found = 8, {}
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        found[kind] = (pos, length)
+        pos += 12 + length
+    return found
+
+
+def test_crc_errors():
+    """A bad CRC in an ancillary chunk (gAMA, sBIT) is skipped with the same pixels, as libpng
+    does by default; in a critical chunk (PLTE) the file is refused, naming the chunk."""
+    data = (SUITE / "basn3p04.png").read_bytes()
+    chunks = _chunk_offsets(data)
+    for kind in (b"gAMA", b"sBIT"):
+        pos, length = chunks[kind]
+        broken = bytearray(data)
+        broken[pos + 8 + length] ^= 1
+        np.testing.assert_array_equal(nin.load_png(bytes(broken)), expected("basn3p04"))
+    pos, length = chunks[b"PLTE"]
+    broken = bytearray(data)
+    broken[pos + 8 + length] ^= 1
+    with pytest.raises(nin.BadImageError, match="PLTE: CRC error"):
+        nin.load_png(bytes(broken))
