@@ -173,9 +173,9 @@ typedef struct nin_image {
  *  the file's channels (gray, gray+alpha, RGB or RGBA; palettes expand to RGB/RGBA, a tRNS
  *  chunk adds alpha). The pixels are the stored samples, as Pillow reads them: no gamma or
  *  color-profile conversion; 16-bit samples round to the nearest 8-bit value and lower bit
- *  depths scale to 8 bits (docs/PREPROCESSING.md). Images over 16384 pixels on a side or 64 Mi pixels are
- *  refused before any pixel buffer is allocated. A file that cannot be opened gives
- *  NIN_ERROR_IO; a corrupt, truncated or oversized one NIN_ERROR_BAD_IMAGE. Release with
+ *  depths scale to 8 bits (docs/PREPROCESSING.md). Images over 16384 pixels on a side or
+ *  64 Mi pixels are refused before any pixel buffer is allocated. A file that cannot be opened
+ *  gives NIN_ERROR_IO; a corrupt, truncated or oversized one NIN_ERROR_BAD_IMAGE. Release with
  *  nin_image_free. */
 nin_status nin_image_load_png(const char *path, nin_image *out_image);
 
