@@ -89,6 +89,7 @@ models:
 golden:
 	$(PYTHON) tools/make_golden.py
 	$(PYTHON) tools/make_png_fixtures.py
+	$(PYTHON) tools/make_pngsuite_expected.py
 
 # fp32 PyTorch logits of the first 1,000 test images for every shipped model (needs torch).
 fp32-golden:

@@ -32,7 +32,10 @@ let package = Package(
         .target(name: "NiNCPU", path: "Sources/NiNCPU"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
-        .target(name: "NiNPNG", dependencies: ["NiN", "CLibPNG"], path: "Sources/NiNPNG"),
+        // libpng's regular API reports errors with longjmp: its calls live in a C target behind setjmp.
+        .target(name: "NiNPNGRead", dependencies: ["CLibPNG"], path: "Sources/NiNPNGRead",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("m")]),  // libm after libpng: static links
+        .target(name: "NiNPNG", dependencies: ["NiN", "NiNPNGRead"], path: "Sources/NiNPNG"),
         .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
         .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "CNiN"], path: "Sources/NiNCAPI",
                 exclude: ["exports.map"],

@@ -179,14 +179,23 @@ typedef struct nin_image {
 } nin_image;
 
 /** Decodes a PNG file (any color type and bit depth, interlaced or not) into 8-bit pixels with
- *  the file's channels (gray, gray+alpha, RGB or RGBA; palettes expand to RGB/RGBA; 16-bit
- *  samples are rounded to 8 bits). Images over 16384 pixels on a side or 64 Mi pixels are
- *  refused before any pixel buffer is allocated. A file that cannot be opened gives
- *  NIN_ERROR_IO; a corrupt, truncated or oversized one NIN_ERROR_BAD_IMAGE. Release with
+ *  the file's channels (gray, gray+alpha, RGB or RGBA; palettes expand to RGB/RGBA, a tRNS
+ *  chunk adds alpha). The pixels are the stored samples, as Pillow reads them: no gamma or
+ *  color-profile conversion; 16-bit samples round to the nearest 8-bit value and lower bit
+ *  depths scale to 8 bits (docs/PREPROCESSING.md). Images over 16384 pixels on a side or
+ *  64 Mi pixels are refused before any pixel buffer is allocated. A file that cannot be opened
+ *  gives NIN_ERROR_IO; a corrupt, truncated or oversized one NIN_ERROR_BAD_IMAGE. Release with
  *  nin_image_free. */
 nin_status nin_image_load_png(const char *path, nin_image *out_image);
 
-/** Releases pixels made by nin_image_load_png and zeroes the struct. NULL is ignored. */
+/** As nin_image_load_png, from the `size` bytes of a PNG file at `data` (the caller keeps
+ *  them; they are not retained after the call). NULL `data` or `out_image`, or `size` 0, gives
+ *  NIN_ERROR_INVALID_ARGUMENT; data that is not a whole valid PNG, or too large an image,
+ *  NIN_ERROR_BAD_IMAGE. Release with nin_image_free. */
+nin_status nin_image_load_png_memory(const void *data, size_t size, nin_image *out_image);
+
+/** Releases pixels made by nin_image_load_png or nin_image_load_png_memory and zeroes the
+ *  struct. NULL is ignored. */
 void nin_image_free(nin_image *image);
 
 /* ---- Running ---------------------------------------------------------------------------- */

@@ -6,8 +6,9 @@ gray+alpha 8/16, RGBA 8/16), plain and Adam7-interlaced, with every scanline fil
 writes `<name>.png` and `<name>.expected` — the 8-bit pixels nin must decode, as a text header
 line "W H C" followed by the raw bytes — computed here from the source samples:
 low bit depths scale to 8 bits as v * 255 / (2^d - 1), 16-bit samples round as
-(v * 255 + 32767) // 65535, palettes expand to RGB. 16-bit images with alpha are fully opaque
-(libpng's linear read premultiplies color by alpha). It also writes broken files:
+(v * 255 + 32767) // 65535, palettes expand to RGB; alpha is kept as stored (colour is never
+premultiplied by it, 16-bit images included). Two 8-bit files (gray, RGB) carry gAMA 1.0, cHRM
+and sBIT chunks, which must not change the samples. It also writes broken files:
 corrupt (a flipped IDAT byte), truncated, not a PNG, and oversized (a 20000x20000 header).
 
 Run: python tools/make_png_fixtures.py   (deterministic; the Swift tests read the output)
@@ -70,8 +71,9 @@ def filter_rows(rows, bpp, first_filter):
     return bytes(out)
 
 
-def encode(width, height, color_type, depth, pixels, palette=None, interlace=False):
-    """pixels[y][x] is a tuple of samples (palette index for color type 3)."""
+def encode(width, height, color_type, depth, pixels, palette=None, interlace=False, ancillary=b""):
+    """pixels[y][x] is a tuple of samples (palette index for color type 3); `ancillary` is
+    chunks written before the image data."""
     channels = CHANNELS[color_type]
     bpp = max(1, channels * depth // 8)
     raw = bytearray()
@@ -86,7 +88,7 @@ def encode(width, height, color_type, depth, pixels, palette=None, interlace=Fal
     data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
     if palette is not None:
         data += chunk(b"PLTE", bytes(v for entry in palette for v in entry))
-    return data + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b"")
+    return data + ancillary + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b"")
 
 
 def to8(v, depth):
@@ -122,8 +124,6 @@ def main():
                 row = []
                 for x in range(width):
                     px = [rng.randint(0, top) for _ in range(channels)]
-                    if depth == 16 and color_type in (4, 6):
-                        px[-1] = 65535  # opaque: libpng premultiplies 16-bit color by alpha
                     row.append(tuple(px))
                     if color_type == 3:
                         expected += palette[px[0]]
@@ -135,6 +135,17 @@ def main():
             write(name, encode(width, height, color_type, depth, pixels, palette, interlace),
                   width, height, out_channels, expected)
             count += 1
+
+    # Chunks that must not change the samples: gAMA 1.0 and cHRM (a decoder converting to sRGB
+    # brightens mid-tones), sBIT (a decoder honouring it shifts samples right).
+    chrm = struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)
+    for name, color_type, sbit in (("ancillary_gray_8", 0, b"\x03"), ("ancillary_rgb_8", 2, b"\x05\x06\x05")):
+        width, height, channels = rng.randint(9, 23), rng.randint(9, 23), CHANNELS[color_type]
+        pixels = [[tuple(rng.randint(0, 255) for _ in range(channels)) for _ in range(width)] for _ in range(height)]
+        ancillary = chunk(b"gAMA", struct.pack(">I", 100000)) + chunk(b"cHRM", chrm) + chunk(b"sBIT", sbit)
+        write(name, encode(width, height, color_type, 8, pixels, ancillary=ancillary), width, height, channels,
+              [v for row in pixels for px in row for v in px])
+        count += 1
 
     good = encode(16, 16, 0, 8, [[(x * 16 + y,) for x in range(16)] for y in range(16)])
     bad_dir = os.path.join(OUT, "bad")

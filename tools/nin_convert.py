@@ -46,9 +46,10 @@ model ("qdq") and which was calibrated.
 Calibration
 -----------
 ``--calibrate fashion-mnist`` (the first N training images, N = 2000 by default), a
-directory of PNG files (sorted by name, the first N) or an IDX images file.  Every image
-goes through ``nin_preprocess.prepare`` to the model input, so calibration sees exactly the
-runtime's pixels.  The scale of each ReLU output is ``a / 255`` with ``a`` the
+directory of PNG files (sorted by name, the first N) or an IDX images file.  PNG files are
+decoded by the runtime's own decoder (``nin.load_png`` of bindings/python, which needs
+libnin.so: ``make lib``), and every image goes through ``nin_preprocess.prepare`` to the model
+input, so calibration sees exactly the runtime's pixels.  The scale of each ReLU output is ``a / 255`` with ``a`` the
 99.999th percentile of that activation over the calibration set (numpy's linear
 interpolation, computed exactly from a running top-k); with fewer than 100 images ``a`` is
 the maximum (``--percentile`` overrides both).  A convolution without ReLU gets an asymmetric
@@ -655,6 +656,23 @@ def lower(graph: nf.Graph) -> List[Stage]:
 # =========================================================================== calibration data
 
 
+def runtime_png_decoder():
+    """The ``nin`` package (bindings/python), for its ``load_png``: the runtime's own PNG
+    decoder, so calibration sees the pixels nin decodes at inference (an installed package
+    wins over this checkout's). Raises ConvertError when libnin.so cannot be loaded."""
+    try:
+        import nin
+    except ImportError:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
+        import nin
+    try:
+        nin.library_path()
+    except nin.NinError as e:
+        raise ConvertError(f"calibrating on PNG files uses the runtime's PNG decoder, which needs "
+                           f"libnin.so (build it with `make lib`): {e}") from None
+    return nin
+
+
 def load_calibration(spec: str, count: int, input_shape: Sequence[int]):
     """-> (uint8 N x H x W x C prepared images, labels or None, description, dataset name)."""
     import nin_preprocess
@@ -668,11 +686,16 @@ def load_calibration(spec: str, count: int, input_shape: Sequence[int]):
         dataset = "Fashion-MNIST"
         raw = imgs
     elif os.path.isdir(spec):
-        import png_read
         names = sorted(n for n in os.listdir(spec) if n.lower().endswith(".png"))[:count]
         if not names:
             raise ConvertError(f"{spec}: no .png files for calibration")
-        raw = [png_read.read_png(os.path.join(spec, n)) for n in names]
+        nin = runtime_png_decoder()
+        raw = []
+        for n in names:
+            try:
+                raw.append(nin.load_png(os.path.join(spec, n)))
+            except nin.NinError as e:
+                raise ConvertError(f"calibration image: {e}") from None
         desc = f"{len(raw)} PNG images from {os.path.basename(os.path.normpath(spec))}"
         dataset = ""
     elif os.path.isfile(spec):

@@ -1,5 +1,9 @@
 """Minimal PNG decoder: zlib + struct (+ numpy for the result), no Pillow.
 
+An independent decoder for golden vectors and tests (tools/make_golden.py's shipped cases,
+tools/make_pngsuite_expected.py's scanline filters). It is not the converter's: calibration
+decodes PNGs with the runtime's own decoder (``nin.load_png``), so it sees nin's pixels.
+
 Supports non-interlaced PNGs of bit depth 8 in gray (1 channel), gray + alpha (2), RGB (3)
 and RGBA (4), and palette images of bit depth 1, 2, 4 or 8 (expanded to RGB, or RGBA when
 the file has a ``tRNS`` chunk).  Anything else (16-bit samples, gray below 8 bits,

@@ -1,2 +1,2 @@
-/* CLibPNG: exposes libpng's simplified API (png_image_*) to Swift. */
+/* CLibPNG: libpng's headers and library (pkg-config libpng) for the C target NiNPNGRead. */
 #include <png.h>

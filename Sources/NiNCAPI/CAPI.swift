@@ -203,14 +203,29 @@ public func ninImageLoadPNG(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableP
         let path = try required(path, "path")
         let out = try required(out, "out_image")
         let image = try PNGDecoder.load(path: FilePath(cString: path))
-        guard let pixels = malloc(image.pixels.count) else {
-            throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
-        }
-        image.pixels.withUnsafeBytes { pixels.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        Handles.insert(UnsafeRawPointer(pixels), .pixels)
-        out.pointee = nin_image(pixels: pixels.assumingMemoryBound(to: UInt8.self), width: Int32(image.width),
-                                height: Int32(image.height), channels: Int32(image.channels), stride: image.stride)
+        try hand(image, to: out)
     }
+}
+
+@_cdecl("nin_image_load_png_memory")
+public func ninImageLoadPNGMemory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePointer<nin_image>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let data = try required(data, "data")
+        let out = try required(out, "out_image")
+        guard size > 0 else { throw NiNError(.invalidArgument, "size is 0") }
+        try hand(PNGDecoder.decode(UnsafeRawBufferPointer(start: data, count: size)), to: out)
+    }
+}
+
+/// Copies a decoded image into malloc'd pixels that nin_image_free releases, and fills `out`.
+private func hand(_ image: Image, to out: UnsafeMutablePointer<nin_image>) throws(NiNError) {
+    guard let pixels = malloc(image.pixels.count) else {
+        throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
+    }
+    image.pixels.withUnsafeBytes { pixels.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    Handles.insert(UnsafeRawPointer(pixels), .pixels)
+    out.pointee = nin_image(pixels: pixels.assumingMemoryBound(to: UInt8.self), width: Int32(image.width),
+                            height: Int32(image.height), channels: Int32(image.channels), stride: image.stride)
 }
 
 @_cdecl("nin_image_free")
@@ -349,17 +364,6 @@ public func ninContextHeatmap(_ handle: OpaquePointer?, _ index: Int32, _ classI
         let view = PixelView(base: UnsafePointer(base), width: Int(given.width), height: Int(given.height),
                              channels: Int(given.channels), stride: stride)
         let heatmap = try ctx.heatmap(Int(index), classIndex: classIndex < 0 ? nil : Int(classIndex), image: view)
-        out.pointee = try exportImage(heatmap)
+        try hand(heatmap, to: out)
     }
-}
-
-/// `image` as a nin_image whose pixels the library allocated (released by nin_image_free).
-private func exportImage(_ image: Image) throws(NiNError) -> nin_image {
-    guard let pixels = malloc(max(image.pixels.count, 1)) else {
-        throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
-    }
-    image.pixels.withUnsafeBytes { pixels.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-    Handles.insert(UnsafeRawPointer(pixels), .pixels)
-    return nin_image(pixels: pixels.assumingMemoryBound(to: UInt8.self), width: Int32(image.width),
-                     height: Int32(image.height), channels: Int32(image.channels), stride: image.stride)
 }

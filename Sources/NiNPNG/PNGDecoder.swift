@@ -1,9 +1,11 @@
-// PNG decoding through libpng's simplified API (png_image_*): every color type, bit depth and
-// interlacing, to 8-bit interleaved pixels with the file's own channels. The size is checked
-// from the header before any pixel buffer is allocated.
+// PNG decoding to the stored samples, as Pillow, torchvision and OpenCV read them: libpng's
+// regular API through the C target NiNPNGRead (no gamma or color-space conversion, no sBIT
+// shift, no compositing). Every color type, bit depth and interlacing decodes to 8-bit
+// interleaved pixels with the file's own channels; 16-bit samples round to 8 bits here. The
+// size is checked from the header before any pixel buffer is allocated.
 
-import CLibPNG
 import NiN
+import NiNPNGRead
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,66 +17,79 @@ public enum PNGDecoder {
     /// Largest accepted pixel count (width x height).
     public static let maxPixels = 64 << 20
 
-    /// Decodes the PNG file at `path`. A file that cannot be opened is an `.io` error.
+    /// Decodes the PNG file at `path`. A file that cannot be opened is an `.io` error; a file
+    /// that is not a valid PNG, or is too large, is a `.badImage` error.
     public static func load(path: String) throws(NiNError) -> Image {
-        guard let file = fopen(path, "rb") else {
+        try load(path: FilePath(path))
+    }
+
+    /// As `load(path:)`, for a path given as its exact bytes (any file name Linux allows).
+    public static func load(path: FilePath) throws(NiNError) -> Image {
+        guard let file = path.withCString({ fopen($0, "rb") }) else {
             throw NiNError(.io, "cannot open PNG \"\(path)\": \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_stdio(&image, file) != 0 else {
-            throw failure(&image, "cannot read PNG \"\(path)\"")
+        return try read(what: "PNG \"\(path)\"") { reader, width, height in
+            ninpriv_png_begin_file(reader, file, width, height)
         }
-        return try finish(&image, what: "PNG \"\(path)\"")
     }
 
     /// Decodes a PNG held in memory.
     public static func decode(_ bytes: [UInt8]) throws(NiNError) -> Image {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        let began = bytes.withUnsafeBytes { raw in
-            png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
-        }
-        guard began != 0 else { throw failure(&image, "cannot read PNG data") }
-        // finish_read reads from the same memory, which must still be alive: keep `bytes` borrowed.
-        return try withExtendedLifetime(bytes) { () throws(NiNError) in try finish(&image, what: "PNG data") }
+        var result: Result<Image, NiNError> = .failure(NiNError(.badImage, "PNG data is empty"))
+        bytes.withUnsafeBytes { raw in result = Result { () throws(NiNError) in try decode(raw) } }
+        return try result.get()
     }
 
-    private static func finish(_ image: inout png_image, what: String) throws(NiNError) -> Image {
-        let width = Int(image.width), height = Int(image.height)
+    /// Decodes a PNG held in memory that the caller keeps alive for the call (the C API's
+    /// `nin_image_load_png_memory` decodes its caller's buffer without a copy).
+    public static func decode(_ data: UnsafeRawBufferPointer) throws(NiNError) -> Image {
+        guard let base = data.baseAddress, data.count > 0 else { throw NiNError(.badImage, "PNG data is empty (0 bytes)") }
+        return try read(what: "PNG data") { reader, width, height in
+            ninpriv_png_begin_memory(reader, base, data.count, width, height)
+        }
+    }
+
+    /// Reads the header with `begin`, checks the size, then decodes the pixels.
+    private static func read(what: String,
+                             begin: (OpaquePointer, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt32>) -> Int32)
+        throws(NiNError) -> Image {
+        guard let reader = ninpriv_png_create() else { throw NiNError(.outOfMemory, "cannot allocate a PNG reader") }
+        defer { ninpriv_png_destroy(reader) }
+        var rawWidth: UInt32 = 0, rawHeight: UInt32 = 0
+        guard begin(reader, &rawWidth, &rawHeight) != 0 else { throw failure(reader, "cannot read \(what)") }
+        let width = Int(rawWidth), height = Int(rawHeight)
         guard width >= 1, height >= 1, width <= maxSide, height <= maxSide, width * height <= maxPixels else {
-            png_image_free(&image)
             throw NiNError(.badImage, "\(what) is \(width)x\(height): larger than \(maxSide) on a side or \(maxPixels) pixels")
         }
-        let hasColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
-        let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
-        let sixteenBit = image.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
-        let channels = (hasColor ? 3 : 1) + (hasAlpha ? 1 : 0)
-        // 16-bit files are read as their raw linear samples and rounded to 8 bits below; 8-bit
-        // files are read as they are. libpng expands palettes and low bit depths.
-        image.format = (hasColor ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (hasAlpha ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
-            | (sixteenBit ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
-        let samples = width * height * channels
-        var pixels = [UInt8](repeating: 0, count: samples)
-        let ok: Int32
-        if sixteenBit {
-            var wide = [UInt16](repeating: 0, count: samples)
-            ok = wide.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
-            for i in 0..<samples { pixels[i] = UInt8((UInt32(wide[i]) * 255 + 32767) / 65535) }
-        } else {
-            ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        var layout = ninpriv_png_layout()
+        guard ninpriv_png_set_transforms(reader, &layout) != 0 else { throw failure(reader, "cannot read \(what)") }
+        let channels = Int(layout.channels), bytesPerSample = Int(layout.bit_depth) / 8
+        guard (1...4).contains(channels), bytesPerSample == 1 || bytesPerSample == 2,
+              layout.row_bytes == width * channels * bytesPerSample else {
+            throw NiNError(.badImage, "\(what) decodes to an unexpected layout: \(channels) channels of \(layout.bit_depth) bits")
         }
-        guard ok != 0 else { throw failure(&image, "cannot decode \(what)") }
+        let samples = width * height * channels
+        var pixels = [UInt8](repeating: 0, count: samples * bytesPerSample)
+        let ok = pixels.withUnsafeMutableBufferPointer { ninpriv_png_read(reader, $0.baseAddress!) }
+        guard ok != 0 else { throw failure(reader, "cannot decode \(what)") }
+        if bytesPerSample == 2 { pixels = roundedTo8Bits(bigEndian16: pixels, samples: samples) }
         return try Image(width: width, height: height, channels: channels, pixels: pixels)
     }
 
-    private static func failure(_ image: inout png_image, _ prefix: String) -> NiNError {
-        let message = withUnsafeBytes(of: &image.message) { raw -> String in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+    /// 16-bit samples (big-endian pairs) to 8 bits: `(v * 255 + 32767) / 65535`, the nearest
+    /// 8-bit value (docs/PREPROCESSING.md).
+    private static func roundedTo8Bits(bigEndian16 wide: [UInt8], samples: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: samples) { out, count in
+            for i in 0..<samples {
+                let v = UInt32(wide[2 * i]) << 8 | UInt32(wide[2 * i + 1])
+                out[i] = UInt8((v * 255 + 32767) / 65535)
+            }
+            count = samples
         }
-        png_image_free(&image)
-        return NiNError(.badImage, message.isEmpty ? prefix : "\(prefix): \(message)")
+    }
+
+    private static func failure(_ reader: OpaquePointer, _ prefix: String) -> NiNError {
+        NiNError(.badImage, "\(prefix): \(String(cString: ninpriv_png_message(reader)))")
     }
 }

@@ -1,5 +1,6 @@
 // PNG decoding: every color type, bit depth and interlacing decodes to the pixels an
-// independent encoder (tools/make_png_fixtures.py) wrote; broken files are refused by name.
+// independent encoder (tools/make_png_fixtures.py) wrote, and the basic PngSuite to the
+// samples Pillow reads (tools/make_pngsuite_expected.py); broken files are refused by name.
 
 import Foundation
 import NiN
@@ -12,9 +13,9 @@ private var fixtureNames: [String] {
     listDirectory(fixtures).filter { $0.hasSuffix(".png") }.map { String($0.dropLast(4)) }
 }
 
-@Test("PNG fixture set is complete (15 color types/depths x plain/interlaced)")
+@Test("PNG fixture set is complete (15 color types/depths x plain/interlaced, 2 with gAMA/cHRM/sBIT)")
 func pngFixtureSet() {
-    #expect(fixtureNames.count == 30)
+    #expect(fixtureNames.count == 32)
 }
 
 @Test("PNG decodes to the expected pixels", arguments: fixtureNames)
@@ -48,4 +49,57 @@ func pngRefused(name: String) {
 @Test("a missing PNG file is refused, naming the path")
 func pngMissing() {
     #expect(throws: NiNError.self) { try PNGDecoder.load(path: "/nonexistent/x.png") }
+}
+
+// MARK: PngSuite against Pillow
+
+private let pngSuite = repositoryRoot + "/Tests/fixtures/pngsuite"
+
+private var pngSuiteNames: [String] {
+    listDirectory(pngSuite).filter { $0.hasSuffix(".png") }.map { String($0.dropLast(4)) }.sorted()
+}
+
+/// A `uint8` `.npy` array (format version 1): its shape and its bytes.
+private func readNPY(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
+    let file = try readBytes(path)
+    let headerLength = Int(file[8]) | Int(file[9]) << 8
+    let header = String(decoding: file[10..<(10 + headerLength)], as: UTF8.self)
+    #expect(header.contains("'descr': '|u1'"))
+    let shapeText = header.split(separator: "(")[1].split(separator: ")")[0]
+    let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    return (shape, Array(file[(10 + headerLength)...]))
+}
+
+@Test("PngSuite is complete (the 51 files of libpng's basic copy)")
+func pngSuiteSet() {
+    #expect(pngSuiteNames.count == 51)
+}
+
+@Test("PngSuite decodes to the stored samples, as Pillow reads them (tools/make_pngsuite_expected.py)",
+      arguments: pngSuiteNames)
+func pngSuiteDecodes(name: String) throws {
+    let expected = try readNPY("\(pngSuite)/expected/\(name).npy")
+    let image = try PNGDecoder.load(path: "\(pngSuite)/\(name).png")
+    #expect([image.height, image.width, image.channels] == expected.shape)
+    #expect(image.pixels == expected.bytes)
+    #expect(try PNGDecoder.decode(readBytes("\(pngSuite)/\(name).png")) == image)
+}
+
+@Test("every prefix of a PNG is refused with a one-line reason or decodes to the whole image",
+      arguments: ["basn2c16", "ibasn3p08", "ftbbn0g04", "ibasn6a16"])
+func pngPrefixes(name: String) throws {
+    let bytes = try readBytes("\(pngSuite)/\(name).png")
+    let whole = try PNGDecoder.decode(bytes)
+    var refused = 0
+    for length in 0..<bytes.count {
+        do {
+            #expect(try PNGDecoder.decode(Array(bytes[..<length])) == whole)
+        } catch {
+            refused += 1
+            #expect(error.code == .badImage)
+            #expect(error.message.contains("PNG") && !error.message.contains("\n"))
+        }
+    }
+    // Up to the end of the image data, every prefix is missing pixels (the trailing IEND is not needed).
+    #expect(refused >= bytes.count - 12)
 }

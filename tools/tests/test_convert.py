@@ -341,6 +341,70 @@ def test_convert_onnx_with_png_calibration(tmp_path, capsys):
     assert np.mean(np.argmax(q, 1) == np.argmax(f, 1)) >= 0.9
 
 
+PNGSUITE = os.path.join(os.path.dirname(TOOLS), "Tests", "fixtures", "pngsuite")
+#: gAMA 1.0 (brightened by an sRGB-converting decoder), low-bit gray with tRNS, palettes,
+#: 16-bit gray/RGB/RGBA, interlaced: the kinds the old calibration decoder refused or misread.
+CALIBRATION_KINDS = ["basn0g08", "basn2c08", "basn3p04", "ftbbn0g04", "basn0g16", "basn2c16",
+                     "basn6a16", "ibasn4a16", "iftbbn2c16", "ftbwn3p08"]
+
+
+def _copy_pngsuite(d, names):
+    import shutil
+    os.makedirs(d, exist_ok=True)
+    for n in names:
+        shutil.copy(os.path.join(PNGSUITE, n + ".png"), os.path.join(d, n + ".png"))
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 16), (3, 20, 24)])
+def test_png_calibration_sees_the_stored_samples(tmp_path, shape):
+    """Calibration decodes PNGs with the runtime's decoder: every PngSuite kind (16-bit and
+    interlaced included) gives the model input that Pillow's samples give
+    (Tests/fixtures/pngsuite/expected, tools/make_pngsuite_expected.py)."""
+    import nin_preprocess
+    cal = str(tmp_path / "cal")
+    _copy_pngsuite(cal, CALIBRATION_KINDS)
+    x, labels, desc, _ = nc.load_calibration(cal, 100, shape)
+    assert labels is None and f"{len(CALIBRATION_KINDS)} PNG images" in desc
+    for i, name in enumerate(sorted(CALIBRATION_KINDS)):
+        want = np.load(os.path.join(PNGSUITE, "expected", name + ".npy"))
+        np.testing.assert_array_equal(x[i], nin_preprocess.prepare(want, shape).reshape(x[i].shape),
+                                      err_msg=name)
+
+
+def _run_converter(args, env=None):
+    import subprocess
+    return subprocess.run([sys.executable, os.path.join(TOOLS, "nin_convert.py"), *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@needs_onnx
+def test_converter_png_errors_are_one_line(tmp_path):
+    """A corrupt or non-PNG calibration file, or a missing libnin.so, stops the converter with
+    one line on stderr and exit status 1, not a traceback; 16-bit PNGs calibrate."""
+    rng = np.random.default_rng(12)
+    src = tmp_path / "tiny.onnx"
+    onnx.save(tiny_onnx(rng, with_bn=False), str(src))
+    good = str(tmp_path / "good")
+    _copy_pngsuite(good, CALIBRATION_KINDS)
+    run = _run_converter([str(src), "--calibrate", good, "-o", str(tmp_path / "ok.nin"), "--quiet"])
+    assert run.returncode == 0, run.stderr
+    with open(os.path.join(FIXTURES, "bad", "corrupt_idat.png"), "rb") as f:
+        corrupt = f.read()
+    for bad_name, data in (("corrupt.png", corrupt), ("text.png", b"not a PNG at all\n" * 8)):
+        bad = tmp_path / ("bad_" + bad_name)
+        _copy_pngsuite(str(bad), ["basn0g08"])
+        (bad / bad_name).write_bytes(data)
+        run = _run_converter([str(src), "--calibrate", str(bad), "-o", str(tmp_path / "x.nin")])
+        assert run.returncode == 1
+        assert "Traceback" not in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+        assert run.stderr.startswith("nin-convert: error: calibration image: ") and bad_name in run.stderr
+    env = dict(os.environ, NIN_LIBRARY=str(tmp_path / "missing" / "libnin.so"))
+    run = _run_converter([str(src), "--calibrate", good, "-o", str(tmp_path / "y.nin")], env=env)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "libnin.so" in run.stderr, run.stderr
+
+
 @needs_onnx
 def test_convert_without_calibration_is_refused(tmp_path, capsys):
     rng = np.random.default_rng(10)

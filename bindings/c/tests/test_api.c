@@ -328,6 +328,36 @@ static void test_heatmap(nin_model *model, const char *png) {
     nin_context_free(ctx);
 }
 
+/* nin_image_load_png_memory decodes the same pixels as nin_image_load_png from the file's
+ * bytes, and refuses NULL, size 0, truncated data and non-PNG data with a status and a reason. */
+static void test_png_memory(const char *image_path) {
+    size_t size = 0;
+    unsigned char *data = read_file(image_path, &size);
+    CHECK(data != NULL && size > 8);
+    if (!data) return;
+    nin_image from_file, from_memory;
+    CHECK_STATUS(nin_image_load_png(image_path, &from_file), NIN_OK);
+    CHECK_STATUS(nin_image_load_png_memory(data, size, &from_memory), NIN_OK);
+    CHECK(from_memory.width == from_file.width && from_memory.height == from_file.height);
+    CHECK(from_memory.channels == from_file.channels && from_memory.stride == from_file.stride);
+    CHECK(memcmp(from_memory.pixels, from_file.pixels, from_file.stride * (size_t)from_file.height) == 0);
+    nin_image_free(&from_memory);
+    CHECK(from_memory.pixels == NULL);
+    nin_image_free(&from_file);
+
+    nin_image image = {0};
+    CHECK_STATUS(nin_image_load_png_memory(NULL, size, &image), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "data") != NULL);
+    CHECK_STATUS(nin_image_load_png_memory(data, 0, &image), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(nin_last_error(), "size") != NULL);
+    CHECK_STATUS(nin_image_load_png_memory(data, size, NULL), NIN_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(nin_image_load_png_memory(data, size / 2, &image), NIN_ERROR_BAD_IMAGE);
+    CHECK(strstr(nin_last_error(), "PNG") != NULL && strchr(nin_last_error(), '\n') == NULL);
+    CHECK_STATUS(nin_image_load_png_memory(data + 1, size - 1, &image), NIN_ERROR_BAD_IMAGE);
+    CHECK(image.pixels == NULL);
+    free(data);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MODEL.nin IMAGE.png\n", argv[0]);
@@ -345,6 +375,7 @@ int main(int argc, char **argv) {
         test_contexts(model, argv[2]);
         test_rounding_mode(model, argv[2]);
         test_heatmap(model, argv[2]);
+        test_png_memory(argv[2]);
         int c = 0, h = 0, w = 0;
         nin_model_input_shape(model, &c, &h, &w);
         size_t n = (size_t)c * (size_t)h * (size_t)w;

@@ -114,6 +114,7 @@ SIGNATURES: Dict[str, Tuple[object, Sequence[object]]] = {
     "nin_context_free": (None, [_context_p]),
     # Images
     "nin_image_load_png": (_status, [c_char_p, POINTER(NinImage)]),
+    "nin_image_load_png_memory": (_status, [c_void_p, c_size_t, POINTER(NinImage)]),
     "nin_image_free": (None, [POINTER(NinImage)]),
     # Running
     "nin_run_images": (_status, [_context_p, POINTER(NinImage), c_int]),

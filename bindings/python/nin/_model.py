@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._errors import InvalidArgumentError, NinIOError, StateError
-from ._image import PathLike, encode_path, load_png
+from ._image import PathLike, PNGSource, encode_path, is_png_source, load_png
 from ._lib import NinImage, check, get_lib, last_error, repo_root
 
 __all__ = ["Model", "default_model_path", "default_model_candidates", "DEFAULT_MODEL_NAME",
@@ -26,8 +26,8 @@ MODEL_ENV = "NIN_MODEL"
 #: Largest batch one context runs at once; bigger inputs are split into runs of this size.
 DEFAULT_MAX_BATCH = 256
 
-#: What predict/logits/classify accept: an array, an image path, or a list of images/paths.
-ImageInput = Union[np.ndarray, PathLike, Sequence[Union[np.ndarray, PathLike]]]
+#: What predict/logits/classify accept: an array, a PNG (path or bytes), or a list of them.
+ImageInput = Union[np.ndarray, PNGSource, Sequence[Union[np.ndarray, PNGSource]]]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -117,8 +117,8 @@ class _Job:
         self.images = images
 
 
-def _is_path(x: Any) -> bool:
-    return isinstance(x, (str, bytes, os.PathLike))
+def _is_png(x: Any) -> bool:
+    return is_png_source(x)
 
 
 def _nin_image(job: "_Job", i: int) -> NinImage:
@@ -171,7 +171,9 @@ class Model:
       (docs/PREPROCESSING.md): ``H x W`` (gray), ``H x W x C`` with ``C`` in 1..4, ``N x H x W``,
       ``N x H x W x C``. A 3-D array whose last axis is 1..4 is one ``H x W x C`` image;
       otherwise it is ``N`` gray images.
-    - a path of a PNG file, or a list of paths and/or uint8 images (each its own size).
+    - a PNG: the path of a PNG file (``str`` or ``os.PathLike``) or its bytes (``bytes``,
+      ``bytearray``, ``memoryview``), decoded by :func:`load_png`; or a list of PNGs and/or
+      uint8 images (each its own size).
     - ``float32`` tensors already prepared in PyTorch's layout, ``N x C x H x W`` or
       ``C x H x W`` equal to :attr:`input_shape`, values in [0, 1] (quantized by the runtime
       as ``clamp(floor(x * 255 + 0.5), 0, 255)``).
@@ -405,7 +407,7 @@ class Model:
     # -- inputs ----------------------------------------------------------------------------
 
     def _job(self, batch: Any, prepared: bool) -> _Job:
-        if _is_path(batch):
+        if _is_png(batch):
             return _Job("images", 1, images=[load_png(batch)])
         if isinstance(batch, (list, tuple)):
             return self._list_job(batch)
@@ -414,7 +416,7 @@ class Model:
                 batch = np.asarray(batch)
             else:
                 raise InvalidArgumentError(
-                    f"expected a numpy array, a PNG path or a list of them, not {type(batch).__name__}")
+                    f"expected a numpy array, a PNG (path or bytes) or a list of them, not {type(batch).__name__}")
         a: np.ndarray = batch
         if a.dtype == np.uint8:
             return self._u8_job(a) if prepared else self._image_job(a)
@@ -433,16 +435,16 @@ class Model:
     def _list_job(self, items: Sequence[Any]) -> _Job:
         images: List[np.ndarray] = []
         for i, item in enumerate(items):
-            if _is_path(item):
+            if _is_png(item):
                 images.append(load_png(item))
                 continue
             if not isinstance(item, np.ndarray):
                 raise InvalidArgumentError(
-                    f"item {i} of the list is a {type(item).__name__}; a list may hold PNG paths and "
+                    f"item {i} of the list is a {type(item).__name__}; a list may hold PNGs (paths or bytes) and "
                     f"uint8 images (H x W or H x W x C)")
             if item.dtype != np.uint8:
                 raise InvalidArgumentError(
-                    f"item {i} of the list has dtype {item.dtype}; a list may hold PNG paths and uint8 "
+                    f"item {i} of the list has dtype {item.dtype}; a list may hold PNGs (paths or bytes) and uint8 "
                     f"images only (stack float32 tensors into one N x C x H x W array)")
             if item.ndim == 2:
                 item = item[:, :, None]
@@ -578,20 +580,20 @@ class Model:
         ``[N, class_count]``."""
         return self._rows(batch, prepared, "nin_context_logits")
 
-    def classify(self, image: Union[np.ndarray, PathLike], top: Optional[int] = None,
+    def classify(self, image: Union[np.ndarray, PNGSource], top: Optional[int] = None,
                  *, prepared: bool = False) -> List[Tuple[str, float]]:
         """The ``top`` most probable classes of ONE image as ``[(label, probability), ...]``,
         best first (ties: lower class index first), exactly as ``nin-infer`` ranks them.
 
         Args:
-            image: a PNG path, one uint8 image (H x W or H x W x C, any size) or one float32
+            image: a PNG (path or bytes), one uint8 image (H x W or H x W x C, any size) or one float32
                 C x H x W prepared tensor.
             top: how many classes, 1..class_count (None: 5, or every class if fewer);
                 a value outside 1..class_count raises InvalidArgumentError.
         """
         return [(self._labels[c], p) for c, p in self.top_k(image, top, prepared=prepared)]
 
-    def top_k(self, image: Union[np.ndarray, PathLike], k: Optional[int] = None,
+    def top_k(self, image: Union[np.ndarray, PNGSource], k: Optional[int] = None,
               *, prepared: bool = False) -> List[Tuple[int, float]]:
         """As :meth:`classify`, but ``[(class_index, probability), ...]``
         (``nin_context_top_k``)."""
