@@ -21,11 +21,14 @@ from ._errors import (BadImageError, BadModelError, BufferTooSmallError, Invalid
 from ._image import load_png
 from ._lib import HEADER_VERSION, library_path
 from ._model import DEFAULT_MAX_BATCH, Model, default_model_path
+from ._bulk import FileResult, classify_files
 
 __version__ = HEADER_VERSION
 
 __all__ = [
     "Model",
+    "classify_files",
+    "FileResult",
     "load_png",
     "default_model_path",
     "library_path",

@@ -12,7 +12,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._errors import InvalidArgumentError, NinIOError, StateError
+from ._errors import InvalidArgumentError, NinError, NinIOError, StateError
 from ._image import PathLike, PNGSource, encode_path, is_png_source, load_png
 from ._lib import NinImage, check, get_lib, last_error, repo_root
 
@@ -95,6 +95,13 @@ class _ThreadContext:
     def free(self) -> None:
         self.handle = None
         self._finalizer()
+
+
+def _reload(kind: str, source: Union[str, bytes], threads: int, max_batch: int) -> "Model":
+    """Unpickles a Model (see ``Model.__reduce__``)."""
+    if kind == "path":
+        return Model(source, threads=threads, max_batch=max_batch)
+    return Model.from_bytes(source, threads=threads, max_batch=max_batch)
 
 
 # ---- Input normalization -------------------------------------------------------------------
@@ -211,6 +218,7 @@ class Model:
         handle = c_void_p()
         check(lib.nin_model_load_file(raw, byref(handle)))
         self._adopt(lib, handle.value, os.fsdecode(raw), None)
+        self._source: Tuple[str, Any] = ("path", os.path.abspath(raw))
 
     @classmethod
     def from_bytes(cls, data: Union[bytes, bytearray, memoryview, np.ndarray], *,
@@ -238,7 +246,18 @@ class Model:
         handle = c_void_p()
         check(lib.nin_model_load_memory(buffer.ctypes.data, size, byref(handle)))
         self._adopt(lib, handle.value, None, storage)
+        self._source = ("bytes", buffer)
         return self
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickles as the recipe to load the model again: from its file (by absolute path) or,
+        for :meth:`from_bytes` models, from a copy of its bytes, with the same ``threads`` and
+        ``max_batch``. So a Model can be sent to worker processes (multiprocessing, Dask, Ray,
+        Spark); each process that unpickles it loads its own model and contexts."""
+        self._check_open()
+        kind, source = self._source
+        data = os.fsdecode(source) if kind == "path" else bytes(source)
+        return (_reload, (kind, data, self._threads, self._max_batch))
 
     # -- construction helpers --------------------------------------------------------------
 
@@ -432,29 +451,38 @@ class Model:
             f"unsupported dtype {a.dtype} (shape {tuple(a.shape)}): pass uint8 pixels (any size, "
             f"preprocessed by the runtime) or float32 prepared tensors N x C x H x W in [0, 1]" + hint)
 
-    def _list_job(self, items: Sequence[Any]) -> _Job:
+    def _list_job(self, items: Sequence[Any], failures: Optional[dict] = None) -> _Job:
+        """The images of a list. With ``failures`` (a dict), an item that cannot be used is
+        recorded there as ``index -> NinError`` and left out, instead of failing the list."""
         images: List[np.ndarray] = []
         for i, item in enumerate(items):
-            if _is_png(item):
-                images.append(load_png(item))
-                continue
-            if not isinstance(item, np.ndarray):
-                raise InvalidArgumentError(
-                    f"item {i} of the list is a {type(item).__name__}; a list may hold PNGs (paths or bytes) and "
-                    f"uint8 images (H x W or H x W x C)")
-            if item.dtype != np.uint8:
-                raise InvalidArgumentError(
-                    f"item {i} of the list has dtype {item.dtype}; a list may hold PNGs (paths or bytes) and uint8 "
-                    f"images only (stack float32 tensors into one N x C x H x W array)")
-            if item.ndim == 2:
-                item = item[:, :, None]
-            if item.ndim != 3:
-                raise InvalidArgumentError(
-                    f"item {i} of the list has {item.ndim} dimensions ({_describe(item)}); an image is "
-                    f"H x W or H x W x C")
-            _check_image_dims(item.shape, f"item {i} of the list")
-            images.append(_as_u8(item))
+            try:
+                images.append(self._list_item(i, item))
+            except NinError as error:
+                if failures is None:
+                    raise
+                failures[i] = error
         return _Job("images", len(images), images=images)
+
+    def _list_item(self, i: int, item: Any) -> np.ndarray:
+        if _is_png(item):
+            return load_png(item)
+        if not isinstance(item, np.ndarray):
+            raise InvalidArgumentError(
+                f"item {i} of the list is a {type(item).__name__}; a list may hold PNGs (paths or bytes) and "
+                f"uint8 images (H x W or H x W x C)")
+        if item.dtype != np.uint8:
+            raise InvalidArgumentError(
+                f"item {i} of the list has dtype {item.dtype}; a list may hold PNGs (paths or bytes) and uint8 "
+                f"images only (stack float32 tensors into one N x C x H x W array)")
+        if item.ndim == 2:
+            item = item[:, :, None]
+        if item.ndim != 3:
+            raise InvalidArgumentError(
+                f"item {i} of the list has {item.ndim} dimensions ({_describe(item)}); an image is "
+                f"H x W or H x W x C")
+        _check_image_dims(item.shape, f"item {i} of the list")
+        return _as_u8(item)
 
     def _image_job(self, a: np.ndarray) -> _Job:
         if a.ndim == 2:
@@ -550,8 +578,21 @@ class Model:
         finally:
             self._leave()
 
-    def _rows(self, batch: Any, prepared: bool, getter_name: str) -> np.ndarray:
-        job = self._job(batch, prepared)
+    def _rows(self, batch: Any, prepared: bool, getter_name: str, errors: str = "raise") -> Any:
+        if errors not in ("raise", "return"):
+            raise InvalidArgumentError(f"errors is {errors!r}, expected 'raise' or 'return'")
+        if errors == "return":
+            if not isinstance(batch, (list, tuple)):
+                raise InvalidArgumentError("errors='return' takes a list of images (PNG paths or bytes, uint8 arrays)")
+            failures: dict = {}
+            job = self._list_job(batch, failures)
+            good = self._job_rows(job, getter_name)
+            out = np.full((len(batch), self._class_count), np.nan, dtype=np.float32)
+            out[[i for i in range(len(batch)) if i not in failures]] = good
+            return out, failures
+        return self._job_rows(self._job(batch, prepared), getter_name)
+
+    def _job_rows(self, job: _Job, getter_name: str) -> np.ndarray:
         classes = self._class_count
         out = np.empty((job.count, classes), dtype=np.float32)
         if job.count == 0:
@@ -568,17 +609,21 @@ class Model:
         self._execute(job, fetch)
         return out
 
-    def predict(self, batch: ImageInput, *, prepared: bool = False) -> np.ndarray:
+    def predict(self, batch: ImageInput, *, prepared: bool = False, errors: str = "raise") -> Any:
         """Softmax probabilities, ``float32`` array ``[N, class_count]`` (N = 1 for one image).
 
-        See the class docstring for the accepted inputs.
+        See the class docstring for the accepted inputs. With ``errors="return"`` and a list,
+        an item that cannot be used (a corrupt PNG, a missing file, a wrong shape) does not
+        fail the call: the result is ``(rows, failures)``, its row is NaN and ``failures`` maps
+        its index to the :class:`NinError` that says why; the other rows are exactly what a
+        call without the bad items gives.
         """
-        return self._rows(batch, prepared, "nin_context_probabilities")
+        return self._rows(batch, prepared, "nin_context_probabilities", errors)
 
-    def logits(self, batch: ImageInput, *, prepared: bool = False) -> np.ndarray:
+    def logits(self, batch: ImageInput, *, prepared: bool = False, errors: str = "raise") -> Any:
         """Logits (dequantized global-average-pool outputs, bit-exact), ``float32``
-        ``[N, class_count]``."""
-        return self._rows(batch, prepared, "nin_context_logits")
+        ``[N, class_count]``; ``errors`` as for :meth:`predict`."""
+        return self._rows(batch, prepared, "nin_context_logits", errors)
 
     def classify(self, image: Union[np.ndarray, PNGSource], top: Optional[int] = None,
                  *, prepared: bool = False) -> List[Tuple[str, float]]:
