@@ -37,7 +37,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("m")]),  // libm after libpng: static links
         .target(name: "NiNPNG", dependencies: ["NiN", "NiNPNGRead"], path: "Sources/NiNPNG"),
         .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
-        .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "CNiN"], path: "Sources/NiNCAPI",
+        .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "NiNCPU", "CNiN"], path: "Sources/NiNCAPI",
                 exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)",
                                                "-Xlinker", "-soname", "-Xlinker", soname])]),

@@ -99,6 +99,14 @@ const char *nin_last_error(void);
 /** A loaded, validated model. Immutable; thread-safe to share. */
 typedef struct nin_model nin_model;
 
+/** Writes the path of the shipped default model into `buffer` (NUL-terminated): $NIN_MODEL
+ *  when set; else the first readable fashion_classic.nin among models/ beside libnin.so (a
+ *  Python wheel), ../share/nin/models/ of its folder (an install), ../../../models/ (a checkout's
+ *  .build/<triple>/release) and ./models/. nin-infer uses the same list from its executable.
+ *  NIN_ERROR_IO naming every place when none exists; NIN_ERROR_BUFFER_TOO_SMALL when the path
+ *  and its NUL do not fit in `capacity` bytes. */
+nin_status nin_default_model_path(char *buffer, size_t capacity);
+
 /** Maps and validates the .nin file at `path`; weights are used in place from the mapping.
  *  On success *out_model owns the mapping; release it with nin_model_free. */
 nin_status nin_model_load_file(const char *path, nin_model **out_model);

@@ -4,6 +4,7 @@
 
 import CNiN
 import NiN
+import NiNCPU
 import NiNPNG
 #if canImport(Glibc)
 import Glibc
@@ -74,6 +75,22 @@ public func ninModelLoadFile(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutable
         let out = try required(out, "out_model")
         let loaded = try NiNModel(path: FilePath(cString: path))
         out.pointee = makeHandle(loaded, .model)
+    }
+}
+
+@_cdecl("nin_default_model_path")
+public func ninDefaultModelPath(_ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int) -> nin_status {
+    guarded { () throws(NiNError) in
+        let buffer = try required(buffer, "buffer")
+        var library = [CChar](repeating: 0, count: 4096)
+        let known = ninpriv_binary_path(&library, library.count) >= 0
+        let path = try DefaultModel.locate(binary: known ? library.withUnsafeBufferPointer { FilePath(cString: $0.baseAddress!) } : nil)
+        let bytes = path.bytes
+        guard bytes.count < capacity else {
+            throw NiNError(.bufferTooSmall, "buffer holds \(capacity) bytes but the path \"\(path)\" needs \(bytes.count + 1)")
+        }
+        for (i, byte) in bytes.enumerated() { buffer[i] = CChar(bitPattern: byte) }
+        buffer[bytes.count] = 0
     }
 }
 

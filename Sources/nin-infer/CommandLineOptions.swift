@@ -62,8 +62,8 @@ struct CommandLineOptions: Equatable {
                             read newline-separated paths from stdin. At least one, unless --plan.
 
         OPTIONS:
-          --model PATH      The .nin model. Default: $NIN_MODEL, else models/\(DefaultModel.fileName)
-                            of the nin checkout (or install) this binary belongs to.
+          --model PATH      The .nin model. Default: $NIN_MODEL, else \(DefaultModel.fileName) of the
+                            nin install or checkout this binary belongs to, else ./models/.
           --top K           How many classes to print per image, at most the model's class
                             count (default 5, or every class of a model with fewer).
           --json            Print the results as one JSON array.

@@ -36,8 +36,10 @@ enum NinInfer {
     /// Classifies every image; returns the exit status.
     static func run(_ options: CommandLineOptions) -> Int32 {
         let modelPath: FilePath
-        if let model = options.model { modelPath = model } else if let found = DefaultModel.locate() { modelPath = found } else {
-            printError("nin-infer: no default model found (looked at $NIN_MODEL, \(DefaultModel.candidates().joined(separator: ", "))); pass --model PATH")
+        do throws(NiNError) {
+            if let given = options.model { modelPath = given } else { modelPath = try DefaultModel.locate(binary: executablePath()) }
+        } catch {
+            printError("nin-infer: \(error.message); pass --model PATH")
             return 2
         }
         let batch = options.profile != nil ? 1 : options.batch ?? (options.threads == 1 ? 1 : 8 * options.threads)
@@ -124,6 +126,14 @@ enum NinInfer {
         progress.finish()
         return progress.failed > 0 || !listingErrors.isEmpty ? 1 : 0
     }
+}
+
+/// The resolved path of this executable (/proc/self/exe).
+func executablePath() -> FilePath? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    return FilePath(bytes: buffer[0..<n].map { UInt8(bitPattern: $0) })
 }
 
 /// Runs the prepared `input` (one image) `runs` times with profiling on and prints each layer's

@@ -1,6 +1,6 @@
 /* ninpriv_cpu.h - CPU feature detection for run-time kernel dispatch (internal; not exported,
  * the ninpriv_ prefix keeps it out of libnin.so's nin_* export list). Its sibling ninpriv_fork.h
- * counts fork()s for the worker pools. */
+ * counts fork()s for the worker pools; ninpriv_binary.h names the file nin was loaded from. */
 #ifndef NINPRIV_CPU_H
 #define NINPRIV_CPU_H
 

@@ -1,6 +1,7 @@
 /* test_api.c - exercises every function of nin.h, including misuse: NULL arguments, wrong
  * buffer sizes, freed handles, double frees, results before a run, hostile model bytes.
  * Usage: test_api MODEL.nin IMAGE.png   (compiled with -Wall -Werror) */
+#define _POSIX_C_SOURCE 200809L  /* setenv, unsetenv */
 #include "nin.h"
 #include "check.h"
 
@@ -330,6 +331,31 @@ static void test_heatmap(nin_model *model, const char *png) {
 
 /* nin_image_load_png_memory decodes the same pixels as nin_image_load_png from the file's
  * bytes, and refuses NULL, size 0, truncated data and non-PNG data with a status and a reason. */
+/* nin_default_model_path: $NIN_MODEL as given, else a readable model found from libnin.so's
+ * folder (this test runs against the checkout's build, so the checkout's models/); a buffer one
+ * byte short is NIN_ERROR_BUFFER_TOO_SMALL; nothing found is NIN_ERROR_IO naming the places. */
+static void test_default_model_path(void) {
+    char path[4096], small[8];
+    const char *saved = getenv("NIN_MODEL");
+    unsetenv("NIN_MODEL");
+    CHECK_STATUS(nin_default_model_path(path, sizeof path), NIN_OK);
+    CHECK(strstr(path, "models/fashion_classic.nin") != NULL);
+    FILE *found = fopen(path, "rb");
+    CHECK(found != NULL);
+    if (found) fclose(found);
+    size_t length = strlen(path);
+    char *exact = malloc(length + 1);
+    CHECK_STATUS(nin_default_model_path(exact, length + 1), NIN_OK);
+    CHECK_STATUS(nin_default_model_path(exact, length), NIN_ERROR_BUFFER_TOO_SMALL);
+    free(exact);
+    CHECK_STATUS(nin_default_model_path(NULL, 10), NIN_ERROR_INVALID_ARGUMENT);
+    setenv("NIN_MODEL", "/some/where/else.nin", 1);
+    CHECK_STATUS(nin_default_model_path(path, sizeof path), NIN_OK);
+    CHECK(strcmp(path, "/some/where/else.nin") == 0);
+    CHECK_STATUS(nin_default_model_path(small, sizeof small), NIN_ERROR_BUFFER_TOO_SMALL);
+    if (saved) setenv("NIN_MODEL", saved, 1); else unsetenv("NIN_MODEL");
+}
+
 static void test_png_memory(const char *image_path) {
     size_t size = 0;
     unsigned char *data = read_file(image_path, &size);
@@ -376,6 +402,7 @@ int main(int argc, char **argv) {
         test_rounding_mode(model, argv[2]);
         test_heatmap(model, argv[2]);
         test_png_memory(argv[2]);
+        test_default_model_path();
         int c = 0, h = 0, w = 0;
         nin_model_input_shape(model, &c, &h, &w);
         size_t n = (size_t)c * (size_t)h * (size_t)w;

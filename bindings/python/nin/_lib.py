@@ -99,6 +99,7 @@ SIGNATURES: Dict[str, Tuple[object, Sequence[object]]] = {
     "nin_status_string": (c_char_p, [_status]),
     "nin_last_error": (c_char_p, []),
     # Models
+    "nin_default_model_path": (_status, [c_char_p, c_size_t]),
     "nin_model_load_file": (_status, [c_char_p, POINTER(_model_p)]),
     "nin_model_load_memory": (_status, [c_void_p, c_size_t, POINTER(_model_p)]),
     "nin_model_free": (None, [_model_p]),

@@ -14,53 +14,30 @@ import numpy as np
 
 from ._errors import InvalidArgumentError, NinError, NinIOError, StateError
 from ._image import PathLike, PNGSource, encode_path, is_png_source, load_png
-from ._lib import NinImage, check, get_lib, last_error, repo_root
+from ._lib import NinImage, check, get_lib, last_error
 
-__all__ = ["Model", "default_model_path", "default_model_candidates", "DEFAULT_MODEL_NAME",
-           "MODEL_ENV", "DEFAULT_MAX_BATCH", "ImageInput"]
+__all__ = ["Model", "default_model_path", "DEFAULT_MAX_BATCH", "ImageInput"]
 
-#: File name of the shipped default model under models/.
-DEFAULT_MODEL_NAME = "fashion_classic.nin"
-#: Environment variable naming the default model explicitly.
-MODEL_ENV = "NIN_MODEL"
 #: Largest batch one context runs at once; bigger inputs are split into runs of this size.
 DEFAULT_MAX_BATCH = 256
 
 #: What predict/logits/classify accept: an array, a PNG (path or bytes), or a list of them.
 ImageInput = Union[np.ndarray, PNGSource, Sequence[Union[np.ndarray, PNGSource]]]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def default_model_candidates() -> List[Path]:
-    """Where the default model is looked for, in order: ``$NIN_MODEL`` (when set, the only
-    candidate), ``<repo>/models/fashion_classic.nin`` of the checkout this package source lives
-    in, then the copy bundled in the installed package (``nin/models/``)."""
-    env = os.environ.get(MODEL_ENV)
-    if env:
-        return [Path(env)]
-    found: List[Path] = []
-    root = repo_root()
-    if root is not None:
-        found.append(root / "models" / DEFAULT_MODEL_NAME)
-    found.append(_PACKAGE_DIR / "models" / DEFAULT_MODEL_NAME)
-    return found
 
 
 def default_model_path() -> Path:
-    """The first existing :func:`default_model_candidates` entry.
+    """The shipped default model: ``$NIN_MODEL`` when set, else the first readable
+    ``fashion_classic.nin`` among the places the library looks (``nin_default_model_path``:
+    ``models/`` beside the bundled libnin.so, an install's ``share/nin/models/``, the checkout's
+    ``models/``, ``./models/``), the same list nin-infer uses.
 
     Raises:
         NinIOError: none exists (the message lists every place looked at).
     """
-    candidates = default_model_candidates()
-    if os.environ.get(MODEL_ENV):
-        return candidates[0]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise NinIOError("no default model found; looked at $" + MODEL_ENV + " (unset), " +
-                     ", ".join(str(p) for p in candidates) + "; pass a model path")
+    buffer = ctypes.create_string_buffer(4096)
+    check(get_lib().nin_default_model_path(buffer, len(buffer)))
+    return Path(os.fsdecode(os.path.normpath(buffer.value)))
 
 
 # ---- Per-thread contexts -------------------------------------------------------------------
