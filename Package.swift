@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "nin-infer",
                           dependencies: ["NiN", "NiNPNG", "CNiN"],
                           path: "Sources/nin-infer"),
-        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNAVX2"], path: "Tests/NiNTests"),
+        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNAVX2", "CNiN"], path: "Tests/NiNTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -146,17 +146,22 @@ typedef struct nin_context nin_context;
 
 /** How to make a context. Always start from nin_context_default_params(). */
 typedef struct nin_context_params {
-    int threads;        /**< threads a run uses (the caller's plus threads - 1 workers made with the
-                             context), >= 1 (default 1); results are identical for any count. One
-                             image splits each layer across them; a batch gives each thread whole
-                             images. */
-    int batch_size;     /**< most images per run, >= 1 (default 1); the arena grows with it (by the
-                             input, maps and results only when threads > 1) */
+    int threads;        /**< threads a run uses, 1 to NIN_MAX_THREADS (default 1): the caller's
+                             plus threads - 1 workers made with the context; results are identical
+                             for any count. One image splits each layer across them; a batch
+                             gives each thread whole images. */
+    int batch_size;     /**< most images per run, 1 to NIN_MAX_BATCH (default 1); the arena grows
+                             with it (by the input, maps and results only when threads > 1) */
     void *arena;        /**< optional caller-owned memory for all tensors, or NULL (default) to let
                              the context allocate it; must be 64-byte aligned and stay valid until
                              nin_context_free */
     size_t arena_bytes; /**< size of `arena`; at least nin_model_arena_bytes() for these params */
 } nin_context_params;
+
+/** Most threads a context may use (nin_context_params.threads). */
+#define NIN_MAX_THREADS 256
+/** Most images one run may take (nin_context_params.batch_size). */
+#define NIN_MAX_BATCH 65536
 
 /** threads = 1, batch_size = 1, arena = NULL, arena_bytes = 0. */
 nin_context_params nin_context_default_params(void);

@@ -24,10 +24,6 @@ private func guarded(_ body: () throws(NiNError) -> Void) -> nin_status {
     }
 }
 
-private func cString(_ s: StaticString) -> UnsafePointer<CChar> {
-    UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
-}
-
 /// Runs `body` on the context behind `handle`, claimed for this call: a second thread calling
 /// into the same context meanwhile gets NIN_ERROR_STATE ("context is in use by another thread").
 @inline(__always)
@@ -45,23 +41,14 @@ private func required<T>(_ pointer: T?, _ name: String) throws(NiNError) -> T {
 
 // MARK: Version and status
 
+// The version string and the status names are the header's own (NIN_VERSION_STRING and the
+// nin_status enum, through the static inline helpers of Sources/CNiN/nin_names.h).
+
 @_cdecl("nin_version")
-public func ninVersion() -> UnsafePointer<CChar> { cString("0.1.0") }
+public func ninVersion() -> UnsafePointer<CChar> { ninpriv_version_string() }
 
 @_cdecl("nin_status_string")
-public func ninStatusString(_ status: nin_status) -> UnsafePointer<CChar> {
-    switch status {
-    case NIN_OK: cString("NIN_OK")
-    case NIN_ERROR_INVALID_ARGUMENT: cString("NIN_ERROR_INVALID_ARGUMENT")
-    case NIN_ERROR_IO: cString("NIN_ERROR_IO")
-    case NIN_ERROR_BAD_MODEL: cString("NIN_ERROR_BAD_MODEL")
-    case NIN_ERROR_BAD_IMAGE: cString("NIN_ERROR_BAD_IMAGE")
-    case NIN_ERROR_BUFFER_TOO_SMALL: cString("NIN_ERROR_BUFFER_TOO_SMALL")
-    case NIN_ERROR_OUT_OF_MEMORY: cString("NIN_ERROR_OUT_OF_MEMORY")
-    case NIN_ERROR_STATE: cString("NIN_ERROR_STATE")
-    default: cString("unknown status")
-    }
-}
+public func ninStatusString(_ status: nin_status) -> UnsafePointer<CChar> { ninpriv_status_name(status) }
 
 @_cdecl("nin_last_error")
 public func ninLastError() -> UnsafePointer<CChar> { LastError.current }
@@ -172,10 +159,7 @@ public func ninContextDefaultParams() -> nin_context_params {
 
 private func checkedParams(_ params: UnsafePointer<nin_context_params>?) throws(NiNError) -> nin_context_params {
     let p = params?.pointee ?? ninContextDefaultParams()
-    guard p.threads >= 1, p.threads <= 256 else { throw NiNError(.invalidArgument, "params.threads is \(p.threads), expected 1 to 256") }
-    guard p.batch_size >= 1, p.batch_size <= 65536 else {
-        throw NiNError(.invalidArgument, "params.batch_size is \(p.batch_size), expected 1 to 65536")
-    }
+    try NiNContext.checkLimits(threads: Int(p.threads), batchSize: Int(p.batch_size), prefix: "params.")
     return p
 }
 

@@ -69,7 +69,7 @@ struct CommandLineOptions: Equatable {
           --json            Print the results as one JSON array.
           --jsonl           Print one JSON object per image, as soon as it is classified.
           --csv             Print a CSV header, then one row per image.
-          --threads N       Threads per inference, 1 to 256 (default 1).
+          --threads N       Threads per inference, 1 to \(NiNContext.maxThreads) (default 1).
           --batch N         Images per run, 1 to \(maxBatch) (default 1 with one thread, else
                             8 per thread); the next batch is decoded while one runs.
           --progress        Show progress (done/total, images/s, ETA) and a summary on stderr.
@@ -152,7 +152,9 @@ struct CommandLineOptions: Equatable {
         if options.help || options.version { return options }
         guard !options.images.isEmpty || options.plan else { throw UsageError(message: "give at least one IMAGE (or --plan)") }
         if let top = options.top, top < 1 { throw UsageError(message: "--top must be at least 1") }
-        guard (1...256).contains(options.threads) else { throw UsageError(message: "--threads must be 1 to 256") }
+        guard (1...NiNContext.maxThreads).contains(options.threads) else {
+            throw UsageError(message: "--threads must be 1 to \(NiNContext.maxThreads)")
+        }
         if let runs = options.profile, runs < 1 { throw UsageError(message: "--profile must be at least 1") }
         if let batch = options.batch, !(1...maxBatch).contains(batch) {
             throw UsageError(message: "--batch must be 1 to \(maxBatch)")

@@ -45,6 +45,20 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// thread holds it (see `exclusively`).
     private let holder = Atomic<UInt>(0)
 
+    /// Most threads a context may use (`NIN_MAX_THREADS` of nin.h; a test checks they agree).
+    public static let maxThreads = 256
+    /// Most images one run may take (`NIN_MAX_BATCH` of nin.h).
+    public static let maxBatchSize = 65536
+
+    /// Refuses a thread count or batch size outside 1...maxThreads or 1...maxBatchSize; the
+    /// message names the field as `prefix` + "threads" or "batch_size".
+    public static func checkLimits(threads: Int, batchSize: Int, prefix: String = "") throws(NiNError) {
+        guard (1...maxThreads).contains(threads) else { throw .invalid("\(prefix)threads is \(threads), expected 1 to \(maxThreads)") }
+        guard (1...maxBatchSize).contains(batchSize) else {
+            throw .invalid("\(prefix)batch_size is \(batchSize), expected 1 to \(maxBatchSize)")
+        }
+    }
+
     /// Bytes of arena a context of `model` with `batchSize` and `threads` needs.
     public static func arenaBytes(model: NiNModel, batchSize: Int, threads: Int = 1) -> Int {
         makePlan(model: model, batchSize: batchSize, threads: threads).arenaBytes
@@ -68,8 +82,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     /// As above, with an optional caller-owned arena (64-byte aligned, at least `arenaBytes`).
     package init(model: NiNModel, threads: Int, batchSize: Int, arena given: UnsafeMutableRawBufferPointer?) throws(NiNError) {
-        guard (1...256).contains(threads) else { throw .invalid("threads is \(threads), expected 1 to 256") }
-        guard (1...65536).contains(batchSize) else { throw .invalid("batch_size is \(batchSize), expected 1 to 65536") }
+        try NiNContext.checkLimits(threads: threads, batchSize: batchSize)
         let plan = NiNContext.makePlan(model: model, batchSize: batchSize, threads: threads)
         if let given {
             guard let base = given.baseAddress else { throw .invalid("arena pointer is NULL but arena_bytes is \(given.count)") }

@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, TextIO
 import numpy as np
 
 from ._errors import NinError
-from ._model import Model, default_model_path
+from ._model import MAX_THREADS, Model, default_model_path
 
 __all__ = ["main", "format_probability", "swift_float", "json_string"]
 
@@ -111,8 +111,8 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
     args = parser.parse_args(argv)
     if args.top is not None and args.top < 1:
         parser.error("--top must be at least 1")
-    if not 1 <= args.threads <= 256:
-        parser.error("--threads must be 1 to 256")
+    if not 1 <= args.threads <= MAX_THREADS:
+        parser.error(f"--threads must be 1 to {MAX_THREADS}")
 
     try:
         model_path = args.model if args.model is not None else str(default_model_path())

@@ -22,30 +22,38 @@ __all__ = [
     "NinLibraryError",
     "NinLibraryNotFound",
     "NinVersionMismatch",
-    "STATUS_NAMES",
+    "status_names",
     "error_for_status",
 ]
 
-# The values of ``enum nin_status`` in include/nin.h.
+#: NIN_OK: nin.h defines success as 0 (its only promise about the values).
 NIN_OK = 0
-NIN_ERROR_INVALID_ARGUMENT = 1
-NIN_ERROR_IO = 2
-NIN_ERROR_BAD_MODEL = 3
-NIN_ERROR_BAD_IMAGE = 4
-NIN_ERROR_BUFFER_TOO_SMALL = 5
-NIN_ERROR_OUT_OF_MEMORY = 6
-NIN_ERROR_STATE = 7
 
-STATUS_NAMES: Dict[int, str] = {
-    NIN_OK: "NIN_OK",
-    NIN_ERROR_INVALID_ARGUMENT: "NIN_ERROR_INVALID_ARGUMENT",
-    NIN_ERROR_IO: "NIN_ERROR_IO",
-    NIN_ERROR_BAD_MODEL: "NIN_ERROR_BAD_MODEL",
-    NIN_ERROR_BAD_IMAGE: "NIN_ERROR_BAD_IMAGE",
-    NIN_ERROR_BUFFER_TOO_SMALL: "NIN_ERROR_BUFFER_TOO_SMALL",
-    NIN_ERROR_OUT_OF_MEMORY: "NIN_ERROR_OUT_OF_MEMORY",
-    NIN_ERROR_STATE: "NIN_ERROR_STATE",
-}
+_names: Optional[Dict[int, str]] = None
+
+
+def status_names() -> Dict[int, str]:
+    """``nin_status`` value -> constant name ("NIN_ERROR_IO"), as the loaded library spells
+    them (``nin_status_string``): the header owns the codes, Python keeps no copy of them."""
+    global _names
+    if _names is None:
+        from ._lib import get_lib  # here, not at import: _lib imports this module
+
+        lib = get_lib()
+        found: Dict[int, str] = {}
+        for value in range(256):
+            name = lib.nin_status_string(value).decode("ascii")
+            if name != "unknown status":
+                found[value] = name
+        _names = found
+    return _names
+
+
+def _status_value(name: str) -> Optional[int]:
+    try:
+        return next(value for value, known in status_names().items() if known == name)
+    except (StopIteration, NinLibraryError):
+        return None
 
 
 class NinError(Exception):
@@ -58,20 +66,31 @@ class NinError(Exception):
             was detected in Python before calling the library.
     """
 
-    #: The nin_status this class stands for (None for Python-side-only classes).
-    default_status: Optional[int] = None
+    #: The name of the nin_status this class stands for (None for Python-side-only classes).
+    status_constant: Optional[str] = None
 
     def __init__(self, message: str, status: Optional[int] = None) -> None:
         super().__init__(message)
         self.message: str = message
-        self.status: Optional[int] = status if status is not None else self.default_status
+        self._status = status
+
+    @property
+    def status(self) -> Optional[int]:
+        """The ``nin_status`` value: the one the C function returned, else the value of this
+        class's status (a problem found in Python before calling the library), or None."""
+        if self._status is not None:
+            return self._status
+        return _status_value(self.status_constant) if self.status_constant else None
 
     @property
     def status_name(self) -> Optional[str]:
         """The C name of :attr:`status` (e.g. ``"NIN_ERROR_BAD_MODEL"``), or None."""
-        if self.status is None:
+        if self._status is None:
+            return self.status_constant
+        try:
+            return status_names().get(self._status, "unknown status")
+        except NinLibraryError:
             return None
-        return STATUS_NAMES.get(self.status, "unknown status")
 
     def __str__(self) -> str:
         return self.message
@@ -80,13 +99,13 @@ class NinError(Exception):
 class InvalidArgumentError(NinError, ValueError):
     """NIN_ERROR_INVALID_ARGUMENT: a wrong dtype, shape, size, index, or out-of-range value."""
 
-    default_status = NIN_ERROR_INVALID_ARGUMENT
+    status_constant = "NIN_ERROR_INVALID_ARGUMENT"
 
 
 class NinIOError(NinError, OSError):
     """NIN_ERROR_IO: a file could not be opened, read or mapped."""
 
-    default_status = NIN_ERROR_IO
+    status_constant = "NIN_ERROR_IO"
 
     def __init__(self, message: str, status: Optional[int] = None) -> None:
         NinError.__init__(self, message, status)
@@ -98,31 +117,31 @@ class NinIOError(NinError, OSError):
 class BadModelError(NinError, ValueError):
     """NIN_ERROR_BAD_MODEL: the model file breaks a rule of docs/FORMAT.md."""
 
-    default_status = NIN_ERROR_BAD_MODEL
+    status_constant = "NIN_ERROR_BAD_MODEL"
 
 
 class BadImageError(NinError, ValueError):
     """NIN_ERROR_BAD_IMAGE: the image is missing, corrupt, unsupported or too large."""
 
-    default_status = NIN_ERROR_BAD_IMAGE
+    status_constant = "NIN_ERROR_BAD_IMAGE"
 
 
 class BufferTooSmallError(NinError):
     """NIN_ERROR_BUFFER_TOO_SMALL: a buffer handed to the runtime is smaller than needed."""
 
-    default_status = NIN_ERROR_BUFFER_TOO_SMALL
+    status_constant = "NIN_ERROR_BUFFER_TOO_SMALL"
 
 
 class OutOfMemoryError(NinError, MemoryError):
     """NIN_ERROR_OUT_OF_MEMORY: an allocation failed (model load or context creation)."""
 
-    default_status = NIN_ERROR_OUT_OF_MEMORY
+    status_constant = "NIN_ERROR_OUT_OF_MEMORY"
 
 
 class StateError(NinError):
     """NIN_ERROR_STATE: the call is valid but not now (results before a run, a closed model)."""
 
-    default_status = NIN_ERROR_STATE
+    status_constant = "NIN_ERROR_STATE"
 
 
 class NinLibraryError(NinError):
@@ -137,20 +156,17 @@ class NinVersionMismatch(NinLibraryError):
     """The loaded libnin.so reports a version other than the header this package was made for."""
 
 
-_BY_STATUS: Dict[int, Type[NinError]] = {
-    NIN_ERROR_INVALID_ARGUMENT: InvalidArgumentError,
-    NIN_ERROR_IO: NinIOError,
-    NIN_ERROR_BAD_MODEL: BadModelError,
-    NIN_ERROR_BAD_IMAGE: BadImageError,
-    NIN_ERROR_BUFFER_TOO_SMALL: BufferTooSmallError,
-    NIN_ERROR_OUT_OF_MEMORY: OutOfMemoryError,
-    NIN_ERROR_STATE: StateError,
+_BY_NAME: Dict[str, Type[NinError]] = {
+    cls.status_constant: cls
+    for cls in (InvalidArgumentError, NinIOError, BadModelError, BadImageError, BufferTooSmallError,
+                OutOfMemoryError, StateError)
 }
 
 
 def error_for_status(status: int, message: str) -> NinError:
     """The exception for a non-OK ``nin_status`` (a plain NinError for unknown values)."""
-    cls = _BY_STATUS.get(int(status), NinError)
+    name = status_names().get(int(status), "unknown status")
+    cls = _BY_NAME.get(name, NinError)
     if not message:
-        message = f"{STATUS_NAMES.get(int(status), 'unknown status')} (no message from the runtime)"
+        message = f"{name} (no message from the runtime)"
     return cls(message, int(status))

@@ -18,8 +18,12 @@ from ._lib import NinImage, check, get_lib, last_error
 
 __all__ = ["Model", "default_model_path", "DEFAULT_MAX_BATCH", "ImageInput"]
 
-#: Largest batch one context runs at once; bigger inputs are split into runs of this size.
+#: Largest batch one context runs at once by default; bigger inputs are split into runs of this size.
 DEFAULT_MAX_BATCH = 256
+#: Most threads a context may use (NIN_MAX_THREADS of nin.h; tests/test_constants.py checks).
+MAX_THREADS = 256
+#: Most images one run may take (NIN_MAX_BATCH of nin.h).
+MAX_BATCH = 65536
 
 #: What predict/logits/classify accept: an array, a PNG (path or bytes), or a list of them.
 ImageInput = Union[np.ndarray, PNGSource, Sequence[Union[np.ndarray, PNGSource]]]
@@ -178,9 +182,9 @@ class Model:
 
         Args:
             path: a ``.nin`` file, or None for the default model.
-            threads: worker threads per run of each context (1..256); results are identical
+            threads: worker threads per run of each context (1..MAX_THREADS); results are identical
                 for any count.
-            max_batch: most images per run (1..65536); larger inputs are run in pieces.
+            max_batch: most images per run (1..MAX_BATCH); larger inputs are run in pieces.
 
         Raises:
             NinIOError: the file cannot be opened or mapped (or no default model exists).
@@ -241,10 +245,10 @@ class Model:
     def _setup(self, threads: int, max_batch: int) -> None:
         self._handle: Optional[int] = None
         self._closed = True
-        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256:
-            raise InvalidArgumentError(f"threads is {threads!r}, expected an int from 1 to 256")
-        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or not 1 <= max_batch <= 65536:
-            raise InvalidArgumentError(f"max_batch is {max_batch!r}, expected an int from 1 to 65536")
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+            raise InvalidArgumentError(f"threads is {threads!r}, expected an int from 1 to {MAX_THREADS}")
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or not 1 <= max_batch <= MAX_BATCH:
+            raise InvalidArgumentError(f"max_batch is {max_batch!r}, expected an int from 1 to {MAX_BATCH}")
         self._threads = threads
         self._max_batch = max_batch
 
@@ -386,8 +390,8 @@ class Model:
     def arena_bytes(self, batch_size: int = 1) -> int:
         """Bytes of arena one context of this model needs for ``batch_size`` images per run
         (with this model's ``threads``)."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 65536:
-            raise InvalidArgumentError(f"batch_size is {batch_size!r}, expected an int from 1 to 65536")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
+            raise InvalidArgumentError(f"batch_size is {batch_size!r}, expected an int from 1 to {MAX_BATCH}")
         params = self._lib.nin_context_default_params()
         params.threads = self._threads
         params.batch_size = batch_size

@@ -15,7 +15,7 @@ from conftest import PACKAGE_ROOT, REPO
 
 import nin
 from nin import _lib
-from nin._errors import STATUS_NAMES, error_for_status
+from nin._errors import error_for_status, status_names
 
 HEADER = REPO / "include" / "nin.h"
 
@@ -67,7 +67,8 @@ def test_struct_layouts():
 
 def test_status_strings_and_mapping():
     lib = _lib.get_lib()
-    for status, name in STATUS_NAMES.items():
+    assert set(status_names()) == set(range(8))
+    for status, name in status_names().items():
         assert lib.nin_status_string(status).decode() == name
         if status:
             err = error_for_status(status, "boom")
@@ -82,6 +83,8 @@ def test_status_strings_and_mapping():
     assert isinstance(error_for_status(5, "x"), nin.BufferTooSmallError)
     assert isinstance(error_for_status(6, "x"), nin.OutOfMemoryError)
     assert isinstance(error_for_status(7, "x"), nin.StateError)
+    # Errors raised in Python carry their class's status, numbered as the library numbers it.
+    assert nin.InvalidArgumentError("x").status == 1 and nin.StateError("x").status_name == "NIN_ERROR_STATE"
 
 
 def test_library_found_in_checkout_release_build():
