@@ -39,7 +39,6 @@ optional; valgrind is optional (the instruction count is skipped without it).
 from __future__ import annotations
 
 import argparse
-import ctypes
 import glob
 import json
 import os
@@ -50,7 +49,6 @@ import statistics
 import subprocess
 import sys
 import time
-from ctypes import POINTER, Structure, c_char_p, c_float, c_int, c_size_t, c_void_p
 from pathlib import Path
 
 import numpy as np
@@ -78,65 +76,21 @@ def log(msg: str) -> None:
 # libnin through ctypes (agreement only; timing goes through nin_bench)
 # --------------------------------------------------------------------------------------------
 
-class _Params(Structure):
-    _fields_ = [("threads", c_int), ("batch_size", c_int), ("arena", c_void_p),
-                ("arena_bytes", c_size_t)]
-
-
 class Nin:
-    """Just enough of include/nin.h to run prepared batches and read logits."""
+    """libnin through the nin Python package (bindings/python): prepared batches -> logits."""
 
     def __init__(self, lib_path: Path):
-        lib = ctypes.CDLL(str(lib_path))
-        lib.nin_version.restype = c_char_p
-        lib.nin_last_error.restype = c_char_p
-        lib.nin_model_load_file.argtypes = [c_char_p, POINTER(c_void_p)]
-        lib.nin_model_free.argtypes = [c_void_p]
-        lib.nin_model_input_shape.argtypes = [c_void_p, POINTER(c_int), POINTER(c_int),
-                                              POINTER(c_int)]
-        lib.nin_model_class_count.argtypes = [c_void_p]
-        lib.nin_context_default_params.restype = _Params
-        lib.nin_context_create.argtypes = [c_void_p, POINTER(_Params), POINTER(c_void_p)]
-        lib.nin_context_free.argtypes = [c_void_p]
-        lib.nin_run_prepared_u8.argtypes = [c_void_p, c_void_p, c_size_t, c_int]
-        lib.nin_context_logits.argtypes = [c_void_p, c_int, POINTER(c_float), c_size_t]
-        self.lib = lib
-        self.version = lib.nin_version().decode()
+        os.environ["NIN_LIBRARY"] = str(lib_path)     # this build, not an installed one
+        sys.path.insert(0, str(ROOT / "bindings" / "python"))
+        import nin
 
-    def _check(self, status: int, what: str) -> None:
-        if status != 0:
-            raise RuntimeError(f"{what}: status {status}: {self.lib.nin_last_error().decode()}")
+        self.nin = nin
+        self.version = nin.library_version()
 
     def logits(self, model_path: Path, x_nhwc_u8: np.ndarray, batch: int = 50,
                threads: int = 2) -> np.ndarray:
-        lib = self.lib
-        model = c_void_p()
-        self._check(lib.nin_model_load_file(str(model_path).encode(), ctypes.byref(model)),
-                    "nin_model_load_file")
-        ctx = c_void_p()
-        try:
-            params = lib.nin_context_default_params()
-            params.threads, params.batch_size = threads, batch
-            self._check(lib.nin_context_create(model, ctypes.byref(params), ctypes.byref(ctx)),
-                        "nin_context_create")
-            classes = lib.nin_model_class_count(model)
-            x = np.ascontiguousarray(x_nhwc_u8, dtype=np.uint8)
-            out = np.zeros((x.shape[0], classes), dtype=np.float32)
-            row = np.zeros(classes, dtype=np.float32)
-            rp = row.ctypes.data_as(POINTER(c_float))
-            for s in range(0, x.shape[0], batch):
-                blk = np.ascontiguousarray(x[s:s + batch])
-                self._check(lib.nin_run_prepared_u8(ctx, blk.ctypes.data, blk.nbytes,
-                                                    blk.shape[0]), "nin_run_prepared_u8")
-                for i in range(blk.shape[0]):
-                    self._check(lib.nin_context_logits(ctx, i, rp, classes),
-                                "nin_context_logits")
-                    out[s + i] = row
-            return out
-        finally:
-            if ctx:
-                lib.nin_context_free(ctx)
-            lib.nin_model_free(model)
+        with self.nin.Model(model_path, threads=threads, max_batch=batch) as model:
+            return model.logits(np.ascontiguousarray(x_nhwc_u8, dtype=np.uint8), prepared=True)
 
 
 # --------------------------------------------------------------------------------------------
