@@ -96,9 +96,12 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     deinit {
+        let inherited = generation != ninpriv_fork_generation()
         stop()
-        pthread_cond_destroy(wake)
-        pthread_mutex_destroy(mutex)
+        if !inherited {  // in a fork's child the mutex may still be held by a parent's worker
+            pthread_cond_destroy(wake)
+            pthread_mutex_destroy(mutex)
+        }
         wake.deallocate()
         mutex.deallocate()
     }
