@@ -8,6 +8,8 @@
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
 #   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
 #   make heatmaps  regenerate the README's class heatmaps of the example images (docs/heatmaps/)
+#   make bench   nin against ONNX Runtime (and PyTorch) on the same weights: latency, agreement, cold start
+#   make bench-bulk  nin-infer over 10,000 PNGs in a folder against the engine's batch throughput
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
@@ -104,7 +106,11 @@ eval: lib
 bench: lib cli
 	$(PYTHON) tools/bench.py
 
-.PHONY: bench
+# nin-infer on 10,000 PNGs in a folder against the engine's batch-16 2-thread throughput.
+bench-bulk: lib cli
+	$(PYTHON) tools/bench_bulk.py
+
+.PHONY: bench bench-bulk
 
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/python/build bindings/python/dist

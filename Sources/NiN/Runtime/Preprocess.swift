@@ -1,6 +1,6 @@
 // Image preparation (docs/PREPROCESSING.md): channel conversion (BT.601 luma as Pillow computes
 // it, gray replication, alpha dropped) and fixed-point bilinear resizing with half-pixel
-// centres, straight into the model's input tensor. Integer-exact; no temporary buffers.
+// centres, straight into the model's input tensor. Integer-exact; no heap buffers.
 
 /// One axis of the resize: the two source indices and the weight (in 1/256) of the second.
 struct ResizeTap {
@@ -22,22 +22,39 @@ struct ResizeTap {
     }
 }
 
+/// Output columns whose horizontal taps are computed together (kept on the stack): the taps
+/// cost two integer divisions each, so they are computed once per block of columns, not per pixel.
+private let columnBlock = 64
+
 /// Writes `image`, converted to `shape.channels` and resized to `shape`, into `out` (H x W x C).
+/// Allocates nothing: the column taps of a block live in a small stack buffer.
 func prepareImage(_ image: PixelView, shape: TensorShape, into out: UnsafeMutablePointer<UInt8>) {
     let c = shape.channels
-    for y in 0..<shape.height {
-        let ty = ResizeTap(output: y, inputSize: image.height, outputSize: shape.height)
-        let row0 = image.base + ty.first * image.stride, row1 = image.base + ty.second * image.stride
-        for x in 0..<shape.width {
-            let tx = ResizeTap(output: x, inputSize: image.width, outputSize: shape.width)
-            let o0 = tx.first * image.channels, o1 = tx.second * image.channels
-            let dst = out + (y * shape.width + x) * c
-            for ch in 0..<c {
-                let p00 = sample(row0 + o0, image.channels, ch, c), p01 = sample(row0 + o1, image.channels, ch, c)
-                let p10 = sample(row1 + o0, image.channels, ch, c), p11 = sample(row1 + o1, image.channels, ch, c)
-                let top = p00 * (256 - tx.weight) + p01 * tx.weight
-                let bottom = p10 * (256 - tx.weight) + p11 * tx.weight
-                dst[ch] = UInt8(truncatingIfNeeded: (top * (256 - ty.weight) + bottom * ty.weight + 32768) >> 16)
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * columnBlock) { taps in
+        for blockStart in stride(from: 0, to: shape.width, by: columnBlock) {
+            let blockEnd = min(blockStart + columnBlock, shape.width)
+            for x in blockStart..<blockEnd {  // byte offsets of both source pixels, and the weight
+                let tx = ResizeTap(output: x, inputSize: image.width, outputSize: shape.width)
+                let k = 3 * (x - blockStart)
+                taps[k] = Int32(tx.first * image.channels)
+                taps[k + 1] = Int32(tx.second * image.channels)
+                taps[k + 2] = Int32(tx.weight)
+            }
+            for y in 0..<shape.height {
+                let ty = ResizeTap(output: y, inputSize: image.height, outputSize: shape.height)
+                let row0 = image.base + ty.first * image.stride, row1 = image.base + ty.second * image.stride
+                for x in blockStart..<blockEnd {
+                    let k = 3 * (x - blockStart)
+                    let o0 = Int(taps[k]), o1 = Int(taps[k + 1]), wx = Int(taps[k + 2])
+                    let dst = out + (y * shape.width + x) * c
+                    for ch in 0..<c {
+                        let p00 = sample(row0 + o0, image.channels, ch, c), p01 = sample(row0 + o1, image.channels, ch, c)
+                        let p10 = sample(row1 + o0, image.channels, ch, c), p11 = sample(row1 + o1, image.channels, ch, c)
+                        let top = p00 * (256 - wx) + p01 * wx
+                        let bottom = p10 * (256 - wx) + p11 * wx
+                        dst[ch] = UInt8(truncatingIfNeeded: (top * (256 - ty.weight) + bottom * ty.weight + 32768) >> 16)
+                    }
+                }
             }
         }
     }
