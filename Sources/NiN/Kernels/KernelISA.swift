@@ -8,7 +8,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A family of kernels. All of them produce the same bits.
+/// A family of kernels. All of them produce the same bits. Each case is a `NIN_ISA` value;
+/// `generic` stays the first (the tests compare every case with the first).
 public enum KernelISA: String, Sendable, CaseIterable {
     /// The portable scalar reference kernels (the executable spec).
     case generic
