@@ -7,6 +7,7 @@
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
 #   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
+#   make test-portable  the Swift tests with every x86 kernel family compiled out (as on arm64)
 #   make heatmaps  regenerate the README's class heatmaps of the example images (docs/heatmaps/)
 #   make bench   nin against ONNX Runtime (and PyTorch) on the same weights: latency, agreement, cold start
 #   make bench-bulk  nin-infer over 10,000 PNGs in a folder against the engine's batch throughput
@@ -49,6 +50,15 @@ test-swift:
 	  NIN_ISA=$$isa swift test 2>&1 | tee .build/swift-test-$$isa.log | grep -E '^(✔ Test run|✘|Test Suite .All tests)|error:'; \
 	  grep -q '✔ Test run with' .build/swift-test-$$isa.log || exit 1; \
 	done
+
+# The whole Swift suite as a host without x86-64 builds it: every x86 kernel family compiled out
+# (NIN_PORTABLE=1 in Package.swift), so the reference kernels run; its own build folder.
+test-portable:
+	@mkdir -p .build
+	NIN_PORTABLE=1 swift test --scratch-path .build-portable 2>&1 | tee .build/swift-test-portable.log | grep -E '^(✔ Test run|✘)|error:'; \
+	grep -q '✔ Test run with' .build/swift-test-portable.log
+	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVX512VNNI.build 2>/dev/null; then \
+	  echo "test-portable: an x86 kernel target was built"; exit 1; fi
 
 test-c: lib
 	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))
@@ -115,4 +125,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/python/build bindings/python/dist
 
-.PHONY: heatmaps install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: test-portable heatmaps install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean

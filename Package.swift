@@ -13,6 +13,24 @@ let exportList = Context.packageDirectory + "/Sources/NiNCAPI/exports.map"
 // `make lib` links libnin.so.0 -> libnin.so beside it; `make install` installs the versioned file.
 let soname = "libnin.so.0"
 
+// Kernel families: the x86-64 ones (their targets use x86 intrinsics and -m flags) are built only
+// on an x86-64 host, and not with NIN_PORTABLE=1 (`make test-portable`), which builds what any
+// other host gets: the portable reference kernels alone.
+#if arch(x86_64)
+let x86Kernels = Context.environment["NIN_PORTABLE"] != "1"
+#else
+let x86Kernels = false
+#endif
+let kernelTargets: [Target] = x86Kernels ? [
+    // Optimized kernels need their own compiler flags, so each ISA is a target of its own;
+    // the engine picks one at model load (KernelFamily). Nothing else is built with AVX2.
+    .target(name: "NiNAVX2", dependencies: ["NiNKernelCore"], path: "Sources/NiNAVX2",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Ounchecked"])]),
+    .target(name: "NiNAVX512VNNI", dependencies: ["NiNKernelCore"], path: "Sources/NiNAVX512VNNI",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
+                                          "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Ounchecked"])]),
+] : []
+
 let package = Package(
     name: "nin",
     products: [
@@ -21,14 +39,14 @@ let package = Package(
     ],
     dependencies: [],
     targets: [
-        .target(name: "NiN", dependencies: ["NiNAVX2", "NiNAVX512VNNI", "NiNCPU"], path: "Sources/NiN"),
-        // Optimized kernels need their own compiler flags, so each ISA is a target of its own;
-        // the engine picks one at model load (KernelISA). Nothing else is built with AVX2.
-        .target(name: "NiNAVX2", path: "Sources/NiNAVX2",
-                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Ounchecked"])]),
-        .target(name: "NiNAVX512VNNI", dependencies: ["NiNAVX2"], path: "Sources/NiNAVX512VNNI",
-                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
-                                              "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Ounchecked"])]),
+        .target(name: "NiN",
+                dependencies: ["NiNKernelCore", "NiNCPU"]
+                    + (x86Kernels ? ["NiNAVX2", "NiNAVX512VNNI"] : []) as [Target.Dependency],
+                path: "Sources/NiN",
+                swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
+        // What every kernel family shares (geometry, call, packing storage, requantization
+        // tables, pixel order, scratch sizing): plain Swift, no ISA flags, no intrinsics.
+        .target(name: "NiNKernelCore", path: "Sources/NiNKernelCore"),
         .target(name: "NiNCPU", path: "Sources/NiNCPU"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
@@ -44,7 +62,7 @@ let package = Package(
         .executableTarget(name: "nin-infer",
                           dependencies: ["NiN", "NiNPNG", "CNiN"],
                           path: "Sources/nin-infer"),
-        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNAVX2", "CNiN"], path: "Tests/NiNTests"),
-    ],
+        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "CNiN"], path: "Tests/NiNTests"),
+    ] + kernelTargets,
     swiftLanguageModes: [.v5]
 )

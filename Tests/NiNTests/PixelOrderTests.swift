@@ -1,15 +1,14 @@
-// The optimized convolutions' pixel order and tile taps (Sources/NiNAVX2/PixelOrder.swift):
+// The optimized convolutions' pixel order and tile taps (Sources/NiNKernelCore/PixelOrder.swift):
 // the order visits every output pixel of a part exactly once (position and its division-free
 // successor agree), inside columns first; and the K runs of a tile cover every tap that reaches
 // the image for any of its pixels, so skipping the rest is exact. (The kernels' results are compared with the reference in
 // OptimizedKernelTests; this pins the bookkeeping they rely on.)
 
-import NiNAVX2
+import NiNKernelCore
 import NiN
 import Testing
 
-@Test("pixel order: a permutation of the part's pixels, inside columns first; next agrees with position",
-      .enabled(if: KernelISA.avx2Supported, "the target is compiled for AVX2"))
+@Test("pixel order: a permutation of the part's pixels, inside columns first; next agrees with position")
 func pixelOrderIsAPermutation() {
     var rng = SplitMix(state: 77)
     for _ in 0..<300 {
@@ -45,8 +44,7 @@ func pixelOrderIsAPermutation() {
     }
 }
 
-@Test("tile taps: the K runs cover every tap inside the image for each pixel of the tile",
-      .enabled(if: KernelISA.avx2Supported, "the target is compiled for AVX2"))
+@Test("tile taps: the K runs cover every tap inside the image for each pixel of the tile")
 func tileTapsCoverTheImage() {
     var rng = SplitMix(state: 78)
     for _ in 0..<2000 {

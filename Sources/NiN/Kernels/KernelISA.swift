@@ -1,39 +1,40 @@
-// Which kernel family runs: chosen once per model load from the CPU's features, overridable
-// with the NIN_ISA environment variable ("generic" forces the portable reference kernels).
+// Which kernel family runs: chosen once per model load from the CPU's features (the family
+// table, KernelFamily.swift), overridable with the NIN_ISA environment variable ("generic"
+// forces the portable reference kernels).
 
-import NiNCPU
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-/// A family of kernels. All of them produce the same bits.
+/// A family of kernels. All of them produce the same bits. Each case is a `NIN_ISA` value;
+/// `generic` stays the first (the tests compare every case with the first).
 public enum KernelISA: String, Sendable, CaseIterable {
     /// The portable scalar reference kernels (the executable spec).
     case generic
     /// x86-64 AVX2 kernels (Sources/NiNAVX2).
     case avx2
-    /// x86-64 AVX-512 VNNI kernels on 256-bit vectors (Sources/NiNAVX512VNNI).
+    /// x86-64 AVX-512 VNNI kernels on zmm registers (Sources/NiNAVX512VNNI).
     case avx512vnni
 
-    /// True when this CPU (and OS) can run the AVX2 kernels.
-    public static let avx2Supported = ninpriv_cpu_has_avx2() != 0
+    /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
+    public static let avx2Supported = KernelISA.avx2.isSupported
 
-    /// True when this CPU (and OS) can run the AVX-512 VNNI kernels.
-    public static let avx512vnniSupported = ninpriv_cpu_has_avx512vnni() != 0
+    /// True when this build has the AVX-512 VNNI kernels and this CPU (and OS) can run them.
+    public static let avx512vnniSupported = KernelISA.avx512vnni.isSupported
 
-    /// True when this CPU can run the family.
-    public var isSupported: Bool {
-        switch self {
-        case .generic: true
-        case .avx2: KernelISA.avx2Supported
-        case .avx512vnni: KernelISA.avx512vnniSupported
-        }
-    }
+    /// True when this build has the family and this CPU can run it.
+    public var isSupported: Bool { KernelFamily.table.contains { $0.isa == self && $0.isSupported } }
 
-    /// `self` if the CPU can run it, else the best supported family below it.
-    public var supportedFallback: KernelISA {
-        if isSupported { return self }
-        return self == .avx512vnni && KernelISA.avx2Supported ? .avx2 : .generic
+    /// `self` if the CPU can run it, else the best supported family below it (in the end, generic).
+    public var supportedFallback: KernelISA { kernels.isa }
+
+    /// The kernels of `supportedFallback`.
+    var kernels: KernelFamily {
+        let table = KernelFamily.table
+        guard let index = table.firstIndex(where: { $0.isa == self }) else { return .reference }
+        return table[index...].first(where: \.isSupported) ?? .reference
     }
 
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
@@ -42,6 +43,6 @@ public enum KernelISA: String, Sendable, CaseIterable {
         if let value = getenv("NIN_ISA"), let requested = KernelISA(rawValue: String(cString: value)) {
             return requested.supportedFallback
         }
-        return KernelISA.avx512vnni.supportedFallback
+        return (KernelFamily.table.first(where: \.isSupported) ?? .reference).isa
     }
 }

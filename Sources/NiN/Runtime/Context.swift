@@ -2,9 +2,8 @@
 // pool, and the results of the last run. A run allocates nothing and makes no system call other
 // than waking workers that went to sleep between runs.
 
-import NiNAVX2
-import NiNAVX512VNNI
 import NiNCPU
+import NiNKernelCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -70,7 +69,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         let rowsBatch = threads > 1 && batchSize > 1 ? 1 : batchSize
         var scratch = 0
         for layer in model.graph.layers where layer.kind == .convolution {
-            scratch = max(scratch, PackedConvolution.scratchBytes(layer: layer, isa: model.isa, batch: rowsBatch))
+            scratch = max(scratch, model.kernels.scratchBytes(layer.geometry, rowsBatch * layer.output.height))
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }
@@ -321,51 +320,20 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
         switch kind {
         case .convolution:
-            if let packed = model.packed.isEmpty ? nil : model.packed[layerIndex] {
-                let scratch = arena + plan.scratchOffset(thread: scratchThread)
-                if model.isa == .avx512vnni {
-                    convolutionVNNI(vnniArguments(args, packed, scratch: scratch), rows: 0..<rows, part: part, of: parts)
-                } else {
-                    convolutionAVX2(avx2Arguments(args, packed, scratch: scratch), rows: 0..<rows, part: part, of: parts)
-                }
+            if let convolution = model.kernels.convolution, let packed = model.packed[layerIndex] {
+                convolution(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
             } else {
                 convolutionReference(args, rows: rowRange)
             }
         case .maxPool:
-            if model.isa == .generic {
+            if let maxPool = model.kernels.maxPool {
+                maxPool(args.geometry, args.input, args.output.assumingMemoryBound(to: UInt8.self), rowRange)
+            } else {
                 maxPoolReference(args, rows: rowRange)
-            } else {  // every optimized family has AVX2
-                maxPoolAVX2(geometry(args), input: args.input, output: args.output.assumingMemoryBound(to: UInt8.self),
-                            rows: rowRange)
             }
         case .averagePool: averagePoolReference(args, rows: rowRange)
         case .globalAveragePool: break
         }
-    }
-
-    private func geometry(_ a: KernelArguments) -> ConvolutionGeometry {
-        ConvolutionGeometry(
-            inHeight: a.inShape.height, inWidth: a.inShape.width, inChannels: a.inShape.channels,
-            outHeight: a.outShape.height, outWidth: a.outShape.width, outChannels: a.outShape.channels,
-            kernelHeight: a.window.kernelHeight, kernelWidth: a.window.kernelWidth,
-            strideHeight: a.window.strideHeight, strideWidth: a.window.strideWidth,
-            padTop: a.window.padTop, padLeft: a.window.padLeft)
-    }
-
-    private func vnniArguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionVNNIArguments {
-        ConvolutionVNNIArguments(
-            geometry: geometry(a), input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
-            inputZeroPoint: UInt8(a.inputZeroPoint), weights: packed.weights.assumingMemoryBound(to: Int8.self),
-            requant: packed.requant, bias: packed.bias, kQuads: packed.kGroups,
-            scratch: scratch.assumingMemoryBound(to: UInt8.self))
-    }
-
-    private func avx2Arguments(_ a: KernelArguments, _ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionAVX2Arguments {
-        ConvolutionAVX2Arguments(
-            geometry: geometry(a), input: a.input, output: a.output.assumingMemoryBound(to: UInt8.self),
-            inputZeroPoint: a.inputZeroPoint, weights: packed.weights.assumingMemoryBound(to: Int16.self),
-            requant: packed.requant, bias: packed.bias, kPairs: packed.kGroups,
-            scratch: scratch.assumingMemoryBound(to: Int16.self))
     }
 
     private func finishLogits(sums: UnsafeMutablePointer<Int32>, layer: Layer, count: Int) {

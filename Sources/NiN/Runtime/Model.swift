@@ -1,6 +1,7 @@
 // NiNModel: a validated model image (mapped from a file, or in memory) and its typed graph.
 // Immutable after load, so one model may serve any number of contexts on any threads.
 
+import NiNKernelCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,8 +19,10 @@ public final class NiNModel: @unchecked Sendable {
     private let release: Release
     /// The kernel family this model's contexts run (see `KernelISA`).
     public let isa: KernelISA
-    /// Per layer: the convolution's parameters repacked for the optimized kernels (nil for
-    /// pools, and for every layer on the generic path).
+    /// The kernels of `isa`: the family table entry every run dispatches through.
+    let kernels: KernelFamily
+    /// Per layer: the convolution's parameters repacked by the family's `pack` (nil for pools,
+    /// and for every layer of a family without one, such as generic).
     let packed: [PackedConvolution?]
 
     private enum Release {
@@ -86,19 +89,21 @@ public final class NiNModel: @unchecked Sendable {
         self.byteCount = count
         self.release = release
         let isa = requested?.supportedFallback ?? KernelISA.preferred
+        let kernels = isa.kernels
         var packed: [PackedConvolution?] = []
-        if isa != .generic {
+        if let pack = kernels.pack {
             for layer in graph.layers {
                 guard layer.kind == .convolution else { packed.append(nil); continue }
-                guard let p = PackedConvolution(layer: layer, base: base, isa: isa) else {
+                guard let p = pack(layer.convolutionWeights(base: base)) else {
                     throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model")
                 }
                 packed.append(p)
             }
         }
         self.isa = isa
+        self.kernels = kernels
         self.packed = packed
-        if release == .unmap && isa != .generic {
+        if release == .unmap && kernels.pack != nil {
             // The optimized kernels read only their packed copy: let the kernel drop the mapped
             // weight pages (a private read-only file mapping re-reads them if ever touched).
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))

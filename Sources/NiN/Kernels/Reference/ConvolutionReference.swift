@@ -1,6 +1,8 @@
 // Reference convolution (any kernel, stride, padding; NHWC u8 in, OHWI int8 weights, u8 out),
 // fused with requantization and ReLU. This is the executable spec the optimized kernels must equal.
 
+import NiNKernelCore
+
 /// Computes output rows `rows` (indices into batch x output height) of a convolution.
 func convolutionReference(_ a: KernelArguments, rows: Range<Int>) {
     let inC = a.inShape.channels, inH = a.inShape.height, inW = a.inShape.width

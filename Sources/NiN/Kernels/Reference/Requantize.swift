@@ -1,12 +1,8 @@
 // Requantization (docs/QUANTIZATION.md): int32 accumulator -> u8 through one float32 scale per
 // channel, rounding half to even, the output zero point and the clamp that fuses ReLU.
 
-/// The float32 scale `Float(m) * 2^-n` of a channel: `m` rounded to float32 (half to even), then
-/// an exact power of two (m in [2^30, 2^31) and n in [1, 62] keep it a normal float32).
-@inline(__always)
-func requantizationScale(multiplier: Int32, shift: Int32) -> Float {
-    Float(multiplier) * Float(sign: .plus, exponent: -Int(shift), significand: 1)
-}
+// (The scale of a channel, `requantizationScale`, is shared with the optimized kernels' tables:
+// Sources/NiNKernelCore/RequantBlock.swift.)
 
 /// `clamp(rint(Float(acc) * scale) + zeroPoint, low, 255)`: two IEEE float32 operations rounded
 /// to nearest even, then a round half to even. The clamp is applied in float first (to

@@ -4,6 +4,7 @@
 // Compiled with -mavx2 in its own target; called only when the CPU has AVX2.
 
 import _Builtin_intrinsics.intel
+import NiNKernelCore
 
 /// Computes output rows `rows` (indices into batch x outHeight) of a max pool with `geometry`
 /// (its channels are `inChannels`, the same in and out).

@@ -1,7 +1,7 @@
 // Which output pixels a convolution tile computes, in which order, and which of their kernel
 // taps reach inside the image: the bookkeeping that lets the optimized kernels skip the taps
-// that lie in the padding. Shared by the AVX2 and the AVX-512 VNNI convolutions (one counts K
-// in int16 pairs, the other in u8 quads: a "group" below).
+// that lie in the padding. Shared by every optimized convolution family (AVX2 counts K in int16
+// pairs, AVX-512 VNNI in u8 quads: a "group" below). Plain Swift, inlined into each family.
 
 /// One output pixel of a chunk, as its tile sees it: where its output goes (a pixel index into
 /// batch x outHeight x outWidth) and which kernel taps fall inside the image (the others read

@@ -1,0 +1,53 @@
+// The kernel seam: what the engine calls for each layer, as one table of function values per
+// kernel family, and the table of every family this build has. A model picks its family once,
+// at load (`KernelISA`); a run then calls through the chosen entry once per layer (or part of
+// one), never inside a kernel's loops. Adding a family: docs/ARCHITECTURE.md, "How to add a
+// kernel family".
+
+import NiNCPU
+import NiNKernelCore
+#if NIN_X86_KERNELS
+import NiNAVX2
+import NiNAVX512VNNI
+#endif
+
+/// One family's kernels. An entry left nil runs the portable reference kernel instead (the
+/// executable spec every family equals bit for bit); `pack` and `convolution` are set together.
+struct KernelFamily {
+    /// The family's name, also its `NIN_ISA` value.
+    let isa: KernelISA
+    /// Whether this CPU (and OS) can run it: the family's probe in Sources/NiNCPU.
+    let isSupported: Bool
+    /// Repacks a convolution's weights into the family's layout at model load (nil: out of memory).
+    let pack: ((ConvolutionWeights) -> PackedConvolution?)?
+    /// Scratch bytes one thread needs for a convolution of this geometry over `totalRows` rows.
+    let scratchBytes: (_ geometry: ConvolutionGeometry, _ totalRows: Int) -> Int
+    /// Computes part `part` of `parts` of a convolution call, with weights from `pack`.
+    let convolution: ((_ call: ConvolutionCall, _ part: Int, _ parts: Int) -> Void)?
+    /// Computes output rows `rows` (indices into batch x outHeight) of a max pool.
+    let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
+                   _ rows: Range<Int>) -> Void)?
+
+    /// The portable reference kernels (Kernels/Reference): every CPU runs them.
+    static let reference = KernelFamily(isa: .generic, isSupported: true, pack: nil, scratchBytes: { _, _ in 0 },
+                                        convolution: nil, maxPool: nil)
+
+    /// Every family this build has, best first; a family the CPU lacks falls back to the first
+    /// supported one after it. The reference family is last.
+    static let table: [KernelFamily] = optimizedFamilies + [reference]
+}
+
+#if NIN_X86_KERNELS
+/// The x86-64 families (Package.swift builds their targets only on x86-64 hosts).
+private let optimizedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
+                 pack: packAVX512VNNI, scratchBytes: convolutionVNNIScratchBytes,
+                 convolution: convolutionVNNI, maxPool: maxPoolAVX2),  // (the VNNI probe requires AVX2)
+    KernelFamily(isa: .avx2, isSupported: ninpriv_cpu_has_avx2() != 0,
+                 pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
+                 convolution: convolutionAVX2, maxPool: maxPoolAVX2),
+]
+#else
+/// No optimized family for this architecture yet: the reference kernels run.
+private let optimizedFamilies: [KernelFamily] = []
+#endif

@@ -1,0 +1,47 @@
+// What the engine hands a kernel family, built from its own types: a layer's (or a kernel
+// call's) geometry, a convolution's parameters as the model stores them (for `pack`), and a
+// convolution call on a packed layer.
+
+import NiNKernelCore
+
+extension Layer {
+    /// The layer's sizes and window as the kernels see them.
+    var geometry: ConvolutionGeometry {
+        ConvolutionGeometry(
+            inHeight: input.height, inWidth: input.width, inChannels: input.channels,
+            outHeight: output.height, outWidth: output.width, outChannels: output.channels,
+            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
+            strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+            padTop: window.padTop, padLeft: window.padLeft)
+    }
+
+    /// A convolution's parameters in the model image at `base`.
+    func convolutionWeights(base: UnsafeRawPointer) -> ConvolutionWeights {
+        ConvolutionWeights(
+            outChannels: output.channels, kernelSize: geometry.kernelSize,
+            weights: (base + weightsOffset).assumingMemoryBound(to: Int8.self),
+            bias: (base + biasOffset).assumingMemoryBound(to: Int32.self),
+            multiplier: (base + multiplierOffset).assumingMemoryBound(to: Int32.self),
+            shift: (base + shiftOffset).assumingMemoryBound(to: Int32.self),
+            inputZeroPoint: inputZeroPoint, outputZeroPoint: outputZeroPoint, relu: relu)
+    }
+}
+
+extension KernelArguments {
+    /// The call's sizes and window as the kernels see them.
+    var geometry: ConvolutionGeometry {
+        ConvolutionGeometry(
+            inHeight: inShape.height, inWidth: inShape.width, inChannels: inShape.channels,
+            outHeight: outShape.height, outWidth: outShape.width, outChannels: outShape.channels,
+            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
+            strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+            padTop: window.padTop, padLeft: window.padLeft)
+    }
+
+    /// This convolution call on the weights of `packed`, with `scratch`.
+    func convolutionCall(_ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionCall {
+        ConvolutionCall(geometry: geometry, rowCount: rowCount, input: input,
+                        output: output.assumingMemoryBound(to: UInt8.self), inputZeroPoint: inputZeroPoint,
+                        packed: packed, scratch: scratch)
+    }
+}

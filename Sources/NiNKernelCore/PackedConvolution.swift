@@ -1,0 +1,76 @@
+// One convolution's parameters as a family's kernels read them, repacked at model load: blocks
+// of 16 output channels of weights (the family's layout, `pack` in its target), padded biases,
+// and per-block requantization tables (RequantBlock). Also the layer's parameters as the model
+// file stores them, which is what a family's `pack` reads.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A convolution's parameters as the model file stores them (docs/FORMAT.md): what `pack` reads.
+public struct ConvolutionWeights {
+    /// Output channels.
+    public var outChannels: Int
+    /// K = kernelHeight x kernelWidth x inChannels: the weights of channel o are `weights[o * K ..< (o + 1) * K]`.
+    public var kernelSize: Int
+    /// int8 weights, OHWI.
+    public var weights: UnsafePointer<Int8>
+    /// int32 bias per output channel.
+    public var bias: UnsafePointer<Int32>
+    /// Requantization multiplier and shift per output channel (QUANTIZATION.md).
+    public var multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>
+    public var inputZeroPoint: Int32, outputZeroPoint: Int32
+    /// Whether the layer is fused with a ReLU (outputs clamp at the zero point).
+    public var relu: Bool
+
+    /// Parameters from their pointers and values.
+    public init(outChannels: Int, kernelSize: Int, weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
+                multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>, inputZeroPoint: Int32,
+                outputZeroPoint: Int32, relu: Bool) {
+        self.outChannels = outChannels; self.kernelSize = kernelSize; self.weights = weights; self.bias = bias
+        self.multiplier = multiplier; self.shift = shift
+        self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint; self.relu = relu
+    }
+}
+
+/// One convolution's packed parameters, owned memory (64-byte aligned, zero-filled when made).
+public final class PackedConvolution {
+    /// The family's weights, per block of 16 output channels: `kGroups x 16 x group` values.
+    public let weights: UnsafeMutableRawPointer
+    /// int32 bias per output channel, padded to a multiple of 16 (the family may fold terms in).
+    public let bias: UnsafeMutablePointer<Int32>
+    /// `RequantBlock.bytes` per block of 16 channels.
+    public let requant: UnsafeMutableRawPointer
+    /// K rounded up to the family's group, in groups.
+    public let kGroups: Int
+
+    /// Zeroed storage for `outChannels` channels of `kGroups` groups of `groupBytes` bytes each
+    /// per channel, or nil when memory runs out. The zeros are the padding of K and of the
+    /// channels: the family's `pack` writes only the real weights.
+    public init?(outChannels: Int, kGroups: Int, groupBytes: Int) {
+        let blocks = (outChannels + 15) / 16
+        guard let w = alignedAllocate(blocks * kGroups * 16 * groupBytes) else { return nil }
+        guard let b = alignedAllocate(blocks * 16 * 4) else { free(w); return nil }
+        guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { free(w); free(b); return nil }
+        weights = w
+        bias = b.assumingMemoryBound(to: Int32.self)
+        requant = r
+        self.kGroups = kGroups
+    }
+
+    deinit {
+        free(weights)
+        free(bias)
+        free(requant)
+    }
+}
+
+/// 64-byte aligned, zero-filled memory (at least 64 bytes), or nil; release it with free().
+func alignedAllocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    var memory: UnsafeMutableRawPointer?
+    guard posix_memalign(&memory, 64, max(bytes, 64)) == 0 else { return nil }
+    memory?.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 64))
+    return memory
+}
