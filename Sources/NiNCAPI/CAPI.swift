@@ -313,20 +313,11 @@ public func ninContextTopK(_ handle: OpaquePointer?, _ index: Int32, _ k: Int32,
                            _ probabilities: UnsafeMutablePointer<Float>?) -> nin_status {
     withContext(handle) { (ctx) throws(NiNError) in
         let classes = try required(classes, "classes")
-        let count = ctx.model.graph.classCount
-        guard k >= 1, Int(k) <= count else { throw NiNError(.invalidArgument, "k is \(k), expected 1 to \(count)") }
-        let p = try ctx.resultPointer(ctx.probabilitiesOffset, index: Int(index))
-        // Selection without allocating: pick the best remaining class k times.
-        for rank in 0..<Int(k) {
-            var best = -1
-            for c in 0..<count {
-                var taken = false
-                for r in 0..<rank where Int(classes[r]) == c { taken = true }
-                if taken { continue }
-                if best < 0 || p[c] > p[best] { best = c }
-            }
+        var rank = 0
+        try ctx.forEachTopK(Int(index), k: Int(k)) { best, probability in
             classes[rank] = Int32(best)
-            probabilities?[rank] = p[best]
+            probabilities?[rank] = probability
+            rank += 1
         }
     }
 }

@@ -336,77 +336,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         }
     }
 
-    private func finishLogits(sums: UnsafeMutablePointer<Int32>, layer: Layer, count: Int) {
-        let classes = layer.output.channels
-        let factor = layer.inputScale / Float(layer.input.height * layer.input.width)
-        let logits = arenaPointer(plan.logitsOffset, as: Float.self)
-        let probabilities = arenaPointer(plan.probabilitiesOffset, as: Float.self)
-        for i in 0..<(count * classes) { logits[i] = Float(sums[i]) * factor }
-        for n in 0..<count {
-            softmax(logits + n * classes, into: probabilities + n * classes, count: classes)
-        }
-    }
-
-    // MARK: Results
-
-    /// Logits of image `index` of the last run (bit-exact dequantized global-average-pool sums).
-    public func logits(_ index: Int) throws(NiNError) -> [Float] {
-        let source = try resultPointer(plan.logitsOffset, index: index)
-        return Array(UnsafeBufferPointer(start: source, count: model.graph.classCount))
-    }
-
-    /// Softmax probabilities of image `index` of the last run.
-    public func probabilities(_ index: Int) throws(NiNError) -> [Float] {
-        let source = try resultPointer(plan.probabilitiesOffset, index: index)
-        return Array(UnsafeBufferPointer(start: source, count: model.graph.classCount))
-    }
-
-    /// The `k` most probable classes of image `index`, best first; ties go to the lower index.
-    public func topK(_ index: Int, k: Int) throws(NiNError) -> [(classIndex: Int, probability: Float)] {
-        let p = try probabilities(index)
-        guard (1...p.count).contains(k) else { throw .invalid("k is \(k), expected 1 to \(p.count)") }
-        let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
-        return order.prefix(k).map { ($0, p[$0]) }
-    }
-
-    /// Pointer to the float results of image `index`, after checking that a run produced it.
-    package func resultPointer(_ offset: Int, index: Int) throws(NiNError) -> UnsafePointer<Float> {
-        guard resultCount > 0 else { throw NiNError(.state, "no results yet: run the context first") }
-        guard index >= 0, index < resultCount else {
-            throw .invalid("result index \(index) is outside the last run's \(resultCount) image(s)")
-        }
-        return UnsafePointer(arenaPointer(offset, as: Float.self) + index * model.graph.classCount)
-    }
-
-    /// Pointers to the logits/probabilities block (for the C boundary).
-    package var logitsOffset: Int { plan.logitsOffset }
-    package var probabilitiesOffset: Int { plan.probabilitiesOffset }
-
-    /// Copies the dequantized confidence maps of image `index` into `out` as classes x H x W
-    /// (no allocation).
-    package func copyConfidenceMaps(_ index: Int, into out: UnsafeMutablePointer<Float>) throws(NiNError) {
-        _ = try resultPointer(plan.logitsOffset, index: index)
-        let head = model.graph.layers[model.graph.layers.count - 1]
-        let shape = head.input, plane = shape.height * shape.width
-        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self)
-        for p in 0..<plane {
-            for c in 0..<shape.channels {
-                out[c * plane + p] = head.inputScale * Float(Int32(maps[p * shape.channels + c]) - head.inputZeroPoint)
-            }
-        }
-    }
-
-    /// The u8 confidence maps of image `index` (classes innermost: H x W x classes) and their
-    /// scale and zero point.
-    public func confidenceMaps(_ index: Int) throws(NiNError) -> (values: [UInt8], scale: Float, zeroPoint: Int32) {
-        _ = try resultPointer(plan.logitsOffset, index: index)
-        let head = model.graph.layers[model.graph.layers.count - 1]
-        let size = head.input.elementCount
-        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self)
-        return (Array(UnsafeBufferPointer(start: maps, count: size)), head.inputScale, head.inputZeroPoint)
-    }
-
-    private func arenaPointer<T>(_ offset: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
+    func arenaPointer<T>(_ offset: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
         (arena + offset).assumingMemoryBound(to: type)
     }
 }
@@ -416,16 +346,4 @@ func monotonicNanoseconds() -> UInt64 {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
-}
-
-/// Numerically stable float32 softmax: `exp(x - max) / sum`.
-func softmax(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
-    var largest = x[0]
-    for i in 1..<count { largest = max(largest, x[i]) }
-    var sum: Float = 0
-    for i in 0..<count {
-        out[i] = expf(x[i] - largest)
-        sum += out[i]
-    }
-    for i in 0..<count { out[i] /= sum }
 }
