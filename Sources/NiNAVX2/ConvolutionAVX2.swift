@@ -33,7 +33,7 @@ public func convolutionAVX2(_ a: ConvolutionCall, part: Int = 0, of parts: Int =
     let blocks = (g.outChannels + 15) / 16
     // A 1x1, stride-1, unpadded conv over an even channel count: pixels in place, in order, and
     // their im2col is one contiguous widening.
-    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+    let pointwise = g.isPointwise
         && g.padTop == 0 && g.padLeft == 0 && g.inChannels == kPadded
     let skipPadding = g.inChannels % 2 == 0 && !pointwise
     let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)

@@ -40,31 +40,31 @@ public func convolutionVNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int =
     let scratch = a.scratch.assumingMemoryBound(to: UInt8.self)
     let kPadded = 4 * kQuads
     let blocks = (g.outChannels + 15) / 16
-    let direct = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+    let pointwise = g.isPointwise
         && g.padTop == 0 && g.padLeft == 0 && g.inChannels % 4 == 0
-    let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !direct
+    let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
     let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)
     let tiles = (order.pixelCount + 7) / 8
     var first = tiles * part / parts * 8
     let end = min(order.pixelCount, tiles * (part + 1) / parts * 8)
-    let chunk = direct ? max(end - first, 1) : im2colVNNI.chunkPixels(kPadded: kPadded)
+    let chunk = pointwise ? max(end - first, 1) : im2colVNNI.chunkPixels(kPadded: kPadded)
     let rowsScratch = scratch
     // The table follows the rows of the largest chunk of this part (no larger than the layer's).
-    let tiled = direct ? 0 : im2colVNNI.tiled(min(chunk, end - first))
-    let table = UnsafeMutableRawPointer(scratch + (direct ? 0 : im2colVNNI.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
+    let tiled = pointwise ? 0 : im2colVNNI.tiled(min(chunk, end - first))
+    let table = UnsafeMutableRawPointer(scratch + (pointwise ? 0 : im2colVNNI.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
         .bindMemory(to: PixelTaps.self, capacity: tiled)
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first
-        let directBase = rows.lowerBound * g.outWidth + first
-        if !direct { im2col(a, order: order, pixels: first..<last, kPadded: kPadded, rows: rowsScratch, table: table) }
+        let pointwiseBase = rows.lowerBound * g.outWidth + first
+        if !pointwise { im2col(a, order: order, pixels: first..<last, kPadded: kPadded, rows: rowsScratch, table: table) }
         // Rows of the product (pixel p's K bytes): in place, or im2col's.
-        let source = direct ? a.input + directBase * kPadded : UnsafePointer(rowsScratch)
+        let source = pointwise ? a.input + pointwiseBase * kPadded : UnsafePointer(rowsScratch)
         @inline(__always) func tile(_ p: Int) -> UnsafePointer<UInt8> { source + p * kPadded }
         // The output rows and K runs of the tile of `count` pixels from p.
         @inline(__always) func destination(_ p: Int, _ count: Int) -> (TileOutput, TileTaps) {
-            if direct {
-                return (TileOutput(base: a.output + (directBase + p) * g.outChannels, stride: g.outChannels, table: nil),
+            if pointwise {
+                return (TileOutput(base: a.output + (pointwiseBase + p) * g.outChannels, stride: g.outChannels, table: nil),
                         TileTaps.all(kQuads))
             }
             return (TileOutput(base: a.output, stride: g.outChannels, table: UnsafePointer(table + p)),

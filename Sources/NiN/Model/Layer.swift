@@ -16,7 +16,8 @@ public struct TensorShape: Equatable, Sendable, CustomStringConvertible {
     /// Number of elements of one image.
     public var elementCount: Int { height * width * channels }
 
-    public var description: String { "\(channels)x\(height)x\(width)" }
+    /// "HxWxC", in the order of the layout.
+    public var description: String { "\(height)x\(width)x\(channels)" }
 }
 
 /// A sliding window: kernel, stride and padding on each side.
@@ -82,7 +83,8 @@ public struct ModelGraph: Sendable {
     public var labels: [String]
     /// Byte offset of each label's first byte (NUL-terminated in the image).
     var labelOffsets: [Int]
-    /// Metadata pairs in file order; `valueOffset` points at the NUL-terminated value.
+    /// Metadata pairs in file order; `metadataValueOffsets[i]` is where pair i's NUL-terminated
+    /// value starts in the image.
     public var metadata: [(key: String, value: String)]
     var metadataValueOffsets: [Int]
     /// Byte range of the WGHT section in the model image.

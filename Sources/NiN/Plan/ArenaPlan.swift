@@ -27,6 +27,10 @@ public struct ArenaPlan: Sendable {
 
     /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
     /// scratch per thread.
+    /// Whether a context of `threads` and `batchSize` runs a batch in lanes (one image per
+    /// thread at a time) rather than layer by layer over the whole batch.
+    public static func usesLanes(threads: Int, batchSize: Int) -> Bool { threads > 1 && batchSize > 1 }
+
     public init(graph: ModelGraph, batchSize: Int, threads: Int = 1, scratchBytes: Int = 0) {
         let layers = graph.layers
         let finalStep = layers.count
@@ -40,7 +44,7 @@ public struct ArenaPlan: Sendable {
         self.layerCount = layers.count
         self.imageBytes = imageBytes
         self.hasScratch = scratchBytes > 0
-        let useLanes = threads > 1 && batchSize > 1
+        let useLanes = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize)
 
         var requests: [BufferRequest] = []
         if !useLanes {

@@ -66,7 +66,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// The plan of a context: tensors, results and the optimized kernels' per-thread scratch.
     static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
         // In lane layout (several threads, batch > 1) a kernel call covers one image at most.
-        let rowsBatch = threads > 1 && batchSize > 1 ? 1 : batchSize
+        let rowsBatch = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) ? 1 : batchSize
         var scratch = 0
         for layer in model.graph.layers where layer.kind == .convolution {
             scratch = max(scratch, model.kernels.scratchBytes(layer.geometry, rowsBatch * layer.output.height))
