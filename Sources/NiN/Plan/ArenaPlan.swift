@@ -21,16 +21,29 @@ public struct ArenaPlan: Sendable {
     let layerCount: Int
     /// Bytes per image of the tensor after layer i, at index i + 1 (index 0: the input).
     let imageBytes: [Int]
-    /// Lane layout: request index in `lane` of layer i's output (nil for the maps and the head).
-    let laneIndex: [Int?]
-    let hasScratch: Bool
 
-    /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
-    /// scratch per thread.
+    /// Where each buffer starts, by name (read from `memory` once it is planned).
+    let inputOffset: Int
+    /// Offset of the float32 logits, `batch x classes`.
+    let logitsOffset: Int
+    /// Offset of the float32 probabilities, `batch x classes`.
+    let probabilitiesOffset: Int
+    /// Batch layout: layer i's output (batch-sized). Lane layout: only the maps producer's and
+    /// the head's outputs are batch-sized, the rest are nil here and live in the lanes.
+    let outputOffsets: [Int?]
+    /// Lane layout: where lane t starts, and layer i's output inside a lane (nil for the maps
+    /// producer and the head).
+    let laneOffsets: [Int]
+    let laneOutputOffsets: [Int?]
+    /// Thread (or lane) t's kernel scratch; empty when no kernel needs scratch.
+    let scratchOffsets: [Int]
+
     /// Whether a context of `threads` and `batchSize` runs a batch in lanes (one image per
     /// thread at a time) rather than layer by layer over the whole batch.
     public static func usesLanes(threads: Int, batchSize: Int) -> Bool { threads > 1 && batchSize > 1 }
 
+    /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
+    /// scratch per thread.
     public init(graph: ModelGraph, batchSize: Int, threads: Int = 1, scratchBytes: Int = 0) {
         let layers = graph.layers
         let finalStep = layers.count
@@ -43,59 +56,74 @@ public struct ArenaPlan: Sendable {
         self.batchSize = batchSize
         self.layerCount = layers.count
         self.imageBytes = imageBytes
-        self.hasScratch = scratchBytes > 0
-        let useLanes = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize)
+        let resultBytes = batchSize * classes * 4
 
         var requests: [BufferRequest] = []
-        if !useLanes {
-            // [0] input, [i + 1] output of layer i, [L + 1] logits, [L + 2] probabilities, [L + 3 + t] scratch t.
-            requests.append(BufferRequest(name: "input", bytes: batchSize * imageBytes[0],
-                                          firstUse: 0, lastUse: mapsProducer == -1 ? finalStep : 0))
-            for (i, layer) in layers.enumerated() {
-                let lastUse = (layer.kind == .globalAveragePool || i == mapsProducer) ? finalStep : i + 1
-                requests.append(BufferRequest(name: "\(i):\(layer.kind.name)", bytes: batchSize * imageBytes[i + 1],
-                                              firstUse: i, lastUse: lastUse))
+        /// Appends a request and returns its index, by which its offset is read after planning.
+        func request(_ name: String, _ bytes: Int, _ firstUse: Int, _ lastUse: Int) -> Int {
+            requests.append(BufferRequest(name: name, bytes: bytes, firstUse: firstUse, lastUse: lastUse))
+            return requests.count - 1
+        }
+
+        guard ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) else {
+            let input = request("input", batchSize * imageBytes[0], 0, mapsProducer == -1 ? finalStep : 0)
+            let outputs = layers.enumerated().map { i, layer in
+                request("\(i):\(layer.kind.name)", batchSize * imageBytes[i + 1], i,
+                        layer.kind == .globalAveragePool || i == mapsProducer ? finalStep : i + 1)
             }
-            requests.append(BufferRequest(name: "logits", bytes: batchSize * classes * 4, firstUse: finalStep, lastUse: finalStep))
-            requests.append(BufferRequest(name: "probabilities", bytes: batchSize * classes * 4, firstUse: finalStep, lastUse: finalStep))
-            for t in 0..<(scratchBytes > 0 ? threads : 0) {
-                requests.append(BufferRequest(name: "scratch:\(t)", bytes: scratchBytes, firstUse: 0, lastUse: finalStep))
-            }
-            self.memory = planMemory(requests)
+            let logits = request("logits", resultBytes, finalStep, finalStep)
+            let probabilities = request("probabilities", resultBytes, finalStep, finalStep)
+            let scratch = (0..<(scratchBytes > 0 ? threads : 0)).map { t in request("scratch:\(t)", scratchBytes, 0, finalStep) }
+            let memory = planMemory(requests)
+            self.memory = memory
             self.lane = nil
             self.lanes = 0
-            self.laneIndex = []
+            inputOffset = memory.offsets[input]
+            outputOffsets = outputs.map { memory.offsets[$0] }
+            logitsOffset = memory.offsets[logits]
+            probabilitiesOffset = memory.offsets[probabilities]
+            laneOffsets = []
+            laneOutputOffsets = []
+            scratchOffsets = scratch.map { memory.offsets[$0] }
             return
         }
 
         // One lane: the outputs of every layer but the maps producer and the head, then scratch.
         var laneRequests: [BufferRequest] = []
-        var laneIndex: [Int?] = []
+        var laneOutputs: [Int?] = []
         for (i, layer) in layers.enumerated() {
-            guard i != mapsProducer, layer.kind != .globalAveragePool else { laneIndex.append(nil); continue }
-            laneIndex.append(laneRequests.count)
+            guard i != mapsProducer, layer.kind != .globalAveragePool else { laneOutputs.append(nil); continue }
+            laneOutputs.append(laneRequests.count)
             laneRequests.append(BufferRequest(name: "\(i):\(layer.kind.name)", bytes: imageBytes[i + 1], firstUse: i, lastUse: i + 1))
         }
+        var laneScratch: Int?
         if scratchBytes > 0 {
+            laneScratch = laneRequests.count
             laneRequests.append(BufferRequest(name: "scratch", bytes: scratchBytes, firstUse: 0, lastUse: finalStep))
         }
         let lanePlan = planMemory(laneRequests)
-        // [0] input, [1] maps, [2] sums, [3] logits, [4] probabilities, [5 + t] lane t; all live throughout.
+        // The batch-sized buffers and the lanes, all live throughout.
         let mapsBytes = mapsProducer >= 0 ? imageBytes[mapsProducer + 1] : 0
-        requests = [
-            BufferRequest(name: "input", bytes: batchSize * imageBytes[0], firstUse: 0, lastUse: finalStep),
-            BufferRequest(name: "maps", bytes: batchSize * mapsBytes, firstUse: 0, lastUse: finalStep),
-            BufferRequest(name: "sums", bytes: batchSize * classes * 4, firstUse: 0, lastUse: finalStep),
-            BufferRequest(name: "logits", bytes: batchSize * classes * 4, firstUse: 0, lastUse: finalStep),
-            BufferRequest(name: "probabilities", bytes: batchSize * classes * 4, firstUse: 0, lastUse: finalStep),
-        ]
-        for t in 0..<threads {
-            requests.append(BufferRequest(name: "lane:\(t)", bytes: max(lanePlan.arenaBytes, 1), firstUse: 0, lastUse: finalStep))
-        }
-        self.memory = planMemory(requests)
+        let input = request("input", batchSize * imageBytes[0], 0, finalStep)
+        let maps = request("maps", batchSize * mapsBytes, 0, finalStep)
+        let sums = request("sums", resultBytes, 0, finalStep)
+        let logits = request("logits", resultBytes, 0, finalStep)
+        let probabilities = request("probabilities", resultBytes, 0, finalStep)
+        let lanes = (0..<threads).map { t in request("lane:\(t)", max(lanePlan.arenaBytes, 1), 0, finalStep) }
+        let memory = planMemory(requests)
+        self.memory = memory
         self.lane = lanePlan
         self.lanes = threads
-        self.laneIndex = laneIndex
+        inputOffset = memory.offsets[input]
+        outputOffsets = layers.indices.map { i in
+            i == mapsProducer ? memory.offsets[maps] : i == layers.count - 1 ? memory.offsets[sums] : nil
+        }
+        logitsOffset = memory.offsets[logits]
+        probabilitiesOffset = memory.offsets[probabilities]
+        let laneStarts = lanes.map { memory.offsets[$0] }
+        laneOffsets = laneStarts
+        laneOutputOffsets = laneOutputs.map { $0.map { lanePlan.offsets[$0] } }
+        scratchOffsets = laneScratch.map { index in laneStarts.map { $0 + lanePlan.offsets[index] } } ?? []
     }
 
     /// Bytes the arena needs.
@@ -105,20 +133,12 @@ public struct ArenaPlan: Sendable {
     /// input), as seen by lane `t` (lane layout; ignored in batch layout).
     func tensorOffset(after layer: Int, image n: Int = 0, lane t: Int = 0) -> Int {
         let perImage = n * imageBytes[layer + 1]
-        guard let lane else { return memory.offsets[layer + 1] + perImage }
-        if layer == -1 { return memory.offsets[0] + perImage }
-        if layer == layerCount - 1 { return memory.offsets[2] + perImage }
-        if layer == layerCount - 2 { return memory.offsets[1] + perImage }
-        return memory.offsets[5 + t] + lane.offsets[laneIndex[layer]!]
+        if layer == -1 { return inputOffset + perImage }
+        if let batchSized = outputOffsets[layer] { return batchSized + perImage }
+        return laneOffsets[t] + laneOutputOffsets[layer]!
     }
 
-    /// Offset of the float32 logits, `batch x classes`.
-    var logitsOffset: Int { lane == nil ? memory.offsets[layerCount + 1] : memory.offsets[3] }
-    /// Offset of the float32 probabilities, `batch x classes`.
-    var probabilitiesOffset: Int { lane == nil ? memory.offsets[layerCount + 2] : memory.offsets[4] }
-    /// Offset of thread `t`'s kernel scratch (in lane layout: lane `t`'s).
-    func scratchOffset(thread t: Int) -> Int {
-        guard let lane else { return memory.offsets[layerCount + 3 + t] }
-        return memory.offsets[5 + t] + lane.offsets[lane.offsets.count - 1]
-    }
+    /// Offset of thread `t`'s kernel scratch (in lane layout: lane `t`'s); 0 when the plan has
+    /// none (no kernel of the model needs any, so none reads it).
+    func scratchOffset(thread t: Int) -> Int { t < scratchOffsets.count ? scratchOffsets[t] : 0 }
 }
