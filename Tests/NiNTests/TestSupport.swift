@@ -1,6 +1,7 @@
 // Shared helpers for the Swift tests: the repository root and file access.
 
 import Foundation
+import NiN
 
 /// The repository root, found from this file's path.
 let repositoryRoot: String = {
@@ -28,3 +29,13 @@ func int32Values(_ bytes: [UInt8]) -> [Int32] {
 func float32Values(_ bytes: [UInt8]) -> [Float] {
     int32Values(bytes).map { Float(bitPattern: UInt32(bitPattern: $0)) }
 }
+
+/// The kernel families a comparison test runs on this CPU: every family the CPU supports, best
+/// first. The others are listed by `skippedKernelFamilies` with the reason, never dropped silently.
+let testedKernelFamilies: [KernelISA] = [KernelISA.avx512vnni, .avx2, .generic].filter(\.isSupported)
+
+/// The kernel families this CPU cannot run, each with the reason it is not tested.
+let skippedKernelFamilies: [(family: KernelISA, reason: String)] = [
+    (KernelISA.avx512vnni, "CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni"),
+    (KernelISA.avx2, "CPU lacks avx2/fma"),
+].filter { !$0.family.isSupported }
