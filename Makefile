@@ -5,6 +5,7 @@
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
 #   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
+#   make mutants mutation testing: every mutant of tools/mutants.py must be killed (slow; not CI)
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
@@ -77,6 +78,11 @@ golden:
 fp32-golden:
 	for pt in models/*.pt; do $(PYTHON) tools/make_fp32_logits.py $$pt; done
 
+# Mutation testing: each mutant of tools/mutants.py applied in turn, rebuilt, its tests run, the
+# kill table printed (tens of minutes; not part of CI). `tools/mutants.py --check` is instant.
+mutants:
+	nice -n 10 $(PYTHON) tools/mutants.py
+
 eval: lib
 	$(PYTHON) tools/nin_eval.py --model $(MODEL)
 
@@ -91,4 +97,4 @@ bench: lib cli
 clean:
 	rm -rf .build bindings/c/build
 
-.PHONY: fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: mutants fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
