@@ -159,6 +159,11 @@ MUTANTS: List[Mutant] = [
     Mutant("capi-top-k-order", "Sources/NiNCAPI/CAPI.swift",
            "if best < 0 || p[c] > p[best] { best = c }", "if best < 0 || p[c] < p[best] { best = c }",
            "top-k returns the least probable classes", C_TESTS),
+    # --- kernel dispatch ---
+    Mutant("cpu-vnni-check", "Sources/NiNCPU/cpu.c",
+           'return ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
+           'return 0 && ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
+           "AVX-512 VNNI never detected: the family would be skipped silently", swift("kernelFamilies")),
     # --- threads ---
     Mutant("threads-image-lanes", "Sources/NiN/Runtime/Context.swift",
            "for n in stride(from: part, to: imageCount, by: parts) {", "for n in stride(from: part, to: imageCount, by: parts + 1) {",
