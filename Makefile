@@ -11,6 +11,7 @@
 #   make heatmaps  regenerate the README's class heatmaps of the example images (docs/heatmaps/)
 #   make bench   nin against ONNX Runtime (and PyTorch) on the same weights: latency, agreement, cold start
 #   make bench-bulk  nin-infer over 10,000 PNGs in a folder against the engine's batch throughput
+#   make mutants mutation testing: every mutant of tools/mutants.py must be killed (slow; not CI)
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
@@ -43,12 +44,15 @@ test: deps
 	$(MAKE) test-swift test-c test-python
 
 # The Swift suite runs twice: with the best kernels for this CPU, and with NIN_ISA=generic.
-test-swift:
+# Each run shows which kernel families the comparison tests ran and which were skipped, with
+# the reason (a family the CPU has cannot be skipped: that test fails), and every skipped test.
+test-swift: .build/kernels.stamp
 	@mkdir -p .build
 	@for isa in auto generic; do \
 	  echo "swift test (NIN_ISA=$$isa)"; \
-	  NIN_ISA=$$isa swift test 2>&1 | tee .build/swift-test-$$isa.log | grep -E '^(✔ Test run|✘|Test Suite .All tests)|error:'; \
+	  NIN_ISA=$$isa swift test 2>&1 | tee .build/swift-test-$$isa.log | grep -E '^(✔ Test run|✘)|Test Suite .All tests|error:|^kernel families:| skipped'; \
 	  grep -q '✔ Test run with' .build/swift-test-$$isa.log || exit 1; \
+	  grep -q '^kernel families: ' .build/swift-test-$$isa.log || { echo "no 'kernel families' line: the family test did not run"; exit 1; }; \
 	done
 
 # The whole Swift suite as a host without x86-64 builds it: every x86 kernel family compiled out
@@ -60,6 +64,13 @@ test-portable:
 	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVX512VNNI.build 2>/dev/null; then \
 	  echo "test-portable: an x86 kernel target was built"; exit 1; fi
 
+# A debug build's incremental driver does not recompile a kernel family target when only the
+# bodies of @inlinable code it inlines from Sources/NiNKernelCore change, so its kernels would
+# keep the old code (docs/ARCHITECTURE.md, "Building"): after such an edit, touch its sources.
+.build/kernels.stamp: $(wildcard Sources/NiNKernelCore/*.swift)
+	@mkdir -p .build
+	touch Sources/NiNAVX2/*.swift Sources/NiNAVX512VNNI/*.swift $@
+
 test-c: lib
 	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))
 
@@ -68,7 +79,7 @@ test-python: lib cli
 
 # Memory and thread safety: the whole Swift suite under AddressSanitizer, the threaded tests
 # under ThreadSanitizer (separate build folders, so the normal builds stay as they are).
-sanitize:
+sanitize: .build/kernels.stamp
 	ASAN_OPTIONS=detect_leaks=0 swift test --scratch-path .build-asan --sanitize=address 2>&1 | tee .build/asan.log | grep -E '^(✔ Test run|✘)|ERROR: AddressSanitizer'; \
 	grep -q '✔ Test run with' .build/asan.log
 	swift test --scratch-path .build-tsan --sanitize=thread --filter 'goldenNetworkThreads|randomConvolutions' 2>&1 | tee .build/tsan.log | grep -E '^(✔ Test run|✘)|WARNING: ThreadSanitizer'; \
@@ -107,6 +118,11 @@ golden:
 fp32-golden:
 	for pt in models/*.pt; do $(PYTHON) tools/make_fp32_logits.py $$pt; done
 
+# Mutation testing: each mutant of tools/mutants.py applied in turn, rebuilt, its tests run, the
+# kill table printed (tens of minutes; not part of CI). `tools/mutants.py --check` is instant.
+mutants:
+	nice -n 10 $(PYTHON) tools/mutants.py
+
 eval: lib
 	$(PYTHON) tools/nin_eval.py --model $(MODEL)
 
@@ -125,4 +141,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/python/build bindings/python/dist
 
-.PHONY: test-portable heatmaps install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: mutants test-portable heatmaps install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean

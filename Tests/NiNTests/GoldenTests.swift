@@ -37,7 +37,10 @@ private func checkNetwork(directory: String, threads: Int) throws {
     for n in 0..<batch { logits += try context.logits(n).map(\.bitPattern) }
     #expect(logits == expectedLogits, "logits differ bit for bit")
     // The same input without an observer: with several threads and images the images run in
-    // parallel, each on its own lane; logits and confidence maps must not change.
+    // parallel, each on its own lane; logits and confidence maps must not change. A run of
+    // other pixels first, so that an image left out of the lanes cannot pass on stale results.
+    try context.run(preparedInput: input.map { 255 - $0 }, count: batch) { _, _ in }
+    #expect(try (0..<batch).flatMap { n throws(NiNError) in try context.logits(n).map(\.bitPattern) } != expectedLogits)
     try context.run(preparedInput: input, count: batch)
     var again: [UInt32] = []
     for n in 0..<batch { again += try context.logits(n).map(\.bitPattern) }

@@ -12,9 +12,29 @@ struct TestConv {
     var bias: [Int32], multiplier: [Int32], shift: [Int32]
 }
 
+/// A max pool: kernel (height, width), stride, pads (top, left, bottom, right).
+struct TestPool {
+    var kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)
+}
+
+/// One layer of a test model before its GAP head.
+enum TestLayer {
+    case conv(TestConv)
+    case maxPool(TestPool)
+}
+
 /// A model of a chain of convolutions followed by GAP; input `convs[0].inChannels x h x w`
 /// (1 or 3 channels) with zero point `inputZeroPoint`.
 func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint: Int32) -> [UInt8] {
+    writeModel(convs.map { .conv($0) }, inputChannels: convs[0].inChannels, height: height, width: width,
+               inputZeroPoint: inputZeroPoint)
+}
+
+/// A model of a chain of layers followed by GAP; input `inputChannels x h x w` (1 or 3 channels)
+/// with zero point `inputZeroPoint`. `labels` and `metadata` are the raw LBLS and META contents
+/// (default: labels "c0", "c1", ... and no META).
+func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: Int, inputZeroPoint: Int32,
+                labels labelBytes: [UInt8]? = nil, metadata: [UInt8]? = nil) -> [UInt8] {
     var out = [UInt8]()
     func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
     func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
@@ -31,33 +51,47 @@ func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint
         return at
     }
     func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
-    let last = convs[convs.count - 1]
+    var channels = inputChannels, scale: Float = 0.02, zeroPoint = inputZeroPoint
     var graph = [UInt8]()
     swap(&out, &graph)
-    u32(UInt32(convs[0].inChannels)); u32(UInt32(height)); u32(UInt32(width)); u32(UInt32(convs.count + 1))
-    f32(0.02); i32(inputZeroPoint); u32(UInt32(last.outChannels)); u32(0)
-    for conv in convs {
-        let wOff = put(conv.weights.map { UInt8(bitPattern: $0) })
-        let bOff = put(bytes(conv.bias)), mOff = put(bytes(conv.multiplier)), sOff = put(bytes(conv.shift))
-        let scaleOff = put(bytes([Float](repeating: 0.01, count: conv.outChannels)))
-        u32(1); u32(conv.relu ? 1 : 0); u32(UInt32(conv.inChannels)); u32(UInt32(conv.outChannels))
-        u32(UInt32(conv.kernel.0)); u32(UInt32(conv.kernel.1)); u32(UInt32(conv.stride.0)); u32(UInt32(conv.stride.1))
-        u32(UInt32(conv.pads.0)); u32(UInt32(conv.pads.1)); u32(UInt32(conv.pads.2)); u32(UInt32(conv.pads.3))
-        f32(0.05); i32(conv.outputZeroPoint)
-        u32(wOff); u32(bOff); u32(mOff); u32(sOff); u32(scaleOff)
-        out += [UInt8](repeating: 0, count: 20)
+    u32(UInt32(inputChannels)); u32(UInt32(height)); u32(UInt32(width)); u32(UInt32(layers.count + 1))
+    f32(scale); i32(inputZeroPoint)
+    let classCountAt = out.count
+    u32(0); u32(0)
+    for layer in layers {
+        switch layer {
+        case .conv(let conv):
+            let wOff = put(conv.weights.map { UInt8(bitPattern: $0) })
+            let bOff = put(bytes(conv.bias)), mOff = put(bytes(conv.multiplier)), sOff = put(bytes(conv.shift))
+            let scaleOff = put(bytes([Float](repeating: 0.01, count: conv.outChannels)))
+            u32(1); u32(conv.relu ? 1 : 0); u32(UInt32(conv.inChannels)); u32(UInt32(conv.outChannels))
+            u32(UInt32(conv.kernel.0)); u32(UInt32(conv.kernel.1)); u32(UInt32(conv.stride.0)); u32(UInt32(conv.stride.1))
+            u32(UInt32(conv.pads.0)); u32(UInt32(conv.pads.1)); u32(UInt32(conv.pads.2)); u32(UInt32(conv.pads.3))
+            f32(0.05); i32(conv.outputZeroPoint)
+            u32(wOff); u32(bOff); u32(mOff); u32(sOff); u32(scaleOff)
+            out += [UInt8](repeating: 0, count: 20)
+            channels = conv.outChannels; scale = 0.05; zeroPoint = conv.outputZeroPoint
+        case .maxPool(let pool):
+            u32(2); u32(0); u32(UInt32(channels)); u32(UInt32(channels))
+            u32(UInt32(pool.kernel.0)); u32(UInt32(pool.kernel.1)); u32(UInt32(pool.stride.0)); u32(UInt32(pool.stride.1))
+            u32(UInt32(pool.pads.0)); u32(UInt32(pool.pads.1)); u32(UInt32(pool.pads.2)); u32(UInt32(pool.pads.3))
+            f32(scale); i32(zeroPoint)
+            out += [UInt8](repeating: 0, count: 40)
+        }
     }
     // gap record
-    u32(4); u32(0); u32(UInt32(last.outChannels)); u32(UInt32(last.outChannels))
+    u32(4); u32(0); u32(UInt32(channels)); u32(UInt32(channels))
     out += [UInt8](repeating: 0, count: 32)
-    f32(0.05); i32(last.outputZeroPoint)
+    f32(scale); i32(zeroPoint)
     out += [UInt8](repeating: 0, count: 40)
+    for i in 0..<4 { out[classCountAt + i] = UInt8(truncatingIfNeeded: UInt32(channels) >> (8 * UInt32(i))) }
     swap(&out, &graph)
 
     var labels = [UInt8]()
-    for c in 0..<last.outChannels { labels += Array("c\(c)".utf8) + [0] }
+    for c in 0..<channels { labels += Array("c\(c)".utf8) + [0] }
 
-    let sections: [(UInt32, [UInt8])] = [(0x4850_5247, graph), (0x5448_4757, weights), (0x534C_424C, labels)]
+    var sections: [(UInt32, [UInt8])] = [(0x4850_5247, graph), (0x5448_4757, weights), (0x534C_424C, labelBytes ?? labels)]
+    if let metadata { sections.append((0x4154_454D, metadata)) }
     out = Array("NINM".utf8)
     out += [1, 0, 0, 0]  // version 1.0
     u32(64); u32(UInt32(sections.count)); u64(0); u32(0); u32(0)

@@ -1,7 +1,8 @@
 // Optimized kernels equal the reference kernels bit for bit: hundreds of random convolutions
 // (kernel, stride, padding, channel counts, zero points, multipliers and shifts, with and
-// without ReLU) run on both kernel families and compared byte for byte, including the
-// saturating corners of requantization.
+// without ReLU) and max pools (1-100 channels, odd sizes, strides, padding) run on every kernel
+// family this CPU has and compared byte for byte, including the saturating corners of
+// requantization and exact ties (x.5 before rounding, which must go to even).
 
 import NiN
 import Testing
@@ -13,16 +14,65 @@ func isaSelection() throws {
     #expect(try NiNModel(path: path, isa: .avx2).isa == (KernelISA.avx2Supported ? .avx2 : .generic))
     let vnni = try NiNModel(path: path, isa: .avx512vnni).isa
     #expect(vnni == (KernelISA.avx512vnniSupported ? .avx512vnni : KernelISA.avx2Supported ? .avx2 : .generic))
-    print("kernel families on this CPU: avx2 \(KernelISA.avx2Supported), avx512vnni \(KernelISA.avx512vnniSupported)")
+}
+
+/// Runs `input` (`batch` images) through `bytes` on every family this CPU has, with 1 and 3
+/// threads; returns each run's layer outputs back to back, and checks each model got its family.
+private func runOnEveryFamily(_ bytes: [UInt8], input: [UInt8], batch: Int) throws -> [[UInt8]] {
+    var results: [[UInt8]] = []
+    for family in testedKernelFamilies {
+        let model = try NiNModel(bytes: bytes, isa: family)
+        #expect(model.isa == family, "asked for \(family), got \(model.isa)")
+        for threads in [1, 3] {
+            let context = try NiNContext(model: model, threads: threads, batchSize: batch)
+            context.minimumWorkPerPart = 1
+            var layers: [UInt8] = []
+            try context.run(preparedInput: input, count: batch) { _, out in layers += out }
+            results.append(layers)
+        }
+    }
+    return results
+}
+
+/// The int32 accumulators of `conv` over a u8 NHWC `input` of `batch` images of h x w, with input
+/// zero point `zIn` (padding contributes nothing): QUANTIZATION.md's sum, written out plainly.
+private func accumulators(_ conv: TestConv, input: ArraySlice<UInt8>, batch: Int, height h: Int, width w: Int,
+                          zIn: Int32) -> [Int32] {
+    let (kh, kw) = conv.kernel, (sh, sw) = conv.stride, c = conv.inChannels
+    let oh = (h + conv.pads.0 + conv.pads.2 - kh) / sh + 1, ow = (w + conv.pads.1 + conv.pads.3 - kw) / sw + 1
+    var result: [Int32] = []
+    let base = input.startIndex
+    for n in 0..<batch {
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                for o in 0..<conv.outChannels {
+                    var acc = Int64(conv.bias[o])
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            let iy = oy * sh - conv.pads.0 + ky, ix = ox * sw - conv.pads.1 + kx
+                            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                            for i in 0..<c {
+                                let x = Int64(input[base + ((n * h + iy) * w + ix) * c + i]) - Int64(zIn)
+                                acc += x * Int64(conv.weights[((o * kh + ky) * kw + kx) * c + i])
+                            }
+                        }
+                    }
+                    result.append(Int32(acc))
+                }
+            }
+        }
+    }
+    return result
 }
 
 @Test("random convolutions: every optimized family equals the reference bit for bit",
       .enabled(if: KernelISA.allCases.contains { $0 != .generic && $0.isSupported },
-               "needs a CPU that runs an optimized kernel family"))
+               "needs a build and CPU with an optimized kernel family (none in make test-portable)"))
 func randomConvolutions() throws {
     var rng = SplitMix(state: 2026)
     var compared = 0
     var varied = 0  // trials whose outputs are not all one value: the comparison proves something
+    var ties = 0    // outputs whose scaled accumulator is exactly x.5 inside the output range
     for trial in 0..<300 {
         // Every fifth trial is a pointwise (1x1, stride 1, unpadded) conv, which kernels may run in place.
         let pointwise = trial % 5 == 1
@@ -50,6 +100,23 @@ func randomConvolutions() throws {
             while typicalAcc > 1 { typicalAcc /= 2; shift += 1 }
             conv.shift = (0..<n).map { _ in max(1, min(62, shift + Int32.random(in: -2...2, using: &rng))) }
         }
+        // Every fourth trial makes exact ties: small weights and dyadic scales j * 2^-(b + s)
+        // (m = j * 2^(30 - b), j odd, n = 30 + b + s), so about one accumulator in 2^(b + s) lands
+        // on x.5; rounding half to even and half away from zero then differ.
+        let tieTrial = trial % 4 == 3
+        if tieTrial {
+            conv.weights = (0..<(n * k)).map { _ in Int8.random(in: -3...3, using: &rng) }
+            conv.bias = (0..<n).map { _ in Int32.random(in: -500...500, using: &rng) }
+            let spread = 300.0 * Double(k).squareRoot()  // typical |acc| for |x - z| ~ 100, |w| ~ 2
+            var s: Int32 = 0
+            while Double(1 << s) * 128 < spread { s += 1 }
+            for o in 0..<n {
+                let b = Int32.random(in: 0...3, using: &rng)
+                let j = Int32.random(in: (1 << b)..<(2 << b), using: &rng) | 1
+                conv.multiplier[o] = j << (30 - b)
+                conv.shift[o] = max(1, 30 + b + max(s, b == 0 ? 1 : 0))
+            }
+        }
         // The input has 1 or 3 channels: a random 1x1 conv (also compared) feeds the conv under test.
         // Its output zero point, the tested conv's input zero point, is mostly 0 (as after a ReLU,
         // which lets kernels skip the padding) and sometimes not (then the front has no ReLU).
@@ -64,21 +131,20 @@ func randomConvolutions() throws {
             multiplier: (0..<c).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
             shift: (0..<c).map { _ in Int32.random(in: 36...40, using: &rng) })
         let bytes = writeConvModel([front, conv], height: h, width: w, inputZeroPoint: zIn)
-        // Every family (generic first: the reference), so a new family is compared as soon as it exists.
-        let models = try KernelISA.allCases.map { try NiNModel(bytes: bytes, isa: $0) }
         let batch = Int.random(in: 1...3, using: &rng)
         let input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        var results: [[UInt8]] = []
-        for model in models {
-            for threads in [1, 3] {
-                let context = try NiNContext(model: model, threads: threads, batchSize: batch)
-                context.minimumWorkPerPart = 1
-                var layers: [UInt8] = []
-                try context.run(preparedInput: input, count: batch) { _, out in layers += out }
-                results.append(layers)
+        let results = try runOnEveryFamily(bytes, input: input, batch: batch)
+        let tested = results[0].count - batch * n * 4
+        if tieTrial {  // count the ties the comparison went through
+            let front = results[0].prefix(batch * h * w * c)
+            let accs = accumulators(conv, input: front, batch: batch, height: h, width: w, zIn: zMid)
+            for (i, acc) in accs.enumerated() {
+                let o = i % n
+                let scaled = Double(acc) * Double(conv.multiplier[o]) / Double(sign: .plus, exponent: Int(conv.shift[o]), significand: 1)
+                let low = Double(relu ? 0 : -conv.outputZeroPoint), high = Double(255 - conv.outputZeroPoint)
+                if scaled - scaled.rounded(.down) == 0.5 && scaled > low && scaled < high { ties += 1 }
             }
         }
-        let tested = results[0].count - batch * n * 4
         let distinct = Set(results[0].prefix(tested)).count
         if distinct > 1 { varied += 1 }
         #expect(results.allSatisfy { $0 == results[0] },
@@ -87,4 +153,42 @@ func randomConvolutions() throws {
     }
     #expect(compared > 10_000)
     #expect(varied >= 270, "only \(varied) of 300 trials produced varied outputs")
+    #expect(ties >= 1000, "only \(ties) outputs were exact ties")
+    print("random convolutions: \(compared) bytes compared, \(ties) exact ties, families: "
+          + testedKernelFamilies.map(\.rawValue).joined(separator: ", "))
+}
+
+@Test("random max pools: every optimized family equals the reference bit for bit")
+func randomMaxPools() throws {
+    var rng = SplitMix(state: 2027)
+    var compared = 0, vectorChannels = 0
+    for trial in 0..<200 {
+        // 1-100 channels: below, at and above the 32-lane vectors, with leftovers.
+        let c = trial < 100 ? trial + 1 : Int.random(in: 1...100, using: &rng)
+        if c >= 32 { vectorChannels += 1 }
+        let kh = Int.random(in: 1...5, using: &rng), kw = Int.random(in: 1...5, using: &rng)
+        let h = 2 * Int.random(in: (kh / 2)...(kh / 2 + 6), using: &rng) + 1
+        let w = 2 * Int.random(in: (kw / 2)...(kw / 2 + 6), using: &rng) + 1
+        let pool = TestPool(kernel: (kh, kw), stride: (Int.random(in: 1...3, using: &rng), Int.random(in: 1...3, using: &rng)),
+                            pads: (Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng),
+                                   Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng)))
+        // A 1x1 conv from the 1 or 3 input channels makes the pool's c channels, spread over 0...255.
+        let inC = Bool.random(using: &rng) ? 1 : 3
+        let front = TestConv(
+            inChannels: inC, outChannels: c, kernel: (1, 1), stride: (1, 1), pads: (0, 0, 0, 0),
+            relu: false, outputZeroPoint: 128,
+            weights: (0..<(c * inC)).map { _ in Int8.random(in: -127...127, using: &rng) },
+            bias: (0..<c).map { _ in Int32.random(in: -3000...3000, using: &rng) },
+            multiplier: (0..<c).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
+            shift: (0..<c).map { _ in Int32.random(in: 36...38, using: &rng) })
+        let bytes = writeModel([.conv(front), .maxPool(pool)], inputChannels: inC, height: h, width: w, inputZeroPoint: 0)
+        let batch = Int.random(in: 1...3, using: &rng)
+        let input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let results = try runOnEveryFamily(bytes, input: input, batch: batch)
+        #expect(results.allSatisfy { $0 == results[0] },
+                "trial \(trial): c \(c) \(h)x\(w) kernel \(pool.kernel) stride \(pool.stride) pads \(pool.pads)")
+        compared += results[0].count
+    }
+    #expect(vectorChannels >= 120)
+    print("random max pools: \(compared) bytes compared, families: " + testedKernelFamilies.map(\.rawValue).joined(separator: ", "))
 }

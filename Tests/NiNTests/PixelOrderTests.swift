@@ -44,7 +44,7 @@ func pixelOrderIsAPermutation() {
     }
 }
 
-@Test("tile taps: the K runs cover every tap inside the image for each pixel of the tile")
+@Test("tile taps: the K runs are exactly the taps inside the image for some pixel of the tile")
 func tileTapsCoverTheImage() {
     var rng = SplitMix(state: 78)
     for _ in 0..<2000 {
@@ -64,6 +64,18 @@ func tileTapsCoverTheImage() {
         var read = Set<Int>()
         for run in 0..<t.count { for q in (t.first + run * t.stride)..<(t.first + run * t.stride + t.length) { read.insert(q) } }
         #expect(read.allSatisfy { $0 >= 0 && $0 < kQuads })
+        // ...and nothing else: exactly the kernel rows and columns that reach inside the image
+        // for some pixel (the bounding box of their taps), so border tiles skip their padding.
+        let rows = Int(pixels.map(\.kyStart).min()!)..<Int(pixels.map(\.kyEnd).max()!)
+        let columns = Int(pixels.map(\.kxStart).min()!)..<Int(pixels.map(\.kxEnd).max()!)
+        var box = Set<Int>()
+        for ky in rows {
+            for kx in columns {
+                let tap = ky * kw + kx
+                box.formUnion((tap * c / 4)..<((tap + 1) * c / 4))
+            }
+        }
+        #expect(read == box, "the runs read taps outside the pixels' window")
         for p in pixels {
             for ky in Int(p.kyStart)..<Int(p.kyEnd) {
                 for kx in Int(p.kxStart)..<Int(p.kxEnd) {
@@ -76,4 +88,37 @@ func tileTapsCoverTheImage() {
         let full = pixels.withUnsafeBufferPointer { taps($0.baseAddress!, count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: false) }
         #expect(full.first == 0 && full.count == 1 && full.length == kQuads)
     }
+}
+
+@Test("pixel taps: the kernel rows and columns inside the image, against a brute-force search")
+func pixelTapsBruteForce() {
+    var rng = SplitMix(state: 79)
+    var checked = 0, clipped = 0
+    for _ in 0..<400 {
+        let kh = Int.random(in: 1...9, using: &rng), kw = Int.random(in: 1...9, using: &rng)
+        let sh = Int.random(in: 1...4, using: &rng), sw = Int.random(in: 1...4, using: &rng)
+        let padTop = Int.random(in: 0..<kh, using: &rng), padLeft = Int.random(in: 0..<kw, using: &rng)
+        let padBottom = Int.random(in: 0..<kh, using: &rng), padRight = Int.random(in: 0..<kw, using: &rng)
+        let inH = Int.random(in: max(1, kh - padTop - padBottom)...(kh + 10), using: &rng)
+        let inW = Int.random(in: max(1, kw - padLeft - padRight)...(kw + 10), using: &rng)
+        let outH = (inH + padTop + padBottom - kh) / sh + 1, outW = (inW + padLeft + padRight - kw) / sw + 1
+        let g = ConvolutionGeometry(inHeight: inH, inWidth: inW, inChannels: 4, outHeight: outH, outWidth: outW,
+                                    outChannels: 16, kernelHeight: kh, kernelWidth: kw, strideHeight: sh,
+                                    strideWidth: sw, padTop: padTop, padLeft: padLeft)
+        for y in 0..<outH {
+            for x in 0..<outW {
+                let pixel = Int.random(in: 0..<1_000_000, using: &rng)
+                let t = PixelTaps(pixel: pixel, y: y, x: x, geometry: g)
+                // The taps whose input position lies inside the image, found one by one.
+                let rows = (0..<kh).filter { (0..<inH).contains(y * sh - padTop + $0) }
+                let columns = (0..<kw).filter { (0..<inW).contains(x * sw - padLeft + $0) }
+                #expect(t.pixel == Int32(pixel))
+                #expect(Int(t.kyStart)..<Int(t.kyEnd) == rows.first!..<(rows.last! + 1), "rows at (\(y), \(x))")
+                #expect(Int(t.kxStart)..<Int(t.kxEnd) == columns.first!..<(columns.last! + 1), "columns at (\(y), \(x))")
+                if rows.count < kh || columns.count < kw { clipped += 1 }
+                checked += 1
+            }
+        }
+    }
+    #expect(checked > 5000 && clipped > 1000)
 }

@@ -1,6 +1,7 @@
 // Shared helpers for the Swift tests: the repository root and file access.
 
 import Foundation
+import NiN
 
 /// The repository root, found from this file's path.
 let repositoryRoot: String = {
@@ -28,3 +29,18 @@ func int32Values(_ bytes: [UInt8]) -> [Int32] {
 func float32Values(_ bytes: [UInt8]) -> [Float] {
     int32Values(bytes).map { Float(bitPattern: UInt32(bitPattern: $0)) }
 }
+
+/// The kernel families a comparison test runs on this CPU: every family the CPU supports, best
+/// first. The others are listed by `skippedKernelFamilies` with the reason, never dropped silently.
+let testedKernelFamilies: [KernelISA] = KernelISA.allCases.filter { $0 != .generic && $0.isSupported } + [.generic]
+
+/// The kernel families this build or CPU cannot run, each with the reason it is not tested.
+let skippedKernelFamilies: [(family: KernelISA, reason: String)] = KernelISA.allCases
+    .filter { $0 != .generic && !$0.isSupported }
+    .map { ($0, familyRequirements[$0].map { "not built here, or the CPU lacks \($0)" } ?? "not built here, or the CPU lacks it") }
+
+/// What each optimized family needs of the CPU (for the skip reason).
+private let familyRequirements: [KernelISA: String] = [
+    .avx512vnni: "avx512f/avx512bw/avx512vl/avx512_vnni",
+    .avx2: "avx2/fma",
+]

@@ -208,9 +208,9 @@ static void test_contexts(nin_model *model, const char *image_path) {
     CHECK_STATUS(nin_run_prepared_u8(ctx, NULL, n, 1), NIN_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(nin_run_prepared_u8(ctx, u8, n, 1), NIN_OK);
     float *a = calloc((size_t)classes, sizeof(float)), *b = calloc((size_t)classes, sizeof(float));
-    nin_context_logits(ctx, 0, a, (size_t)classes);
+    CHECK_STATUS(nin_context_logits(ctx, 0, a, (size_t)classes), NIN_OK);
     CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n, 1), NIN_OK);
-    nin_context_logits(ctx, 0, b, (size_t)classes);
+    CHECK_STATUS(nin_context_logits(ctx, 0, b, (size_t)classes), NIN_OK);
     CHECK(memcmp(a, b, (size_t)classes * sizeof(float)) == 0);
     f32[0] = NAN;
     CHECK_STATUS(nin_run_prepared_f32(ctx, f32, n, 1), NIN_ERROR_INVALID_ARGUMENT);
@@ -233,7 +233,8 @@ static void test_contexts(nin_model *model, const char *image_path) {
     nin_context *ctx2 = NULL;
     CHECK_STATUS(nin_context_create(model, &own, &ctx2), NIN_OK);
     CHECK_STATUS(nin_run_prepared_u8(ctx2, u8, n, 1), NIN_OK);
-    nin_context_logits(ctx2, 0, b, (size_t)classes);
+    memset(b, 0xFF, (size_t)classes * sizeof(float));
+    CHECK_STATUS(nin_context_logits(ctx2, 0, b, (size_t)classes), NIN_OK);
     CHECK(memcmp(a, b, (size_t)classes * sizeof(float)) == 0);
     nin_context_free(ctx2);
     free(own.arena);

@@ -41,21 +41,23 @@ static long measure(nin_context *ctx, const nin_image *image, const uint8_t *u8,
     float logits[4096], probs[4096];
     int top[5];
     float top_p[5];
+    int failed = 0;  /* calls that did not return NIN_OK: a failed call proves nothing */
     allocations = 0;
     counting = 1;
     for (int i = 0; i < 20; i++) {
-        nin_run_images(ctx, image, 1);
-        nin_run_prepared_u8(ctx, u8, n, 1);
-        nin_run_prepared_f32(ctx, f32, n, 1);
-        nin_context_logits(ctx, 0, logits, (size_t)classes);
-        nin_context_probabilities(ctx, 0, probs, (size_t)classes);
-        nin_context_top_k(ctx, 0, classes < 5 ? classes : 5, top, top_p);
+        failed += nin_run_images(ctx, image, 1) != NIN_OK;
+        failed += nin_run_prepared_u8(ctx, u8, n, 1) != NIN_OK;
+        failed += nin_run_prepared_f32(ctx, f32, n, 1) != NIN_OK;
+        failed += nin_context_logits(ctx, 0, logits, (size_t)classes) != NIN_OK;
+        failed += nin_context_probabilities(ctx, 0, probs, (size_t)classes) != NIN_OK;
+        failed += nin_context_top_k(ctx, 0, classes < 5 ? classes : 5, top, top_p) != NIN_OK;
         /* Batches: with several threads they run image by image on the lanes. */
-        nin_run_images(ctx, images, BATCH);
-        nin_run_prepared_u8(ctx, u8, n * BATCH, BATCH);
-        nin_context_logits(ctx, BATCH - 1, logits, (size_t)classes);
+        failed += nin_run_images(ctx, images, BATCH) != NIN_OK;
+        failed += nin_run_prepared_u8(ctx, u8, n * BATCH, BATCH) != NIN_OK;
+        failed += nin_context_logits(ctx, BATCH - 1, logits, (size_t)classes) != NIN_OK;
     }
     counting = 0;
+    CHECK(failed == 0);
     return allocations;
 }
 

@@ -27,7 +27,7 @@ static void *work(void *arg) {
         for (int i = 0; i < INPUTS; i++) {
             int k = (i + self->index * 5) % INPUTS;
             if (nin_run_prepared_u8(ctx, inputs[k], input_bytes, 1) != NIN_OK) { self->failures++; continue; }
-            nin_context_logits(ctx, 0, logits, MAX_CLASSES);
+            if (nin_context_logits(ctx, 0, logits, MAX_CLASSES) != NIN_OK) { self->failures++; continue; }
             if (memcmp(logits, serial[k], (size_t)classes * sizeof(float)) != 0) self->mismatches++;
         }
     }
@@ -58,9 +58,14 @@ int main(int argc, char **argv) {
     CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
     for (int i = 0; i < INPUTS; i++) {
         CHECK_STATUS(nin_run_prepared_u8(ctx, inputs[i], input_bytes, 1), NIN_OK);
-        nin_context_logits(ctx, 0, serial[i], MAX_CLASSES);
+        CHECK_STATUS(nin_context_logits(ctx, 0, serial[i], MAX_CLASSES), NIN_OK);
     }
     nin_context_free(ctx);
+    /* The serial logits are real results, not the zeroed buffer they were read into. */
+    int nonzero = 0;
+    for (int i = 0; i < INPUTS; i++)
+        for (int k = 0; k < classes; k++) nonzero |= serial[i][k] != 0.0f;
+    CHECK(nonzero);
 
     /* Worker threads inside one context: same bits for any count, batched or not. */
     for (int threads = 2; threads <= 4; threads++) {
@@ -75,7 +80,7 @@ int main(int argc, char **argv) {
         int same = 1;
         float logits[MAX_CLASSES];
         for (int i = 0; i < INPUTS; i++) {
-            nin_context_logits(multi, i, logits, MAX_CLASSES);
+            CHECK_STATUS(nin_context_logits(multi, i, logits, MAX_CLASSES), NIN_OK);
             same &= memcmp(logits, serial[i], (size_t)classes * sizeof(float)) == 0;
         }
         CHECK(same);

@@ -114,21 +114,30 @@ def test_evaluate_on_a_golden_model():
 
 
 def test_nin_eval_command_line(tmp_path, capsys):
+    """The command line against PyTorch's fp32 logits (Tests/golden/fp32/, written by
+    tools/make_fp32_logits.py from the checkpoint the model was converted from): the agreement
+    it prints is the one computed here from nin's own logits and PyTorch's."""
     images, labels = _test_split()
-    small = REPO / "models" / "fashion_small.nin"
-    model = small if small.is_file() else GOLDEN_NET / "classic_narrow" / "model.nin"
-    limit = 200 if small.is_file() else 20
+    name = "fashion_small"
+    model = REPO / "models" / f"{name}.nin"
+    fp32_path = REPO / "Tests" / "golden" / "fp32" / f"{name}.logits.npy"
+    fp32 = np.load(fp32_path)
+    limit = 200
+    assert fp32.shape[0] >= limit
     with nin.Model(model) as m:
-        fp32 = m.logits(images[:limit])
-    np.save(tmp_path / "fp32.npy", fp32)
+        int8 = m.logits(images[:limit])
+    agree = np.argmax(int8, 1) == np.argmax(fp32[:limit], 1)
+    correct = int((np.argmax(int8, 1) == labels[:limit]).sum())
     out_json = tmp_path / "figures.json"
     code = nin_eval.main(["--model", str(model), "--limit", str(limit), "--batch", "64",
-                          "--fp32-logits", str(tmp_path / "fp32.npy"), "--json", str(out_json)])
+                          "--fp32-logits", str(fp32_path), "--json", str(out_json)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "int8 top-1 accuracy through nin:" in printed
-    assert "int8 vs fp32 top-1 agreement: 100.00% (0 of" in printed
+    assert (f"int8 vs fp32 top-1 agreement: {100 * agree.mean():.2f}% "
+            f"({int((~agree).sum())} of {limit} images differ)") in printed
     assert "confusion matrix" in printed
     figures = json.loads(out_json.read_text())
-    assert figures["images"] == limit and figures["fp32"]["agreement"] == 1.0
+    assert figures["images"] == limit and figures["correct"] == correct
+    assert figures["fp32"]["agreement"] == float(agree.mean())
     assert len(figures["confusion"]) == 10

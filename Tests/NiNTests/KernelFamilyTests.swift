@@ -1,0 +1,36 @@
+// Which kernel families the tests exercise on this machine. Prints one line that `make test`
+// shows ("kernel families: avx512vnni tested, avx2 tested, generic tested", or "... skipped:
+// <reason>"), and fails when the engine's CPU detection disagrees with the kernel's
+// /proc/cpuinfo flags, so a family the CPU has can never be skipped by a broken check.
+
+import Foundation
+import NiN
+import Testing
+
+/// The flags of the first processor in /proc/cpuinfo, or nil where there is none (not Linux).
+private func cpuinfoFlags() -> Set<Substring>? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+          let colon = line.firstIndex(of: ":") else { return nil }
+    return Set(line[line.index(after: colon)...].split(separator: " "))
+}
+
+@Test("kernel families: every family the CPU has is tested, the others are named with the reason")
+func kernelFamilies() throws {
+    let tested = testedKernelFamilies.map { "\($0.rawValue) tested" }
+    let skipped = skippedKernelFamilies.map { "\($0.family.rawValue) skipped: \($0.reason)" }
+    print("kernel families: " + (tested + skipped).joined(separator: ", "))
+    #expect(testedKernelFamilies.last == .generic)
+    #if arch(x86_64)
+    let flags = try #require(cpuinfoFlags(), "no flags line in /proc/cpuinfo")
+    #expect(KernelISA.avx2Supported == (flags.contains("avx2") && flags.contains("fma")),
+            "the engine's AVX2 check disagrees with /proc/cpuinfo")
+    let vnni = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy { flags.contains(Substring($0)) }
+    #expect(KernelISA.avx512vnniSupported == vnni, "the engine's AVX-512 VNNI check disagrees with /proc/cpuinfo")
+    #endif
+    // A family the CPU has is the one a model loads with when asked for it.
+    let path = repositoryRoot + "/Tests/golden/net/pools/model.nin"
+    for family in testedKernelFamilies {
+        #expect(try NiNModel(path: path, isa: family).isa == family)
+    }
+}

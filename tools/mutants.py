@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Mutation testing of nin: does each test suite catch the bugs it is there to catch?
+
+Each mutant below is one small exact-string replacement in one source file, with the tests
+that must catch it. For every mutant in turn the script applies it, rebuilds (touching the
+mutated target and the targets that inline its code, so an incremental debug build cannot keep
+stale code: docs/ARCHITECTURE.md, "Building"), runs those tests, restores the file and records
+whether the tests failed (killed) or passed (survived). It prints the kill table at the end and
+exits 1 if any mutant survived or a mutation no longer applies.
+
+    tools/mutants.py               run every mutant (minutes per mutant; `make mutants`)
+    tools/mutants.py --check       only check that every search string occurs exactly once
+                                   in the current sources (no build); exit 1 if not
+    tools/mutants.py --list        list the mutants
+    tools/mutants.py --only a,b    run the named mutants only
+
+The sources are restored after each mutant, also on Ctrl-C; a mutated file is never left behind.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Test:
+    """How to run the tests that should kill a mutant: a Swift test filter (`swift test
+    --filter`), the C tests (`make test-c`), or pytest arguments."""
+    kind: str  # "swift" | "c" | "python"
+    what: str = ""
+    env: Optional[dict] = None
+
+    def describe(self) -> str:
+        return {"swift": f"swift test --filter '{self.what}'", "c": "make test-c",
+                "python": f"pytest {self.what}"}[self.kind]
+
+
+@dataclass
+class Mutant:
+    name: str
+    path: str      # relative to the repository root
+    search: str    # must occur exactly once in the file
+    replace: str
+    why: str       # what the mutation breaks
+    test: Test
+
+
+def swift(filter: str) -> Test:
+    return Test("swift", filter)
+
+
+C_TESTS = Test("c")
+
+MUTANTS: List[Mutant] = [
+    # --- the survivors of issue 15 ---
+    Mutant("requant-ties-away", "Sources/NiN/Kernels/Reference/Requantize.swift",
+           "(Float(acc) * scale).rounded(.toNearestOrEven)", "(Float(acc) * scale).rounded(.toNearestOrAwayFromZero)",
+           "reference requantization rounds ties away from zero", swift("randomConvolutions")),
+    Mutant("avx2-maxpool-last", "Sources/NiNAVX2/MaxPoolAVX2.swift",
+           "best = _mm256_max_epu8(best, _mm256_loadu_si256(UnsafeRawPointer(p).assumingMemoryBound(to: __m256i.self)))",
+           "best = _mm256_loadu_si256(UnsafeRawPointer(p).assumingMemoryBound(to: __m256i.self))",
+           "AVX2 max pool keeps the last value of 32-channel blocks", swift("randomMaxPools")),
+    Mutant("luma-blue-7470", "Sources/NiN/Runtime/Preprocess.swift",
+           "7471 * Int(pixel[2])", "7470 * Int(pixel[2])",
+           "gray conversion's blue coefficient off by one", swift("grayConversion")),
+    Mutant("reader-empty-label", "Sources/NiN/Model/ModelReader.swift",
+           "where label.string.isEmpty {", "where label.string.isEmpty && false {",
+           "empty labels accepted", swift("stringSectionRules")),
+    Mutant("reader-duplicate-meta-key", "Sources/NiN/Model/ModelReader.swift",
+           "guard !result.metadata.contains(where: { $0.key == pairs[i].string }) else {",
+           "guard !result.metadata.contains(where: { $0.key == pairs[i].string + \"?\" }) else {",
+           "duplicate META keys accepted", swift("stringSectionRules")),
+    Mutant("reader-empty-meta-key", "Sources/NiN/Model/ModelReader.swift",
+           "guard !pairs[i].string.isEmpty else", "guard !pairs[i].string.isEmpty || true else",
+           "empty META keys accepted", swift("stringSectionRules")),
+    Mutant("pixeltaps-kxend", "Sources/NiNKernelCore/PixelOrder.swift",
+           "kxEnd = UInt8(max(0, min(g.kernelWidth, g.inWidth - ix0)))",
+           "kxEnd = UInt8(max(0, min(g.kernelWidth, g.inWidth - ix0) - 1))",
+           "PixelTaps drops the last kernel column inside the image", swift("pixelTapsBruteForce")),
+    # --- kernels ---
+    Mutant("vnni-skip-padding-any-zero-point", "Sources/NiNAVX512VNNI/ConvolutionAVX512VNNI.swift",
+           "let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise",
+           "let skipPadding = g.inChannels % 4 == 0 && !pointwise",
+           "VNNI skips padding taps although the padding value is not 0", swift("randomConvolutions")),
+    Mutant("vnni-masked-store", "Sources/NiNAVX512VNNI/RequantizeAVX512VNNI.swift",
+           "__mmask16(truncatingIfNeeded: (1 << channels) - 1)", "__mmask16(truncatingIfNeeded: (1 << channels) - 2)",
+           "VNNI partial block store drops its first channel", swift("randomConvolutions")),
+    Mutant("avx2-widen-tail", "Sources/NiNAVX2/ConvolutionAVX2.swift",
+           "dst[i] = Int16(src[i]) &- zeroPoint", "dst[i] = Int16(src[i])",
+           "AVX2 im2col tail forgets the input zero point", swift("randomConvolutions")),
+    Mutant("avx2-skip-padding-odd-channels", "Sources/NiNAVX2/ConvolutionAVX2.swift",
+           "let skipPadding = g.inChannels % 2 == 0 && !pointwise", "let skipPadding = !pointwise",
+           "AVX2 skips padding with odd channel counts (K pairs straddle taps)", swift("randomConvolutions")),
+    Mutant("pixelorder-inside-end", "Sources/NiNKernelCore/PixelOrder.swift",
+           "(hi - 1) * g.strideWidth - g.padLeft + g.kernelWidth > g.inWidth",
+           "(hi - 1) * g.strideWidth - g.padLeft + g.kernelWidth >= g.inWidth",
+           "the last inside column counted as a border column", swift("pixelOrderIsAPermutation")),
+    Mutant("taps-whole-rows", "Sources/NiNKernelCore/PixelOrder.swift",
+           "if kx0 == 0 && Int(kx1) == g.kernelWidth {", "if kx0 == 0 {",
+           "tile taps read whole kernel rows when the right columns are padding", swift("tileTapsCoverTheImage")),
+    Mutant("avgpool-rounding", "Sources/NiN/Kernels/Reference/PoolingReference.swift",
+           "out[ch] = UInt8(truncatingIfNeeded: (sum + divisor / 2) / divisor)",
+           "out[ch] = UInt8(truncatingIfNeeded: (sum + divisor / 2 - 1) / divisor)",
+           "average pool rounds ties down", swift("goldenNetwork")),
+    Mutant("gap-zero-point", "Sources/NiN/Kernels/Reference/PoolingReference.swift",
+           "out[ch] &+= Int32(image[p * c + ch]) &- a.inputZeroPoint", "out[ch] &+= Int32(image[p * c + ch])",
+           "GAP sums forget the input zero point", swift("goldenNetwork")),
+    # --- planner ---
+    Mutant("planner-slide", "Sources/NiN/Plan/MemoryPlanner.swift",
+           "if candidate + size <= start { break }", "if candidate + size <= start + 64 { break }",
+           "a buffer placed 64 bytes into a live neighbour", swift("randomChains|randomLifetimes")),
+    Mutant("planner-lifetime", "Sources/NiN/Plan/MemoryPlanner.swift",
+           "firstUse <= other.lastUse && other.firstUse <= lastUse", "firstUse < other.lastUse && other.firstUse <= lastUse",
+           "buffers live at one shared step may overlap", swift("randomChains|randomLifetimes")),
+    # --- reader ---
+    Mutant("reader-shift-63", "Sources/NiN/Model/ModelReader.swift",
+           "guard (1...62).contains(n) else", "guard (1...63).contains(n) else",
+           "shift 63 accepted", swift("layerDamage")),
+    Mutant("reader-pad-equal-kernel", "Sources/NiN/Model/ModelReader.swift",
+           "guard window.padTop < window.kernelHeight,", "guard window.padTop <= window.kernelHeight,",
+           "top padding as large as the kernel accepted", swift("layerDamage")),
+    Mutant("reader-accumulator-bound", "Sources/NiN/Model/ModelReader.swift",
+           "guard abs(bias) + worstProducts <= Int64(Int32.max) else", "guard abs(bias) + worstProducts <= 2 * Int64(Int32.max) else",
+           "int32 accumulator overflow accepted", swift("layerDamage")),
+    Mutant("reader-header-reserved", "Sources/NiN/Model/ModelReader.swift",
+           "guard r.isZero(28, 36) else", "guard r.isZero(28, 12) else",
+           "reserved header bytes 40..63 not checked", swift("headerDamage")),
+    Mutant("reader-meta-odd", "Sources/NiN/Model/ModelReader.swift",
+           "guard pairs.count % 2 == 0 else", "guard pairs.count % 2 < 2 else",
+           "a META key without a value accepted (the last value read past the pairs)", swift("stringSectionRules")),
+    Mutant("reader-trailing-bytes", "Sources/NiN/Model/ModelReader.swift",
+           "guard r.isZero(position, r.count - position) else", "guard r.isZero(position, 0) else",
+           "nonzero bytes after the last section accepted", swift("headerAndTableRules")),
+    # --- images (PNG decoding itself is being rewritten elsewhere: its callers are mutated) ---
+    Mutant("preprocess-alpha-as-colour", "Sources/NiN/Runtime/Preprocess.swift",
+           "    if from >= 3 {", "    if from >= 2 {",
+           "gray + alpha taken as colour (luma of gray, alpha, next pixel)", swift("goldenPreprocess")),
+    Mutant("resize-weight-rounding", "Sources/NiN/Runtime/Preprocess.swift",
+           "var f = (t % (2 * m) * 256 + m) / (2 * m)", "var f = (t % (2 * m) * 256) / (2 * m)",
+           "bilinear weights truncated instead of rounded", swift("goldenPreprocess")),
+    Mutant("image-stride", "Sources/NiN/Runtime/Image.swift",
+           "guard stride >= width * channels else", "guard stride >= width * channels - 1 else",
+           "a row stride one byte short accepted", swift("imageShapeChecks")),
+    Mutant("float-input-nan", "Sources/NiN/Runtime/Preprocess.swift",
+           "if v.isNaN { return false }", "if v.isNaN && false { return false }",
+           "NaN float input quantized instead of refused", C_TESTS),
+    # --- C API ---
+    Mutant("capi-logits-capacity", "Sources/NiNCAPI/CAPI.swift",
+           "guard capacity >= classes else", "guard capacity >= classes - 1 else",
+           "a logits buffer one float short accepted (written past its end)", C_TESTS),
+    Mutant("capi-top-k-order", "Sources/NiN/Runtime/Results.swift",
+           "if after && (best < 0 || p[c] > p[best]) { best = c }", "if after && (best < 0 || p[c] < p[best]) { best = c }",
+           "top-k returns the least probable classes", C_TESTS),
+    # --- kernel dispatch ---
+    Mutant("cpu-vnni-check", "Sources/NiNCPU/cpu.c",
+           'return ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
+           'return 0 && ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
+           "AVX-512 VNNI never detected: the family would be skipped silently", swift("kernelFamilies")),
+    # --- threads ---
+    Mutant("threads-image-lanes", "Sources/NiN/Runtime/Context.swift",
+           "for n in stride(from: part, to: imageCount, by: parts) {", "for n in stride(from: part, to: imageCount, by: parts + 1) {",
+           "a batch dealt to the lanes skips images", swift("goldenNetworkThreads")),
+    Mutant("threads-row-split", "Sources/NiN/Runtime/Context.swift",
+           "let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)",
+           "let rowRange = (rows * part / parts)..<max(rows * part / parts, rows * (part + 1) / parts - 1)",
+           "each thread's part of a layer drops its last row", swift("goldenNetworkThreads")),
+]
+
+# Targets whose debug build inlines @inlinable code of another target (they are built with
+# -Ounchecked): after a mutation in a key's directory, the listed directories are touched too.
+INLINERS = {"Sources/NiNKernelCore": ["Sources/NiNAVX2", "Sources/NiNAVX512VNNI"]}
+
+
+def target_dir(path: str) -> str:
+    """The source directory of the target that holds `path` (Sources/<Target>)."""
+    parts = Path(path).parts
+    return str(Path(*parts[:2]))
+
+
+def touch_for(path: str) -> None:
+    """Touches every source of the mutated target and of the targets that inline its code."""
+    for directory in [target_dir(path)] + INLINERS.get(target_dir(path), []):
+        for source in sorted((REPO / directory).rglob("*.swift")):
+            source.touch()
+
+
+def occurrences(m: Mutant) -> int:
+    file = REPO / m.path
+    if not file.is_file():
+        return -1
+    return file.read_text().count(m.search)
+
+
+def check(mutants: Sequence[Mutant]) -> bool:
+    """True when every mutation applies: its search string occurs exactly once."""
+    ok = True
+    names = [m.name for m in mutants]
+    for m in mutants:
+        n = occurrences(m)
+        if n != 1:
+            ok = False
+            where = "file missing" if n < 0 else f"search string found {n} times, expected once"
+            print(f"MUTATION DOES NOT APPLY: {m.name} ({m.path}): {where}\n    search: {m.search!r}", file=sys.stderr)
+        if names.count(m.name) != 1:
+            ok = False
+            print(f"DUPLICATE MUTANT NAME: {m.name}", file=sys.stderr)
+    return ok
+
+
+def run(command: str, env: Optional[dict], log, timeout: int) -> int:
+    """Runs `command` in the repository (niced), appending its output to `log`; 124 on timeout."""
+    full_env = dict(os.environ, **(env or {}))
+    log.write(f"$ {command}\n")
+    log.flush()
+    try:
+        return subprocess.run(["nice", "-n", "10", "bash", "-c", command], cwd=REPO, env=full_env,
+                              stdout=log, stderr=subprocess.STDOUT, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        log.write(f"TIMEOUT after {timeout} s\n")
+        return 124
+
+
+def build_command(test: Test) -> str:
+    return {"swift": "swift build --build-tests", "c": "make lib"}.get(test.kind, "make lib cli")
+
+
+def test_command(test: Test) -> str:
+    if test.kind == "swift":
+        return f"swift test --skip-build --filter '{test.what}'"
+    if test.kind == "c":
+        return "make test-c"
+    return f"{sys.executable} -m pytest -q -x {test.what}"
+
+
+def run_mutant(m: Mutant, log, timeout: int) -> str:
+    """Applies `m`, builds, runs its tests, restores the file. Returns killed, SURVIVED or
+    BUILD FAILED."""
+    file = REPO / m.path
+    original = file.read_text()
+    if original.count(m.search) != 1:
+        raise SystemExit(f"mutation {m.name} does not apply to {m.path}: run tools/mutants.py --check")
+    try:
+        file.write_text(original.replace(m.search, m.replace))
+        touch_for(m.path)
+        log.write(f"\n===== {m.name}: {m.path}: {m.why}\n")
+        if run(build_command(m.test), None, log, timeout) != 0:
+            return "BUILD FAILED"
+        status = run(test_command(m.test), m.test.env, log, timeout)
+        return "killed" if status != 0 else "SURVIVED"
+    finally:
+        file.write_text(original)
+        touch_for(m.path)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only check that every mutation applies (no build)")
+    parser.add_argument("--list", action="store_true", help="list the mutants")
+    parser.add_argument("--only", help="comma-separated mutant names to run")
+    parser.add_argument("--log", default=str(REPO / ".build" / "mutants.log"), help="build and test output")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per build or test command")
+    args = parser.parse_args(argv)
+
+    mutants = MUTANTS
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = [w for w in wanted if w not in {m.name for m in MUTANTS}]
+        if unknown:
+            parser.error(f"unknown mutants: {', '.join(unknown)}")
+        mutants = [m for m in MUTANTS if m.name in wanted]
+    if args.list:
+        for m in mutants:
+            print(f"{m.name:34} {m.path}: {m.why} [{m.test.describe()}]")
+        return 0
+    if not check(mutants):
+        print("some mutations do not apply to the current sources", file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"all {len(mutants)} mutations apply (each search string occurs exactly once)")
+        return 0
+
+    Path(args.log).parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with open(args.log, "w") as log:
+        # A clean start: the unmutated sources build and every selected test passes.
+        for test in {(m.test.kind, m.test.what): m.test for m in mutants}.values():
+            if run(build_command(test), None, log, args.timeout) != 0 or run(test_command(test), test.env, log, args.timeout) != 0:
+                print(f"the unmutated sources fail {test.describe()}: see {args.log}", file=sys.stderr)
+                return 1
+        for i, m in enumerate(mutants, 1):
+            start = time.monotonic()
+            result = run_mutant(m, log, args.timeout)
+            seconds = time.monotonic() - start
+            rows.append((m, result, seconds))
+            print(f"[{i}/{len(mutants)}] {m.name}: {result} ({seconds:.0f} s)", flush=True)
+        # Leave the builds matching the sources.
+        for command in sorted({build_command(m.test) for m in mutants}):
+            run(command, None, log, args.timeout)
+
+    width = max(len(m.name) for m in mutants)
+    print(f"\n{'mutant':{width}}  {'result':8}  {'s':>4}  tests  (file: what it breaks)")
+    for m, result, seconds in rows:
+        print(f"{m.name:{width}}  {result:8}  {seconds:4.0f}  {m.test.describe()}  ({m.path}: {m.why})")
+    killed = sum(1 for _, r, _ in rows if r == "killed")
+    print(f"\n{killed} of {len(rows)} mutants killed")
+    return 0 if killed == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
