@@ -111,6 +111,7 @@ models:
 
 golden:
 	$(PYTHON) tools/make_golden.py
+	$(PYTHON) tools/make_output_size_golden.py
 	$(PYTHON) tools/make_png_fixtures.py
 	$(PYTHON) tools/make_pngsuite_expected.py
 

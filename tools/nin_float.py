@@ -32,6 +32,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+import nin_format
+
 __all__ = [
     "Conv", "BatchNorm", "Normalize", "Relu", "MaxPool", "AvgPool", "GlobalAvgPool",
     "Graph", "GraphError", "ceil_mode_extra", "pool_output_size", "fold_batchnorm",
@@ -184,8 +186,8 @@ class Graph:
 
 
 def pool_output_size(n: int, k: int, s: int, pa: int, pb: int) -> int:
-    """floor((n + pa + pb - k) / s) + 1, the contract's output size."""
-    return (n + pa + pb - k) // s + 1
+    """The contract's output size (nin_format.output_size), 0 when the window does not fit."""
+    return nin_format.output_size(n, k, s, pa, pb) or 0
 
 
 def ceil_mode_extra(n: int, k: int, s: int, pa: int, pb: int) -> int:

@@ -198,7 +198,11 @@ def _finite_positive_f32(x) -> bool:
     return bool(np.isfinite(v) and v > 0)
 
 
-def _out_size(n: int, k: int, s: int, pa: int, pb: int) -> int | None:
+def output_size(n: int, k: int, s: int, pa: int, pb: int) -> int | None:
+    """Output size along one axis of a window of size ``k``, stride ``s`` and padding ``pa``
+    before and ``pb`` after an input of ``n``: ``(n + pa + pb - k) // s + 1``, None when the
+    window does not fit even once (docs/FORMAT.md). The one Python copy of the formula (the
+    Swift one is ``Window.outputSize``; tools/tests/test_output_size.py checks they agree)."""
     span = n + pa + pb - k
     return None if span < 0 else span // s + 1
 
@@ -263,8 +267,8 @@ def _check_layer_fields(i: int, L: Layer, in_shape, in_scale: np.float32, in_zp:
                            ("pad_bottom", pb, kh), ("pad_right", pr, kw)):
             if not 0 <= p < k:
                 _fail(f"{where}: {name} is {p}; a pad must be smaller than the kernel ({k})")
-        oh = _out_size(h, kh, sh, pt, pb)
-        ow = _out_size(w, kw, sw, pl, pr)
+        oh = output_size(h, kh, sh, pt, pb)
+        ow = output_size(w, kw, sw, pl, pr)
         if oh is None or ow is None:
             _fail(f"{where}: kernel {kh}x{kw} does not fit its padded {h}x{w} input "
                   f"(output size below 1)")

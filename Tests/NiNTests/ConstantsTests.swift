@@ -26,3 +26,17 @@ func errorCodesMatchHeader() {
     #expect(String(cString: ninpriv_version_string()) == NIN_VERSION_STRING)
     #expect(NIN_VERSION_STRING == "\(NIN_VERSION_MAJOR).\(NIN_VERSION_MINOR).\(NIN_VERSION_PATCH)")
 }
+
+@Test("Window.outputSize is the formula of tools/nin_format.py (its golden table)")
+func outputSizeMatchesPython() throws {
+    let table = try String(decoding: readBytes(repositoryRoot + "/Tests/golden/output_sizes.txt"), as: UTF8.self)
+    var cases = 0, unfit = 0
+    for line in table.split(separator: "\n") {
+        let v = line.split(separator: " ").map { Int($0)! }
+        let got = Window.outputSize(input: v[0], kernel: v[1], stride: v[2], padBefore: v[3], padAfter: v[4])
+        #expect((got ?? -1) == v[5], "\(line)")
+        cases += 1
+        if v[5] == -1 { unfit += 1 }
+    }
+    #expect(cases == 1100 && unfit > 0)
+}

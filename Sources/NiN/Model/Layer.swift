@@ -27,7 +27,7 @@ public struct Window: Equatable, Sendable {
     public var padTop = 0, padLeft = 0, padBottom = 0, padRight = 0
 
     /// Output size along one axis, or nil when the window does not fit even once.
-    static func outputSize(input: Int, kernel: Int, stride: Int, padBefore: Int, padAfter: Int) -> Int? {
+    public static func outputSize(input: Int, kernel: Int, stride: Int, padBefore: Int, padAfter: Int) -> Int? {
         let span = input + padBefore + padAfter - kernel
         return span < 0 ? nil : span / stride + 1
     }
