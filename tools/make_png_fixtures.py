@@ -9,7 +9,8 @@ low bit depths scale to 8 bits as v * 255 / (2^d - 1), 16-bit samples round as
 (v * 255 + 32767) // 65535, palettes expand to RGB; alpha is kept as stored (colour is never
 premultiplied by it, 16-bit images included). Two 8-bit files (gray, RGB) carry gAMA 1.0, cHRM
 and sBIT chunks, which must not change the samples. It also writes broken files:
-corrupt (a flipped IDAT byte), truncated, not a PNG, and oversized (a 20000x20000 header).
+corrupt (a flipped IDAT byte), truncated, not a PNG, oversized (a 20000x20000 header), and
+declares_more (65 bytes declaring 512 MB of samples).
 
 Run: python tools/make_png_fixtures.py   (deterministic; the Swift tests read the output)
 """
@@ -160,6 +161,10 @@ def main():
         "empty.png": b"",
         "oversized.png": b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0))
         + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""),
+        # 65 bytes declaring 8000x8000 16-bit RGBA (512 MB of samples): refused from the sizes alone,
+        # before the pixel buffer is allocated (deflate cannot expand 65 bytes that far).
+        "declares_more.png": b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8000, 8000, 16, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""),
     }
     for name, data in broken.items():
         with open(os.path.join(bad_dir, name), "wb") as f:

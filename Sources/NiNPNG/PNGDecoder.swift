@@ -16,6 +16,9 @@ public enum PNGDecoder {
     public static let maxSide = 16384
     /// Largest accepted pixel count (width x height).
     public static let maxPixels = 64 << 20
+    /// Deflate's largest expansion (a 258-byte match coded in 2 bits): no valid PNG's samples
+    /// exceed this many times the file's size.
+    static let maxInflation = 1032
 
     /// Decodes the PNG file at `path`. A file that cannot be opened is an `.io` error; a file
     /// that is not a valid PNG, or is too large, is a `.badImage` error.
@@ -61,6 +64,13 @@ public enum PNGDecoder {
         let width = Int(rawWidth), height = Int(rawHeight)
         guard width >= 1, height >= 1, width <= maxSide, height <= maxSide, width * height <= maxPixels else {
             throw NiNError(.badImage, "\(what) is \(width)x\(height): larger than \(maxSide) on a side or \(maxPixels) pixels")
+        }
+        // Deflate expands at most 1032:1, so an input too small to hold the declared samples is
+        // refused before the pixel buffer is allocated (a 74-byte file declaring 64 Mi pixels
+        // would otherwise cost hundreds of megabytes before its data ran out).
+        let stored = ninpriv_png_stored_bytes(reader), input = ninpriv_png_input_bytes(reader)
+        if input > 0, stored / maxInflation > input {
+            throw NiNError(.badImage, "\(what) declares \(width)x\(height) pixels (\(stored) bytes of samples) but has only \(input) bytes: more than deflate can expand (\(maxInflation):1); it is truncated or corrupt")
         }
         var layout = ninpriv_png_layout()
         guard ninpriv_png_set_transforms(reader, &layout) != 0 else { throw failure(reader, "cannot read \(what)") }

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct ninpriv_png_reader {
     png_structp png;
@@ -14,6 +15,7 @@ struct ninpriv_png_reader {
     const unsigned char *data;   /* ... or memory */
     size_t size, offset;
     png_uint_32 height;
+    size_t input_bytes;          /* the whole input's size (file size, or `size`), 0 if unknown */
     png_bytep *rows;             /* row pointers for png_read_image, freed by destroy */
     char message[256];
 };
@@ -86,6 +88,8 @@ static int begin(ninpriv_png_reader *reader, uint32_t *width, uint32_t *height) 
 
 int ninpriv_png_begin_file(ninpriv_png_reader *reader, FILE *file, uint32_t *width, uint32_t *height) {
     reader->file = file;
+    struct stat status;
+    if (fstat(fileno(file), &status) == 0 && S_ISREG(status.st_mode)) reader->input_bytes = (size_t)status.st_size;
     return begin(reader, width, height);
 }
 
@@ -94,8 +98,15 @@ int ninpriv_png_begin_memory(ninpriv_png_reader *reader, const void *data, size_
     reader->data = data;
     reader->size = size;
     reader->offset = 0;
+    reader->input_bytes = size;
     return begin(reader, width, height);
 }
+
+size_t ninpriv_png_stored_bytes(const ninpriv_png_reader *reader) {
+    return (size_t)reader->height * png_get_rowbytes(reader->png, reader->info);
+}
+
+size_t ninpriv_png_input_bytes(const ninpriv_png_reader *reader) { return reader->input_bytes; }
 
 int ninpriv_png_set_transforms(ninpriv_png_reader *reader, ninpriv_png_layout *layout) {
     png_structp png = reader->png;

@@ -34,7 +34,7 @@ func pngDecodes(name: String) throws {
     #expect(try PNGDecoder.decode(readBytes("\(fixtures)/\(name).png")) == image)
 }
 
-@Test("broken PNGs are refused with a reason", arguments: ["corrupt_idat", "truncated", "not_a_png", "empty", "oversized"])
+@Test("broken PNGs are refused with a reason", arguments: ["corrupt_idat", "truncated", "not_a_png", "empty", "oversized", "declares_more"])
 func pngRefused(name: String) {
     do {
         _ = try PNGDecoder.load(path: "\(fixtures)/bad/\(name).png")
@@ -43,6 +43,7 @@ func pngRefused(name: String) {
         #expect(error.code == .badImage)
         #expect(error.message.contains("PNG"))
         if name == "oversized" { #expect(error.message.contains("20000x20000")) }
+        if name == "declares_more" { #expect(error.message.contains("more than deflate can expand")) }
     }
 }
 

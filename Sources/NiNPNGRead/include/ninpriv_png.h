@@ -44,6 +44,13 @@ int ninpriv_png_begin_file(ninpriv_png_reader *reader, FILE *file, uint32_t *wid
 int ninpriv_png_begin_memory(ninpriv_png_reader *reader, const void *data, size_t size,
                              uint32_t *width, uint32_t *height);
 
+/** After begin: the bytes of stored samples the header declares (height x the stored row
+ *  bytes, before any transform): what the compressed data must inflate to. */
+size_t ninpriv_png_stored_bytes(const ninpriv_png_reader *reader);
+
+/** The whole input's size in bytes (the file's size, or the memory's), 0 when unknown (a pipe). */
+size_t ninpriv_png_input_bytes(const ninpriv_png_reader *reader);
+
 /** Sets up the transforms of this header's comment and gives the output layout. */
 int ninpriv_png_set_transforms(ninpriv_png_reader *reader, ninpriv_png_layout *layout);
 

@@ -148,3 +148,27 @@ def test_crc_errors():
     broken[pos + 8 + length] ^= 1
     with pytest.raises(nin.BadImageError, match="PLTE: CRC error"):
         nin.load_png(bytes(broken))
+
+
+def test_png_declaring_more_than_it_holds_is_refused_without_allocating(repo):
+    """65 bytes declaring 8000x8000 16-bit RGBA (512 MB of samples): refused from the sizes alone.
+    Under a 400 MB address-space limit the decoder used to abort the process (its pixel buffer
+    was allocated before the data ran out); now the refusal names the sizes."""
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import PACKAGE_ROOT
+
+    path = repo / "Tests" / "fixtures" / "png" / "bad" / "declares_more.png"
+    code = ("import sys, nin\n"
+            "try:\n    nin.load_png(sys.argv[1])\n"
+            "except nin.BadImageError as error:\n    print(error)\n")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                            preexec_fn=limit, env={"PYTHONPATH": str(PACKAGE_ROOT)}, timeout=60)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "declares 8000x8000 pixels" in result.stdout and "more than deflate can expand" in result.stdout
