@@ -4,7 +4,10 @@
 #   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
-#   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
+#   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer, the C tests under
+#                  ASan + UBSan, valgrind memcheck, and a fuzzing smoke run (CI runs it)
+#   make fuzz      both libFuzzer targets for SECONDS (default 60) each (docs/SECURITY.md)
+#   make stress    8 threads x 2,000 runs on one model; RSS flat over RSS_RUNS runs (CI runs it)
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
@@ -54,6 +57,28 @@ sanitize:
 	grep -q '✔ Test run with' .build/asan.log
 	swift test --scratch-path .build-tsan --sanitize=thread --filter 'goldenNetworkThreads|randomConvolutions' 2>&1 | tee .build/tsan.log | grep -E '^(✔ Test run|✘)|WARNING: ThreadSanitizer'; \
 	grep -q '✔ Test run with' .build/tsan.log && ! grep -q 'WARNING: ThreadSanitizer' .build/tsan.log
+	$(MAKE) asan-lib lib
+	$(MAKE) -C bindings/c test-sanitize memcheck
+	$(MAKE) fuzz-smoke
+
+# libnin.so instrumented with AddressSanitizer, for the sanitized C tests (bindings/c test-sanitize).
+asan-lib:
+	swift build -c release -Xswiftc -static-stdlib --sanitize=address --product nin --scratch-path .build-asan-lib
+
+# Fuzzing: fuzz/run.sh builds the libFuzzer targets in .build-fuzz and runs each SECONDS seconds.
+SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(SECONDS)
+
+fuzz-smoke:
+	fuzz/run.sh 5
+
+RSS_RUNS ?= 20000
+stress: lib
+	$(MAKE) -C bindings/c test-stress RSS_RUNS=$(RSS_RUNS)
+
+memcheck: lib
+	$(MAKE) -C bindings/c memcheck
 
 models:
 	tools/make_models.sh
@@ -79,6 +104,6 @@ bench: lib cli
 .PHONY: bench
 
 clean:
-	rm -rf .build bindings/c/build
+	rm -rf .build .build-fuzz .build-asan-lib bindings/c/build bindings/c/build-sanitize
 
-.PHONY: fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
