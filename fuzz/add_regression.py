@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Commits fuzzing inputs as regression tests: fuzz/add_regression.py TARGET FILE...
 
-TARGET is `model` or `png`. Each FILE (a crash artifact from .build-fuzz/artifacts/TARGET/, or
+TARGET is `model` or `png`. Each FILE (a crash artifact from .build-fuzz/crashes/TARGET/, or
 any input) is re-sealed exactly as the fuzz target re-seals it before use (model: the real size
 at offset 16 and the CRC-32 of bytes [64, end) at offset 24; png: every complete chunk's CRC-32),
 unless NIN_FUZZ_RAW=1, and written to fuzz/regressions/TARGET/ named by its SHA-1, so that

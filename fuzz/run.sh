@@ -8,7 +8,7 @@
 # (Package.swift adds the fuzz-model and fuzz-png targets only when NIN_FUZZ=1, so normal
 # builds never see them). Each target keeps its growing corpus in .build-fuzz/corpus/TARGET,
 # seeded from fuzz/corpus/TARGET (committed) and, for the model target, models/fashion_small.nin;
-# crashing inputs land in .build-fuzz/artifacts/TARGET/ and the script then fails. Each run's
+# crashing inputs land in .build-fuzz/crashes/TARGET/ and the script then fails. Each run's
 # libFuzzer output is in .build-fuzz/TARGET.log; its last "#N ... cov: ... ft: ..." line and the
 # executions are printed at the end. Runs at nice 19 so it never slows other work.
 set -euo pipefail
@@ -25,7 +25,7 @@ for target in "${targets[@]}"; do
 done
 failed=0
 for target in "${targets[@]}"; do
-    corpus=$build/corpus/$target artifacts=$build/artifacts/$target/
+    corpus=$build/corpus/$target artifacts=$build/crashes/$target/  # not artifacts/: SwiftPM owns and empties that folder
     mkdir -p "$corpus" "$artifacts" "$build/seeds-$target"
     options=(-rss_limit_mb=3072 -timeout=30 -print_final_stats=1 -dict=fuzz/$target.dict)
     case $target in
