@@ -1,18 +1,21 @@
 /* test_stress.c - load on one shared model, and memory over a long life.
  * 1. 8 threads x 2,000 runs: every run creates a context (1 or 2 threads), runs one of 16
  *    prepared inputs, compares its logits (bytes) and top class with a serial run's, and frees
- *    the context. Every status is checked.
+ *    the context. Every status is checked. Afterwards the process has one thread again: every
+ *    freed context has stopped its workers.
  * 2. RSS_RUNS runs in one process (default 100,000): prepared and image input in turn, a new
  *    context every 1,000 runs, the model reloaded every 10,000; VmRSS (from /proc/self/status) after
  *    the first tenth of the runs and at the end must differ by less than RSS_SLACK_KB.
  * Usage: test_stress MODEL.nin [RSS_RUNS [RUNS_PER_THREAD]]  (RSS_RUNS 0 skips part 2; the
  * sanitizer build runs fewer runs per thread, as it is about 20 times slower) */
+#define _POSIX_C_SOURCE 200809L  /* nanosleep */
 #include "nin.h"
 #include "check.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { INPUTS = 16, THREADS = 8, MAX_CLASSES = 4096, RSS_SLACK_KB = 1024 };
 
@@ -65,6 +68,25 @@ static long rss_kb(void) {
     return kb;
 }
 
+/* Threads of this process (from /proc/self/status), once no more are exiting: a thread that
+ * pthread_join has returned for may still be counted for a moment, so wait up to a second. */
+static long thread_count(void) {
+    long threads = -1;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        FILE *f = fopen("/proc/self/status", "r");
+        if (!f) return -1;
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "Threads:", 8) == 0) { threads = strtol(line + 8, NULL, 10); break; }
+        }
+        fclose(f);
+        if (threads == 1) break;
+        struct timespec pause = { 0, 10 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+    return threads;
+}
+
 static void shared_model_threads(void) {
     pthread_t threads[THREADS];
     worker workers[THREADS];
@@ -84,6 +106,9 @@ static void shared_model_threads(void) {
     CHECK(runs == THREADS * runs_per_thread);
     CHECK(mismatches == 0);
     CHECK(failures == 0);
+    long threads_left = thread_count();
+    printf("threads: %ld left after every context was freed, VmRSS %ld KiB\n", threads_left, rss_kb());
+    CHECK(threads_left == 1);
 }
 
 static void long_life(long total) {
@@ -124,6 +149,7 @@ static void long_life(long total) {
     printf("rss: %ld runs, VmRSS %ld KiB after %ld runs, %ld KiB at the end (growth %ld KiB, limit %d), %ld failed\n",
            total, baseline, warm_at, end, end - baseline, RSS_SLACK_KB, failures);
     CHECK(failures == 0);
+    CHECK(thread_count() == 1);
     CHECK(baseline > 0 && end > 0);
     CHECK(end - baseline < RSS_SLACK_KB);
 }
