@@ -6,7 +6,10 @@
 #   make uninstall PREFIX=DIR remove what install put there
 #   make models  retrain-free: convert the committed checkpoint(s) to .nin and export example images
 #   make golden  regenerate every golden test vector (numpy reference) and the PNG fixtures
-#   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer (CI runs it)
+#   make sanitize  the Swift tests under AddressSanitizer and ThreadSanitizer, the C tests under
+#                  ASan + UBSan, valgrind memcheck, and a fuzzing smoke run (CI runs it)
+#   make fuzz      both libFuzzer targets for SECONDS (default 60) each (docs/SECURITY.md)
+#   make stress    8 threads x 2,000 runs on one model; RSS flat over RSS_RUNS runs (CI runs it)
 #   make test-portable  the Swift tests with every x86 kernel family compiled out (as on arm64)
 #   make heatmaps  regenerate the README's class heatmaps of the example images (docs/heatmaps/)
 #   make bench   nin against ONNX Runtime (and PyTorch) on the same weights: latency, agreement, cold start
@@ -84,6 +87,29 @@ sanitize: .build/kernels.stamp
 	grep -q '✔ Test run with' .build/asan.log
 	swift test --scratch-path .build-tsan --sanitize=thread --filter 'goldenNetworkThreads|randomConvolutions' 2>&1 | tee .build/tsan.log | grep -E '^(✔ Test run|✘)|WARNING: ThreadSanitizer'; \
 	grep -q '✔ Test run with' .build/tsan.log && ! grep -q 'WARNING: ThreadSanitizer' .build/tsan.log
+	$(MAKE) asan-lib lib
+	$(MAKE) -C bindings/c test-sanitize memcheck
+	$(MAKE) fuzz-smoke
+
+# libnin.so instrumented with AddressSanitizer, for the sanitized C tests (bindings/c test-sanitize).
+asan-lib:
+	swift build -c release -Xswiftc -static-stdlib --sanitize=address --product nin --scratch-path .build-asan-lib
+	ln -sf libnin.so .build-asan-lib/release/libnin.so.$(SOVERSION)
+
+# Fuzzing: fuzz/run.sh builds the libFuzzer targets in .build-fuzz and runs each SECONDS seconds.
+SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(SECONDS)
+
+fuzz-smoke:
+	fuzz/run.sh 5
+
+RSS_RUNS ?= 20000
+stress: lib
+	$(MAKE) -C bindings/c test-stress RSS_RUNS=$(RSS_RUNS)
+
+memcheck: lib
+	$(MAKE) -C bindings/c memcheck
 
 # Installs the library (libnin.so.VERSION, stripped, SONAME libnin.so.$(SOVERSION), with its
 # symlinks), nin.h and nin.pc (bindings/c/Makefile), then bin/nin-infer and the shipped models
@@ -140,6 +166,6 @@ bench-bulk: lib cli
 .PHONY: bench bench-bulk
 
 clean:
-	rm -rf .build .build-* bindings/c/build bindings/python/build bindings/python/dist
+	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: mutants test-portable heatmaps install uninstall fp32-golden sanitize deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: mutants test-portable heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -66,3 +66,14 @@ let package = Package(
     ] + kernelTargets,
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (fuzz/), built only by `make fuzz`: NIN_FUZZ=1 swift build --sanitize=fuzzer
+// --sanitize=address --scratch-path .build-fuzz. They have no main of their own (libFuzzer's).
+if Context.environment["NIN_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "fuzz-model", dependencies: ["NiN"], path: "fuzz/FuzzModel",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(name: "fuzz-png", dependencies: ["NiN", "NiNPNG"], path: "fuzz/FuzzPNG",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ]
+}

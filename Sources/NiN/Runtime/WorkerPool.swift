@@ -63,7 +63,9 @@ final class WorkerPool: @unchecked Sendable {
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { argument in
                 let start = Unmanaged<WorkerStart>.fromOpaque(argument!).takeRetainedValue()
-                start.pool.workerLoop(index: start.index)
+                // Borrow the pool for the whole loop: a retain held here would keep a freed
+                // context's pool (its arena and this thread) alive forever.
+                Unmanaged.passUnretained(start.pool)._withUnsafeGuaranteedRef { $0.workerLoop(index: start.index) }
                 return nil
             }, start)
             guard status == 0 else {

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for SECONDS seconds (docs/SECURITY.md, "Fuzzing").
+#   fuzz/run.sh SECONDS [model] [png]     (default: both targets, one after the other)
+# Build: NIN_FUZZ=1 swift build -c release --sanitize=fuzzer --sanitize=address, plus
+# -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table (SwiftPM passes -sanitize=fuzzer
+# to every module but instruments only the target's own for coverage: without it libFuzzer sees
+# 10 counters and learns nothing) and --disable-dead-strip, in .build-fuzz.
+# (Package.swift adds the fuzz-model and fuzz-png targets only when NIN_FUZZ=1, so normal
+# builds never see them). Each target keeps its growing corpus in .build-fuzz/corpus/TARGET,
+# seeded from fuzz/corpus/TARGET (committed) and, for the model target, models/fashion_small.nin;
+# crashing inputs land in .build-fuzz/crashes/TARGET/ and the script then fails. Each run's
+# libFuzzer output is in .build-fuzz/TARGET.log; its last "#N ... cov: ... ft: ..." line and the
+# executions are printed at the end. Runs at nice 19 so it never slows other work.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:?usage: fuzz/run.sh SECONDS [model] [png]}
+shift
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(model png)
+build=.build-fuzz
+for target in "${targets[@]}"; do
+    NIN_FUZZ=1 nice -n 19 swift build -c release --disable-dead-strip --sanitize=fuzzer --sanitize=address \
+        -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+        --scratch-path "$build" --product "fuzz-$target" 2>&1 | grep -v 'Cannot export local symbol' | tail -1
+done
+failed=0
+for target in "${targets[@]}"; do
+    corpus=$build/corpus/$target artifacts=$build/crashes/$target/  # not artifacts/: SwiftPM owns and empties that folder
+    mkdir -p "$corpus" "$artifacts" "$build/seeds-$target"
+    options=(-rss_limit_mb=3072 -timeout=30 -print_final_stats=1 -dict=fuzz/$target.dict)
+    case $target in
+        model)
+            # Large enough for fashion_small.nin (317 KiB); the classic model (2 MB) would make
+            # every execution seconds long under ASan, so it is left out.
+            cp models/fashion_small.nin "$build/seeds-model/"
+            options+=(-max_len=400000) ;;
+        png)
+            options+=(-max_len=65536) ;;
+    esac
+    echo "fuzz-$target: ${seconds}s"
+    status=0
+    nice -n 19 "$build/release/fuzz-$target" "${options[@]}" -max_total_time="$seconds" \
+        -artifact_prefix="$artifacts" "$corpus" "fuzz/corpus/$target" "$build/seeds-$target" \
+        > "$build/$target.log" 2>&1 || status=$?
+    grep -E '^#[0-9]+\s' "$build/$target.log" | tail -1 || true
+    grep -E '^stat::number_of_executed_units' "$build/$target.log" || true
+    if [ $status -ne 0 ] || ls "$artifacts" | grep -q .; then
+        echo "fuzz-$target: FAILED (exit $status); inputs in $artifacts, log in $build/$target.log"
+        grep -E 'ERROR|SUMMARY|Fatal error|panic' "$build/$target.log" | head -5 || true
+        failed=1
+    fi
+done
+exit $failed
