@@ -24,6 +24,10 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// True when this build has the AVX-512 VNNI kernels and this CPU (and OS) can run them.
     public static let avx512vnniSupported = KernelISA.avx512vnni.isSupported
 
+    /// True when this build has the family's kernels (make test-portable and non-x86 hosts
+    /// build without the x86 ones); generic is always built.
+    public var isBuilt: Bool { KernelFamily.table.contains { $0.isa == self } }
+
     /// True when this build has the family and this CPU can run it.
     public var isSupported: Bool { KernelFamily.table.contains { $0.isa == self && $0.isSupported } }
 

@@ -4,16 +4,20 @@
 
 import NiNKernelCore
 
+extension ConvolutionGeometry {
+    /// The geometry of `window` over an `input` tensor giving `output` (one image's shapes).
+    init(input: TensorShape, output: TensorShape, window: Window) {
+        self.init(inHeight: input.height, inWidth: input.width, inChannels: input.channels,
+                  outHeight: output.height, outWidth: output.width, outChannels: output.channels,
+                  kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
+                  strideHeight: window.strideHeight, strideWidth: window.strideWidth,
+                  padTop: window.padTop, padLeft: window.padLeft)
+    }
+}
+
 extension Layer {
     /// The layer's sizes and window as the kernels see them.
-    var geometry: ConvolutionGeometry {
-        ConvolutionGeometry(
-            inHeight: input.height, inWidth: input.width, inChannels: input.channels,
-            outHeight: output.height, outWidth: output.width, outChannels: output.channels,
-            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
-            strideHeight: window.strideHeight, strideWidth: window.strideWidth,
-            padTop: window.padTop, padLeft: window.padLeft)
-    }
+    var geometry: ConvolutionGeometry { ConvolutionGeometry(input: input, output: output, window: window) }
 
     /// A convolution's parameters in the model image at `base`.
     func convolutionWeights(base: UnsafeRawPointer) -> ConvolutionWeights {
@@ -29,14 +33,7 @@ extension Layer {
 
 extension KernelArguments {
     /// The call's sizes and window as the kernels see them.
-    var geometry: ConvolutionGeometry {
-        ConvolutionGeometry(
-            inHeight: inShape.height, inWidth: inShape.width, inChannels: inShape.channels,
-            outHeight: outShape.height, outWidth: outShape.width, outChannels: outShape.channels,
-            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
-            strideHeight: window.strideHeight, strideWidth: window.strideWidth,
-            padTop: window.padTop, padLeft: window.padLeft)
-    }
+    var geometry: ConvolutionGeometry { ConvolutionGeometry(input: inShape, output: outShape, window: window) }
 
     /// This convolution call on the weights of `packed`, with `scratch`.
     func convolutionCall(_ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionCall {
