@@ -1,7 +1,8 @@
-// Decoding and preparing the next batch of images on a thread of its own while the current
-// batch runs: PNG decoding and resizing cost about as much as a small model's inference, and
-// they are independent of it. One thread per batch (made and joined each time: microseconds
-// against a batch's milliseconds); the prepared input goes to the context as one buffer.
+// Decoding the next batch of PNGs on a thread of its own while the current batch runs. One
+// thread per batch (made and joined each time: microseconds against a batch's milliseconds).
+// The decoded pixels of a batch go into one buffer, handed to the context as borrowed views:
+// with several threads the context's lanes prepare (convert and resize) the images they run,
+// so preparation is shared by the compute threads instead of competing with them.
 
 import NiN
 import NiNPNG
@@ -9,52 +10,63 @@ import NiNPNG
 import Glibc
 #endif
 
-/// A batch of images decoded and prepared for a model input.
-struct PreparedBatch {
+/// A batch of PNGs decoded into one pixel buffer.
+struct DecodedBatch {
     /// The batch's paths, in input order.
     var paths: [FilePath] = []
-    /// The prepared input of the images that decoded, in order (H x W x C each).
-    var input: [UInt8] = []
-    /// For each path: nil if it decoded (its image is next in `input`), else why not.
+    /// For each path: nil if it decoded (its image is next in `images`), else why not.
     var errors: [String?] = []
-    /// Images in `input`.
-    var count = 0
-    /// The decoded images behind `input`, when asked to keep them (for heatmaps).
-    var images: [Image] = []
+    /// Where each decoded image lies in `pixels`, in order.
+    var images: [(offset: Int, width: Int, height: Int, channels: Int)] = []
+    /// The decoded images' pixels, back to back (rows without padding).
+    var pixels: [UInt8] = []
 
-    /// Decodes and prepares `paths` for a model input of `shape`, keeping the decoded images
-    /// if `keepImages`.
-    init(paths: [FilePath], shape: TensorShape, keepImages: Bool = false) {
+    /// Images that decoded.
+    var count: Int { images.count }
+
+    /// Decodes `paths`.
+    init(paths: [FilePath]) {
         self.paths = paths
-        input.reserveCapacity(paths.count * shape.elementCount)
         for path in paths {
             do throws(NiNError) {
                 let image = try PNGDecoder.load(path: path)
-                input += prepare(image, for: shape)
-                if keepImages { images.append(image) }
+                images.append((pixels.count, image.width, image.height, image.channels))
+                pixels += image.pixels
                 errors.append(nil)
-                count += 1
             } catch {
                 errors.append(error.message)
             }
         }
     }
-}
 
-/// Prepares one batch on a background thread: `start`, then `finish` for the result.
-final class BatchLoader: @unchecked Sendable {
-    private let shape: TensorShape
-    private let keepImages: Bool
-    private var paths: [FilePath] = []
-    private var result: PreparedBatch?
-    private var thread: pthread_t?
-
-    init(shape: TensorShape, keepImages: Bool) {
-        self.shape = shape
-        self.keepImages = keepImages
+    /// Runs the decoded images on `context` (converted and resized by it, as nin_run_images does).
+    func run(on context: NiNContext) throws(NiNError) {
+        try pixels.withUnsafeBufferPointer { (base) throws(NiNError) in
+            try context.run(count: images.count) { n in
+                let image = images[n]
+                return PixelView(base: base.baseAddress! + image.offset, width: image.width, height: image.height,
+                                 channels: image.channels, stride: image.width * image.channels)
+            }
+        }
     }
 
-    /// Starts preparing `paths`; if no thread can be made, `finish` prepares them instead.
+    /// Decoded image `n` as an `Image` (a copy of its pixels).
+    func image(_ n: Int) -> Image {
+        let image = images[n]
+        let bytes = image.width * image.height * image.channels
+        // The shape was checked when the PNG was decoded.
+        return try! Image(width: image.width, height: image.height, channels: image.channels,
+                          pixels: Array(pixels[image.offset..<(image.offset + bytes)]))
+    }
+}
+
+/// Decodes one batch on a background thread: `start`, then `finish` for the result.
+final class BatchLoader: @unchecked Sendable {
+    private var paths: [FilePath] = []
+    private var result: DecodedBatch?
+    private var thread: pthread_t?
+
+    /// Starts decoding `paths`; if no thread can be made, `finish` decodes them instead.
     func start(_ paths: [FilePath]) {
         self.paths = paths
         result = nil
@@ -62,7 +74,7 @@ final class BatchLoader: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&handle, nil, { argument in
             let loader = Unmanaged<BatchLoader>.fromOpaque(argument!).takeRetainedValue()
-            loader.result = PreparedBatch(paths: loader.paths, shape: loader.shape, keepImages: loader.keepImages)
+            loader.result = DecodedBatch(paths: loader.paths)
             return nil
         }, context)
         if status == 0 {
@@ -74,11 +86,11 @@ final class BatchLoader: @unchecked Sendable {
     }
 
     /// Waits for the batch started last and returns it.
-    func finish() -> PreparedBatch {
+    func finish() -> DecodedBatch {
         if let thread {
             pthread_join(thread, nil)
             self.thread = nil
         }
-        return result ?? PreparedBatch(paths: paths, shape: shape, keepImages: keepImages)
+        return result ?? DecodedBatch(paths: paths)
     }
 }

@@ -82,7 +82,7 @@ enum NinInfer {
         var writer = ResultWriter(format: options.format, labels: graph.labels, top: top)
         var progress = Progress(enabled: options.progress ?? (isatty(STDERR_FILENO) != 0), total: images.count)
         writer.begin()
-        let loader = BatchLoader(shape: graph.input, keepImages: heatmaps != nil)
+        let loader = BatchLoader()
         var start = 0
         if !images.isEmpty { loader.start(Array(images[0..<min(batch, images.count)])) }
         while start < images.count {
@@ -93,8 +93,8 @@ enum NinInfer {
             var ran: NiNError?
             if current.count > 0 {
                 do throws(NiNError) {
-                    try context.run(preparedInput: current.input, count: current.count)
-                    if let runs = options.profile { try printProfile(context, input: current.input, runs: runs) }
+                    try current.run(on: context)
+                    if let runs = options.profile { try printProfile(context, input: prepare(current.image(0), for: graph.input), runs: runs) }
                 } catch {
                     ran = error
                 }
@@ -108,7 +108,7 @@ enum NinInfer {
                     do throws(NiNError) {
                         if let ran { throw ran }
                         result = .classified(try context.topK(n, k: top))
-                        try heatmaps?.write(context, index: n, image: current.images[n], for: path)
+                        try heatmaps?.write(context, index: n, image: current.image(n), for: path)
                     } catch {
                         result = .failed(error.message)
                     }

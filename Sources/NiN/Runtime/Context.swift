@@ -40,6 +40,10 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.
     private var imageMode = false
     private var imageCount = 0
+    /// The images of a `run(count:view:)`, one slot per image of the batch (allocated with the
+    /// context, so a run allocates nothing), and whether the run in progress prepares them.
+    private let pendingViews: UnsafeMutablePointer<PixelView>
+    private var preparing = false
     /// 0 while no call holds the context, else 1 + the fork generation of the process whose
     /// thread holds it (see `exclusively`).
     private let holder = Atomic<UInt>(0)
@@ -109,10 +113,12 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         self.plan = plan
         self.threads = threads
         self.layerNanoseconds = [UInt64](repeating: 0, count: model.graph.layers.count)
+        self.pendingViews = .allocate(capacity: batchSize)
     }
 
     deinit {
         if ownsArena { free(arena) }
+        pendingViews.deallocate()
     }
 
     // MARK: Exclusive use
@@ -152,13 +158,25 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     /// Runs `count` borrowed pixel views, `view(n)` giving image n (the C entry point; the
     /// caller has checked every view). Allocates nothing.
+    /// In lane layout each lane prepares the images it runs, so a batch's preparation is shared
+    /// across the threads too; otherwise the images are prepared here first.
     package func run(count: Int, view: (Int) -> PixelView) throws(NiNError) {
         try checkCount(count)
-        let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
-        for n in 0..<count {
-            prepareImage(view(n), shape: model.graph.input, into: input + n * model.graph.input.elementCount)
+        for n in 0..<count { pendingViews[n] = view(n) }
+        preparing = true
+        defer { preparing = false }
+        if !(plan.lanes > 0 && count > 1) {
+            for n in 0..<count { prepareInput(n) }
         }
         execute(count: count)
+    }
+
+    /// Prepares image `n` of the run in progress into its slot of the input tensor (nothing when
+    /// the run's input came prepared).
+    private func prepareInput(_ n: Int) {
+        guard preparing else { return }
+        let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
+        prepareImage(pendingViews[n], shape: model.graph.input, into: input + n * model.graph.input.elementCount)
     }
 
     /// Runs prepared u8 input, `count` images of H x W x C.
@@ -302,6 +320,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     func runPart(_ part: Int, of parts: Int) {
         if imageMode {
             for n in stride(from: part, to: imageCount, by: parts) {
+                prepareInput(n)
                 runLayers(image: n, lane: part, batch: 1, split: false)
             }
             return

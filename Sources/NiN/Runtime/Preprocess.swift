@@ -22,15 +22,21 @@ struct ResizeTap {
     }
 }
 
-/// Output columns whose horizontal taps are computed together (kept on the stack): the taps
-/// cost two integer divisions each, so they are computed once per block of columns, not per pixel.
-private let columnBlock = 64
+/// Output columns handled together: their horizontal taps (two integer divisions each) are
+/// computed once per block, and each source row's horizontal interpolation once per block and
+/// row, kept while consecutive output rows read the same two source rows (an upscale reuses
+/// them for several rows). The buffers stay on the stack: 16 columns x 3 channels.
+private let columnBlock = 16
 
 /// Writes `image`, converted to `shape.channels` and resized to `shape`, into `out` (H x W x C).
-/// Allocates nothing: the column taps of a block live in a small stack buffer.
+/// Allocates nothing. The arithmetic is docs/PREPROCESSING.md's: each output value is
+/// `(top * (256 - wy) + bottom * wy + 32768) >> 16`, top and bottom being the horizontal
+/// interpolations `p0 * (256 - wx) + p1 * wx` of the two source rows.
 func prepareImage(_ image: PixelView, shape: TensorShape, into out: UnsafeMutablePointer<UInt8>) {
     let c = shape.channels
-    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * columnBlock) { taps in
+    let span = columnBlock * c
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * columnBlock + 2 * 3 * columnBlock) { buffer in
+        let taps = buffer.baseAddress!, rows = taps + 3 * columnBlock
         for blockStart in stride(from: 0, to: shape.width, by: columnBlock) {
             let blockEnd = min(blockStart + columnBlock, shape.width)
             for x in blockStart..<blockEnd {  // byte offsets of both source pixels, and the weight
@@ -40,20 +46,35 @@ func prepareImage(_ image: PixelView, shape: TensorShape, into out: UnsafeMutabl
                 taps[k + 1] = Int32(tx.second * image.channels)
                 taps[k + 2] = Int32(tx.weight)
             }
-            for y in 0..<shape.height {
-                let ty = ResizeTap(output: y, inputSize: image.height, outputSize: shape.height)
-                let row0 = image.base + ty.first * image.stride, row1 = image.base + ty.second * image.stride
+            /// The horizontal interpolation of source row `r` over the block into `slot` (0 or 1).
+            func interpolate(row r: Int, into slot: Int) {
+                let row = image.base + r * image.stride
+                let dst = rows + slot * span
                 for x in blockStart..<blockEnd {
                     let k = 3 * (x - blockStart)
                     let o0 = Int(taps[k]), o1 = Int(taps[k + 1]), wx = Int(taps[k + 2])
-                    let dst = out + (y * shape.width + x) * c
                     for ch in 0..<c {
-                        let p00 = sample(row0 + o0, image.channels, ch, c), p01 = sample(row0 + o1, image.channels, ch, c)
-                        let p10 = sample(row1 + o0, image.channels, ch, c), p11 = sample(row1 + o1, image.channels, ch, c)
-                        let top = p00 * (256 - wx) + p01 * wx
-                        let bottom = p10 * (256 - wx) + p11 * wx
-                        dst[ch] = UInt8(truncatingIfNeeded: (top * (256 - ty.weight) + bottom * ty.weight + 32768) >> 16)
+                        let p0 = sample(row + o0, image.channels, ch, c), p1 = sample(row + o1, image.channels, ch, c)
+                        dst[(x - blockStart) * c + ch] = Int32(p0 * (256 - wx) + p1 * wx)
                     }
+                }
+            }
+            var cached = (-1, -1)  // the source rows in slots 0 and 1
+            for y in 0..<shape.height {
+                let ty = ResizeTap(output: y, inputSize: image.height, outputSize: shape.height)
+                if cached != (ty.first, ty.second) {
+                    if ty.first == cached.1 {  // moving down one source row: slot 1 becomes slot 0
+                        rows.update(from: rows + span, count: span)
+                    } else {
+                        interpolate(row: ty.first, into: 0)
+                    }
+                    interpolate(row: ty.second, into: 1)
+                    cached = (ty.first, ty.second)
+                }
+                let dst = out + (y * shape.width + blockStart) * c
+                for i in 0..<((blockEnd - blockStart) * c) {
+                    let top = Int(rows[i]), bottom = Int(rows[span + i])
+                    dst[i] = UInt8(truncatingIfNeeded: (top * (256 - ty.weight) + bottom * ty.weight + 32768) >> 16)
                 }
             }
         }
