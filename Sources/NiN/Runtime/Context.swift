@@ -34,9 +34,8 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     private let ownsArena: Bool
     private let pool: WorkerPool
     /// The layer being split across the pool (set before each `pool.run`).
-    private var current: KernelArguments?
-    private var currentKind: LayerKind = .convolution
-    private var currentLayer = 0
+    /// The layer being split across the pool (set before each `pool.run`, read by the workers).
+    private var current: LayerJob?
     /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.
     private var imageMode = false
     private var imageCount = 0
@@ -276,28 +275,23 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
                            observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
         for (index, layer) in model.graph.layers.enumerated() {
             let start = profiling && split ? monotonicNanoseconds() : 0
-            var args = KernelArguments(
-                input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
-                output: arena + plan.tensorOffset(after: index, image: n, lane: t),
-                inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
-                inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
-                low: layer.relu ? layer.outputZeroPoint : 0)
-            if layer.kind == .convolution {
-                args.weights = model.pointer(layer.weightsOffset, as: Int8.self)
-                args.bias = model.pointer(layer.biasOffset, as: Int32.self)
-                args.multiplier = model.pointer(layer.multiplierOffset, as: Int32.self)
-                args.shift = model.pointer(layer.shiftOffset, as: Int32.self)
-            }
+            let job = LayerJob(
+                layerIndex: index,
+                args: KernelArguments(
+                    input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
+                    output: arena + plan.tensorOffset(after: index, image: n, lane: t),
+                    inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
+                    inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
+                    low: layer.relu ? layer.outputZeroPoint : 0),
+                work: work(of: layer))
             if layer.kind == .globalAveragePool {
-                globalAveragePoolReference(args)
+                globalAveragePoolReference(job.args)
             } else if split {
-                current = args
-                currentKind = layer.kind
-                currentLayer = index
-                pool.run(self, parts: parts(for: layer, rows: args.rowCount, count: batch))
+                current = job
+                pool.run(self, parts: parts(for: layer, rows: job.args.rowCount, count: batch))
                 current = nil
             } else {
-                runKernel(layer.kind, index, args, scratchThread: t)
+                runKernel(job, scratchThread: t)
             }
             if profiling && split { layerNanoseconds[index] = monotonicNanoseconds() &- start }
             if let observer {
@@ -325,24 +319,38 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             }
             return
         }
-        guard let args = current else { return }
-        runKernel(currentKind, currentLayer, args, part: part, of: parts, scratchThread: part)
+        guard let job = current else { return }
+        runKernel(job, part: part, of: parts, scratchThread: part)
+    }
+
+    /// What `layer` computes, with a convolution's parameters from the model image.
+    private func work(of layer: Layer) -> LayerJob.Work {
+        switch layer.kind {
+        case .convolution:
+            .convolution(ConvolutionParameters(
+                weights: model.pointer(layer.weightsOffset, as: Int8.self), bias: model.pointer(layer.biasOffset, as: Int32.self),
+                multiplier: model.pointer(layer.multiplierOffset, as: Int32.self),
+                shift: model.pointer(layer.shiftOffset, as: Int32.self)))
+        case .maxPool: .maxPool
+        case .averagePool: .averagePool
+        case .globalAveragePool: .globalAveragePool
+        }
     }
 
     /// Runs part `part` of `parts` of one layer's kernel, with thread (or lane) `scratchThread`'s
     /// scratch. A part is a contiguous slice of the output rows, except for the optimized
     /// convolutions, which share out their tiles of pixels (a 13-row layer splits 7/6 by rows,
     /// evenly by tiles).
-    private func runKernel(_ kind: LayerKind, _ layerIndex: Int, _ args: KernelArguments, part: Int = 0, of parts: Int = 1,
-                           scratchThread: Int) {
+    private func runKernel(_ job: LayerJob, part: Int = 0, of parts: Int = 1, scratchThread: Int) {
+        let args = job.args
         let rows = args.rowCount
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
-        switch kind {
-        case .convolution:
-            if let convolution = model.kernels.convolution, let packed = model.packed[layerIndex] {
+        switch job.work {
+        case .convolution(let parameters):
+            if let convolution = model.kernels.convolution, let packed = model.packed[job.layerIndex] {
                 convolution(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
             } else {
-                convolutionReference(args, rows: rowRange)
+                convolutionReference(args, parameters, rows: rowRange)
             }
         case .maxPool:
             if let maxPool = model.kernels.maxPool {
@@ -358,6 +366,23 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     func arenaPointer<T>(_ offset: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
         (arena + offset).assumingMemoryBound(to: type)
     }
+}
+
+/// One layer of a run, as the calling thread hands it to the workers: its tensors and window,
+/// and what it computes (a convolution with its parameters, or a pool).
+struct LayerJob {
+    /// What a layer computes.
+    enum Work {
+        case convolution(ConvolutionParameters)
+        case maxPool
+        case averagePool
+        case globalAveragePool
+    }
+
+    /// The layer's index in the graph (the packed weights of an optimized family are kept by it).
+    let layerIndex: Int
+    let args: KernelArguments
+    let work: Work
 }
 
 /// CLOCK_MONOTONIC in nanoseconds (a vDSO call, no system call on Linux).

@@ -4,11 +4,11 @@
 import NiNKernelCore
 
 /// Computes output rows `rows` (indices into batch x output height) of a convolution.
-func convolutionReference(_ a: KernelArguments, rows: Range<Int>) {
+func convolutionReference(_ a: KernelArguments, _ p: ConvolutionParameters, rows: Range<Int>) {
     let inC = a.inShape.channels, inH = a.inShape.height, inW = a.inShape.width
     let outC = a.outShape.channels, outH = a.outShape.height, outW = a.outShape.width
     let kh = a.window.kernelHeight, kw = a.window.kernelWidth
-    let weights = a.weights!, bias = a.bias!, multiplier = a.multiplier!, shift = a.shift!
+    let weights = p.weights, bias = p.bias, multiplier = p.multiplier, shift = p.shift
     let output = a.output.assumingMemoryBound(to: UInt8.self)
     let zIn = a.inputZeroPoint
     for row in rows {
