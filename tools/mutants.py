@@ -165,10 +165,10 @@ MUTANTS: List[Mutant] = [
            'return 0 && ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
            "AVX-512 VNNI never detected: the family would be skipped silently", swift("kernelFamilies")),
     # --- threads ---
-    Mutant("threads-image-lanes", "Sources/NiN/Runtime/Context.swift",
+    Mutant("threads-image-lanes", "Sources/NiN/Runtime/Scheduler.swift",
            "for n in stride(from: part, to: imageCount, by: parts) {", "for n in stride(from: part, to: imageCount, by: parts + 1) {",
            "a batch dealt to the lanes skips images", swift("goldenNetworkThreads")),
-    Mutant("threads-row-split", "Sources/NiN/Runtime/Context.swift",
+    Mutant("threads-row-split", "Sources/NiN/Runtime/Scheduler.swift",
            "let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)",
            "let rowRange = (rows * part / parts)..<max(rows * part / parts, rows * (part + 1) / parts - 1)",
            "each thread's part of a layer drops its last row", swift("goldenNetworkThreads")),

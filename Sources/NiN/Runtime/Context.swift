@@ -1,9 +1,10 @@
 // NiNContext: one inference stream. Owns the arena every tensor is planned into, the worker
-// pool, and the results of the last run. A run allocates nothing and makes no system call other
-// than waking workers that went to sleep between runs.
+// pool, and the results of the last run: its lifetime, its exclusive use, and the run entry
+// points (input checks and preparation). How a run is spread over the threads is in
+// Scheduler.swift, reading the results in Results.swift. A run allocates nothing and makes no
+// system call other than waking workers that went to sleep between runs.
 
 import NiNCPU
-import NiNKernelCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// Threads a run uses (1 = the calling thread only).
     public let threads: Int
     /// Images in the last successful run (0 before any).
-    public private(set) var resultCount = 0
+    public internal(set) var resultCount = 0
     /// When true, each run records every layer's wall time in `layerNanoseconds` (one
     /// monotonic clock read per layer, no allocation).
     public var profiling = false
@@ -28,21 +29,21 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// to another thread; smaller layers run on the calling thread alone. Results do not depend on it.
     public var minimumWorkPerPart = 262_144
     /// Wall time of each layer in the last profiled run, in nanoseconds.
-    public private(set) var layerNanoseconds: [UInt64]
+    public internal(set) var layerNanoseconds: [UInt64]
 
-    private let arena: UnsafeMutableRawPointer
+    let arena: UnsafeMutableRawPointer
     private let ownsArena: Bool
-    private let pool: WorkerPool
+    let pool: WorkerPool
     /// The layer being split across the pool (set before each `pool.run`).
     /// The layer being split across the pool (set before each `pool.run`, read by the workers).
-    private var current: LayerJob?
+    var current: LayerJob?
     /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.
-    private var imageMode = false
-    private var imageCount = 0
+    var imageMode = false
+    var imageCount = 0
     /// The images of a `run(count:view:)`, one slot per image of the batch (allocated with the
     /// context, so a run allocates nothing), and whether the run in progress prepares them.
     private let pendingViews: UnsafeMutablePointer<PixelView>
-    private var preparing = false
+    var preparing = false
     /// 0 while no call holds the context, else 1 + the fork generation of the process whose
     /// thread holds it (see `exclusively`).
     private let holder = Atomic<UInt>(0)
@@ -172,7 +173,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     /// Prepares image `n` of the run in progress into its slot of the input tensor (nothing when
     /// the run's input came prepared).
-    private func prepareInput(_ n: Int) {
+    func prepareInput(_ n: Int) {
         guard preparing else { return }
         let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
         prepareImage(pendingViews[n], shape: model.graph.input, into: input + n * model.graph.input.elementCount)
@@ -237,157 +238,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         }
     }
 
-    /// Runs the network over the prepared input of `count` images, then the logits and softmax.
-    /// In lane layout a batch is spread over the threads image by image; otherwise (and for a
-    /// single image) each layer is split across the threads by output rows.
-    private func execute(count: Int, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
-        resultCount = 0
-        // The requantization and the logits are float32 arithmetic in round-to-nearest; a host
-        // that changed the rounding mode gets it back when the run returns. (Workers set it once.)
-        let rounding = ninpriv_fp_round_to_nearest()
-        defer { ninpriv_fp_restore(rounding) }
-        let layerCount = model.graph.layers.count
-        if plan.lanes > 0 && count > 1 {
-            if let observer {
-                // For tests and tools: image by image on lane 0, each layer's outputs gathered.
-                var gathered = [[UInt8]](repeating: [], count: layerCount)
-                for n in 0..<count {
-                    runLayers(image: n, lane: 0, batch: 1, split: true) { layer, bytes in gathered[layer] += bytes }
-                }
-                for (layer, bytes) in gathered.enumerated() { bytes.withUnsafeBytes { observer(layer, $0) } }
-            } else {
-                imageCount = count
-                imageMode = true
-                pool.run(self, parts: min(threads, count))
-                imageMode = false
-            }
-        } else {
-            runLayers(image: 0, lane: 0, batch: count, split: true, observer: observer)
-        }
-        let head = model.graph.layers[layerCount - 1]
-        finishLogits(sums: arenaPointer(plan.tensorOffset(after: layerCount - 1), as: Int32.self), layer: head, count: count)
-        resultCount = count
-    }
-
-    /// Runs every layer for `batch` images starting at image `n`, on lane `t`'s tensors; with
-    /// `split` each layer is shared out across the pool, else it runs on the calling thread.
-    private func runLayers(image n: Int, lane t: Int, batch: Int, split: Bool,
-                           observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
-        for (index, layer) in model.graph.layers.enumerated() {
-            let start = profiling && split ? monotonicNanoseconds() : 0
-            let job = LayerJob(
-                layerIndex: index,
-                args: KernelArguments(
-                    input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
-                    output: arena + plan.tensorOffset(after: index, image: n, lane: t),
-                    inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
-                    inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
-                    low: layer.relu ? layer.outputZeroPoint : 0),
-                work: work(of: layer))
-            if layer.kind == .globalAveragePool {
-                globalAveragePoolReference(job.args)
-            } else if split {
-                current = job
-                pool.run(self, parts: parts(for: layer, rows: job.args.rowCount, count: batch))
-                current = nil
-            } else {
-                runKernel(job, scratchThread: t)
-            }
-            if profiling && split { layerNanoseconds[index] = monotonicNanoseconds() &- start }
-            if let observer {
-                observer(index, UnsafeRawBufferPointer(start: arena + plan.tensorOffset(after: index, image: n, lane: t),
-                                                       count: batch * plan.imageBytes[index + 1]))
-            }
-        }
-    }
-
-    /// How many threads a layer is worth: waking a worker costs microseconds, so a part gets at
-    /// least `minimumWorkPerPart` multiply-accumulates (or window reads, for pools).
-    private func parts(for layer: Layer, rows: Int, count: Int) -> Int {
-        let work = count * (layer.kind == .convolution
-            ? layer.macs : layer.output.elementCount * layer.window.kernelHeight * layer.window.kernelWidth)
-        return max(1, min(threads, rows, work / max(minimumWorkPerPart, 1)))
-    }
-
-    /// Part `part` of the current work: in image mode, every `parts`-th image from `part` on,
-    /// whole, on lane `part`; else a contiguous slice of the current layer's output rows.
-    func runPart(_ part: Int, of parts: Int) {
-        if imageMode {
-            for n in stride(from: part, to: imageCount, by: parts) {
-                prepareInput(n)
-                runLayers(image: n, lane: part, batch: 1, split: false)
-            }
-            return
-        }
-        guard let job = current else { return }
-        runKernel(job, part: part, of: parts, scratchThread: part)
-    }
-
-    /// What `layer` computes, with a convolution's parameters from the model image.
-    private func work(of layer: Layer) -> LayerJob.Work {
-        switch layer.kind {
-        case .convolution:
-            .convolution(ConvolutionParameters(
-                weights: model.pointer(layer.weightsOffset, as: Int8.self), bias: model.pointer(layer.biasOffset, as: Int32.self),
-                multiplier: model.pointer(layer.multiplierOffset, as: Int32.self),
-                shift: model.pointer(layer.shiftOffset, as: Int32.self)))
-        case .maxPool: .maxPool
-        case .averagePool: .averagePool
-        case .globalAveragePool: .globalAveragePool
-        }
-    }
-
-    /// Runs part `part` of `parts` of one layer's kernel, with thread (or lane) `scratchThread`'s
-    /// scratch. A part is a contiguous slice of the output rows, except for the optimized
-    /// convolutions, which share out their tiles of pixels (a 13-row layer splits 7/6 by rows,
-    /// evenly by tiles).
-    private func runKernel(_ job: LayerJob, part: Int = 0, of parts: Int = 1, scratchThread: Int) {
-        let args = job.args
-        let rows = args.rowCount
-        let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
-        switch job.work {
-        case .convolution(let parameters):
-            if let convolution = model.kernels.convolution, let packed = model.packed[job.layerIndex] {
-                convolution(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
-            } else {
-                convolutionReference(args, parameters, rows: rowRange)
-            }
-        case .maxPool:
-            if let maxPool = model.kernels.maxPool {
-                maxPool(args.geometry, args.input, args.output.assumingMemoryBound(to: UInt8.self), rowRange)
-            } else {
-                maxPoolReference(args, rows: rowRange)
-            }
-        case .averagePool: averagePoolReference(args, rows: rowRange)
-        case .globalAveragePool: break
-        }
-    }
-
     func arenaPointer<T>(_ offset: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
         (arena + offset).assumingMemoryBound(to: type)
     }
-}
-
-/// One layer of a run, as the calling thread hands it to the workers: its tensors and window,
-/// and what it computes (a convolution with its parameters, or a pool).
-struct LayerJob {
-    /// What a layer computes.
-    enum Work {
-        case convolution(ConvolutionParameters)
-        case maxPool
-        case averagePool
-        case globalAveragePool
-    }
-
-    /// The layer's index in the graph (the packed weights of an optimized family are kept by it).
-    let layerIndex: Int
-    let args: KernelArguments
-    let work: Work
-}
-
-/// CLOCK_MONOTONIC in nanoseconds (a vDSO call, no system call on Linux).
-func monotonicNanoseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
 }
