@@ -10,9 +10,34 @@ import NiNKernelCore
 /// one 16-channel weight block a chunk stays in L2).
 let im2colAVX2 = Im2colScratch(budget: 192 * 1024, valueBytes: 2, tilePixels: 4, slack: 0)
 
-/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
+/// The im2col chunks of the AVX2 u8 convolution (`convolveQuads`): whole 4-pixel tiles, 16 bytes
+/// of slack for im2col's vector stores.
+let im2colMaddubs = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 4, slack: 16)
+
+/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows (either kernel).
 public func convolutionAVX2ScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    im2colAVX2.bytes(outWidth: geometry.outWidth, kPadded: 2 * ((geometry.kernelSize + 1) / 2), totalRows: totalRows)
+    max(im2colAVX2.bytes(outWidth: geometry.outWidth, kPadded: 2 * ((geometry.kernelSize + 1) / 2), totalRows: totalRows),
+        im2colMaddubs.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows))
+}
+
+/// The name of the AVX2 kernel of a packed layer's `variant`: the vpmaddubsw step, or int16.
+public func avx2KernelName(variant: Int) -> String {
+    switch MaddubsStep(rawValue: variant) {
+    case .quadPairs: "maddubs, 4-product int16 sums"
+    case .pairs: "maddubs, 2-product int16 sums"
+    case nil: "int16"
+    }
+}
+
+/// Computes part `part` of `parts` of the output rows of a convolution call with the kernel
+/// `packAVX2` chose for it: vpmaddubsw on u8 (`convolveQuads`) when no int16 sum can saturate,
+/// else the int16 kernel below.
+public func convolutionAVX2(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
+    switch MaddubsStep(rawValue: a.variant) {
+    case .quadPairs: convolveQuads(a, part: part, of: parts, layout: im2colMaddubs, tiles: MaddubsQuadPairTiles.self)
+    case .pairs: convolveQuads(a, part: part, of: parts, layout: im2colMaddubs, tiles: MaddubsPairTiles.self)
+    case nil: convolutionAVX2Int16(a, part: part, of: parts)
+    }
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call (`a.rowCount` rows,
@@ -23,7 +48,7 @@ public func convolutionAVX2ScratchBytes(_ geometry: ConvolutionGeometry, totalRo
 /// A tile reads only the K pairs of the kernel taps that reach the image for one of its pixels:
 /// im2col stores padding as 0 (x - z with x = z), so skipping the others is exact for any zero
 /// point (when the channels are even, so that taps start on a pair).
-public func convolutionAVX2(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
+func convolutionAVX2Int16(_ a: ConvolutionCall, part: Int, of parts: Int) {
     let g = a.geometry
     let rows = 0..<a.rowCount
     let kPairs = a.kGroups

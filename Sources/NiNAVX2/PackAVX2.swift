@@ -1,11 +1,20 @@
-// The AVX2 weight layout, packed at model load: per block of 16 output channels, int16 weights
-// by K pairs (`[block][kPairs][16][2]`, what one vpmaddwd multiplies), the bias as is, and the
-// shared requantization tables. Plain Swift (no intrinsics): it runs once per layer.
+// The AVX2 weight layouts, packed at model load, and the choice between the family's two
+// convolutions. A layer whose int16 sums provably cannot saturate (MaddubsBound.swift) is packed
+// for the u8 vpmaddubsw kernels (the quad layout of `packQuads`, `[block][kQuads][16][4]` int8,
+// the input zero point folded into the bias); any other runs the int16 kernels: per block of 16
+// output channels, int16 weights by K pairs (`[block][kPairs][16][2]`, what one vpmaddwd
+// multiplies), the bias as is. Both share the requantization tables. Plain Swift (no
+// intrinsics): it runs once per layer.
 
 import NiNKernelCore
 
 /// Packs one convolution for `convolutionAVX2`, or nil when memory runs out.
 public func packAVX2(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    if let step = maddubsStep(for: layer) {
+        let packed = packQuads(layer)
+        packed?.variant = step.rawValue
+        return packed
+    }
     let k = layer.kernelSize
     let kPairs = (k + 1) / 2
     guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kPairs, groupBytes: 2 * 2) else { return nil }

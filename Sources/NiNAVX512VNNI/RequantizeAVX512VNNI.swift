@@ -11,11 +11,13 @@ func storeBytes(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ chann
     _mm_mask_storeu_epi8(output, __mmask16(truncatingIfNeeded: (1 << channels) - 1), bytes)
 }
 
-/// Whether a layer's outputs are ReLU outputs with zero point 0 (every NiN layer but a last
-/// one without ReLU): then requantization needs no upper clamp and no zero point (below).
+/// Whether a layer's outputs are ReLU outputs with zero point 0 and the full range up to 255
+/// (every layer of an 8-bit NiN but a last one without ReLU): then requantization needs no
+/// upper clamp and no zero point (below).
 @inline(__always)
 func isReLUFromZero(_ r: UnsafeRawPointer) -> Bool {
     r.load(fromByteOffset: RequantBlock.low, as: Float.self) == 0 && r.load(fromByteOffset: RequantBlock.zeroPoint, as: Int32.self) == 0
+        && r.load(fromByteOffset: RequantBlock.high, as: Float.self) == 255
 }
 
 /// Requantizes one pixel's 16 int32 accumulators to 16 bytes, exactly as the reference

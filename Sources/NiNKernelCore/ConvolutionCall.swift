@@ -22,6 +22,8 @@ public struct ConvolutionCall {
     public var kGroups: Int
     /// The calling thread's scratch: at least the family's `scratchBytes` for this layer.
     public var scratch: UnsafeMutableRawPointer
+    /// The kernel the family's `pack` chose for this layer (`PackedConvolution.variant`).
+    public var variant: Int
 
     /// A call over `rowCount` output rows of `geometry` with the weights of `packed`.
     @inlinable
@@ -32,5 +34,6 @@ public struct ConvolutionCall {
         self.inputZeroPoint = inputZeroPoint
         self.weights = UnsafeRawPointer(packed.weights); self.bias = UnsafePointer(packed.bias)
         self.requant = UnsafeRawPointer(packed.requant); self.kGroups = packed.kGroups; self.scratch = scratch
+        self.variant = packed.variant
     }
 }

@@ -24,14 +24,20 @@ public struct ConvolutionWeights {
     public var inputZeroPoint: Int32, outputZeroPoint: Int32
     /// Whether the layer is fused with a ReLU (outputs clamp at the zero point).
     public var relu: Bool
+    /// The largest input value (255, or the producing layer's `output_max`): a family may pick
+    /// a faster exact kernel when products are small enough (the AVX2 family's int16 sums).
+    public var inputMax: Int32
+    /// The largest output value, the requantization clamp's upper end (`output_max`).
+    public var outputMax: Int32
 
     /// Parameters from their pointers and values.
     public init(outChannels: Int, kernelSize: Int, weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
                 multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>, inputZeroPoint: Int32,
-                outputZeroPoint: Int32, relu: Bool) {
+                outputZeroPoint: Int32, relu: Bool, inputMax: Int32 = 255, outputMax: Int32 = 255) {
         self.outChannels = outChannels; self.kernelSize = kernelSize; self.weights = weights; self.bias = bias
         self.multiplier = multiplier; self.shift = shift
         self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint; self.relu = relu
+        self.inputMax = inputMax; self.outputMax = outputMax
     }
 }
 
@@ -45,6 +51,8 @@ public final class PackedConvolution {
     public let requant: UnsafeMutableRawPointer
     /// K rounded up to the family's group, in groups.
     public let kGroups: Int
+    /// Which of its kernels the family's `pack` chose for this layer (0 unless a family has several).
+    public var variant = 0
 
     /// Zeroed storage for `outChannels` channels of `kGroups` groups of `groupBytes` bytes each
     /// per channel, or nil when memory runs out. The zeros are the padding of K and of the

@@ -8,7 +8,7 @@ public enum RequantBlock {
     public static let scale = 0
     /// float32 x 16: `floor - z`, the lowest scaled value kept (floor: z with ReLU, else 0).
     public static let low = 64
-    /// float32 x 16: `255 - z`, the highest.
+    /// float32 x 16: `qmax - z`, the highest (qmax: the layer's `output_max`, 255 unless narrowed).
     public static let high = 128
     /// int32 x 16: the output zero point z.
     public static let zeroPoint = 192
@@ -27,7 +27,7 @@ public enum RequantBlock {
                 let scale = requantizationScale(multiplier: layer.multiplier[o], shift: layer.shift[o])
                 table.storeBytes(of: scale, toByteOffset: RequantBlock.scale + 4 * j, as: Float.self)
                 table.storeBytes(of: Float(floor - layer.outputZeroPoint), toByteOffset: RequantBlock.low + 4 * j, as: Float.self)
-                table.storeBytes(of: Float(255 - layer.outputZeroPoint), toByteOffset: RequantBlock.high + 4 * j, as: Float.self)
+                table.storeBytes(of: Float(layer.outputMax - layer.outputZeroPoint), toByteOffset: RequantBlock.high + 4 * j, as: Float.self)
                 table.storeBytes(of: layer.outputZeroPoint, toByteOffset: RequantBlock.zeroPoint + 4 * j, as: Int32.self)
             }
         }

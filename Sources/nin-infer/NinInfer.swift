@@ -153,7 +153,8 @@ func printProfile(_ context: NiNContext, input: [UInt8], runs: Int) throws(NiNEr
         let median = samples[i].sorted()[runs / 2]
         total += median
         let gmacs = layer.macs > 0 && median > 0 ? "  \(fourDecimals(Float(Double(layer.macs) / Double(median)))) GMAC/s" : ""
-        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(fourDecimals(Float(Double(median) / 1e6))) ms\(gmacs)")
+        let kernel = layer.kind == .convolution ? "  [\(context.model.kernelName(layer: i))]" : ""
+        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(fourDecimals(Float(Double(median) / 1e6))) ms\(gmacs)\(kernel)")
     }
     print("  total: \(fourDecimals(Float(Double(total) / 1e6))) ms")
 }

@@ -10,6 +10,8 @@ struct TestConv {
     var outputZeroPoint: Int32
     var weights: [Int8]       // OHWI
     var bias: [Int32], multiplier: [Int32], shift: [Int32]
+    /// FORMAT.md 1.1 bounds (0: 255 and 127, as in a 1.0 file).
+    var outputMax: Int32 = 0, weightMax: Int32 = 0
 }
 
 /// A max pool: kernel (height, width), stride, pads (top, left, bottom, right).
@@ -52,6 +54,7 @@ func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: I
     }
     func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
     var channels = inputChannels, scale: Float = 0.02, zeroPoint = inputZeroPoint
+    var minor: UInt8 = 0
     var graph = [UInt8]()
     swap(&out, &graph)
     u32(UInt32(inputChannels)); u32(UInt32(height)); u32(UInt32(width)); u32(UInt32(layers.count + 1))
@@ -69,7 +72,9 @@ func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: I
             u32(UInt32(conv.pads.0)); u32(UInt32(conv.pads.1)); u32(UInt32(conv.pads.2)); u32(UInt32(conv.pads.3))
             f32(0.05); i32(conv.outputZeroPoint)
             u32(wOff); u32(bOff); u32(mOff); u32(sOff); u32(scaleOff)
-            out += [UInt8](repeating: 0, count: 20)
+            i32(conv.outputMax); i32(conv.weightMax)
+            if conv.outputMax != 0 || conv.weightMax != 0 { minor = 1 }
+            out += [UInt8](repeating: 0, count: 12)
             channels = conv.outChannels; scale = 0.05; zeroPoint = conv.outputZeroPoint
         case .maxPool(let pool):
             u32(2); u32(0); u32(UInt32(channels)); u32(UInt32(channels))
@@ -93,7 +98,7 @@ func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: I
     var sections: [(UInt32, [UInt8])] = [(0x4850_5247, graph), (0x5448_4757, weights), (0x534C_424C, labelBytes ?? labels)]
     if let metadata { sections.append((0x4154_454D, metadata)) }
     out = Array("NINM".utf8)
-    out += [1, 0, 0, 0]  // version 1.0
+    out += [1, 0, minor, 0]  // version 1.0, or 1.1 when a layer narrows its bounds
     u32(64); u32(UInt32(sections.count)); u64(0); u32(0); u32(0)
     align()
     var offset = 64 + 24 * sections.count

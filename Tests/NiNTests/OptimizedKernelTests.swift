@@ -73,6 +73,7 @@ func randomConvolutions() throws {
     var compared = 0
     var varied = 0  // trials whose outputs are not all one value: the comparison proves something
     var ties = 0    // outputs whose scaled accumulator is exactly x.5 inside the output range
+    var kernels: [String: Int] = [:]  // trials per kernel of a family with several (AVX2's)
     for trial in 0..<300 {
         // Every fifth trial is a pointwise (1x1, stride 1, unpadded) conv, which kernels may run in place.
         let pointwise = trial % 5 == 1
@@ -92,6 +93,18 @@ func randomConvolutions() throws {
             bias: (0..<n).map { _ in Int32.random(in: -100_000...100_000, using: &rng) },
             multiplier: (0..<n).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
             shift: (0..<n).map { _ in Int32.random(in: 1...62, using: &rng) })
+        // FORMAT.md 1.1 bounds, which let the AVX2 family use vpmaddubsw (MaddubsBound.swift):
+        // a third of the trials have 7-bit weights (|w| <= 63) on inputs up to 127 (four-product
+        // int16 sums), a third 7-bit weights on inputs up to 255 (two-product sums), a third
+        // 8-bit weights (the int16 kernel, unless the weights happen to be small).
+        let bounds = trial % 3
+        if bounds != 0 {
+            conv.weightMax = 63
+            conv.weights = (0..<(n * k)).map { _ in Int8.random(in: -63...63, using: &rng) }
+        }
+        if trial % 4 != 3 && Bool.random(using: &rng) {  // a narrowed output range (not in tie trials)
+            conv.outputMax = Int32.random(in: max(conv.outputZeroPoint, 1)...255, using: &rng)
+        }
         // Mostly plausible shifts (outputs spread over 0..255), some extremes.
         if trial % 4 != 0 {
             // acc is typically ~ 64 * 64 * sqrt(k); acc * m / 2^n ~ 128 needs n ~ log2(acc) + 23.
@@ -106,6 +119,7 @@ func randomConvolutions() throws {
         let tieTrial = trial % 4 == 3
         if tieTrial {
             conv.weights = (0..<(n * k)).map { _ in Int8.random(in: -3...3, using: &rng) }
+            conv.weightMax = 0
             conv.bias = (0..<n).map { _ in Int32.random(in: -500...500, using: &rng) }
             let spread = 300.0 * Double(k).squareRoot()  // typical |acc| for |x - z| ~ 100, |w| ~ 2
             var s: Int32 = 0
@@ -123,17 +137,19 @@ func randomConvolutions() throws {
         let inC = Bool.random(using: &rng) ? 1 : 3
         let zIn = Bool.random(using: &rng) ? 0 : Int32.random(in: 0...255, using: &rng)
         let zMid = trial % 3 == 2 ? Int32.random(in: 1...255, using: &rng) : 0
-        let front = TestConv(
+        var front = TestConv(
             inChannels: inC, outChannels: c, kernel: (1, 1), stride: (1, 1), pads: (0, 0, 0, 0),
             relu: zMid == 0 && (!Bool.random(using: &rng) || conv.outputZeroPoint == 0), outputZeroPoint: zMid,
             weights: (0..<(c * inC)).map { _ in Int8.random(in: -127...127, using: &rng) },
             bias: (0..<c).map { _ in Int32.random(in: -3000...3000, using: &rng) },
             multiplier: (0..<c).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
             shift: (0..<c).map { _ in Int32.random(in: 36...40, using: &rng) })
+        if bounds == 1 && zMid < 127 { front.outputMax = 127 }
         let bytes = writeConvModel([front, conv], height: h, width: w, inputZeroPoint: zIn)
         let batch = Int.random(in: 1...3, using: &rng)
         let input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let results = try runOnEveryFamily(bytes, input: input, batch: batch)
+        if KernelISA.avx2Supported { kernels[try NiNModel(bytes: bytes, isa: .avx2).kernelName(layer: 1), default: 0] += 1 }
         let tested = results[0].count - batch * n * 4
         if tieTrial {  // count the ties the comparison went through
             let front = results[0].prefix(batch * h * w * c)
@@ -154,8 +170,13 @@ func randomConvolutions() throws {
     #expect(compared > 10_000)
     #expect(varied >= 270, "only \(varied) of 300 trials produced varied outputs")
     #expect(ties >= 1000, "only \(ties) outputs were exact ties")
+    if KernelISA.avx2Supported {  // each of the AVX2 family's kernels was compared
+        for variant in ["int16", "maddubs, 2-product int16 sums", "maddubs, 4-product int16 sums"] {
+            #expect(kernels["avx2 (\(variant))", default: 0] >= 30, "avx2 (\(variant)) ran in too few trials: \(kernels)")
+        }
+    }
     print("random convolutions: \(compared) bytes compared, \(ties) exact ties, families: "
-          + testedKernelFamilies.map(\.rawValue).joined(separator: ", "))
+          + testedKernelFamilies.map(\.rawValue).joined(separator: ", ") + "; avx2 kernels: \(kernels)")
 }
 
 @Test("random max pools: every optimized family equals the reference bit for bit")

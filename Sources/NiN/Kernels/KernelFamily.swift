@@ -24,6 +24,9 @@ struct KernelFamily {
     let scratchBytes: (_ geometry: ConvolutionGeometry, _ totalRows: Int) -> Int
     /// Computes part `part` of `parts` of a convolution call, with weights from `pack`.
     let convolution: ((_ call: ConvolutionCall, _ part: Int, _ parts: Int) -> Void)?
+    /// The name of the kernel `pack` chose for a layer (`PackedConvolution.variant`), for plans
+    /// and profiles; nil: the family has one convolution kernel.
+    var variantName: ((_ variant: Int) -> String)? = nil
     /// Computes output rows `rows` (indices into batch x outHeight) of a max pool.
     let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
                    _ rows: Range<Int>) -> Void)?
@@ -41,11 +44,11 @@ struct KernelFamily {
 /// The x86-64 families (Package.swift builds their targets only on x86-64 hosts).
 private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
-                 pack: packAVX512VNNI, scratchBytes: convolutionVNNIScratchBytes,
+                 pack: packQuads, scratchBytes: convolutionVNNIScratchBytes,
                  convolution: convolutionVNNI, maxPool: maxPoolAVX2),  // (the VNNI probe requires AVX2)
     KernelFamily(isa: .avx2, isSupported: ninpriv_cpu_has_avx2() != 0,
                  pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
-                 convolution: convolutionAVX2, maxPool: maxPoolAVX2),
+                 convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2),
 ]
 #else
 /// No optimized family for this architecture yet: the reference kernels run.

@@ -27,7 +27,8 @@ extension Layer {
             bias: (base + biasOffset).assumingMemoryBound(to: Int32.self),
             multiplier: (base + multiplierOffset).assumingMemoryBound(to: Int32.self),
             shift: (base + shiftOffset).assumingMemoryBound(to: Int32.self),
-            inputZeroPoint: inputZeroPoint, outputZeroPoint: outputZeroPoint, relu: relu)
+            inputZeroPoint: inputZeroPoint, outputZeroPoint: outputZeroPoint, relu: relu,
+            inputMax: inputMax, outputMax: outputMax)
     }
 }
 

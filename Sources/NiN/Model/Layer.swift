@@ -63,6 +63,14 @@ public struct Layer: Sendable {
     public var inputZeroPoint: Int32
     public var outputScale: Float
     public var outputZeroPoint: Int32
+    /// The largest value the layer's input can hold: 255 for the network's input, else the
+    /// bound of the layer that produced it (FORMAT.md 1.1 `output_max`; 255 in 1.0 files).
+    public var inputMax: Int32 = 255
+    /// The largest value the layer writes (`output_max`, QUANTIZATION.md's qmax): the clamp's
+    /// upper end for a convolution, `inputMax` for a pool.
+    public var outputMax: Int32 = 255
+    /// The bound on the magnitude of every weight (`weight_max`; 127 in 1.0 files).
+    public var weightMax: Int32 = 127
     /// int8 OHWI weights (convolution only; 0 otherwise).
     var weightsOffset = 0
     /// int32 bias, int32 multiplier, int32 shift, float32 weight scale, one per output channel.

@@ -1,6 +1,6 @@
 // Constants of the .nin file format (docs/FORMAT.md): magic, versions, record sizes, op codes.
 
-/// Numbers fixed by docs/FORMAT.md, version 1.0.
+/// Numbers fixed by docs/FORMAT.md, version 1.1.
 enum ModelFormat {
     static let magic: [UInt8] = [0x4E, 0x49, 0x4E, 0x4D]  // "NINM"
     static let versionMajor: UInt16 = 1

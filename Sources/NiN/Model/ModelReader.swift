@@ -138,17 +138,19 @@ private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<In
     }
 
     var shape = TensorShape(height: height, width: width, channels: channels)
-    var scale = inputScale, zero = inputZero
+    var scale = inputScale, zero = inputZero, bound: Int32 = 255
     var layers: [Layer] = []
     layers.reserveCapacity(layerCount)
     for index in 0..<layerCount {
         let base = g + ModelFormat.inputRecordBytes + index * ModelFormat.layerRecordBytes
         let layer = try readLayer(r, base: base, index: index, isLast: index == layerCount - 1,
-                                  input: shape, inputScale: scale, inputZeroPoint: zero, weights: weights)
+                                  input: shape, inputScale: scale, inputZeroPoint: zero, inputMax: bound,
+                                  weights: weights)
         layers.append(layer)
         shape = layer.output
         scale = layer.outputScale
         zero = layer.outputZeroPoint
+        bound = layer.outputMax
     }
     guard layers[layerCount - 1].kind == .globalAveragePool else {
         throw .badModel("layer \(layerCount - 1) is \(layers[layerCount - 1].kind.name): the last layer must be gap")
@@ -162,7 +164,8 @@ private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<In
 }
 
 private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, input: TensorShape,
-                       inputScale: Float, inputZeroPoint: Int32, weights: Range<Int>) throws(NiNError) -> Layer {
+                       inputScale: Float, inputZeroPoint: Int32, inputMax: Int32,
+                       weights: Range<Int>) throws(NiNError) -> Layer {
     func fail(_ message: String) -> NiNError { .badModel("layer \(index): " + message) }
     let op = r.u32(base), flags = r.u32(base + 4)
     let kind: LayerKind
@@ -176,7 +179,9 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     guard flags & ~1 == 0 else { throw fail("unknown flag bits 0x\(hex(flags))") }
     let relu = flags & 1 != 0
     guard !relu || kind == .convolution else { throw fail("ReLU flag is only allowed on conv") }
-    guard r.isZero(base + 76, 20) else { throw fail("reserved bytes 76..95 are not zero") }
+    guard r.isZero(base + 84, 12) else { throw fail("reserved bytes 84..95 are not zero") }
+    // Version 1.1's bounds (0: the 1.0 meaning, 255 and 127).
+    let outputMaxField = r.u32(base + 76), weightMaxField = r.u32(base + 80)
     let inChannels = Int(r.u32(base + 8)), outChannels = Int(r.u32(base + 12))
     guard inChannels == input.channels else {
         throw fail("in_channels is \(inChannels) but its input has \(input.channels) channels")
@@ -226,7 +231,14 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     var layer = Layer(kind: kind, relu: relu, input: input, output: output, window: window,
                       inputScale: inputScale, inputZeroPoint: inputZeroPoint,
                       outputScale: outScale, outputZeroPoint: outZero)
+    layer.inputMax = inputMax
     guard kind == .convolution else {
+        guard weightMaxField == 0 else { throw fail("weight_max must be zero for \(kind.name)") }
+        guard outputMaxField == 0 || (kind != .globalAveragePool && outputMaxField == UInt32(inputMax)) else {
+            throw fail(kind == .globalAveragePool ? "output_max must be zero for gap"
+                       : "output_max \(outputMaxField) must be 0 or its input's bound \(inputMax) for \(kind.name)")
+        }
+        layer.outputMax = inputMax
         guard outChannels == inChannels else { throw fail("a pool must keep its \(inChannels) channels, not \(outChannels)") }
         guard outScale == inputScale, outZero == inputZeroPoint else {
             throw fail("a pool must keep its input's scale and zero point")
@@ -235,6 +247,13 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
         return layer
     }
 
+    guard outputMaxField <= 255 else { throw fail("output_max \(outputMaxField) is outside 0..255") }
+    layer.outputMax = outputMaxField == 0 ? 255 : Int32(outputMaxField)
+    guard layer.outputMax >= outZero else {
+        throw fail("output_max \(layer.outputMax) is below output_zero_point \(outZero)")
+    }
+    guard weightMaxField <= 127 else { throw fail("weight_max \(weightMaxField) is outside 0..127") }
+    layer.weightMax = weightMaxField == 0 ? 127 : Int32(weightMaxField)
     let k = window.kernelHeight * window.kernelWidth * inChannels
     let names = ["weights", "bias", "multiplier", "shift", "weight_scale"]
     let sizes = [outChannels * k, 4 * outChannels, 4 * outChannels, 4 * outChannels, 4 * outChannels]
@@ -251,7 +270,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     layer.weightsOffset = absolute[0]; layer.biasOffset = absolute[1]
     layer.multiplierOffset = absolute[2]; layer.shiftOffset = absolute[3]; layer.weightScaleOffset = absolute[4]
 
-    let worstProducts = Int64(255 * 127) * Int64(k)
+    let worstProducts = Int64(inputMax) * Int64(layer.weightMax) * Int64(k)
     for o in 0..<outChannels {
         let bias = Int64(r.i32(layer.biasOffset + 4 * o))
         let m = r.i32(layer.multiplierOffset + 4 * o), n = r.i32(layer.shiftOffset + 4 * o)
@@ -260,7 +279,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
         guard (1...62).contains(n) else { throw fail("shift[\(o)] = \(n) is outside 1..62") }
         guard ws.isFinite, ws > 0 else { throw fail("weight_scale[\(o)] = \(ws) is not finite and positive") }
         guard abs(bias) + worstProducts <= Int64(Int32.max) else {
-            throw fail("channel \(o) could overflow the int32 accumulator (|bias| + 255*127*\(k) >= 2^31)")
+            throw fail("channel \(o) could overflow the int32 accumulator (|bias| + \(inputMax)*\(layer.weightMax)*\(k) >= 2^31)")
         }
     }
     // -128 is the one int8 the contract leaves out; memchr scans the 2 MB of a classic model in
@@ -268,6 +287,11 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     if let start = r.bytes.baseAddress, outChannels * k > 0,
        let found = memchr(start + layer.weightsOffset, 0x80, outChannels * k) {
         throw fail("weight \(UnsafeRawPointer(found) - (start + layer.weightsOffset)) is -128; weights must lie in [-127, 127]")
+    }
+    if layer.weightMax < 127, let start = r.bytes.baseAddress,
+       let index = firstWeight(beyond: layer.weightMax, (start + layer.weightsOffset).assumingMemoryBound(to: Int8.self),
+                               count: outChannels * k) {
+        throw fail("weight \(index) lies outside [-\(layer.weightMax), \(layer.weightMax)] (weight_max)")
     }
     return layer
 }
@@ -304,4 +328,21 @@ private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: String) thr
 func hex(_ value: UInt32) -> String {
     let digits = String(value, radix: 16, uppercase: true)
     return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
+
+/// The index of the first of `count` weights whose magnitude exceeds `bound`, or nil. Checks 64
+/// weights at a time (a vector compare), then finds the one.
+private func firstWeight(beyond bound: Int32, _ weights: UnsafePointer<Int8>, count: Int) -> Int? {
+    let high = SIMD64<Int8>(repeating: Int8(bound)), low = SIMD64<Int8>(repeating: -Int8(bound))
+    var i = 0
+    while i + 64 <= count {
+        let v = UnsafeRawPointer(weights + i).loadUnaligned(as: SIMD64<Int8>.self)
+        if any((v .> high) .| (v .< low)) { break }
+        i += 64
+    }
+    while i < count {
+        if abs(Int32(weights[i])) > bound { return i }
+        i += 1
+    }
+    return nil
 }

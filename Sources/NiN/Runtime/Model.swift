@@ -25,6 +25,13 @@ public final class NiNModel: @unchecked Sendable {
     /// and for every layer of a family without one, such as generic).
     let packed: [PackedConvolution?]
 
+    /// The kernel that runs layer `index`: the family, and for a family with several
+    /// convolution kernels the one its `pack` chose for this layer (e.g. "avx2 (int16)").
+    public func kernelName(layer index: Int) -> String {
+        guard index < packed.count, let p = packed[index], let name = kernels.variantName else { return isa.rawValue }
+        return "\(isa.rawValue) (\(name(p.variant)))"
+    }
+
     private enum Release {
         case unmap
         case free

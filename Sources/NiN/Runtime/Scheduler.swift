@@ -57,7 +57,7 @@ extension NiNContext {
                     output: arena + plan.tensorOffset(after: index, image: n, lane: t),
                     inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
                     inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
-                    low: layer.relu ? layer.outputZeroPoint : 0),
+                    low: layer.relu ? layer.outputZeroPoint : 0, high: layer.outputMax),
                 work: work(of: layer))
             if layer.kind == .globalAveragePool {
                 globalAveragePoolReference(job.args)

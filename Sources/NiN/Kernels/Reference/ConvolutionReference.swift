@@ -31,7 +31,7 @@ func convolutionReference(_ a: KernelArguments, _ p: ConvolutionParameters, rows
                     }
                 }
                 outRow[ox * outC + o] = requantize(acc, scale: requantizationScale(multiplier: multiplier[o], shift: shift[o]),
-                                                   zeroPoint: a.outputZeroPoint, low: a.low)
+                                                   zeroPoint: a.outputZeroPoint, low: a.low, high: a.high)
             }
         }
     }

@@ -15,6 +15,8 @@ struct KernelArguments {
     var outputZeroPoint: Int32
     /// Lowest output value: the zero point with ReLU, else 0.
     var low: Int32
+    /// Highest output value of a convolution: its `output_max` (255 unless narrowed).
+    var high: Int32
 
     /// Rows of work (batch x output height): the unit a layer is split into across threads.
     var rowCount: Int { batch * outShape.height }

@@ -1,0 +1,245 @@
+// The convolution driver of every family that multiplies u8 inputs by s8 weights four K values
+// ("a quad") at a time: AVX-512 VNNI, AVX-VNNI and AVX2's vpmaddubsw path. It owns the
+// work split (parts of whole tiles), the im2col chunks (u8 input bytes, the padding filled with
+// the input zero point, pixels in `PixelOrder` so border tiles skip the padding taps) and the
+// walk of tiles over 16-channel weight blocks; the family supplies the microkernels
+// (`QuadTiles`). Plain Swift: it is specialized and inlined into each family's module, with
+// that module's ISA flags. Weights are packed `[block][kQuads][16][4]` with the input zero point
+// folded into the bias (`packQuads`).
+
+/// A family's microkernels for `convolveQuads`. Each reads the rows of its pixels' K bytes
+/// (`kPadded` apart), the K quads of `taps`, 16-channel blocks of quad-packed weights, their
+/// int32 biases and `RequantBlock` tables, and stores requantized bytes at `output`'s rows.
+public protocol QuadTiles {
+    /// Pixels of the main tile, which covers two 16-channel blocks side by side.
+    static var pairTilePixels: Int { get }
+    /// Pixels of the tile of a last single 16-channel block.
+    static var blockTilePixels: Int { get }
+    /// `pairTilePixels` pixels x the 32 channels from `channel` (`channels` of them are real,
+    /// 17 to 32): `weights` is the first block's, the second follows `kQuads * 64` bytes later.
+    static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
+                         kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
+                         channel: Int, channels: Int)
+    /// `blockTilePixels` pixels x the 16 channels from `channel` (`channels` real, 1 to 16).
+    static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
+                          bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
+                          channel: Int, channels: Int)
+    /// One pixel x 16 channels (`channels` real, 0 to 16: 0 stores nothing), stored at `output`.
+    static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
+                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
+                      channels: Int)
+}
+
+/// K rounded up to whole quads: the length of an im2col row of a quad family.
+@inlinable
+public func quadPaddedK(_ geometry: ConvolutionGeometry) -> Int { 4 * ((geometry.kernelSize + 3) / 4) }
+
+/// Whether a call reads its input rows in place: a 1x1, stride-1, unpadded convolution over a
+/// multiple of 4 channels, whose input pixels already are the rows of the product.
+@inlinable
+public func quadIsPointwise(_ g: ConvolutionGeometry) -> Bool {
+    g.isPointwise && g.padTop == 0 && g.padLeft == 0 && g.inChannels % 4 == 0
+}
+
+/// Computes part `part` of `parts` of the output rows of a convolution call (`a.rowCount` rows,
+/// indices into batch x outHeight) with `Tiles`' microkernels. The pixels are taken in
+/// `PixelOrder`; a part is a contiguous run of whole main tiles of that order (so parts differ by
+/// at most one tile, whatever the row count), taken in chunks of whole tiles whose im2col fits
+/// `layout`'s budget; each pair of 16-channel blocks then sweeps the chunk (so a block's weights
+/// stream from cache once per chunk), and the few pixels that do not fill a tile at the part's
+/// end go one at a time. Padding taps are skipped when they contribute nothing: input zero point
+/// 0 (as after a ReLU), channels a multiple of 4 (so taps start on a quad).
+@inlinable @inline(__always)
+public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of parts: Int, layout: Im2colScratch,
+                                            tiles: Tiles.Type) {
+    let g = a.geometry
+    let rows = 0..<a.rowCount
+    let kQuads = a.kGroups
+    let packedWeights = a.weights.assumingMemoryBound(to: Int8.self)
+    let scratch = a.scratch.assumingMemoryBound(to: UInt8.self)
+    let kPadded = 4 * kQuads
+    let blocks = (g.outChannels + 15) / 16
+    let pointwise = quadIsPointwise(g)
+    let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
+    let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)
+    let unit = Tiles.pairTilePixels
+    let tileCount = (order.pixelCount + unit - 1) / unit
+    var first = tileCount * part / parts * unit
+    let end = min(order.pixelCount, tileCount * (part + 1) / parts * unit)
+    let chunk = pointwise ? max(end - first, 1) : layout.chunkPixels(kPadded: kPadded)
+    // The table follows the rows of the largest chunk of this part (no larger than the layer's).
+    let tiled = pointwise ? 0 : layout.tiled(min(chunk, end - first))
+    let table = UnsafeMutableRawPointer(scratch + (pointwise ? 0 : layout.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
+        .bindMemory(to: PixelTaps.self, capacity: tiled)
+    while first < end {
+        let last = min(first + chunk, end)
+        let pixels = last - first
+        let pointwiseBase = rows.lowerBound * g.outWidth + first
+        if !pointwise { im2colQuads(a, order: order, pixels: first..<last, kPadded: kPadded, rows: scratch, table: table) }
+        // Rows of the product (pixel p's K bytes): in place, or im2col's.
+        let source = pointwise ? a.input + pointwiseBase * kPadded : UnsafePointer(scratch)
+        @inline(__always) func tile(_ p: Int) -> UnsafePointer<UInt8> { source + p * kPadded }
+        // The output rows and K runs of the tile of `count` pixels from p.
+        @inline(__always) func destination(_ p: Int, _ count: Int) -> (TileOutput, TileTaps) {
+            if pointwise {
+                return (TileOutput(base: a.output + (pointwiseBase + p) * g.outChannels, stride: g.outChannels, table: nil),
+                        TileTaps.all(kQuads))
+            }
+            return (TileOutput(base: a.output, stride: g.outChannels, table: UnsafePointer(table + p)),
+                    taps(UnsafePointer(table + p), count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: skipPadding))
+        }
+        var block = 0
+        while block + 1 < blocks {  // pairs of 16-channel blocks
+            let weights = packedWeights + block * kQuads * 64
+            let requant = a.requant + block * RequantBlock.bytes
+            let channels = min(32, g.outChannels - block * 16)
+            var p = 0
+            while p + Tiles.pairTilePixels <= pixels {
+                let (output, taps) = destination(p, Tiles.pairTilePixels)
+                Tiles.pairTile(tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
+                               bias: a.bias + block * 16, requant: requant, output: output, channel: block * 16,
+                               channels: channels)
+                p += Tiles.pairTilePixels
+            }
+            while p < pixels {  // the part's last few pixels, one at a time (a tile would cost a whole one)
+                let (output, taps) = destination(p, 1)
+                let low = min(channels, 16)
+                Tiles.pixel(tile(p), taps: taps, weights: weights, bias: a.bias + block * 16, requant: requant,
+                            output: output.row(0) + block * 16, channels: low)
+                Tiles.pixel(tile(p), taps: taps, weights: weights + kQuads * 64, bias: a.bias + block * 16 + 16,
+                            requant: requant + RequantBlock.bytes, output: output.row(0) + block * 16 + 16,
+                            channels: channels - low)
+                p += 1
+            }
+            block += 2
+        }
+        if block < blocks {  // a last single block
+            let weights = packedWeights + block * kQuads * 64
+            let requant = a.requant + block * RequantBlock.bytes
+            let channels = g.outChannels - block * 16
+            var p = 0
+            while p + Tiles.blockTilePixels <= pixels {
+                let (output, taps) = destination(p, Tiles.blockTilePixels)
+                Tiles.blockTile(tile(p), kPadded: kPadded, taps: taps, weights: weights, bias: a.bias + block * 16,
+                                requant: requant, output: output, channel: block * 16, channels: channels)
+                p += Tiles.blockTilePixels
+            }
+            while p < pixels {  // the part's last few pixels, one at a time
+                let (output, taps) = destination(p, 1)
+                Tiles.pixel(tile(p), taps: taps, weights: weights, bias: a.bias + block * 16, requant: requant,
+                            output: output.row(0) + block * 16, channels: channels)
+                p += 1
+            }
+        }
+        first = last
+    }
+}
+
+/// Writes the im2col rows of the pixels at `pixels` in `order` into `rows`, and their table
+/// entries: per pixel, kh x kw x C input bytes (the zero point where the window is in the
+/// padding, which the bias correction cancels), then zeros up to `kPadded` (their weights are
+/// zero). Stores may run up to 16 bytes past a chunk's rows (`Im2colScratch.slack`).
+@inlinable @inline(__always)
+public func im2colQuads(_ a: ConvolutionCall, order: PixelOrder, pixels: Range<Int>, kPadded: Int,
+                        rows: UnsafeMutablePointer<UInt8>, table: UnsafeMutablePointer<PixelTaps>) {
+    let g = a.geometry
+    let c = g.inChannels, z = UInt8(truncatingIfNeeded: a.inputZeroPoint)
+    let run = g.kernelWidth * c
+    let inImage = g.inHeight * g.inWidth * c
+    var dst = rows
+    var entry = table
+    order.forEachPixel(pixels) { row, n, oy, ox in
+        let image = a.input + n * inImage
+        let iy0 = oy * g.strideHeight - g.padTop
+        let ix0 = ox * g.strideWidth - g.padLeft
+        let taps = PixelTaps(pixel: row * g.outWidth + ox, y: oy, x: ox, geometry: g)
+        entry.initialize(to: taps)
+        entry += 1
+        let kyStart = Int(taps.kyStart), kyEnd = Int(taps.kyEnd), kxStart = Int(taps.kxStart), kxEnd = Int(taps.kxEnd)
+        let start = dst
+        let rowStride = g.inWidth * c
+        if kyStart == 0 && kyEnd == g.kernelHeight && kxStart == 0 && kxEnd == g.kernelWidth {
+            // The whole window is inside: kernel rows are plain copies, short ones one vector each.
+            var source = image + iy0 * rowStride + ix0 * c
+            if run <= 16 && source + (g.kernelHeight - 1) * rowStride + 16 <= image + inImage {
+                for _ in 0..<g.kernelHeight {
+                    copy16(from: source, to: dst)
+                    source += rowStride
+                    dst += run
+                }
+            } else {
+                for _ in 0..<g.kernelHeight {
+                    dst.update(from: source, count: run)
+                    source += rowStride
+                    dst += run
+                }
+            }
+        } else {
+            for ky in 0..<g.kernelHeight {
+                let iy = iy0 + ky
+                if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
+                    dst.initialize(repeating: z, count: run)
+                } else {
+                    if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
+                    copyRun(from: image + iy * rowStride + (ix0 + kxStart) * c, to: dst + kxStart * c,
+                            count: (kxEnd - kxStart) * c, sourceEnd: image + inImage)
+                    if kxEnd < g.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (g.kernelWidth - kxEnd) * c) }
+                }
+                dst += run
+            }
+        }
+        // K is padded to whole quads with fewer than 4 zero bytes (their weights are zero too):
+        // one 4-byte store, whose excess the next pixel, the chunk's spare room or the slack absorb.
+        if g.kernelHeight * run < kPadded { UnsafeMutableRawPointer(dst).storeBytes(of: 0, as: UInt32.self) }
+        dst = start + kPadded
+    }
+}
+
+/// One unaligned 16-byte vector copy.
+@inlinable @inline(__always)
+func copy16(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>) {
+    UnsafeMutableRawPointer(destination).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<UInt8>.self),
+                                                    as: SIMD16<UInt8>.self)
+}
+
+/// Copies `count` bytes. Short runs (a kernel row of a few channels, e.g. 11 bytes for the
+/// classic first layer) move as one 16-byte vector when the source allows the over-read; the
+/// bytes stored past `count` land where im2col writes next (the rest of this pixel, the next
+/// pixel, the room for a chunk's last tile or the 16 bytes of scratch slack), never past the
+/// scratch; no kernel reads bytes past a chunk's last pixel.
+@inlinable @inline(__always)
+func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, count: Int,
+             sourceEnd: UnsafePointer<UInt8>) {
+    if count <= 16 && source + 16 <= sourceEnd {
+        copy16(from: source, to: destination)
+    } else {
+        destination.update(from: source, count: count)
+    }
+}
+
+/// Packs one convolution for a quad family: int8 weights by K quads (`[block][kQuads][16][4]`,
+/// what one vpdpbusd, or a vpmaddubsw + vpmaddwd pair, multiplies per 16 channels), the input
+/// zero point folded into the bias, and the shared requantization tables; nil when memory runs
+/// out. The kernels multiply raw u8 inputs, so the bias becomes `bias - z * sum(w)`: acc =
+/// bias - z * sum(w) + sum(w * x), and wrapping int32 arithmetic is exact there since the true
+/// accumulator fits in int32.
+public func packQuads(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    let k = layer.kernelSize
+    let kQuads = (k + 3) / 4
+    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
+    // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
+    // the padding channels stay 0).
+    let weights = packed.weights.assumingMemoryBound(to: Int8.self)
+    for o in 0..<layer.outChannels {
+        let row = layer.weights + o * k
+        let lane = weights + (o / 16) * kQuads * 16 * 4 + (o % 16) * 4
+        var sum: Int32 = 0
+        for kk in 0..<k {
+            lane[(kk >> 2) * 64 + (kk & 3)] = row[kk]
+            sum &+= Int32(row[kk])
+        }
+        packed.bias[o] = layer.bias[o] &- layer.inputZeroPoint &* sum
+    }
+    RequantBlock.fill(packed, from: layer)
+    return packed
+}
