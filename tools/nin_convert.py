@@ -2,7 +2,7 @@
 
     nin-convert SOURCE [--arch ARCH.json] [--calibrate DIR|IDX|fashion-mnist]
                 [--calibration-count N] [--labels FILE] [--name NAME] [--meta k=v ...]
-                -o OUT.nin
+                [--activation-bits 7|8] [--weight-bits 7|8] -o OUT.nin
 
 Sources
 -------
@@ -54,6 +54,14 @@ input, so calibration sees exactly the runtime's pixels.  The scale of each ReLU
 interpolation, computed exactly from a running top-k); with fewer than 100 images ``a`` is
 the maximum (``--percentile`` overrides both).  A convolution without ReLU gets an asymmetric
 range from the same percentiles at both ends, widened to include 0.
+
+Narrower quantization
+---------------------
+``--activation-bits 7`` gives every ReLU convolution the scale ``a / 127`` and the format 1.1
+field ``output_max = 127`` (the kernels clamp there); ``--weight-bits 7`` quantizes weights per
+channel at ``max|w| / 63`` with ``weight_max = 63``.  Smaller operands leave room in the
+accumulator and in the 8-bit operands of the u8 x s8 dot-product instructions.  The default
+8/8 writes version 1.0 files; any other choice is recorded in META ``quantization``.
 """
 
 from __future__ import annotations
@@ -817,21 +825,33 @@ def calibrate(graph: nf.Graph, stages: List[Stage], x_u8: np.ndarray, percentile
     return ranges, np.concatenate(logits, axis=0)
 
 
-def _weight_quant(w: np.ndarray):
-    """Per-output-channel symmetric int8: sw = max|w| / 127 (1 for an all-zero channel)."""
+def weight_max_for(bits: int) -> int:
+    """The symmetric weight bound of ``bits``-bit weights: 2^(bits-1) - 1 (127, or 63 for 7)."""
+    return (1 << (int(bits) - 1)) - 1
+
+
+def activation_max_for(bits: int) -> int:
+    """The largest ``bits``-bit unsigned activation: 2^bits - 1 (255, or 127 for 7)."""
+    return (1 << int(bits)) - 1
+
+
+def _weight_quant(w: np.ndarray, bits: int = 8):
+    """Per-output-channel symmetric weights: sw = max|w| / wmax with wmax = 2^(bits-1) - 1
+    (127 for 8 bits, 63 for 7); sw = 1 for an all-zero channel."""
+    wmax = weight_max_for(bits)
     o = w.shape[0]
     amax = np.abs(w.reshape(o, -1)).max(axis=1).astype(np.float64)
-    sw = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-    q = np.clip(np.rint(w.astype(np.float64) / sw.astype(np.float64)[:, None, None, None]), -127, 127)
+    sw = np.where(amax > 0, amax / float(wmax), 1.0).astype(np.float32)
+    q = np.clip(np.rint(w.astype(np.float64) / sw.astype(np.float64)[:, None, None, None]), -wmax, wmax)
     return q.astype(np.int8), sw
 
 
-def _qdq_weights(entry, out_channels):
-    """int8 QDQ weights usable as they are, or None."""
+def _qdq_weights(entry, out_channels, wmax: int = 127):
+    """int8 QDQ weights usable as they are (all within [-wmax, wmax]), or None."""
     q, scale, zp, axis = entry
     scale = np.asarray(scale, np.float64).reshape(-1)
     zp = np.asarray(zp).reshape(-1)
-    if q.dtype != np.int8 or np.any(zp != 0) or q.min() < -127:
+    if q.dtype != np.int8 or np.any(zp != 0) or q.min() < -wmax or q.max() > wmax:
         return None
     if scale.size == 1:
         scale = np.full(out_channels, scale[0])
@@ -843,12 +863,29 @@ def _qdq_weights(entry, out_channels):
 
 
 def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: Optional[QDQInfo],
-             percentile_desc: str = "calibrated"):
-    """-> (list of nin_format.Layer, list of LayerReport)."""
+             percentile_desc: str = "calibrated", activation_bits: int = 8, weight_bits: int = 8):
+    """-> (list of nin_format.Layer, list of LayerReport).
+
+    ``activation_bits`` (7 or 8): every ReLU convolution's output takes the scale
+    ``a / (2^bits - 1)`` and clamps at ``output_max = 2^bits - 1`` (a convolution without
+    ReLU keeps 8 bits).  ``weight_bits`` (7 or 8): every convolution's weights take the scale
+    ``max|w| / (2^(bits-1) - 1)`` and lie within ``weight_max = 2^(bits-1) - 1``.  At 8 bits
+    the fields stay 0 (version 1.0 files).  QDQ parameters are used only where they fit
+    these bounds: QDQ activation scales of ReLU outputs only at 8 bits, QDQ weights only
+    when all lie within the bound.
+    """
     import nin_format as fmt
+    if activation_bits not in (7, 8) or weight_bits not in (7, 8):
+        raise ConvertError(f"activation and weight bits must be 7 or 8, got {activation_bits} "
+                           f"and {weight_bits}")
+    a_max = activation_max_for(activation_bits)
+    w_max = weight_max_for(weight_bits)
+    out_max_field = a_max if activation_bits < 8 else 0
+    w_max_field = w_max if weight_bits < 8 else 0
     shapes = nf.output_shapes(graph)
     s_in = np.float32(1.0 / 255.0)
     z_in = 0
+    in_bound = 255               # the largest value the current input can hold
     c_in = graph.input_shape[0]
     layers, reports = [], []
     for si, st in enumerate(stages):
@@ -859,17 +896,17 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
             wsrc = "per-channel"
             wq = None
             if qdq and st.conv_idx in qdq.weights:
-                got = _qdq_weights(qdq.weights[st.conv_idx], conv.out_channels)
+                got = _qdq_weights(qdq.weights[st.conv_idx], conv.out_channels, w_max)
                 if got is not None:
                     wq, sw = got
                     wsrc = "qdq"
                 else:
                     wsrc = "requantized"
             if wq is None:
-                wq, sw = _weight_quant(conv.weight)
+                wq, sw = _weight_quant(conv.weight, weight_bits)
             # ---- output scale ----
             preset = None
-            if qdq:
+            if qdq and not (st.relu and activation_bits < 8):
                 cands = [st.out_idx] + ([st.conv_idx] if st.relu and st.conv_idx != st.out_idx else [])
                 for idx in cands:
                     if idx in qdq.act:
@@ -898,9 +935,9 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
                     a = hi
                     if not (a > 0 and math.isfinite(a)):
                         warnings.warn(f"layer {len(layers)} ({conv.name!r}): activation is 0 on every "
-                                      "calibration image; scale set to 1/255")
+                                      f"calibration image; range set to 1 (scale 1/{a_max})")
                         a = 1.0
-                    s_out, z_out = np.float32(a / 255.0), 0
+                    s_out, z_out = np.float32(a / float(a_max)), 0
                     clip = ht.fraction_beyond(a)
                 else:
                     lo, hi = min(lo, 0.0), max(hi, 0.0)
@@ -915,7 +952,7 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
             bscale = float(s_in) * sw64
             bias = np.rint(conv.bias.astype(np.float64) / bscale)
             kh, kw = conv.kernel
-            limit = (2 ** 31 - 1) - 255 * 127 * kh * kw * c_in
+            limit = (2 ** 31 - 1) - in_bound * w_max * kh * kw * c_in
             if np.any(np.abs(bias) > limit):
                 bad = int(np.argmax(np.abs(bias)))
                 warnings.warn(f"layer {len(layers)} ({conv.name!r}): bias of channel {bad} clamped to "
@@ -935,11 +972,13 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
                 op="conv", in_channels=c_in, out_channels=conv.out_channels, kernel=(kh, kw),
                 stride=tuple(conv.stride), pads=tuple(conv.pads), relu=bool(st.relu),
                 output_scale=float(s_out), output_zero_point=int(z_out),
+                output_max=out_max_field if st.relu else 0, weight_max=w_max_field,
                 weights=np.ascontiguousarray(wq.transpose(0, 2, 3, 1)), bias=bias.astype(np.int32),
                 multiplier=mult, shift=shift, weight_scale=sw.astype(np.float32)))
             reports.append(LayerReport(len(layers) - 1, "conv" + ("+relu" if st.relu else ""), shape,
                                        float(s_out), int(z_out), src, clip, wsrc))
             s_in, z_in, c_in = s_out, z_out, conv.out_channels
+            in_bound = a_max if st.relu else 255
         elif st.op in ("maxpool", "avgpool"):
             p = st.src
             layers.append(fmt.Layer(op=st.op, in_channels=c_in, out_channels=c_in, kernel=tuple(p.kernel),
@@ -974,7 +1013,9 @@ def run_int8(model, x_u8: np.ndarray, batch: Optional[int] = None, want_layers: 
             for li, o in enumerate(outs):
                 o = np.asarray(o)
                 if o.dtype == np.uint8:
-                    sat[li][0] += int(np.count_nonzero(o == 255))
+                    layer = model.layers[li]
+                    top = (int(layer.output_max) or 255) if layer.op == "conv" else 255
+                    sat[li][0] += int(np.count_nonzero(o == top))
                     sat[li][1] += o.size
     return np.concatenate(logits, axis=0), sat
 
@@ -982,7 +1023,7 @@ def run_int8(model, x_u8: np.ndarray, batch: Optional[int] = None, want_layers: 
 def print_report(reports: List[LayerReport], sat, out=None):
     out = out or sys.stdout
     print(f"{'#':>3} {'layer':<10} {'output C x H x W':<17} {'scale':>11} {'zp':>4} "
-          f"{'fp32 clipped':>12} {'int8 at 255':>11}  scale from / weights", file=out)
+          f"{'fp32 clipped':>12} {'int8 at max':>11}  scale from / weights", file=out)
     for r in reports:
         shape = " x ".join(str(v) for v in r.shape)
         clip = "" if math.isnan(r.clip_fraction) else f"{r.clip_fraction:.2e}"
@@ -999,6 +1040,12 @@ def print_report(reports: List[LayerReport], sat, out=None):
 
 def _slug(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+
+def quantization_description(activation_bits: int, weight_bits: int) -> str:
+    """The META ``quantization`` value: the bit widths and the bounds they give."""
+    return (f"activations {activation_bits}-bit (ReLU outputs in [0, {activation_max_for(activation_bits)}]); "
+            f"weights {weight_bits}-bit (in [-{weight_max_for(weight_bits)}, {weight_max_for(weight_bits)}])")
 
 
 def build_model(args, out=sys.stdout):
@@ -1044,7 +1091,8 @@ def build_model(args, out=sys.stdout):
     ranges, fp_logits = None, None
     if calib_x is not None:
         ranges, fp_logits = calibrate(folded, stages, calib_x, q)
-    layers, reports = quantize(folded, stages, ranges, qdq, qdesc)
+    layers, reports = quantize(folded, stages, ranges, qdq, qdesc,
+                               activation_bits=args.activation_bits, weight_bits=args.weight_bits)
 
     classes = layers[-1].out_channels
     if args.labels:
@@ -1068,6 +1116,8 @@ def build_model(args, out=sys.stdout):
                    f"{sum(1 for r in reports if r.weight_source == 'qdq')} weight set(s) taken from the QDQ model")
     meta = {"name": name, "source": os.path.basename(src), "converter": CONVERTER_VERSION,
             "calibration": "; ".join(cal) if cal else "none"}
+    if args.activation_bits != 8 or args.weight_bits != 8:
+        meta["quantization"] = quantization_description(args.activation_bits, args.weight_bits)
     if dataset:
         meta["dataset"] = dataset
     for kv in args.meta or []:
@@ -1101,6 +1151,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--input-shape", help="C,H,W for an ONNX model whose input shape is symbolic")
     ap.add_argument("--mean", help="per-channel input mean (on [0,1] pixels) to fold into the first conv")
     ap.add_argument("--std", help="per-channel input std to fold into the first conv")
+    ap.add_argument("--activation-bits", type=int, choices=(7, 8), default=8, metavar="N",
+                    help="bits of every ReLU convolution's output, 7 or 8 (default 8): scale "
+                         "a / (2^N - 1), output_max 2^N - 1; a convolution without ReLU keeps 8")
+    ap.add_argument("--weight-bits", type=int, choices=(7, 8), default=8, metavar="N",
+                    help="bits of the weights, 7 or 8 (default 8): per-channel scale "
+                         "max|w| / (2^(N-1) - 1), weight_max 2^(N-1) - 1 (63 for 7 bits)")
     ap.add_argument("--quiet", action="store_true", help="no table, no agreement check")
     args = ap.parse_args(argv)
     import nin_format as fmt

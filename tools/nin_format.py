@@ -1,4 +1,4 @@
-"""Reader, writer and validator of `.nin` model files (docs/FORMAT.md, version 1.0).
+"""Reader, writer and validator of `.nin` model files (docs/FORMAT.md, version 1.1).
 
 numpy only.  The in-memory model is a :class:`Model` holding :class:`Layer` records; every
 rule of docs/FORMAT.md ("What a reader must check before use") is checked by :func:`validate`
@@ -31,7 +31,8 @@ __all__ = [
 
 MAGIC = b"NINM"
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 0             # written when no layer uses a 1.1 field
+VERSION_MINOR_BOUNDS = 1      # written when some layer has a non-zero output_max or weight_max
 HEADER_BYTES = 64
 ENTRY_BYTES = 24
 MAX_SECTIONS = 16
@@ -54,6 +55,8 @@ MULTIPLIER_MAX = (1 << 31) - 1
 SHIFT_MIN = 1
 SHIFT_MAX = 62
 ACC_LIMIT = 1 << 31          # worst-case |acc| must be below this
+ACTIVATION_MAX = 255         # output_max 0 means this (every 1.0 file)
+WEIGHT_MAX = 127             # weight_max 0 means this (every 1.0 file)
 ARRAY_NAMES = ("weights", "bias", "multiplier", "shift", "weight_scale")
 
 
@@ -96,6 +99,9 @@ class Layer:
     relu: bool = False
     output_scale: float = 1.0
     output_zero_point: int = 0
+    output_max: int = 0     # 1.1: clamp bound of the requantized output; 0 = 255 (conv only,
+                            # or a pool repeating its input's bound)
+    weight_max: int = 0     # 1.1: |weight| bound of a conv; 0 = 127
     weights: np.ndarray | None = None       # int8 [out, kh, kw, in] (OHWI)
     bias: np.ndarray | None = None          # int32 [out]
     multiplier: np.ndarray | None = None    # int32 [out]
@@ -114,9 +120,21 @@ class Layer:
                 and bool(self.relu) == bool(other.relu)
                 and _f32(self.output_scale).tobytes() == _f32(other.output_scale).tobytes()
                 and int(self.output_zero_point) == int(other.output_zero_point)
+                and int(self.output_max) == int(other.output_max)
+                and int(self.weight_max) == int(other.weight_max)
                 and all(_arr_eq(getattr(self, n), getattr(other, n)) for n in ARRAY_NAMES))
 
     __hash__ = None
+
+    @property
+    def activation_max(self) -> int:
+        """The effective output bound of a conv: ``output_max``, or 255 when it is 0."""
+        return int(self.output_max) or ACTIVATION_MAX
+
+    @property
+    def weight_bound(self) -> int:
+        """The effective weight bound of a conv: ``weight_max``, or 127 when it is 0."""
+        return int(self.weight_max) or WEIGHT_MAX
 
 
 @dataclass(eq=False)
@@ -224,8 +242,10 @@ def _check_input(shape, layer_count: int, input_scale, input_zero_point) -> None
 
 
 def _check_layer_fields(i: int, L: Layer, in_shape, in_scale: np.float32, in_zp: int,
-                        layer_count: int):
-    """Hyper-parameters of layer i (everything but the arrays); returns its output shape."""
+                        in_bound: int, layer_count: int):
+    """Hyper-parameters of layer i (everything but the arrays); ``in_bound`` is the largest
+    value its input can hold (255 for the network input).  Returns its output shape and
+    output bound."""
     where = f"GRPH: layer {i}"
     op = L.op
     if op not in OP_CODES:
@@ -287,25 +307,48 @@ def _check_layer_fields(i: int, L: Layer, in_shape, in_scale: np.float32, in_zp:
         if zp != in_zp:
             _fail(f"{where}: output_zero_point is {zp} but must equal the input's ({in_zp}) "
                   f"for {op}")
-    return out_shape
+    return out_shape, _check_bounds(where, L, zp, in_bound)
 
 
-def _check_layer_arrays(i: int, L: Layer) -> None:
-    """Value rules of a conv layer's arrays (shapes already match)."""
+def _check_bounds(where: str, L: Layer, zp: int, in_bound: int) -> int:
+    """The 1.1 fields output_max and weight_max; returns the layer's output bound."""
+    omax, wmax = int(L.output_max), int(L.weight_max)
+    if L.op == "conv":
+        if omax != 0:
+            if not 1 <= omax <= ACTIVATION_MAX:
+                _fail(f"{where}: output_max is {omax}, expected 0 (= 255) or 1 to 255")
+            if omax <= zp:
+                _fail(f"{where}: output_max {omax} must be greater than output_zero_point {zp}")
+        if wmax != 0 and not 1 <= wmax <= WEIGHT_MAX:
+            _fail(f"{where}: weight_max is {wmax}, expected 0 (= 127) or 1 to 127")
+        return omax or ACTIVATION_MAX
+    if omax != 0 and omax != in_bound:
+        _fail(f"{where}: output_max is {omax} but a {L.op} layer must repeat its input's bound "
+              f"({in_bound}) or be 0")
+    if wmax != 0:
+        _fail(f"{where}: weight_max is {wmax} but a {L.op} layer has no weights (must be 0)")
+    return in_bound
+
+
+def _check_layer_arrays(i: int, L: Layer, in_bound: int) -> None:
+    """Value rules of a conv layer's arrays (shapes already match); ``in_bound`` is the
+    largest value its input can hold (255, or the producing conv's output_max)."""
     where = f"GRPH: layer {i}"
     w = np.asarray(L.weights)
     wi = w.astype(np.int64)
-    bad = np.flatnonzero((wi < -127) | (wi > 127))
+    wmax = L.weight_bound
+    bad = np.flatnonzero((wi < -wmax) | (wi > wmax))
     if bad.size:
+        limit = "" if int(L.weight_max) == 0 else " (weight_max)"
         _fail(f"{where}: weights[{bad[0]}] (flat OHWI index) is {wi.reshape(-1)[bad[0]]}, "
-              f"expected -127 to 127")
+              f"expected -{wmax} to {wmax}{limit}")
     bias = np.asarray(L.bias).astype(np.int64)
     mult = np.asarray(L.multiplier).astype(np.int64)
     shift = np.asarray(L.shift).astype(np.int64)
     ws = np.asarray(L.weight_scale).astype(np.float32)
     kh, kw = (int(v) for v in L.kernel)
     k = kh * kw * int(L.in_channels)
-    worst = 255 * 127 * k
+    worst = in_bound * wmax * k
     for o in range(int(L.out_channels)):
         m, n = int(mult[o]), int(shift[o])
         if not MULTIPLIER_MIN <= m <= MULTIPLIER_MAX:
@@ -316,8 +359,8 @@ def _check_layer_arrays(i: int, L: Layer) -> None:
             _fail(f"{where}: weight_scale[{o}] is {float(ws[o])!r}, not finite and > 0")
         b = int(bias[o])
         if abs(b) + worst >= ACC_LIMIT:
-            _fail(f"{where}: accumulator bound: channel {o}: |bias| {abs(b)} + 255*127*{k} "
-                  f"= {abs(b) + worst} is not below 2^31")
+            _fail(f"{where}: accumulator bound: channel {o}: |bias| {abs(b)} + "
+                  f"{in_bound}*{wmax}*{k} = {abs(b) + worst} is not below 2^31")
 
 
 def _check_labels(labels, class_count: int) -> None:
@@ -367,10 +410,14 @@ def validate(model: Model) -> None:
     _check_input(shape, len(layers), model.input_scale, int(model.input_zero_point))
     scale = _f32(model.input_scale)
     zp = int(model.input_zero_point)
+    bound = ACTIVATION_MAX
     for i, L in enumerate(layers):
         if not isinstance(L, Layer):
             _fail(f"GRPH: layer {i} is not a Layer")
-        out_shape = _check_layer_fields(i, L, shape, scale, zp, len(layers))
+        for name in ("output_max", "weight_max"):
+            if not isinstance(getattr(L, name), (int, np.integer)):
+                _fail(f"GRPH: layer {i}: {name} must be an integer")
+        out_shape, out_bound = _check_layer_fields(i, L, shape, scale, zp, bound, len(layers))
         where = f"GRPH: layer {i}"
         if L.op == "conv":
             kh, kw = (int(v) for v in L.kernel)
@@ -387,12 +434,12 @@ def validate(model: Model) -> None:
                           f"{'float' if name == 'weight_scale' else 'integer'}")
                 if a.shape != expect[name]:
                     _fail(f"{where}: {name} has shape {a.shape}, expected {expect[name]}")
-            _check_layer_arrays(i, L)
+            _check_layer_arrays(i, L, bound)
         else:
             for name in ARRAY_NAMES:
                 if getattr(L, name) is not None:
                     _fail(f"{where}: {L.op} has no arrays but {name} is set")
-        shape = out_shape
+        shape, bound = out_shape, out_bound
         if L.op == "conv":
             scale, zp = _f32(L.output_scale), int(L.output_zero_point)
     _check_labels(list(model.labels), shape[0])
@@ -437,7 +484,8 @@ def to_bytes(model: Model) -> bytes:
                           int(L.out_channels), kh, kw, sh, sw, pt, pl, pb, pr)
         rec += _f32(L.output_scale).astype("<f4").tobytes()
         rec += struct.pack("<i5I", int(L.output_zero_point), *offsets)
-        rec += b"\0" * 20
+        rec += struct.pack("<2I", int(L.output_max), int(L.weight_max))
+        rec += b"\0" * 12
         assert len(rec) == LAYER_RECORD_BYTES
         records.append(rec)
     wght.extend(b"\0" * (_align(len(wght)) - len(wght)))
@@ -466,7 +514,9 @@ def to_bytes(model: Model) -> bytes:
         struct.pack_into("<4sIQQ", out, HEADER_BYTES + ENTRY_BYTES * j, kind, 0, off,
                          len(payload))
         out[off:off + len(payload)] = payload
-    struct.pack_into("<4sHHIIQ", out, 0, MAGIC, VERSION_MAJOR, VERSION_MINOR, HEADER_BYTES,
+    minor = (VERSION_MINOR_BOUNDS if any(int(L.output_max) or int(L.weight_max) for L in layers)
+             else VERSION_MINOR)
+    struct.pack_into("<4sHHIIQ", out, 0, MAGIC, VERSION_MAJOR, minor, HEADER_BYTES,
                      len(sections), file_bytes)
     struct.pack_into("<I", out, 24, zlib.crc32(bytes(out[HEADER_BYTES:])) & 0xFFFFFFFF)
     return bytes(out)
@@ -578,6 +628,7 @@ def from_bytes(data: bytes) -> Model:
     shape = (c, h, w)
     scale = _f32(input_scale)
     zp = input_zp
+    bound = ACTIVATION_MAX
     layers = []
     for i in range(layer_count):
         base = g_off + INPUT_RECORD_BYTES + LAYER_RECORD_BYTES * i
@@ -587,17 +638,19 @@ def from_bytes(data: bytes) -> Model:
         (out_scale,) = struct.unpack_from("<f", data, base + 48)
         (out_zp,) = struct.unpack_from("<i", data, base + 52)
         offsets = struct.unpack_from("<5I", data, base + 56)
+        out_max, weight_max = struct.unpack_from("<2I", data, base + 76)
         if op_code not in OPS:
             _fail(f"{where}: op is {op_code}, expected 1 (conv), 2 (maxpool), 3 (avgpool) "
                   f"or 4 (gap)")
         if flags & ~1:
             _fail(f"{where}: flags 0x{flags:X} has bits other than bit 0 (ReLU) set")
-        if any(data[base + 76:base + 96]):
-            _fail(f"{where}: reserved bytes 76..95 are not zero")
+        if any(data[base + 84:base + 96]):
+            _fail(f"{where}: reserved bytes 84..95 are not zero")
         L = Layer(op=OPS[op_code], in_channels=cin, out_channels=cout, kernel=(kh, kw),
                   stride=(sh, sw), pads=(pt, pl, pb, pr), relu=bool(flags & 1),
-                  output_scale=float(np.float32(out_scale)), output_zero_point=out_zp)
-        out_shape = _check_layer_fields(i, L, shape, scale, zp, layer_count)
+                  output_scale=float(np.float32(out_scale)), output_zero_point=out_zp,
+                  output_max=out_max, weight_max=weight_max)
+        out_shape, out_bound = _check_layer_fields(i, L, shape, scale, zp, bound, layer_count)
         if L.op != "conv":
             if any(offsets):
                 _fail(f"{where}: array offsets must all be zero for {L.op}")
@@ -617,10 +670,10 @@ def from_bytes(data: bytes) -> Model:
                                   offset=w_off + off).reshape(shp)
                 arrays.append(a.astype(dt[1:]))      # native-endian, writable copy
             L.weights, L.bias, L.multiplier, L.shift, L.weight_scale = arrays
-            _check_layer_arrays(i, L)
+            _check_layer_arrays(i, L, bound)
             scale, zp = _f32(L.output_scale), L.output_zero_point
         layers.append(L)
-        shape = out_shape
+        shape, bound = out_shape, out_bound
     if class_count != shape[0]:
         _fail(f"GRPH: class_count is {class_count} but the last layer has {shape[0]} channels")
 
@@ -679,10 +732,14 @@ def summary(model: Model, file_bytes: int | None = None) -> str:
                     f"p{','.join(str(p) for p in L.pads)}{' relu' if L.relu else ''}")
         line = (f"{i:3d} {desc:<42} {prev[0]}x{prev[1]}x{prev[2]} -> {s[0]}x{s[1]}x{s[2]}  "
                 f"scale {L.output_scale:.6g} zp {L.output_zero_point}")
+        if int(L.output_max):
+            line += f" max {int(L.output_max)}"
         if L.op == "conv":
             n = L.weights.size
             params += n + 16 * L.out_channels
             macs += n * s[1] * s[2]
+            if int(L.weight_max):
+                line += f"  |w| <= {int(L.weight_max)}"
             line += (f"  w {n} B  m [{int(L.multiplier.min())},{int(L.multiplier.max())}]"
                      f" n [{int(L.shift.min())},{int(L.shift.max())}]")
         lines.append(line)

@@ -3,7 +3,8 @@
 Tensors are uint8 NHWC.  Per-kind functions:
 
 - :func:`conv`        int8 OHWI weights, int32 bias, padding with ``z_in``, fused requantize+ReLU
-- :func:`requantize`  ``clamp(rint(f32(acc) * f32(m) * 2^-n) + z_out, lo, 255)`` (float32, half even)
+- :func:`requantize`  ``clamp(rint(f32(acc) * f32(m) * 2^-n) + z_out, lo, qmax)`` (float32, half
+                      even; ``qmax`` is the layer's output_max, 255 when it is 0)
 - :func:`maxpool`     padded positions never selected
 - :func:`avgpool`     padded positions count as ``z_in``, divisor ``KH*KW``, round half up
 - :func:`gap`         int32 sums ``S[n, c] = sum (q - z_in)``; :func:`gap_logits` turns them into
@@ -116,26 +117,30 @@ def requantization_scale(multiplier, shift) -> np.ndarray:
     return np.ldexp(m.astype(np.float32), -n.astype(np.int32)).astype(np.float32)
 
 
-def requantize(acc, multiplier, shift, z_out: int, relu: bool) -> np.ndarray:
-    """u8 = clamp(rint(f32(acc) * scale) + z_out, z_out if relu else 0, 255), in float32.
+def requantize(acc, multiplier, shift, z_out: int, relu: bool, qmax: int = 255) -> np.ndarray:
+    """u8 = clamp(rint(f32(acc) * scale) + z_out, z_out if relu else 0, qmax), in float32.
 
     ``acc`` int [..., O] with |acc| < 2^31; ``multiplier``/``shift`` broadcast on the last axis;
     ``scale = requantization_scale(m, n)``. ``f32(acc)`` and the product are IEEE float32
-    round-to-nearest-even operations, ``rint`` rounds half to even.
+    round-to-nearest-even operations, ``rint`` rounds half to even. ``qmax`` is the layer's
+    effective output_max (docs/FORMAT.md 1.1): 255, or less for a narrower activation.
     """
     acc = np.asarray(acc).astype(np.int64)
     assert (np.abs(acc) < 2 ** 31).all(), "accumulator outside int32"
     scale = requantization_scale(multiplier, shift)
     v = np.rint(acc.astype(np.float32) * scale).astype(np.int64)     # float32 product, half even
     lo = int(z_out) if relu else 0
-    return np.clip(v + int(z_out), lo, 255).astype(np.uint8)
+    qmax = int(qmax)
+    assert 1 <= qmax <= 255, "output_max must lie in [1, 255]"
+    return np.clip(v + int(z_out), lo, qmax).astype(np.uint8)
 
 
 def conv(x, layer, z_in: int) -> np.ndarray:
     """Convolution fused with requantization and ReLU: uint8 [N, OH, OW, O]."""
     acc = conv_acc(x, layer, z_in)
+    qmax = int(getattr(layer, "output_max", 0)) or 255
     return requantize(acc, layer.multiplier, layer.shift, int(layer.output_zero_point),
-                      bool(layer.relu))
+                      bool(layer.relu), qmax)
 
 
 # --------------------------------------------------------------------------------------------

@@ -414,6 +414,88 @@ def test_convert_without_calibration_is_refused(tmp_path, capsys):
     assert "--calibrate" in capsys.readouterr().err
 
 
+def _write_idx_u8(path, images):
+    """An uncompressed IDX file of uint8 images [N, H, W] (type 0x08)."""
+    images = np.asarray(images, np.uint8)
+    with open(path, "wb") as f:
+        f.write(struct.pack(">HBB", 0, 0x08, images.ndim))
+        f.write(struct.pack(">" + "I" * images.ndim, *images.shape))
+        f.write(images.tobytes())
+
+
+def _smooth_images(rng, n, h=16, w=16):
+    x = rng.integers(0, 256, (n, h + 2, w + 2)).astype(np.int32)
+    return ((x[:, :-2, :-2] + x[:, 1:-1, 1:-1] + x[:, 2:, 2:]) // 3).astype(np.uint8)
+
+
+@needs_onnx
+def test_convert_7_bit_activations_and_weights(tmp_path, capsys):
+    """--activation-bits 7 --weight-bits 7: weights within +-63 (each non-zero channel
+    reaching 63), ReLU activations within [0, 127] in the reference's intermediate outputs
+    (the bound reached), a 1.1 file that says so in META; the default stays a 1.0 file."""
+    import nin_format
+    import nin_ref
+    rng = np.random.default_rng(17)
+    src = tmp_path / "tiny.onnx"
+    onnx.save(tiny_onnx(rng, with_bn=True), str(src))
+    idx = tmp_path / "cal-images-idx3-ubyte"
+    _write_idx_u8(idx, _smooth_images(rng, 150))
+    out7, out8 = tmp_path / "tiny7.nin", tmp_path / "tiny8.nin"
+    assert nc.main([str(src), "--calibrate", str(idx), "--activation-bits", "7", "--weight-bits", "7",
+                    "-o", str(out7)]) == 0
+    assert "int8 at max" in capsys.readouterr().out
+    assert nc.main([str(src), "--calibrate", str(idx), "-o", str(out8), "--quiet"]) == 0
+    data7 = out7.read_bytes()
+    assert struct.unpack_from("<HH", data7, 4) == (1, 1)
+    assert struct.unpack_from("<HH", out8.read_bytes(), 4) == (1, 0)
+    m7, m8 = nin_format.from_bytes(data7), nin_format.read(str(out8))
+    assert "quantization" not in m8.metadata
+    assert m7.metadata["quantization"] == ("activations 7-bit (ReLU outputs in [0, 127]); "
+                                           "weights 7-bit (in [-63, 63])")
+    convs7 = [L for L in m7.layers if L.op == "conv"]
+    assert len(convs7) == 3 and all(L.relu for L in convs7)
+    assert [(L.output_max, L.weight_max) for L in m7.layers] == [(127, 63)] * 2 + [(0, 0)] + \
+        [(127, 63), (0, 0)]
+    assert all((L.output_max, L.weight_max) == (0, 0) for L in m8.layers)
+    for L7, L8 in zip(convs7, (L for L in m8.layers if L.op == "conv")):
+        per_channel = np.abs(L7.weights.astype(np.int32)).reshape(L7.out_channels, -1).max(axis=1)
+        assert per_channel.tolist() == [63] * L7.out_channels
+        assert int(np.abs(L8.weights.astype(np.int32)).max()) == 127
+        # The same float weights at scale max|w|/63 instead of max|w|/127.
+        np.testing.assert_allclose(L7.weight_scale * 63, L8.weight_scale * 127, rtol=1e-6)
+    # The 7-bit activation scale is a/127 for the same calibrated a (= 255 * the 8-bit scale).
+    np.testing.assert_allclose([L.output_scale * 127 for L in convs7],
+                               [L.output_scale * 255 for L in m8.layers if L.op == "conv"], rtol=1e-6)
+    x = _smooth_images(rng, 60)[..., None]
+    r7 = nin_ref.run(m7, x)
+    for L, y in zip(m7.layers[:-1], r7["layers"][:-1]):
+        assert y.dtype == np.uint8 and int(y.max()) <= 127, L.op
+    assert max(int(y.max()) for y in r7["layers"][:-1]) == 127      # the clamp is reached
+    r8 = nin_ref.run(m8, x)
+    assert max(int(y.max()) for y in r8["layers"][:-1]) > 127       # 8 bits use the full range
+    # Both compute the float network: the logits' error against fp32 stays a small part of
+    # their span (a wrong scale, such as a/255 clamped at 127, would be far off).
+    graph, _ = nc.graph_from_onnx(onnx.load(str(src)))
+    f = nf.forward(nf.fold(graph), nf.pixels_to_float(x), keep="last")
+    span = float(f.max() - f.min())
+    err7 = float(np.max(np.abs(r7["logits"] - f)))
+    err8 = float(np.max(np.abs(r8["logits"] - f)))
+    assert err7 < 0.05 * span and err8 < 0.05 * span
+
+
+@needs_onnx
+def test_convert_bits_are_7_or_8(tmp_path, capsys):
+    src = tmp_path / "tiny.onnx"
+    onnx.save(tiny_onnx(np.random.default_rng(3)), str(src))
+    for flag in ("--activation-bits", "--weight-bits"):
+        for bad in ("6", "9"):
+            with pytest.raises(SystemExit):
+                nc.main([str(src), flag, bad, "-o", str(tmp_path / "x.nin")])
+            assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(nc.ConvertError, match="7 or 8"):
+        nc.quantize(nf.Graph((1, 4, 4), []), [], None, None, activation_bits=4)
+
+
 def _qdq_onnx(rng, act_dtype=np.uint8):
     """A hand-made QDQ model in onnxruntime's style: int8 symmetric per-channel weights,
     int32 biases, uint8 or int8 activations, the ReLU of the first conv folded into its Q/DQ

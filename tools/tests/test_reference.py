@@ -102,7 +102,7 @@ LAYER_FIELDS = {"op": 0, "flags": 4, "in_channels": 8, "out_channels": 12, "kern
                 "pad_bottom": 40, "pad_right": 44, "output_scale": 48,
                 "output_zero_point": 52, "weights_offset": 56, "bias_offset": 60,
                 "multiplier_offset": 64, "shift_offset": 68, "weight_scale_offset": 72,
-                "reserved": 76}
+                "output_max": 76, "weight_max": 80, "reserved": 84}
 
 
 def layer_pos(i: int, field: str) -> int:
@@ -350,7 +350,9 @@ def test_grph_input_rules():
     (0, "weights_offset", 1, "<I", ("layer 0", "weights_offset", "multiple of 64")),
     (0, "shift_offset", 1 << 20, "<I", ("layer 0", "shift", "WGHT")),
     (3, "bias_offset", 0xFFFFFFC0, "<I", ("layer 3", "bias", "WGHT")),
-    (0, "reserved", 1, "<B", ("layer 0", "reserved")),
+    (0, "reserved", 1, "<B", ("layer 0", "reserved bytes 84..95")),
+    (3, "reserved", 1 << 24, "<I", ("layer 3", "reserved bytes 84..95")),
+    (1, "reserved", 1 << 56, "<Q", ("layer 1", "reserved bytes 84..95")),
 ])
 def test_layer_field_rules(i, field, value, fmt, patterns):
     expect(patched(layer_pos(i, field), fmt, value), *patterns)
@@ -451,6 +453,130 @@ def test_gap_sum_bound():
     expect_model(gap_only(2902, 2902), "layer 0", "2^31")
     expect_model(gap_only(2057, 4096), "layer 0", "2^31")
     expect_model(gap_only(4096, 4096), "layer 0", "2^31")
+
+
+# ============================================================================================
+# Format 1.1: output_max and weight_max
+# ============================================================================================
+
+def bounded_model(out_max0=200, out_max3=127, wmax0=0, wmax3=63, pool_max=0) -> F.Model:
+    """small_model with the 1.1 fields: layer 0 (conv, no ReLU, zp 10) clamps at
+    ``out_max0``, layer 3 (conv + ReLU) at ``out_max3`` with weights within ``wmax3``."""
+    m = small_model()
+    m.layers[0].output_max, m.layers[0].weight_max = out_max0, wmax0
+    m.layers[1].output_max = pool_max
+    L = m.layers[3]
+    L.output_max, L.weight_max = out_max3, wmax3
+    if wmax3:
+        L.weights = np.clip(L.weights, -wmax3, wmax3).astype(np.int8)
+    return m
+
+
+def test_bounds_round_trip(tmp_path):
+    m = bounded_model(pool_max=200)
+    m.layers[2].output_max = 200                  # avgpool after the maxpool: same bound
+    data = F.to_bytes(m)
+    back = F.from_bytes(data)
+    assert back == m and F.to_bytes(back) == data
+    assert [(L.output_max, L.weight_max) for L in back.layers] == [
+        (200, 0), (200, 0), (200, 0), (127, 63), (0, 0)]
+    assert struct.unpack_from("<HH", data, 4) == (1, 1)           # version 1.1
+    for i, (omax, wmax) in enumerate([(200, 0), (200, 0), (200, 0), (127, 63), (0, 0)]):
+        assert struct.unpack_from("<2I", data, grph(32 + 96 * i + 76)) == (omax, wmax)
+        assert data[grph(32 + 96 * i + 84):grph(32 + 96 * i + 96)] == bytes(12)
+    F.write(m, tmp_path / "m.nin")
+    assert F.read(tmp_path / "m.nin") == m
+    # Equality sees the new fields; one field set is enough for 1.1, none gives 1.0.
+    other = bounded_model(pool_max=200)
+    assert other != m
+    only_w = small_model()
+    only_w.layers[3].weight_max = 127
+    assert struct.unpack_from("<HH", F.to_bytes(only_w), 4) == (1, 1)
+    assert struct.unpack_from("<HH", BASE, 4) == (1, 0)
+    assert all((L.output_max, L.weight_max) == (0, 0) for L in F.from_bytes(BASE).layers)
+
+
+def test_bounds_accepted_values():
+    F.validate(bounded_model(out_max0=11, out_max3=1, wmax3=1))     # smallest: above zp 10, 1
+    F.validate(bounded_model(out_max0=255, out_max3=255, wmax0=127, wmax3=127))
+    F.validate(bounded_model(pool_max=200))                      # pool repeats its input's bound
+    F.validate(bounded_model(out_max0=0, pool_max=255))          # 0 means 255
+
+
+BOUNDED = F.to_bytes(bounded_model())
+
+
+@pytest.mark.parametrize("i,field,value,patterns", [
+    (0, "output_max", 10, ("layer 0", "output_max 10", "greater than output_zero_point 10")),
+    (0, "output_max", 5, ("layer 0", "output_max 5", "output_zero_point 10")),
+    (0, "output_max", 256, ("layer 0", "output_max is 256", "1 to 255")),
+    (3, "output_max", 1 << 31, ("layer 3", "output_max is 2147483648")),
+    (1, "output_max", 255, ("layer 1", "maxpool", "output_max is 255", "bound (200)")),
+    (1, "output_max", 127, ("layer 1", "maxpool", "bound (200)")),
+    (2, "output_max", 127, ("layer 2", "avgpool", "bound (200)")),
+    (4, "output_max", 255, ("layer 4", "gap", "bound (127)")),
+    (0, "weight_max", 128, ("layer 0", "weight_max is 128", "1 to 127")),
+    (3, "weight_max", 0xFFFFFFFF, ("layer 3", "weight_max is 4294967295")),
+    (1, "weight_max", 1, ("layer 1", "maxpool", "weight_max is 1", "no weights")),
+    (4, "weight_max", 63, ("layer 4", "gap", "no weights")),
+    (3, "weight_max", 62, ("layer 3", "expected -62 to 62 (weight_max)")),
+    (0, "weight_max", 1, ("layer 0", "weights[", "expected -1 to 1 (weight_max)")),
+])
+def test_bounds_refused(i, field, value, patterns):
+    expect(patched(layer_pos(i, field), "<I", value, data=BOUNDED), *patterns)
+
+
+def test_bounds_pool_after_the_input_repeats_255():
+    """A pool reading the network input repeats its bound, 255."""
+    m = bounded_model()
+    pool = F.Layer(op="maxpool", in_channels=3, out_channels=3, kernel=(1, 1), stride=(1, 1),
+                   output_scale=1 / 255, output_zero_point=0, output_max=255)
+    m.layers.insert(0, pool)
+    F.validate(m)
+    pool.output_max = 200
+    expect_model(m, "layer 0", "maxpool", "bound (255)")
+
+
+def test_bounds_refused_in_memory():
+    def mod(fn, *patterns):
+        m = bounded_model()
+        fn(m)
+        expect_model(m, *patterns)
+
+    mod(lambda m: setattr(m.layers[0], "output_max", 10), "layer 0", "greater than")
+    mod(lambda m: setattr(m.layers[0], "output_max", -1), "layer 0", "output_max is -1")
+    mod(lambda m: setattr(m.layers[0], "output_max", 300), "layer 0", "output_max is 300")
+    mod(lambda m: setattr(m.layers[1], "output_max", 255), "layer 1", "bound (200)")
+    mod(lambda m: setattr(m.layers[4], "weight_max", 5), "layer 4", "no weights")
+    mod(lambda m: setattr(m.layers[3], "weight_max", 200), "layer 3", "weight_max is 200")
+    mod(lambda m: setattr(m.layers[3], "weight_max", 1.5), "layer 3", "weight_max", "integer")
+    mod(lambda m: m.layers[3].weights.__setitem__((1, 0, 0, 2), 64), "layer 3",
+        "weights[6]", "is 64", "-63 to 63")
+    mod(lambda m: m.layers[3].weights.__setitem__((0, 0, 0, 0), -64), "layer 3",
+        "weights[0]", "is -64")
+
+
+def test_bounds_accumulator_rule_uses_the_input_bound():
+    """|bias| + in_max * w_max * k < 2^31, in_max the producing conv's output_max (through the
+    pools), w_max the layer's weight_max: the bias limit moves with both."""
+    k = 4                                      # layer 3: 1x1 kernel, 4 input channels
+    for out_max0, wmax3 in ((200, 63), (200, 0), (0, 63), (0, 0)):
+        in_max, w_max = out_max0 or 255, wmax3 or 127
+        limit = 2 ** 31 - 1 - in_max * w_max * k
+        for sign in (1, -1):
+            m = bounded_model(out_max0=out_max0, wmax3=wmax3)
+            m.layers[3].bias[1] = sign * limit
+            F.validate(m)
+            data = F.to_bytes(m)
+            assert F.from_bytes(data) == m
+            m.layers[3].bias[1] = sign * (limit + 1)
+            expect_model(m, "layer 3", "accumulator bound", "channel 1",
+                         f"{in_max}*{w_max}*{k}")
+            buf = bytearray(data)
+            pos = table(data)["WGHT"][1] + struct.unpack_from(
+                "<I", data, grph(32 + 96 * 3 + 60))[0] + 4
+            struct.pack_into("<i", buf, pos, sign * (limit + 1))
+            expect(bytes(fix_crc(buf)), "layer 3", "accumulator bound", f"{in_max}*{w_max}*{k}")
 
 
 # ============================================================================================
@@ -625,13 +751,13 @@ def _f32(x: float) -> float:
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
 
-def _requantize_py(acc: int, m: int, n: int, z: int, relu: bool) -> int:
+def _requantize_py(acc: int, m: int, n: int, z: int, relu: bool, qmax: int = 255) -> int:
     # Every double below is exact before its one rounding to float32: acc < 2^31 and m < 2^31
     # are exact doubles, the float32 product of two 24-bit significands fits 48 bits.
     scale = math.ldexp(_f32(float(m)), -n)
     v = round(_f32(_f32(float(acc)) * scale))        # Python's round: half to even
     lo = z if relu else 0
-    return min(max(v + z, lo), 255)
+    return min(max(v + z, lo), qmax)
 
 
 def test_requantize_random_and_extreme():
@@ -686,7 +812,8 @@ def _conv_naive(x, L, z_in):
                                 acc += wts[o][ky][kx][i] * (v - z_in)
                     out[b, y, xx, o] = _requantize_py(acc, int(L.multiplier[o]),
                                                       int(L.shift[o]),
-                                                      L.output_zero_point, L.relu)
+                                                      L.output_zero_point, L.relu,
+                                                      L.output_max or 255)
     return out
 
 
@@ -744,6 +871,51 @@ def test_conv_against_naive():
         z_in = int(rng.integers(0, 256))
         got = R.conv(x, L, z_in)
         assert np.array_equal(got, _conv_naive(x, L, z_in)), trial
+
+
+def test_requantize_clamps_at_output_max():
+    rng = np.random.default_rng(22)
+    accs = rng.integers(-(2 ** 20), 2 ** 20, 400).tolist() + [0, 1, -1, 2 ** 31 - 1, -(2 ** 31 - 1)]
+    acc = np.array(accs, np.int64)
+    for m, n in ((2 ** 30, 20), (1518500250, 22), (2 ** 31 - 1, 25)):
+        for z, relu, qmax in ((0, True, 127), (0, True, 1), (0, False, 63), (10, False, 11),
+                              (100, False, 200), (0, True, 255)):
+            got = R.requantize(acc[:, None], np.array([m]), np.array([n]), z, relu, qmax)[:, 0]
+            want = [_requantize_py(a, m, n, z, relu, qmax) for a in accs]
+            assert got.tolist() == want, (m, n, z, relu, qmax)
+            assert int(got.max()) == qmax                     # the bound is reached, not passed
+
+
+def test_conv_clamps_at_output_max():
+    """A conv with output_max 127 against the naive loop, on data where the unclamped output
+    would exceed 127 (so the clamp is exercised)."""
+    rng = np.random.default_rng(35)
+    for trial in range(20):
+        kernel, stride, pads, h, w = _random_geometry(rng)
+        cin, cout = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        relu = bool(trial % 2)
+        qmax = int(rng.integers(60, 200))
+        zp = 0 if relu else int(rng.integers(0, qmax))
+        L = _conv_layer(rng, cin, cout, kernel, stride, pads, relu=relu, zp=zp)
+        L.multiplier = rng.integers(2 ** 30, 2 ** 31, cout).astype(np.int32)
+        L.shift = rng.integers(8, 12, cout).astype(np.int32)
+        x = rng.integers(0, 256, (2, h, w, cin), dtype=np.uint8)
+        wide = R.conv(x, L, 0)
+        L.output_max = qmax
+        got = R.conv(x, L, 0)
+        assert np.array_equal(got, _conv_naive(x, L, 0)), trial
+        assert np.array_equal(got, np.minimum(wide, qmax)), trial
+        assert int(got.max()) <= qmax
+    # The run over a whole model clamps every bounded conv.
+    m = bounded_model(out_max0=30, out_max3=12)
+    x = rng.integers(0, 256, (3, 9, 8, 3), dtype=np.uint8)
+    out = R.run(m, x)
+    y0 = _conv_naive(x, m.layers[0], 0)
+    assert np.array_equal(out["layers"][0], y0) and int(y0.max()) == 30
+    y3 = _conv_naive(out["layers"][2], m.layers[3], 10)
+    assert np.array_equal(out["layers"][3], y3) and int(y3.max()) == 12
+    m.layers[3].output_max = 0
+    assert int(_conv_naive(out["layers"][2], m.layers[3], 10).max()) > 12
 
 
 def test_conv_extreme_accumulator():
