@@ -26,6 +26,8 @@ let kernelTargets: [Target] = x86Kernels ? [
     // the engine picks one at model load (KernelFamily). Nothing else is built with AVX2.
     .target(name: "NiNAVX2", dependencies: ["NiNKernelCore"], path: "Sources/NiNAVX2",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Ounchecked"])]),
+    .target(name: "NiNAVXVNNI", dependencies: ["NiNKernelCore", "NiNAVX2"], path: "Sources/NiNAVXVNNI",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavxvnni", "-Ounchecked"])]),
     .target(name: "NiNAVX512VNNI", dependencies: ["NiNKernelCore"], path: "Sources/NiNAVX512VNNI",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
                                           "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Ounchecked"])]),
@@ -41,7 +43,7 @@ let package = Package(
     targets: [
         .target(name: "NiN",
                 dependencies: ["NiNKernelCore", "NiNCPU"]
-                    + (x86Kernels ? ["NiNAVX2", "NiNAVX512VNNI"] : []) as [Target.Dependency],
+                    + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI"] : []) as [Target.Dependency],
                 path: "Sources/NiN",
                 swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
         // What every kernel family shares (geometry, call, packing storage, requantization

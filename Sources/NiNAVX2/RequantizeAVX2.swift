@@ -1,12 +1,13 @@
 // The AVX2 requantization of 16 int32 accumulators to 16 bytes (docs/QUANTIZATION.md), reading
-// a block's `RequantBlock` tables as two ymm each, and the store of a tile row's bytes.
+// a block's `RequantBlock` tables as two ymm each, and the store of a tile row's bytes. Public
+// and inlinable: the AVX-VNNI family (ymm too) inlines them with its own flags.
 
 import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// Stores the first `channels` of 16 requantized bytes.
-@inline(__always)
-func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+@inlinable @inline(__always)
+public func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     if channels == 16 {
         _mm_storeu_si128(UnsafeMutableRawPointer(output).assumingMemoryBound(to: __m128i.self), bytes)
     } else {
@@ -19,8 +20,8 @@ func store(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: 
 /// Requantizes 16 int32 accumulators (channels 0-7 in `lo`, 8-15 in `hi`) to 16 bytes, exactly as
 /// the reference (QUANTIZATION.md): float32 scaling, a clamp to [floor - z, 255 - z], conversion
 /// rounding half to even (the default MXCSR mode), + z.
-@inline(__always)
-func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
+@inlinable @inline(__always)
+public func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128i {
     let v0 = requantize8(lo, r, group: 0)
     let v1 = requantize8(hi, r, group: 1)
     // Values are in [0, 255]; packs works within 128-bit lanes: dword order [0,1,4,5,2,3,6,7]
@@ -31,8 +32,8 @@ func requantize16(_ lo: __m256i, _ hi: __m256i, _ r: UnsafeRawPointer) -> __m128
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, order))
 }
 
-@inline(__always)
-func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
+@inlinable @inline(__always)
+public func requantize8(_ acc: __m256i, _ r: UnsafeRawPointer, group: Int) -> __m256i {
     let lane = 32 * group
     func load(_ offset: Int) -> __m256 { _mm256_loadu_ps((r + offset + lane).assumingMemoryBound(to: Float.self)) }
     let scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), load(RequantBlock.scale))

@@ -28,18 +28,15 @@ protocol MaddubsTiles: QuadTiles {
 }
 
 extension MaddubsTiles {
-    static var pairTilePixels: Int { 4 }
+    static var pairTilePixels: Int { 1 }
     static var blockTilePixels: Int { 4 }
 
     @inline(__always)
     static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                          kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                          channel: Int, channels: Int) {
-        tile4x16Maddubs(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant,
-                        output: output, channel: channel, channels: 16, step: step)
-        tile4x16Maddubs(rows, kPadded: kPadded, taps: taps, weights: weights + kQuads * 64, bias: bias + 16,
-                        requant: requant + RequantBlock.bytes, output: output, channel: channel + 16,
-                        channels: channels - 16, step: step)
+        pixel1x32Maddubs(rows, taps: taps, weights: weights, kQuads: kQuads, bias: bias, requant: requant,
+                         output: output.row(0) + channel, channels: channels, step: step)
     }
 
     @inline(__always)
@@ -173,4 +170,59 @@ func pixel1x16Maddubs(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: Unsafe
         }
     }
     store(requantize16(_mm256_add_epi32(s0, t0), _mm256_add_epi32(s1, t1), requant), output, channels)
+}
+
+/// One output pixel x 32 channels (two 16-channel blocks, `channels` real, 17 to 32): every
+/// weight vector is used once, as vpmaddubsw's memory operand, so with four-product sums a K
+/// step of 4 quads costs 4 broadcasts and 40 arithmetic instructions for 512 multiply-adds,
+/// and nothing else but the loop's 4. (Per pixel it streams the blocks' weights from L2; a
+/// multi-pixel tile would hold them in registers, but 16 ymm cannot hold both them and its
+/// accumulators, and reloads cost an instruction each.)
+@inline(__always)
+func pixel1x32Maddubs(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>, kQuads: Int,
+                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
+                      channels: Int, step: MaddubsStep) {
+    let ones = _mm256_set1_epi16(1)
+    let b = UnsafeRawPointer(bias)
+    var s0 = load(b), s1 = load(b + 32), s2 = load(b + 64), s3 = load(b + 96)
+    let row = UnsafeRawPointer(a)
+    for run in 0..<taps.count {
+        let start = taps.first &+ run &* taps.stride
+        // One offset into both blocks' weights and one input pointer: the loop keeps two
+        // induction registers and ends on a pointer compare.
+        let w0 = UnsafeRawPointer(weights) + 64 &* start, w1 = w0 + 64 &* kQuads
+        var o = 0
+        var x = row + 4 &* start
+        @inline(__always) func quadPair(_ x: UnsafeRawPointer, _ o: Int) {
+            let xa = broadcast(x), xb = broadcast(x + 4)
+            if step == .quadPairs {
+                s0 = addQuadPair(s0, xa, load(w0 + o), xb, load(w0 + o + 64), ones)
+                s1 = addQuadPair(s1, xa, load(w0 + o + 32), xb, load(w0 + o + 96), ones)
+                s2 = addQuadPair(s2, xa, load(w1 + o), xb, load(w1 + o + 64), ones)
+                s3 = addQuadPair(s3, xa, load(w1 + o + 32), xb, load(w1 + o + 96), ones)
+            } else {
+                s0 = addQuad(s0, xa, load(w0 + o), ones); s1 = addQuad(s1, xa, load(w0 + o + 32), ones)
+                s2 = addQuad(s2, xa, load(w1 + o), ones); s3 = addQuad(s3, xa, load(w1 + o + 32), ones)
+                s0 = addQuad(s0, xb, load(w0 + o + 64), ones); s1 = addQuad(s1, xb, load(w0 + o + 96), ones)
+                s2 = addQuad(s2, xb, load(w1 + o + 64), ones); s3 = addQuad(s3, xb, load(w1 + o + 96), ones)
+            }
+        }
+        let end4 = x + 4 &* (taps.length & ~3), end = x + 4 &* taps.length
+        while x < end4 {  // 4 quads per iteration
+            quadPair(x, o)
+            quadPair(x + 8, o + 128)
+            x += 16; o &+= 256
+        }
+        if end - x >= 8 {
+            quadPair(x, o)
+            x += 8; o &+= 128
+        }
+        if x < end {
+            let xa = broadcast(x)
+            s0 = addQuad(s0, xa, load(w0 + o), ones); s1 = addQuad(s1, xa, load(w0 + o + 32), ones)
+            s2 = addQuad(s2, xa, load(w1 + o), ones); s3 = addQuad(s3, xa, load(w1 + o + 32), ones)
+        }
+    }
+    store(requantize16(s0, s1, requant), output, 16)
+    store(requantize16(s2, s3, requant + RequantBlock.bytes), output + 16, channels - 16)
 }

@@ -20,3 +20,12 @@ int ninpriv_cpu_has_avx512vnni(void) {
     return 0;
 #endif
 }
+
+int ninpriv_cpu_has_avxvnni(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avxvnni");
+#else
+    return 0;
+#endif
+}

@@ -32,6 +32,10 @@ func kernelFamilies() throws {
         let vnni = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy { flags.contains(Substring($0)) }
         #expect(KernelISA.avx512vnniSupported == vnni, "the engine's AVX-512 VNNI check disagrees with /proc/cpuinfo")
     }
+    if KernelISA.avxvnni.isBuilt {
+        let avxvnni = ["avx2", "fma", "avx_vnni"].allSatisfy { flags.contains(Substring($0)) }
+        #expect(KernelISA.avxvnni.isSupported == avxvnni, "the engine's AVX-VNNI check disagrees with /proc/cpuinfo")
+    }
     #endif
     // A family the CPU has is the one a model loads with when asked for it.
     let path = repositoryRoot + "/Tests/golden/net/pools/model.nin"

@@ -46,4 +46,5 @@ let skippedKernelFamilies: [(family: KernelISA, reason: String)] = KernelISA.all
 private let familyRequirements: [KernelISA: String] = [
     .avx512vnni: "avx512f/avx512bw/avx512vl/avx512_vnni",
     .avx2: "avx2/fma",
+    .avxvnni: "avx_vnni",
 ]

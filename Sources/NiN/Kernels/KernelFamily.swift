@@ -9,6 +9,7 @@ import NiNKernelCore
 #if NIN_X86_KERNELS
 import NiNAVX2
 import NiNAVX512VNNI
+import NiNAVXVNNI
 #endif
 
 /// One family's kernels. An entry left nil runs the portable reference kernel instead (the
@@ -46,6 +47,9 @@ private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
                  pack: packQuads, scratchBytes: convolutionVNNIScratchBytes,
                  convolution: convolutionVNNI, maxPool: maxPoolAVX2),  // (the VNNI probe requires AVX2)
+    KernelFamily(isa: .avxvnni, isSupported: ninpriv_cpu_has_avxvnni() != 0,
+                 pack: packQuads, scratchBytes: convolutionAVXVNNIScratchBytes,
+                 convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2),  // (the AVX-VNNI probe requires AVX2)
     KernelFamily(isa: .avx2, isSupported: ninpriv_cpu_has_avx2() != 0,
                  pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
                  convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2),

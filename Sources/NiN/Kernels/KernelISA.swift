@@ -17,6 +17,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case avx2
     /// x86-64 AVX-512 VNNI kernels on zmm registers (Sources/NiNAVX512VNNI).
     case avx512vnni
+    /// x86-64 AVX-VNNI kernels: VEX vpdpbusd on ymm, for CPUs without AVX-512 (Sources/NiNAVXVNNI).
+    case avxvnni
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported

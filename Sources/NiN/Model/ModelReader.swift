@@ -249,8 +249,8 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
 
     guard outputMaxField <= 255 else { throw fail("output_max \(outputMaxField) is outside 0..255") }
     layer.outputMax = outputMaxField == 0 ? 255 : Int32(outputMaxField)
-    guard layer.outputMax >= outZero else {
-        throw fail("output_max \(layer.outputMax) is below output_zero_point \(outZero)")
+    guard outputMaxField == 0 || layer.outputMax > outZero else {
+        throw fail("output_max \(layer.outputMax) must be greater than output_zero_point \(outZero)")
     }
     guard weightMaxField <= 127 else { throw fail("weight_max \(weightMaxField) is outside 0..127") }
     layer.weightMax = weightMaxField == 0 ? 127 : Int32(weightMaxField)

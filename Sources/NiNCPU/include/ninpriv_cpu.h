@@ -14,6 +14,9 @@ int ninpriv_cpu_has_avx2(void);
 /** 1 when the CPU and the OS support AVX-512 F, BW, VL and VNNI (ZMM state enabled), else 0. */
 int ninpriv_cpu_has_avx512vnni(void);
 
+/** 1 when the CPU and the OS support AVX2, FMA and AVX-VNNI (VEX vpdpbusd on ymm), else 0. */
+int ninpriv_cpu_has_avxvnni(void);
+
 /** Tells the CPU this thread is spin-waiting (x86 `pause`); inlined into Swift callers. */
 static inline void ninpriv_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
