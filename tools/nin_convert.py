@@ -835,10 +835,17 @@ def activation_max_for(bits: int) -> int:
     return (1 << int(bits)) - 1
 
 
-def _weight_quant(w: np.ndarray, bits: int = 8):
-    """Per-output-channel symmetric weights: sw = max|w| / wmax with wmax = 2^(bits-1) - 1
-    (127 for 8 bits, 63 for 7); sw = 1 for an all-zero channel."""
-    wmax = weight_max_for(bits)
+def layer_weight_max(bits: int, in_bound: int) -> int:
+    """A convolution's weight bound: 2^(bits-1) - 1, and below 8 bits at most
+    32767 // (4 * in_bound), so that four products of inputs up to ``in_bound`` sum within
+    int16 (63 for 7-bit weights on 7-bit inputs, 32 on the 8-bit network input)."""
+    w = weight_max_for(bits)
+    return w if bits >= 8 else min(w, 32767 // (4 * int(in_bound)))
+
+
+def _weight_quant(w: np.ndarray, wmax: int = 127):
+    """Per-output-channel symmetric weights: sw = max|w| / wmax (127 for 8-bit weights, 63 for
+    7, see layer_weight_max); sw = 1 for an all-zero channel."""
     o = w.shape[0]
     amax = np.abs(w.reshape(o, -1)).max(axis=1).astype(np.float64)
     sw = np.where(amax > 0, amax / float(wmax), 1.0).astype(np.float32)
@@ -869,7 +876,10 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
     ``activation_bits`` (7 or 8): every ReLU convolution's output takes the scale
     ``a / (2^bits - 1)`` and clamps at ``output_max = 2^bits - 1`` (a convolution without
     ReLU keeps 8 bits).  ``weight_bits`` (7 or 8): every convolution's weights take the scale
-    ``max|w| / (2^(bits-1) - 1)`` and lie within ``weight_max = 2^(bits-1) - 1``.  At 8 bits
+    ``max|w| / (2^(bits-1) - 1)`` and lie within ``weight_max = 2^(bits-1) - 1``, except
+    where the layer's input can reach 255 (the network input): there ``weight_max`` is
+    ``32767 // (4 * 255) = 32``, so that at 7 bits every layer's sums of four products fit in
+    int16 (the AVX2 kernels' exact vpmaddubsw step, QUANTIZATION.md).  At 8 bits
     the fields stay 0 (version 1.0 files).  QDQ parameters are used only where they fit
     these bounds: QDQ activation scales of ReLU outputs only at 8 bits, QDQ weights only
     when all lie within the bound.
@@ -879,9 +889,7 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
         raise ConvertError(f"activation and weight bits must be 7 or 8, got {activation_bits} "
                            f"and {weight_bits}")
     a_max = activation_max_for(activation_bits)
-    w_max = weight_max_for(weight_bits)
     out_max_field = a_max if activation_bits < 8 else 0
-    w_max_field = w_max if weight_bits < 8 else 0
     shapes = nf.output_shapes(graph)
     s_in = np.float32(1.0 / 255.0)
     z_in = 0
@@ -892,6 +900,8 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
         shape = shapes[st.out_idx]
         if st.op == "conv":
             conv = st.src
+            w_max = layer_weight_max(weight_bits, in_bound)
+            w_max_field = w_max if weight_bits < 8 else 0
             # ---- weights ----
             wsrc = "per-channel"
             wq = None
@@ -903,7 +913,7 @@ def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: 
                 else:
                     wsrc = "requantized"
             if wq is None:
-                wq, sw = _weight_quant(conv.weight, weight_bits)
+                wq, sw = _weight_quant(conv.weight, w_max)
             # ---- output scale ----
             preset = None
             if qdq and not (st.relu and activation_bits < 8):
@@ -1045,7 +1055,8 @@ def _slug(s: str) -> str:
 def quantization_description(activation_bits: int, weight_bits: int) -> str:
     """The META ``quantization`` value: the bit widths and the bounds they give."""
     return (f"activations {activation_bits}-bit (ReLU outputs in [0, {activation_max_for(activation_bits)}]); "
-            f"weights {weight_bits}-bit (in [-{weight_max_for(weight_bits)}, {weight_max_for(weight_bits)}])")
+            f"weights {weight_bits}-bit (in [-{weight_max_for(weight_bits)}, {weight_max_for(weight_bits)}]"
+            + ("; [-32, 32] on the 8-bit network input" if weight_bits < 8 else "") + ")")
 
 
 def build_model(args, out=sys.stdout):

@@ -431,7 +431,7 @@ def _smooth_images(rng, n, h=16, w=16):
 @needs_onnx
 def test_convert_7_bit_activations_and_weights(tmp_path, capsys):
     """--activation-bits 7 --weight-bits 7: weights within +-63 (each non-zero channel
-    reaching 63), ReLU activations within [0, 127] in the reference's intermediate outputs
+    reaching 63), +-32 on the 8-bit network input (so four products sum within int16), ReLU activations within [0, 127] in the reference's intermediate outputs
     (the bound reached), a 1.1 file that says so in META; the default stays a 1.0 file."""
     import nin_format
     import nin_ref
@@ -451,18 +451,18 @@ def test_convert_7_bit_activations_and_weights(tmp_path, capsys):
     m7, m8 = nin_format.from_bytes(data7), nin_format.read(str(out8))
     assert "quantization" not in m8.metadata
     assert m7.metadata["quantization"] == ("activations 7-bit (ReLU outputs in [0, 127]); "
-                                           "weights 7-bit (in [-63, 63])")
+                                           "weights 7-bit (in [-63, 63]; [-32, 32] on the 8-bit network input)")
     convs7 = [L for L in m7.layers if L.op == "conv"]
     assert len(convs7) == 3 and all(L.relu for L in convs7)
-    assert [(L.output_max, L.weight_max) for L in m7.layers] == [(127, 63)] * 2 + [(0, 0)] + \
-        [(127, 63), (0, 0)]
+    assert [(L.output_max, L.weight_max) for L in m7.layers] == [(127, 32), (127, 63), (0, 0),
+                                                                 (127, 63), (0, 0)]
     assert all((L.output_max, L.weight_max) == (0, 0) for L in m8.layers)
-    for L7, L8 in zip(convs7, (L for L in m8.layers if L.op == "conv")):
+    for L7, L8, bound in zip(convs7, (L for L in m8.layers if L.op == "conv"), (32, 63, 63)):
         per_channel = np.abs(L7.weights.astype(np.int32)).reshape(L7.out_channels, -1).max(axis=1)
-        assert per_channel.tolist() == [63] * L7.out_channels
+        assert per_channel.tolist() == [bound] * L7.out_channels
         assert int(np.abs(L8.weights.astype(np.int32)).max()) == 127
-        # The same float weights at scale max|w|/63 instead of max|w|/127.
-        np.testing.assert_allclose(L7.weight_scale * 63, L8.weight_scale * 127, rtol=1e-6)
+        # The same float weights at scale max|w|/bound instead of max|w|/127.
+        np.testing.assert_allclose(L7.weight_scale * bound, L8.weight_scale * 127, rtol=1e-6)
     # The 7-bit activation scale is a/127 for the same calibrated a (= 255 * the 8-bit scale).
     np.testing.assert_allclose([L.output_scale * 127 for L in convs7],
                                [L.output_scale * 255 for L in m8.layers if L.op == "conv"], rtol=1e-6)
