@@ -70,9 +70,9 @@ test-portable:
 # A debug build's incremental driver does not recompile a kernel family target when only the
 # bodies of @inlinable code it inlines from Sources/NiNKernelCore change, so its kernels would
 # keep the old code (docs/ARCHITECTURE.md, "Building"): after such an edit, touch its sources.
-.build/kernels.stamp: $(wildcard Sources/NiNKernelCore/*.swift)
+.build/kernels.stamp: $(wildcard Sources/NiNKernelCore/*.swift Sources/NiNAVX2/*.swift)
 	@mkdir -p .build
-	touch Sources/NiNAVX2/*.swift Sources/NiNAVX512VNNI/*.swift $@
+	touch $(filter-out Sources/NiNKernelCore/%,$(wildcard Sources/NiN*/*.swift)) $@
 
 test-c: lib
 	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))

@@ -24,7 +24,7 @@ let x86Kernels = false
 let kernelTargets: [Target] = x86Kernels ? [
     // Optimized kernels need their own compiler flags, so each ISA is a target of its own;
     // the engine picks one at model load (KernelFamily). Nothing else is built with AVX2.
-    .target(name: "NiNAVX2", dependencies: ["NiNKernelCore"], path: "Sources/NiNAVX2",
+    .target(name: "NiNAVX2", dependencies: ["NiNKernelCore", "NiNCPU"], path: "Sources/NiNAVX2",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Ounchecked"])]),
     .target(name: "NiNAVXVNNI", dependencies: ["NiNKernelCore", "NiNAVX2"], path: "Sources/NiNAVXVNNI",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavxvnni", "-Ounchecked"])]),

@@ -29,3 +29,5 @@ int ninpriv_cpu_has_avxvnni(void) {
     return 0;
 #endif
 }
+
+const void *ninpriv_opaque_pointer(const void *pointer) { return pointer; }

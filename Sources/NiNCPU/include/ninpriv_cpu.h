@@ -17,6 +17,12 @@ int ninpriv_cpu_has_avx512vnni(void);
 /** 1 when the CPU and the OS support AVX2, FMA and AVX-VNNI (VEX vpdpbusd on ymm), else 0. */
 int ninpriv_cpu_has_avxvnni(void);
 
+/** Returns `pointer`, from a separate translation unit, so that the Swift optimizer cannot see
+ * that the result equals the argument: kernels use it to keep loads of the same address through
+ * different copies apart (each then folds into the instruction that uses it, instead of being
+ * merged into one register the tile has no room for). */
+const void *ninpriv_opaque_pointer(const void *pointer);
+
 /** Tells the CPU this thread is spin-waiting (x86 `pause`); inlined into Swift callers. */
 static inline void ninpriv_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

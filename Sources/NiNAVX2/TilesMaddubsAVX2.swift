@@ -1,5 +1,4 @@
-// The AVX2 u8 microkernels: 4 pixels x 16 channels (and 1 x 16 for a part's last pixels) on
-// vpmaddubsw, for the quad driver (Sources/NiNKernelCore/QuadConvolution.swift). vpmaddubsw
+// The AVX2 u8 microkernels on vpmaddubsw, for the quad driver (Sources/NiNKernelCore/QuadConvolution.swift). vpmaddubsw
 // multiplies u8 inputs by s8 weights and adds adjacent products into int16 with saturation, so
 // it is exact only when those sums fit; `packAVX2` checks that bound on the layer's real weights
 // and input bound (MaddubsBound.swift) and picks the step:
@@ -7,11 +6,13 @@
 //   vpaddd: 3 instructions per 32 multiply-adds;
 // - `.quadPairs`: two K quads' vpmaddubsw summed in int16 (vpaddw: four products per int16)
 //   before one vpmaddwd + vpaddd: 5 instructions per 64.
-// Per pixel and K quad one vpbroadcastd of its 4 input bytes feeds both ymm of channels.
-// Registers: 8 accumulators, 4 weight vectors of two quads, 2 broadcasts, 2 products (ones is
-// a memory operand).
+// Tiles: 2 pixels x 32 channels (two blocks; weights as memory operands), 4 x 16 for a last
+// single block (weights in registers: 8 accumulators, 4 weight vectors of two quads, 2
+// broadcasts, 2 products; ones is a memory operand), 1 x 16 for a part's last pixels. Per pixel
+// and K quad one vpbroadcastd of its 4 input bytes feeds every ymm of channels.
 
 import _Builtin_intrinsics.intel
+import NiNCPU
 import NiNKernelCore
 
 /// How a layer's int16 sums stay below saturation (`packAVX2`'s choice; `PackedConvolution.variant`).
@@ -28,15 +29,15 @@ protocol MaddubsTiles: QuadTiles {
 }
 
 extension MaddubsTiles {
-    static var pairTilePixels: Int { 1 }
+    static var pairTilePixels: Int { 2 }
     static var blockTilePixels: Int { 4 }
 
     @inline(__always)
     static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                          kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                          channel: Int, channels: Int) {
-        pixel1x32Maddubs(rows, taps: taps, weights: weights, kQuads: kQuads, bias: bias, requant: requant,
-                         output: output.row(0) + channel, channels: channels, step: step)
+        tile2x32Maddubs(rows, kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads, bias: bias,
+                        requant: requant, output: output, channel: channel, channels: channels, step: step)
     }
 
     @inline(__always)
@@ -172,57 +173,61 @@ func pixel1x16Maddubs(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: Unsafe
     store(requantize16(_mm256_add_epi32(s0, t0), _mm256_add_epi32(s1, t1), requant), output, channels)
 }
 
-/// One output pixel x 32 channels (two 16-channel blocks, `channels` real, 17 to 32): every
-/// weight vector is used once, as vpmaddubsw's memory operand, so with four-product sums a K
-/// step of 4 quads costs 4 broadcasts and 40 arithmetic instructions for 512 multiply-adds,
-/// and nothing else but the loop's 4. (Per pixel it streams the blocks' weights from L2; a
-/// multi-pixel tile would hold them in registers, but 16 ymm cannot hold both them and its
-/// accumulators, and reloads cost an instruction each.)
+/// Two output pixels x 32 channels (two 16-channel blocks, `channels` real, 17 to 32). Every
+/// weight vector is vpmaddubsw's memory operand, read once per pixel: the second pixel's read
+/// hits L1, and no instruction loads weights into registers (16 ymm cannot hold a tile's
+/// weights beside its accumulators). With four-product sums a step of 2 quads costs 4
+/// broadcasts and 40 arithmetic instructions for 512 multiply-adds, and the loop's 4.
+/// The two pixels reach the same weights through different pointers: the optimizer would
+/// otherwise merge the equal loads into registers it then has to spill.
 @inline(__always)
-func pixel1x32Maddubs(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>, kQuads: Int,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      channels: Int, step: MaddubsStep) {
+func tile2x32Maddubs(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>, kQuads: Int,
+                     bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int,
+                     channels: Int, step: MaddubsStep) {
     let ones = _mm256_set1_epi16(1)
     let b = UnsafeRawPointer(bias)
-    var s0 = load(b), s1 = load(b + 32), s2 = load(b + 64), s3 = load(b + 96)
-    let row = UnsafeRawPointer(a)
+    let b0 = load(b), b1 = load(b + 32), b2 = load(b + 64), b3 = load(b + 96)
+    var c00 = b0, c01 = b1, c02 = b2, c03 = b3
+    var c10 = b0, c11 = b1, c12 = b2, c13 = b3
+    let r0 = UnsafeRawPointer(a), r1 = r0 + kPadded
+    // Blocks 0 and 1 (p, q) for pixel 0, and the same through an opaque copy for pixel 1.
+    let p0 = UnsafeRawPointer(weights), q0 = p0 + 64 &* kQuads
+    let p1 = ninpriv_opaque_pointer(p0)!, q1 = p1 + 64 &* kQuads
+    @inline(__always) func quad(_ x: Int, _ o: Int) {
+        var xa = broadcast(r0 + x)
+        c00 = addQuad(c00, xa, load(p0 + o), ones); c01 = addQuad(c01, xa, load(p0 + o + 32), ones)
+        c02 = addQuad(c02, xa, load(q0 + o), ones); c03 = addQuad(c03, xa, load(q0 + o + 32), ones)
+        xa = broadcast(r1 + x)
+        c10 = addQuad(c10, xa, load(p1 + o), ones); c11 = addQuad(c11, xa, load(p1 + o + 32), ones)
+        c12 = addQuad(c12, xa, load(q1 + o), ones); c13 = addQuad(c13, xa, load(q1 + o + 32), ones)
+    }
     for run in 0..<taps.count {
         let start = taps.first &+ run &* taps.stride
-        // One offset into both blocks' weights and one input pointer: the loop keeps two
-        // induction registers and ends on a pointer compare.
-        let w0 = UnsafeRawPointer(weights) + 64 &* start, w1 = w0 + 64 &* kQuads
-        var o = 0
-        var x = row + 4 &* start
-        @inline(__always) func quadPair(_ x: UnsafeRawPointer, _ o: Int) {
-            let xa = broadcast(x), xb = broadcast(x + 4)
+        var o = 64 &* start
+        var x = 4 &* start
+        let end = x &+ 4 &* taps.length
+        while x &+ 8 <= end {
             if step == .quadPairs {
-                s0 = addQuadPair(s0, xa, load(w0 + o), xb, load(w0 + o + 64), ones)
-                s1 = addQuadPair(s1, xa, load(w0 + o + 32), xb, load(w0 + o + 96), ones)
-                s2 = addQuadPair(s2, xa, load(w1 + o), xb, load(w1 + o + 64), ones)
-                s3 = addQuadPair(s3, xa, load(w1 + o + 32), xb, load(w1 + o + 96), ones)
+                var xa = broadcast(r0 + x), xb = broadcast(r0 + x + 4)
+                c00 = addQuadPair(c00, xa, load(p0 + o), xb, load(p0 + o + 64), ones)
+                c01 = addQuadPair(c01, xa, load(p0 + o + 32), xb, load(p0 + o + 96), ones)
+                c02 = addQuadPair(c02, xa, load(q0 + o), xb, load(q0 + o + 64), ones)
+                c03 = addQuadPair(c03, xa, load(q0 + o + 32), xb, load(q0 + o + 96), ones)
+                xa = broadcast(r1 + x); xb = broadcast(r1 + x + 4)
+                c10 = addQuadPair(c10, xa, load(p1 + o), xb, load(p1 + o + 64), ones)
+                c11 = addQuadPair(c11, xa, load(p1 + o + 32), xb, load(p1 + o + 96), ones)
+                c12 = addQuadPair(c12, xa, load(q1 + o), xb, load(q1 + o + 64), ones)
+                c13 = addQuadPair(c13, xa, load(q1 + o + 32), xb, load(q1 + o + 96), ones)
             } else {
-                s0 = addQuad(s0, xa, load(w0 + o), ones); s1 = addQuad(s1, xa, load(w0 + o + 32), ones)
-                s2 = addQuad(s2, xa, load(w1 + o), ones); s3 = addQuad(s3, xa, load(w1 + o + 32), ones)
-                s0 = addQuad(s0, xb, load(w0 + o + 64), ones); s1 = addQuad(s1, xb, load(w0 + o + 96), ones)
-                s2 = addQuad(s2, xb, load(w1 + o + 64), ones); s3 = addQuad(s3, xb, load(w1 + o + 96), ones)
+                quad(x, o)
+                quad(x &+ 4, o &+ 64)
             }
+            o &+= 128; x &+= 8
         }
-        let end4 = x + 4 &* (taps.length & ~3), end = x + 4 &* taps.length
-        while x < end4 {  // 4 quads per iteration
-            quadPair(x, o)
-            quadPair(x + 8, o + 128)
-            x += 16; o &+= 256
-        }
-        if end - x >= 8 {
-            quadPair(x, o)
-            x += 8; o &+= 128
-        }
-        if x < end {
-            let xa = broadcast(x)
-            s0 = addQuad(s0, xa, load(w0 + o), ones); s1 = addQuad(s1, xa, load(w0 + o + 32), ones)
-            s2 = addQuad(s2, xa, load(w1 + o), ones); s3 = addQuad(s3, xa, load(w1 + o + 32), ones)
-        }
+        if x < end { quad(x, o) }
     }
-    store(requantize16(s0, s1, requant), output, 16)
-    store(requantize16(s2, s3, requant + RequantBlock.bytes), output + 16, channels - 16)
+    store(requantize16(c00, c01, requant), output.row(0) + channel, 16)
+    store(requantize16(c02, c03, requant + RequantBlock.bytes), output.row(0) + channel + 16, channels - 16)
+    store(requantize16(c10, c11, requant), output.row(1) + channel, 16)
+    store(requantize16(c12, c13, requant + RequantBlock.bytes), output.row(1) + channel + 16, channels - 16)
 }
