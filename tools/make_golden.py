@@ -4,31 +4,29 @@
 
 Deterministic: fixed seeds, integer arithmetic, and float calibration built only from IEEE
 basic operations (no BLAS in anything that decides a stored byte except exact integer
-products).  ``tools/tests/test_reference.py`` regenerates into a temporary directory and
+products).  ``tools/tests/test_golden.py`` regenerates into a temporary directory and
 compares every byte with Tests/golden, so drift is a test failure.
 
 Writes:
 - ``net/<case>/``        model.nin, input.u8, layer_<i>.bin, logits.f32, shapes.txt
 - ``preprocess/<case>/`` image.u8, image.txt, target.txt, prepared.u8
-- ``shipped/<model>/``   only when models/*.nin and examples/images/*.png exist (and
-                         tools/png_read.py to decode the PNGs); skipped with a note otherwise.
+- ``shipped/<model>/``   only when models/*.nin and examples/images/*.png exist (decoded by
+                         nin_tools.png_read); skipped with a note otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import nin_format as F            # noqa: E402
-import nin_preprocess as P        # noqa: E402
-import nin_ref as R               # noqa: E402
+from nin_tools import model_format as F
+from nin_tools import preprocess as P
+from nin_tools import reference as R
+from nin_tools.png_read import read_png
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "Tests" / "golden"
@@ -403,18 +401,6 @@ def _write_preprocess_case(d: Path, image: np.ndarray, target):
 # Shipped models x example images (only once others have produced them)
 # --------------------------------------------------------------------------------------------
 
-def _png_reader():
-    try:
-        import png_read  # tools/png_read.py, written by someone else
-    except ImportError:
-        return None
-    for name in ("read_png", "read", "load_png", "load"):
-        fn = getattr(png_read, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
 #: Per-image bytes of all layer outputs above which a shipped model keeps only maps and sums.
 SHIPPED_FULL_LIMIT = 256 * 1024
 
@@ -425,11 +411,6 @@ def shipped_cases(out: Path, verbose: bool = True) -> None:
     images = sorted((ROOT / "examples" / "images").glob("*.png"))
     if not models or not images:
         print("note: shipped cases skipped: no models/*.nin or no examples/images/*.png yet")
-        return
-    read_png = _png_reader()
-    if read_png is None:
-        print("note: shipped cases skipped: tools/png_read.py (read_png(path) -> uint8 "
-              "HxW or HxWxC) is not available yet")
         return
     for mpath in models:
         model = F.read(mpath)

@@ -2,7 +2,7 @@
 
 This is the converter's view of a trained model before quantization: a straight chain of
 ops, each with float32 parameters, in the source framework's conventions (convolution
-weights OIHW).  The importers in ``nin_convert`` (PyTorch state_dict, ONNX) build a
+weights OIHW).  The importers in ``nin_tools.convert`` (PyTorch state_dict, ONNX) build a
 :class:`Graph`; :func:`fold` folds batch normalization and input normalization into the
 convolutions (``docs/QUANTIZATION.md``, "Calibration"); :func:`forward` runs it in float32
 over a batch and returns every op's output, which is what calibration reads.
@@ -32,7 +32,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-import nin_format
+from nin_tools import model_format
 
 __all__ = [
     "Conv", "BatchNorm", "Normalize", "Relu", "MaxPool", "AvgPool", "GlobalAvgPool",
@@ -186,8 +186,8 @@ class Graph:
 
 
 def pool_output_size(n: int, k: int, s: int, pa: int, pb: int) -> int:
-    """The contract's output size (nin_format.output_size), 0 when the window does not fit."""
-    return nin_format.output_size(n, k, s, pa, pb) or 0
+    """The contract's output size (model_format.output_size), 0 when the window does not fit."""
+    return model_format.output_size(n, k, s, pa, pb) or 0
 
 
 def ceil_mode_extra(n: int, k: int, s: int, pa: int, pb: int) -> int:
