@@ -13,6 +13,6 @@
 
 The scripts beside this package in ``tools/`` import it directly (Python puts a script's
 folder first on the import path); anything else puts ``tools/`` on ``PYTHONPATH``, as the
-``tools/nin-convert`` and ``tools/nin-info`` launchers, tools/make_models.sh and pytest.ini do. The runtime's own Python package is ``nin``
-(bindings/python); nothing here shadows it.
+``tools/nin-convert`` and ``tools/nin-info`` launchers, tools/make_models.sh and pytest.ini do.
+The runtime's own Python package is ``nin`` (bindings/python); nothing here shadows it.
 """

@@ -524,6 +524,7 @@ def to_bytes(model: Model) -> bytes:
 
 
 def write(model: Model, path) -> None:
+    """Write the `.nin` image of a model (validated first) to ``path``."""
     data = to_bytes(model)
     with open(path, "wb") as f:
         f.write(data)
@@ -708,6 +709,7 @@ def from_bytes(data: bytes) -> Model:
 
 
 def read(path) -> Model:
+    """Read and fully validate a `.nin` file; NinFormatError at the first broken rule."""
     with open(path, "rb") as f:
         return from_bytes(f.read())
 
@@ -717,6 +719,7 @@ def read(path) -> Model:
 # --------------------------------------------------------------------------------------------
 
 def summary(model: Model, file_bytes: int | None = None) -> str:
+    """A human summary: input, one line a layer (shape, scale, bounds, sizes), labels, META."""
     lines = []
     c, h, w = model.input_shape
     lines.append(f"input   {c}x{h}x{w} (CxHxW)  scale {model.input_scale:.9g}  "

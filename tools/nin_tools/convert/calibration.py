@@ -138,6 +138,8 @@ class _TopK:
 
 
 def topk_for(count: int, q: float) -> int:
+    """How many of the largest of ``count`` values the ``q``-th percentile needs (both
+    neighbours of its interpolation position, counted from the top)."""
     p = (count - 1) * (q / 100.0)
     return int(count - math.floor(p)) + 1
 

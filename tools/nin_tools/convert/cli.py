@@ -129,6 +129,7 @@ def build_model(args, out=sys.stdout):
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """The command line: convert, write, print the table; 0, or 1 with a one-line error."""
     ap = argparse.ArgumentParser(prog="nin-convert", description=__doc__.split("\n\n")[0],
                                  epilog="See the module docstrings of tools/nin_tools/convert/ and "
                                         "docs/QUANTIZATION.md for the details.")

@@ -50,6 +50,7 @@ def fold_with_map(graph: nf.Graph, qdq: Optional[QDQInfo]) -> Tuple[nf.Graph, Op
 
 @dataclass
 class Stage:
+    """One nin layer to be: the float op it comes from and where its output is in the graph."""
     op: str                      # conv | maxpool | avgpool | gap
     src: object                  # the float op
     out_idx: int                 # index in the folded graph of the op whose output this is

@@ -320,6 +320,7 @@ def _is_consumed(g, name) -> bool:
 
 
 def chw_now(chw, ops):
+    """(C, H, W) of the tensor after ``ops`` on an input of ``chw``."""
     if not ops:
         return tuple(chw)
     shapes = nf.output_shapes(nf.Graph(chw, ops))

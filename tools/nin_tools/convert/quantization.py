@@ -33,6 +33,7 @@ __all__ = ["LayerReport", "weight_max_for", "activation_max_for", "quantization_
 
 @dataclass
 class LayerReport:
+    """What the printed table says of one layer: its output, scale and where they came from."""
     index: int
     op: str
     shape: Tuple[int, ...]
@@ -82,7 +83,7 @@ def _qdq_weights(entry, out_channels, wmax: int = 127):
 
 def quantize(graph: nf.Graph, stages: List[Stage], ranges: Optional[dict], qdq: Optional[QDQInfo],
              percentile_desc: str = "calibrated", activation_bits: int = 8, weight_bits: int = 8):
-    """-> (list of nin_format.Layer, list of LayerReport).
+    """-> (list of model_format.Layer, list of LayerReport).
 
     ``activation_bits`` (7 or 8): every ReLU convolution's output takes the scale
     ``a / (2^bits - 1)`` and clamps at ``output_max = 2^bits - 1`` (a convolution without

@@ -39,6 +39,7 @@ def run_int8(model, x_u8: np.ndarray, batch: Optional[int] = None, want_layers: 
 
 
 def print_report(reports: List[LayerReport], sat, out=None):
+    """The table, one row a layer; ``sat`` (from :func:`run_int8`) adds the saturation column."""
     out = out or sys.stdout
     print(f"{'#':>3} {'layer':<10} {'output C x H x W':<17} {'scale':>11} {'zp':>4} "
           f"{'fp32 clipped':>12} {'int8 at max':>11}  scale from / weights", file=out)
