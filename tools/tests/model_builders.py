@@ -12,7 +12,9 @@ from nin_tools import model_format as F
 
 
 def conv_layer(rng, cin, cout, kernel, stride=(1, 1), pads=(0, 0, 0, 0), relu=True,
-                zp=0, s_in=1 / 255, s_out=0.05):
+               zp=0, s_in=1 / 255, s_out=0.05):
+    """A conv layer with random int8 weights, biases and scales, and the requantization
+    multipliers those scales give."""
     kh, kw = kernel
     w = rng.integers(-127, 128, (cout, kh, kw, cin)).astype(np.int8)
     sw = rng.uniform(0.001, 0.01, cout).astype(np.float32)

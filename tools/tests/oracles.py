@@ -16,6 +16,7 @@ def _f32(x: float) -> float:
 
 
 def requantize_py(acc: int, m: int, n: int, z: int, relu: bool, qmax: int = 255) -> int:
+    """QUANTIZATION.md's requantization of one accumulator, clamped to [lo, qmax]."""
     # Every double below is exact before its one rounding to float32: acc < 2^31 and m < 2^31
     # are exact doubles, the float32 product of two 24-bit significands fits 48 bits.
     scale = math.ldexp(_f32(float(m)), -n)
@@ -25,6 +26,7 @@ def requantize_py(acc: int, m: int, n: int, z: int, relu: bool, qmax: int = 255)
 
 
 def conv_naive(x, L, z_in):
+    """The convolution of a layer, one output value at a time (padding = z_in)."""
     n, h, w, c = x.shape
     kh, kw = L.kernel
     sh, sw = L.stride
@@ -45,14 +47,14 @@ def conv_naive(x, L, z_in):
                             for i in range(c):
                                 v = xs[b][iy][ix][i] if 0 <= iy < h and 0 <= ix < w else z_in
                                 acc += wts[o][ky][kx][i] * (v - z_in)
-                    out[b, y, xx, o] = requantize_py(acc, int(L.multiplier[o]),
-                                                      int(L.shift[o]),
-                                                      L.output_zero_point, L.relu,
-                                                      L.output_max or 255)
+                    out[b, y, xx, o] = requantize_py(acc, int(L.multiplier[o]), int(L.shift[o]),
+                                                     L.output_zero_point, L.relu,
+                                                     L.output_max or 255)
     return out
 
 
 def pool_naive(x, L, z_in, kind):
+    """Max (``kind`` "max") or average pooling, one window at a time."""
     n, h, w, c = x.shape
     kh, kw = L.kernel
     sh, sw = L.stride
@@ -83,6 +85,7 @@ def pool_naive(x, L, z_in, kind):
 
 
 def random_geometry(rng):
+    """A random legal window (kernel, stride, pads) and an input size it fits."""
     kh, kw = (int(v) for v in rng.integers(1, 5, 2))
     sh, sw = (int(v) for v in rng.integers(1, 4, 2))
     pads = (int(rng.integers(0, kh)), int(rng.integers(0, kw)),
@@ -93,6 +96,7 @@ def random_geometry(rng):
 
 
 def channels_naive(img, channels):
+    """PREPROCESSING.md's channel conversion, one pixel at a time."""
     h, w = img.shape[:2]
     img = img.reshape(h, w, -1)
     c = img.shape[2]

@@ -153,10 +153,13 @@ def test_output_shapes():
                                              (3, 1, 1)]
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in (GOLDEN / "net").glob("*")))
+@pytest.mark.parametrize("case", sorted(f"{p.parent.name}/{p.name}" for p in
+                                         [*(GOLDEN / "net").glob("*"), *(GOLDEN / "bounds").glob("*")]))
 def test_golden_models_round_trip(case):
-    data = (GOLDEN / "net" / case / "model.nin").read_bytes()
+    data = (GOLDEN / case / "model.nin").read_bytes()
     assert F.to_bytes(F.from_bytes(data)) == data
+    # 1.1 files (bounds/) and only they have version_minor 1
+    assert struct.unpack_from("<H", data, 6)[0] == (1 if case.startswith("bounds/") else 0)
 
 
 def test_minor_version_accepted():

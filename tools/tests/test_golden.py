@@ -36,7 +36,7 @@ def test_golden_up_to_date(tmp_path):
 def test_golden_layout_consistent():
     """Sizes in net/ agree with the README's description (what the Swift tests rely on)."""
     total = 0
-    for d in sorted((GOLDEN / "net").iterdir()):
+    for d in sorted((GOLDEN / "net").iterdir()) + sorted((GOLDEN / "bounds").iterdir()):
         model = F.read(d / "model.nin")
         c, h, w = model.input_shape
         n, rem = divmod((d / "input.u8").stat().st_size, h * w * c)

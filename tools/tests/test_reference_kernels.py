@@ -55,7 +55,7 @@ def test_conv_against_naive():
         cin, cout, n = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 3))
         relu = bool(trial % 2)
         L = conv_layer(rng, cin, cout, kernel, stride, pads, relu=relu,
-                        zp=0 if relu else int(rng.integers(0, 256)))
+                       zp=0 if relu else int(rng.integers(0, 256)))
         L.multiplier = rng.integers(2 ** 30, 2 ** 31, cout).astype(np.int32)
         L.shift = rng.integers(8, 20, cout).astype(np.int32)
         x = rng.integers(0, 256, (n, h, w, cin), dtype=np.uint8)
