@@ -1,7 +1,7 @@
 # nin: build, demo, tests, models.
 #   make demo    build and classify the shipped example images with the shipped model
-#   make test    every test: Swift (swift test), C (bindings/c), Python (tools/, bindings/python),
-#                nin-infer (Tests/cli) and the C examples (bindings/c/tests), both with pytest
+#   make test    every test: Swift (swift test), C (bindings/c, its examples too), Python (tools/,
+#                bindings/python) and nin-infer (Tests/cli, with pytest)
 #   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
 #   make install PREFIX=DIR   libnin.so.VERSION + symlinks, nin.h, nin.pc, bin/nin-infer, share/nin/models
 #   make uninstall PREFIX=DIR remove what install put there
@@ -83,7 +83,7 @@ test-c: lib
 	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))
 
 test-python: lib cli
-	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli bindings/c/tests
+	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
 # Memory and thread safety: the whole Swift suite under AddressSanitizer, the threaded tests
 # under ThreadSanitizer (separate build folders, so the normal builds stay as they are).

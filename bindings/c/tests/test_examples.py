@@ -1,7 +1,7 @@
 """The C examples (examples/c/, built by this folder's Makefile into bindings/c/build/) print
 and draw what the Python package computes from the same library: classify's top-5 lines equal
 ``Model.classify`` formatted with C's ``%.4f``, and heatmap's PPM equals ``Model.heatmap``.
-Run by pytest (make test-python), after ``make -C bindings/c``."""
+Run by ``make -C bindings/c test`` (``make test-c``), after it builds the examples."""
 
 from __future__ import annotations
 
