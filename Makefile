@@ -1,6 +1,7 @@
 # nin: build, demo, tests, models.
 #   make demo    build and classify the shipped example images with the shipped model
-#   make test    every test: Swift (swift test), C (bindings/c), Python (tools/, bindings/python)
+#   make test    every test: Swift (swift test), C (bindings/c, its examples too), Python (tools/,
+#                bindings/python) and nin-infer (Tests/cli, with pytest)
 #   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
 #   make install PREFIX=DIR   libnin.so.VERSION + symlinks, nin.h, nin.pc, bin/nin-infer, share/nin/models
 #   make uninstall PREFIX=DIR remove what install put there
@@ -24,6 +25,10 @@ PREFIX        ?= /usr/local
 # The library's ABI version (its SONAME is libnin.so.$(SOVERSION)): NIN_VERSION_MAJOR of nin.h.
 SOVERSION     := $(shell sed -n 's/^\#define NIN_VERSION_MAJOR \([0-9]*\).*/\1/p' include/nin.h)
 IMAGES        := $(wildcard examples/images/*.png)
+# The runtime binding of this checkout, for the tools that run nin (tools/nin_eval.py, bench*.py);
+# the tools' own package (tools/nin_tools) is found beside the scripts, and pytest.ini gives
+# pytest both.
+WITH_BINDING  := PYTHONPATH=$(CURDIR)/bindings/python$${PYTHONPATH:+:$$PYTHONPATH}
 
 all: lib cli
 
@@ -78,7 +83,7 @@ test-c: lib
 	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))
 
 test-python: lib cli
-	$(PYTHON) -m pytest -q tools/tests bindings/python/tests
+	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
 # Memory and thread safety: the whole Swift suite under AddressSanitizer, the threaded tests
 # under ThreadSanitizer (separate build folders, so the normal builds stay as they are).
@@ -151,17 +156,17 @@ mutants:
 	nice -n 10 $(PYTHON) tools/mutants.py
 
 eval: lib
-	$(PYTHON) tools/nin_eval.py --model $(MODEL)
+	$(WITH_BINDING) $(PYTHON) tools/nin_eval.py --model $(MODEL)
 
 # nin vs ONNX Runtime int8/fp32 (and PyTorch fp32 if installed) on the same weights: latency,
 # top-1 agreement, cold start, callgrind instruction count (bench/README.md). Needs
 # `pip install onnxruntime onnx`; writes bench/out/results.json (+ latency.png with matplotlib).
 bench: lib cli
-	$(PYTHON) tools/bench.py
+	$(WITH_BINDING) $(PYTHON) tools/bench.py
 
 # nin-infer on 10,000 PNGs in a folder against the engine's batch-16 2-thread throughput.
 bench-bulk: lib cli
-	$(PYTHON) tools/bench_bulk.py
+	$(WITH_BINDING) $(PYTHON) tools/bench_bulk.py
 
 .PHONY: bench bench-bulk
 

@@ -22,7 +22,7 @@ written to ``.build/bench/classic_random.nin`` by ``tools/make_bench_model.py``)
    on all 10,000 (``--agree-images``): nin int8 (libnin through ctypes,
    ``nin_run_prepared_u8`` on batches) and ORT int8; accuracy against the labels for all
    three, and the logit RMSE against fp32.  Also: nin's logits are checked bit for bit against the numpy
-   reference (``tools/nin_ref.py``) on two images.
+   reference (``nin_tools.reference``) on two images.
 4. Cold start of ``.build/release/nin-infer --model M IMAGE`` (fresh process each time, median
    wall time and peak RSS from ``wait4``), and the instruction count of ONE inference under
    ``valgrind --tool=callgrind`` (collection toggled on ``nin_run_prepared_u8``; nin_bench with
@@ -54,11 +54,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import fashion_mnist as FM       # noqa: E402
-import nin_format as F           # noqa: E402
-import nin_preprocess as P       # noqa: E402
-import nin_ref as R              # noqa: E402
+from nin_tools import fashion_mnist as FM
+from nin_tools import model_format as F
+from nin_tools import preprocess as P
+from nin_tools import reference as R
+from nin_tools.runtime import import_runtime
 
 RELEASE = ROOT / ".build" / "release"
 BENCH_BUILD = ROOT / ".build" / "bench"
@@ -81,9 +81,7 @@ class Nin:
 
     def __init__(self, lib_path: Path):
         os.environ["NIN_LIBRARY"] = str(lib_path)     # this build, not an installed one
-        sys.path.insert(0, str(ROOT / "bindings" / "python"))
-        import nin
-
+        nin = import_runtime()                        # PYTHONPATH=bindings/python (make bench)
         self.nin = nin
         self.version = nin.library_version()
 
@@ -505,7 +503,7 @@ def bench_model(path: Path, args, nin: Nin, exe: Path, data: dict) -> dict:
         f"max |logit diff| = {rel:.3f} of max |logit|")
     ref = R.run(model, test_u8[:2])["logits"]
     bit_exact = bool(np.array_equal(ref.view(np.uint32), l_nin_few[:2].view(np.uint32)))
-    log(f"  sanity: nin logits {'==' if bit_exact else '!='} numpy reference (tools/nin_ref.py) "
+    log(f"  sanity: nin logits {'==' if bit_exact else '!='} numpy reference (nin_tools.reference) "
         f"bit for bit on 2 images")
     sanity = {"images": few, "top1_agree": agree_few, "max_logit_diff_rel": rel,
               "nin_equals_numpy_reference": bit_exact}

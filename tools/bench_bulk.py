@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import bench                      # noqa: E402  (nin_bench build and run)
-import fashion_mnist as FM        # noqa: E402
-from png_write import write_png   # noqa: E402
+import bench                      # nin_bench build and run
+from nin_tools import fashion_mnist as FM
+from nin_tools.png_write import write_png
 
 FOLDER = ROOT / ".build" / "bench" / "fashion_test_png"
 NIN_INFER = ROOT / ".build" / "release" / "nin-infer"

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_golden as G          # noqa: E402
-import nin_format as F           # noqa: E402
-import nin_preprocess as P       # noqa: E402
+import make_golden as G
+from nin_tools import model_format as F
+from nin_tools import preprocess as P
 
 
 def classic_random() -> F.Model:

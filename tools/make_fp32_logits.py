@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import fashion_mnist  # noqa: E402
+from nin_tools import fashion_mnist
 
 
 def main(argv=None) -> int:

@@ -4,35 +4,33 @@
 
 Deterministic: fixed seeds, integer arithmetic, and float calibration built only from IEEE
 basic operations (no BLAS in anything that decides a stored byte except exact integer
-products).  ``tools/tests/test_reference.py`` regenerates into a temporary directory and
+products).  ``tools/tests/test_golden.py`` regenerates into a temporary directory and
 compares every byte with Tests/golden, so drift is a test failure.
 
 Writes:
 - ``net/<case>/``        model.nin, input.u8, layer_<i>.bin, logits.f32, shapes.txt
 - ``preprocess/<case>/`` image.u8, image.txt, target.txt, prepared.u8
-- ``shipped/<model>/``   only when models/*.nin and examples/images/*.png exist (and
-                         tools/png_read.py to decode the PNGs); skipped with a note otherwise.
+- ``shipped/<model>/``   only when models/*.nin and examples/images/*.png exist (decoded by
+                         nin_tools.png_read); skipped with a note otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import nin_format as F            # noqa: E402
-import nin_preprocess as P        # noqa: E402
-import nin_ref as R               # noqa: E402
+from nin_tools import model_format as F
+from nin_tools import preprocess as P
+from nin_tools import reference as R
+from nin_tools.png_read import read_png
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "Tests" / "golden"
-GENERATED_DIRS = ("net", "preprocess", "shipped")
+GENERATED_DIRS = ("net", "bounds", "preprocess", "shipped")
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,26 +51,32 @@ class NetBuilder:
         self.input_zero_point = int(input_zero_point)
         self.layers: list[F.Layer] = []
         self.outs: list[np.ndarray] = []
+        self.bound = 255                 # the largest value the current activations can hold
 
     # -- conv ----------------------------------------------------------------------------
     def conv(self, out_c, kernel, stride=(1, 1), pads=(0, 0, 0, 0), relu=True,
-             bias_frac=0.3, pct=99.9, z_out=None):
+             bias_frac=0.3, pct=99.9, z_out=None, output_max=0, weight_max=0):
+        """A calibrated conv; ``output_max``/``weight_max`` (format 1.1, 0 = 255/127) narrow
+        its output range and its weights."""
         rng = self.rng
         kh, kw = kernel
         cin = self.x.shape[3]
         fan_in = kh * kw * cin
+        wmax = weight_max or 127
+        qmax = output_max or 255
         wf = rng.standard_normal((out_c, kh, kw, cin))
         amax = np.abs(wf).reshape(out_c, -1).max(axis=1)
-        wq = np.clip(np.rint(wf * (127.0 / amax)[:, None, None, None]), -127, 127).astype(np.int8)
+        wq = np.clip(np.rint(wf * (float(wmax) / amax)[:, None, None, None]), -wmax, wmax).astype(np.int8)
         gain = 1.0 / np.sqrt(float(fan_in))
-        sw = (amax * gain / 127.0).astype(np.float32)
+        sw = (amax * gain / float(wmax)).astype(np.float32)
         layer = F.Layer(op="conv", in_channels=cin, out_channels=out_c, kernel=(kh, kw),
                         stride=tuple(stride), pads=tuple(pads), relu=relu,
+                        output_max=output_max, weight_max=weight_max,
                         weights=wq, bias=np.zeros(out_c, np.int32),
                         multiplier=np.full(out_c, 1 << 30, np.int32),
                         shift=np.full(out_c, 31, np.int32), weight_scale=sw)
         acc0 = R.conv_acc(self.x, layer, self.zp)                       # no bias yet
-        limit = (1 << 31) - 1 - 255 * 127 * fan_in
+        limit = (1 << 31) - 1 - self.bound * wmax * fan_in
         bias = np.zeros(out_c, np.int64)
         for o in range(out_c):
             spread = float(np.percentile(np.abs(acc0[..., o]), 90.0))
@@ -86,15 +90,15 @@ class NetBuilder:
             a = float(np.percentile(np.maximum(real, 0.0), pct))
             if a <= 0.0:
                 a = max(float(np.abs(real).max()), 1e-3)
-            s_out = np.float32(a / 255.0)
+            s_out = np.float32(a / float(qmax))
             zp = 0
         else:
             lo = min(float(np.percentile(real, 100.0 - pct)), 0.0)
             hi = max(float(np.percentile(real, pct)), 0.0)
             if hi - lo <= 0.0:
                 hi, lo = 1e-3, -1e-3
-            s_out = np.float32((hi - lo) / 255.0)
-            zp = int(np.clip(np.rint(-lo / float(s_out)), 0, 255)) if z_out is None else z_out
+            s_out = np.float32((hi - lo) / float(qmax))
+            zp = int(np.clip(np.rint(-lo / float(s_out)), 0, qmax - 1)) if z_out is None else z_out
         layer.output_scale = float(s_out)
         layer.output_zero_point = zp
         mn = [F.quantize_multiplier(s_in * float(sw[o]) / float(s_out)) for o in range(out_c)]
@@ -108,6 +112,7 @@ class NetBuilder:
         if layer.op == "conv":
             y = R.conv(self.x, layer, self.zp)
             self.scale, self.zp = np.float32(layer.output_scale), int(layer.output_zero_point)
+            self.bound = int(layer.output_max) or 255
         elif layer.op == "maxpool":
             y = R.maxpool(self.x, layer)
         elif layer.op == "avgpool":
@@ -119,11 +124,14 @@ class NetBuilder:
             self.x = y
         return layer
 
-    def pool(self, op, kernel, stride, pads=(0, 0, 0, 0)):
+    def pool(self, op, kernel, stride, pads=(0, 0, 0, 0), repeat_bound=False):
+        """A pooling layer; ``repeat_bound`` writes its input's bound as its output_max (1.1)
+        instead of 0."""
         c = self.x.shape[3]
         return self._push(F.Layer(op=op, in_channels=c, out_channels=c, kernel=tuple(kernel),
                                   stride=tuple(stride), pads=tuple(pads),
-                                  output_scale=float(self.scale), output_zero_point=self.zp))
+                                  output_scale=float(self.scale), output_zero_point=self.zp,
+                                  output_max=self.bound if repeat_bound else 0))
 
     def gap(self):
         c = self.x.shape[3]
@@ -135,6 +143,7 @@ class NetBuilder:
         layers, self.layers, self.outs = self.layers, [], []
         self.x = self.input
         self.scale, self.zp = np.float32(self.input_scale), self.input_zero_point
+        self.bound = 255
         for layer in layers:
             self._push(layer)
 
@@ -312,6 +321,43 @@ def case_gap_only():
     return b.model(labels=["r", "g", "b"]), x
 
 
+def case_bounds_7bit():
+    """Format 1.1 as nin-convert --activation-bits 7 --weight-bits 7 writes it: every ReLU
+    output clamps at 127, every weight within +-63."""
+    rng = np.random.default_rng(1101)
+    x = _smooth_image(rng, 2, 19, 17, 1)
+    b = _builder(rng, x)
+    b.conv(20, (3, 3), (1, 1), (1, 1, 1, 1), output_max=127, weight_max=63, pct=97.0)
+    b.pool("maxpool", (3, 3), (2, 2), (0, 0, 1, 1))
+    b.conv(40, (1, 1), output_max=127, weight_max=63, pct=97.0)
+    b.pool("avgpool", (2, 2), (1, 1))
+    b.conv(10, (3, 3), (1, 1), (1, 1, 1, 1), output_max=127, weight_max=63, pct=97.0)
+    b.gap()
+    return b.model(metadata={"name": "bounds_7bit"}), x
+
+
+def case_bounds_mixed():
+    """Every 1.1 combination the reader accepts: a conv without ReLU clamping at 200 above
+    its zero point with weights within +-100, a max pool repeating that bound, a ReLU conv at
+    31 with 8-bit weights, then an 8-bit conv (both fields 0)."""
+    rng = np.random.default_rng(1102)
+    x = _smooth_image(rng, 2, 15, 15, 3)
+    b = _builder(rng, x)
+    b.conv(24, (3, 3), (1, 1), (1, 1, 1, 1), relu=False, output_max=200, weight_max=100, pct=97.0)
+    b.pool("maxpool", (2, 2), (2, 2), (0, 0, 1, 1), repeat_bound=True)
+    b.conv(17, (1, 1), output_max=31, pct=97.0)
+    b.conv(6, (3, 3), (1, 1), (1, 1, 1, 1))
+    b.gap()
+    return b.model(metadata={"name": "bounds_mixed"}), x
+
+
+#: Format 1.1 networks (output_max, weight_max), in Tests/golden/bounds/ with net/'s layout.
+BOUNDS_CASES = {
+    "bounds_7bit": case_bounds_7bit,
+    "bounds_mixed": case_bounds_mixed,
+}
+
+
 NET_CASES = {
     "k11s4_batch3": case_k11s4_batch3,
     "zin_padding": case_zin_padding,
@@ -334,7 +380,10 @@ def _write_net_case(d: Path, model: F.Model, x: np.ndarray, verbose: bool):
     shapes = model.output_shapes()
     c, h, w = model.input_shape
     lines = [f"batch {x.shape[0]}", f"input {c} {h} {w}", f"layers {len(model.layers)}"]
+    top = 255                            # the bound of the current activations
     for i, (L, y, s) in enumerate(zip(model.layers, out["layers"], shapes)):
+        if L.op == "conv":
+            top = int(L.output_max) or 255
         if L.op == "gap":
             np.ascontiguousarray(y, dtype="<i4").tofile(d / f"layer_{i}.bin")
         else:
@@ -346,7 +395,7 @@ def _write_net_case(d: Path, model: F.Model, x: np.ndarray, verbose: bool):
                 print(f"    layer {i:2d} gap      sums [{int(y.min())}, {int(y.max())}]")
             else:
                 print(f"    layer {i:2d} {L.op:<8} {s[0]}x{s[1]}x{s[2]}  "
-                      f"at 0: {np.mean(y == 0):6.1%}  at 255: {np.mean(y == 255):6.1%}")
+                      f"at 0: {np.mean(y == 0):6.1%}  at {top}: {np.mean(y == top):6.1%}")
     np.ascontiguousarray(out["logits"], dtype="<f4").tofile(d / "logits.f32")
     (d / "shapes.txt").write_text("\n".join(lines) + "\n")
 
@@ -403,18 +452,6 @@ def _write_preprocess_case(d: Path, image: np.ndarray, target):
 # Shipped models x example images (only once others have produced them)
 # --------------------------------------------------------------------------------------------
 
-def _png_reader():
-    try:
-        import png_read  # tools/png_read.py, written by someone else
-    except ImportError:
-        return None
-    for name in ("read_png", "read", "load_png", "load"):
-        fn = getattr(png_read, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
 #: Per-image bytes of all layer outputs above which a shipped model keeps only maps and sums.
 SHIPPED_FULL_LIMIT = 256 * 1024
 
@@ -425,11 +462,6 @@ def shipped_cases(out: Path, verbose: bool = True) -> None:
     images = sorted((ROOT / "examples" / "images").glob("*.png"))
     if not models or not images:
         print("note: shipped cases skipped: no models/*.nin or no examples/images/*.png yet")
-        return
-    read_png = _png_reader()
-    if read_png is None:
-        print("note: shipped cases skipped: tools/png_read.py (read_png(path) -> uint8 "
-              "HxW or HxWxC) is not available yet")
         return
     for mpath in models:
         model = F.read(mpath)
@@ -470,6 +502,11 @@ def generate(out, verbose: bool = True) -> None:
             print(f"net/{name}")
         model, x = fn()
         _write_net_case(out / "net" / name, model, x, verbose)
+    for name, fn in BOUNDS_CASES.items():
+        if verbose:
+            print(f"bounds/{name}")
+        model, x = fn()
+        _write_net_case(out / "bounds" / name, model, x, verbose)
     for name, (image, target) in _preprocess_cases().items():
         _write_preprocess_case(out / "preprocess" / name, image, target)
     if verbose:

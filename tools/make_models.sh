@@ -21,10 +21,12 @@
 #   examples/images/test_NNNNN_<label>.png   the first test image of each class (28x28 gray)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tools' package (tools/nin_tools) and the runtime binding (bindings/python, for nin_eval.py).
+export PYTHONPATH="$PWD/tools:$PWD/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
 
 if [ "${1:-small}" = classic ]; then
     M=models/fashion_classic
-    python tools/nin-convert $M.pt --arch $M.arch.json --calibrate fashion-mnist -o $M.nin
+    tools/nin-convert $M.pt --arch $M.arch.json --calibrate fashion-mnist -o $M.nin
     python tools/make_fp32_logits.py $M.pt                        # goldens: first 1,000 images
     if [ "${SKIP_EVAL:-0}" != 1 ]; then
         mkdir -p .build/eval
@@ -34,9 +36,8 @@ if [ "${1:-small}" = classic ]; then
             --fp32-logits .build/eval/fashion_classic.fp32.npy --json $M.eval.json --plot $M.confusion.png
         # the test-set figures into the model file's metadata (FORMAT.md keys), as for the small model
         python - <<'PY'
-import json, sys
-sys.path.insert(0, "tools")
-import nin_format
+import json
+from nin_tools import model_format as nin_format
 figures = json.load(open("models/fashion_classic.eval.json"))
 model = nin_format.read("models/fashion_classic.nin")
 model.metadata["accuracy_fp32"] = f"{figures['fp32']['accuracy']:.4f} (Fashion-MNIST test, 10000 images, PyTorch fp32)"
@@ -48,25 +49,24 @@ PY
 fi
 
 # 1. Conversion: calibrated on the first 2000 Fashion-MNIST training images.
-python tools/nin-convert models/fashion_small.pt --arch models/fashion_small.arch.json --calibrate fashion-mnist -o models/fashion_small.nin
+tools/nin-convert models/fashion_small.pt --arch models/fashion_small.arch.json --calibrate fashion-mnist -o models/fashion_small.nin
 
 # 2. Labels, example images, evaluation on the test set (numpy fp32 forward and nin_ref int8).
 SKIP_EVAL="${SKIP_EVAL:-0}" python - <<'PY'
 import json
 import os
 import re
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, "tools")
-import fashion_mnist            # noqa: E402
-import nin_convert              # noqa: E402
-import nin_float                # noqa: E402
-import nin_format               # noqa: E402
-import nin_ref                  # noqa: E402
-from png_write import write_png  # noqa: E402
+from nin_tools import fashion_mnist
+from nin_tools import float_graph as nin_float
+from nin_tools import model_format as nin_format
+from nin_tools import preprocess as nin_preprocess
+from nin_tools import reference as nin_ref
+from nin_tools.convert import pytorch as nin_convert
+from nin_tools.png_write import write_png
 
 MODEL = "models/fashion_small"
 
@@ -102,7 +102,6 @@ def evaluate():
     graph = nin_float.fold(nin_convert.graph_from_state_dict(sd, arch))
     model = nin_format.read(MODEL + ".nin")
     images, labels = fashion_mnist.load_split("test")
-    import nin_preprocess
     x = nin_preprocess.prepare_batch(images, model.input_shape)
     t0 = time.time()
     fp = nin_float.forward_logits(graph, x, batch=500)

@@ -35,8 +35,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from png_read import _unfilter  # noqa: E402  (scanline filters, tested against an encoder)
+from nin_tools.png_read import _unfilter  # scanline filters, tested against an encoder
 
 SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "fixtures", "pngsuite")
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]

@@ -174,6 +174,20 @@ MUTANTS: List[Mutant] = [
            "each thread's part of a layer drops its last row", swift("goldenNetworkThreads")),
 ]
 
+# The Python side of format 1.1 (output_max, weight_max): the reader's checks and the
+# reference's clamp, caught by the tools tests.
+MUTANTS += [
+    Mutant("py-weight-max-ignored", "tools/nin_tools/model_format.py",
+           "    wmax = L.weight_bound\n", "    wmax = 127\n",
+           "weights beyond weight_max accepted, accumulator bound at 127", Test("python", "tools/tests/test_format.py")),
+    Mutant("py-pool-bound-unchecked", "tools/nin_tools/model_format.py",
+           "    if omax != 0 and omax != in_bound:", "    if omax != 0 and omax != in_bound and False:",
+           "a pool's output_max may disagree with its input's bound", Test("python", "tools/tests/test_format.py")),
+    Mutant("py-reference-clamp-255", "tools/nin_tools/reference.py",
+           "return np.clip(v + int(z_out), lo, qmax)", "return np.clip(v + int(z_out), lo, 255)",
+           "the reference ignores output_max", Test("python", "tools/tests/test_reference_kernels.py")),
+]
+
 # Targets whose debug build inlines @inlinable code of another target (they are built with
 # -Ounchecked): after a mutation in a key's directory, the listed directories are touched too.
 INLINERS = {"Sources/NiNKernelCore": ["Sources/NiNAVX2", "Sources/NiNAVX512VNNI"]}

@@ -11,8 +11,8 @@ matrix (rows: true class, columns: predicted). With ``--fp32-logits FILE.npy`` (
 prints the fp32 accuracy and the agreement of int8 vs fp32 top-1. ``--plot`` writes the
 confusion matrix as a PNG when matplotlib is importable; ``--json`` writes every figure.
 
-Needs numpy and the ``nin`` package: an installed one, or bindings/python of this checkout
-(added to sys.path automatically). The data come from tools/fashion_mnist.py
+Needs numpy and the ``nin`` package: an installed one, or bindings/python of this checkout on
+``PYTHONPATH`` (``make eval`` sets it). The data come from tools/nin_tools/fashion_mnist.py
 (/usr/share/datasets/fashion-mnist, ``apt-get install dataset-fashion-mnist``, or
 ``$NIN_FASHION_MNIST``).
 """
@@ -24,22 +24,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-_TOOLS = Path(__file__).resolve().parent
-_REPO = _TOOLS.parent
-if str(_TOOLS) not in sys.path:
-    sys.path.insert(0, str(_TOOLS))
+from nin_tools import fashion_mnist
+from nin_tools.runtime import RuntimeMissing, import_runtime
 
-try:
-    import nin  # noqa: F401  (an installed package wins)
-except ImportError:
-    sys.path.insert(0, str(_REPO / "bindings" / "python"))
-    import nin  # noqa: F401
-
-import fashion_mnist  # noqa: E402
+if TYPE_CHECKING:
+    import nin
 
 __all__ = ["evaluate", "confusion_matrix", "format_confusion", "top1", "main"]
 
@@ -191,6 +184,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         fp32 = np.load(args.fp32_logits)
         if args.limit is not None:
             fp32 = fp32[: args.limit]
+    try:
+        nin = import_runtime()
+    except RuntimeMissing as exc:
+        print(f"nin_eval: {exc}", file=sys.stderr)
+        return 2
     try:
         model = nin.Model(args.model, threads=args.threads, max_batch=max(args.batch, 1))
     except nin.NinError as exc:

@@ -6,7 +6,7 @@ Two topologies (``--arch``):
 * ``small``   – 1x28x28 input, four mlpconv blocks (32, 96, 192, 10 channels)
   + global average pooling: 19.3 MMAC per image, 0.31 M parameters.
 * ``classic`` – 1x227x227 input, the d2l/Lin et al. NiN (four mlpconv blocks);
-  28x28 images are resized with the runtime's ``nin_preprocess.resize_u8``.
+  28x28 images are resized with the runtime's ``nin_tools.preprocess.resize_u8``.
 
 The model is ``NiN`` with ``self.network = nn.Sequential(...)`` so the
 state_dict keys are ``network.<i>.<j>.<param>``: blocks are ``network.0``,
@@ -40,18 +40,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_mnist import load_split  # noqa: E402
-
-try:
-    from nin_preprocess import resize_u8  # noqa: E402
-except ImportError as _exc:  # pragma: no cover - depends on the other tool
-    _RESIZE_IMPORT_ERROR = _exc
-
-    def resize_u8(img, out_h, out_w):  # type: ignore[no-redef]
-        raise RuntimeError(
-            "the 'classic' arch needs tools/nin_preprocess.py (resize_u8) to resize "
-            f"28x28 images to 227x227, but it could not be imported: {_RESIZE_IMPORT_ERROR}")
+from nin_tools.fashion_mnist import load_split
+from nin_tools.preprocess import resize_u8
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.1
@@ -231,7 +221,7 @@ def to_input(x_u8: torch.Tensor, input_chw) -> torch.Tensor:
     if x_u8.shape[-2:] != (h, w):
         arr = x_u8.numpy()
         try:  # the batched form of the same resize, when the runtime's tool has it
-            from nin_preprocess import resize_batch_u8
+            from nin_tools.preprocess import resize_batch_u8
             arr = np.asarray(resize_batch_u8(arr, h, w), dtype=np.uint8).reshape(-1, h, w)
         except ImportError:
             arr = np.stack([np.asarray(resize_u8(a, h, w), dtype=np.uint8).reshape(h, w) for a in arr])

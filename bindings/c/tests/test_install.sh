@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs nin into a temporary prefix and builds examples/classify.c against it the way a user
+# Installs nin into a temporary prefix and builds examples/c/classify.c against it the way a user
 # would: cc classify.c $(pkg-config --cflags --libs nin). Usage: test_install.sh MODEL IMAGE
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +10,7 @@ step() { if "$@" >"$prefix/log" 2>&1; then passed=$((passed + 1)); else failed=$
 step make -s -C "$here" install PREFIX="$prefix"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 step pkg-config --exists nin
-step cc -std=c11 -Wall -Werror "$here/examples/classify.c" $(pkg-config --cflags --libs nin) -o "$prefix/classify"
+step cc -std=c11 -Wall -Werror "$here/../../examples/c/classify.c" $(pkg-config --cflags --libs nin) -o "$prefix/classify"
 step "$prefix/classify" "$1" "$2" 1
 echo "test_install: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

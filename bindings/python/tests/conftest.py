@@ -1,15 +1,15 @@
 """Shared fixtures of the nin Python binding tests.
 
-The tests import the package from this source tree (bindings/python) unless
-NIN_TEST_INSTALLED=1, in which case they test whatever ``import nin`` finds (an installed wheel).
+The tests import the package from this source tree: pytest.ini at the repository root (and
+pyproject.toml here, when pytest runs from this folder) puts bindings/python and tools/ first on
+the import path. To test an installed wheel instead, leave bindings/python out of that path:
+``python3 -m pytest -o pythonpath=tools bindings/python/tests`` (from the repository root).
 Fixtures that need artifacts made elsewhere (the shipped model, example PNGs, nin-infer,
 the Fashion-MNIST data) skip with the reason when those are absent.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import List
 
@@ -19,22 +19,15 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 PACKAGE_ROOT = TESTS.parent                     # bindings/python
 REPO = PACKAGE_ROOT.parent.parent               # the nin checkout
-TOOLS = REPO / "tools"
 GOLDEN_NET = REPO / "Tests" / "golden" / "net"
-#: The default model (nin-infer, the C examples and ``nin.Model()`` load it without a path).
+#: The default model (nin-infer and ``nin.Model()`` load it without a path).
 DEFAULT_MODEL = REPO / "models" / "fashion_classic.nin"
 #: Every model shipped in models/ (the default one first).
 SHIPPED_MODELS = sorted((REPO / "models").glob("*.nin"), key=lambda p: (p != DEFAULT_MODEL, p.name))
 EXAMPLE_IMAGES = REPO / "examples" / "images"
 NIN_INFER = REPO / ".build" / "release" / "nin-infer"
-C_CLASSIFY = REPO / "bindings" / "c" / "build" / "classify"
 
-if os.environ.get("NIN_TEST_INSTALLED") != "1":
-    sys.path.insert(0, str(PACKAGE_ROOT))
-if str(TOOLS) not in sys.path:
-    sys.path.append(str(TOOLS))
-
-import nin  # noqa: E402
+import nin
 
 
 def golden_cases() -> List[str]:
@@ -106,8 +99,8 @@ def example_images() -> List[Path]:
 
 @pytest.fixture(scope="session")
 def png_dir(tmp_path_factory) -> Path:
-    """PNG fixtures written with the independent encoder tools/png_write.py."""
-    from png_write import write_png
+    """PNG fixtures written with the independent encoder nin_tools.png_write."""
+    from nin_tools.png_write import write_png
 
     out = tmp_path_factory.mktemp("png")
     rng = np.random.default_rng(1234)

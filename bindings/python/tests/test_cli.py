@@ -1,5 +1,6 @@
 """``python -m nin`` prints exactly what nin-infer prints, and predict() on a PNG gives the same
-float32 probabilities as the C library driven by nin-infer and the C example."""
+float32 probabilities as the C library driven by nin-infer. (nin-infer's own command line is
+tested in Tests/cli, the C examples against this package in bindings/c/tests.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
-from conftest import C_CLASSIFY, GOLDEN_NET, NIN_INFER, PACKAGE_ROOT
+from conftest import GOLDEN_NET, NIN_INFER, PACKAGE_ROOT
 
 import nin
 from nin._cli import format_probability, json_string, main, swift_float
@@ -39,7 +40,7 @@ def _python_module(args: List[str], **env: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def rgb_pngs(tmp_path_factory) -> List[str]:
-    from png_write import write_png
+    from nin_tools.png_write import write_png
 
     out = tmp_path_factory.mktemp("cli")
     rng = np.random.default_rng(41)
@@ -62,7 +63,7 @@ def test_format_probability_rounds_like_nin_infer():
     assert format_probability(0.0) == "0.0000"
     assert format_probability(0.99996) == "1.0000"
     # Exact ties (p * 10000 = n + 0.5) go away from zero, as Swift's rounded() does; C's
-    # printf("%.4f") (bindings/c/examples/classify.c) rounds them to even instead.
+    # printf("%.4f") (examples/c/classify.c) rounds them to even instead.
     assert format_probability(0.03125) == "0.0313" and "%.4f" % 0.03125 == "0.0312"
     assert format_probability(0.15625) == "0.1563"
 
@@ -132,34 +133,6 @@ def test_cli_usage_and_model_errors(rgb_pngs, tmp_path):
     assert result.returncode == 2 and "missing.nin" in result.stderr
 
 
-def test_nin_infer_command_line_errors(rgb_pngs):
-    """nin-infer parses its own command line (no swift-argument-parser, see
-    CommandLineOptions.swift): a mistake is one line on stderr, then the usage, and status 2."""
-    model = str(GOLDEN_NET / "k11s4_batch3" / "model.nin")
-    for args, message in [(["--top", "0", rgb_pngs[0]], "--top must be at least 1"),
-                          (["--threads", "0", rgb_pngs[0]], "--threads must be 1 to 256"),
-                          (["--threads", "two", rgb_pngs[0]], "--threads needs an integer, not 'two'"),
-                          (["--profile", "0", rgb_pngs[0]], "--profile must be at least 1"),
-                          (["--bogus", rgb_pngs[0]], "unknown option '--bogus'"),
-                          (["--json=yes", rgb_pngs[0]], "--json takes no value"),
-                          ([rgb_pngs[0], "--model"], "--model needs a value"),
-                          (["--model", model], "give at least one IMAGE (or --plan)"),
-                          ([], "give at least one IMAGE (or --plan)")]:
-        result = _nin_infer(args)
-        assert (result.returncode, result.stdout) == (2, ""), args
-        lines = result.stderr.splitlines()
-        assert lines[0] == f"nin-infer: {message}" and lines[1].startswith("Usage: nin-infer "), args
-    help_text = _nin_infer(["--help"])
-    assert help_text.returncode == 0 and help_text.stdout.startswith("USAGE: nin-infer")
-    assert "--threads N" in help_text.stdout and help_text.stderr == ""
-    # --name=value equals --name value, and after -- every argument is an image
-    spaced = _nin_infer(["--model", model, "--top", "2", rgb_pngs[0]])
-    joined = _nin_infer([f"--model={model}", "--top=2", "--", rgb_pngs[0]])
-    assert spaced.returncode == 0 and (joined.returncode, joined.stdout) == (0, spaced.stdout)
-    dashed = _nin_infer(["--model", model, "--", "--json"])
-    assert dashed.returncode == 1 and "nin-infer: --json: " in dashed.stderr
-
-
 # ---- the shipped model on the example images -------------------------------------------------
 
 def test_shipped_model_cli_identical(shipped_model_path, example_images):
@@ -193,23 +166,11 @@ def test_shipped_model_predict_bit_identical_to_nin_infer(shipped_model_path, ex
             assert [i for i, _ in ranked] == [e["index"] for e in record["top"]]
 
 
-def test_shipped_model_matches_c_example(shipped_model_path, example_images):
-    if not C_CLASSIFY.is_file():
-        pytest.skip(f"{C_CLASSIFY} not built (make -C bindings/c)")
-    with nin.Model(shipped_model_path) as model:
-        for path in example_images[:8]:
-            result = subprocess.run([str(C_CLASSIFY), str(shipped_model_path), str(path), "5"],
-                                    capture_output=True, text=True, timeout=60)
-            assert result.returncode == 0, result.stderr
-            mine = ["%.4f  %s" % (p, label) for label, p in model.classify(path, top=5)]
-            assert result.stdout.splitlines() == mine
-
-
 @pytest.fixture(scope="module")
 def wide_range_model(tmp_path_factory):
     """A GAP-only model with a large input scale: its probabilities span 1 down to 1e-30 and
     below (printed in exponent form by nin-infer), labels that need JSON escaping, and ties."""
-    import nin_format as F
+    from nin_tools import model_format as F
 
     out = tmp_path_factory.mktemp("wide")
     model = F.Model(input_shape=(3, 4, 4),
@@ -217,7 +178,7 @@ def wide_range_model(tmp_path_factory):
                     labels=['say "hi"', "back\\slash", "tab\there"], input_scale=0.3,
                     metadata={"name": "wide_range"})
     F.write(model, out / "wide.nin")
-    from png_write import write_png
+    from nin_tools.png_write import write_png
 
     images = []
     for i, rgb in enumerate([(255, 0, 128), (200, 190, 0), (7, 7, 7), (255, 0, 0), (40, 0, 90)]):

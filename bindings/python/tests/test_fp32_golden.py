@@ -16,6 +16,7 @@ import pytest
 
 import nin
 from conftest import REPO
+from nin_tools import fashion_mnist
 
 FP32 = REPO / "Tests" / "golden" / "fp32"
 CASES = sorted(p.name.removesuffix(".logits.npy") for p in FP32.glob("*.logits.npy")) if FP32.is_dir() else []
@@ -28,7 +29,6 @@ def test_every_shipped_model_has_fp32_goldens() -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_int8_logits_track_fp32(name: str) -> None:
-    fashion_mnist = pytest.importorskip("fashion_mnist")
     try:
         images, _ = fashion_mnist.load_split("test")
     except FileNotFoundError as error:  # CI installs dataset-fashion-mnist

@@ -80,7 +80,7 @@ def test_u8_and_f32_prepared_paths_agree(rgb_model):
     assert np.array_equal(_bits(rgb_model.logits(x)), _bits(rgb_model.logits(f)))
     assert np.array_equal(_bits(rgb_model.predict(x)), _bits(rgb_model.predict(f)))
     # Values off the 1/255 grid quantize as clamp(floor(x * 255 + 0.5), 0, 255).
-    from nin_preprocess import quantize_float_input
+    from nin_tools.preprocess import quantize_float_input
 
     g = rng.uniform(-0.2, 1.2, f.shape).astype(np.float32)
     q = quantize_float_input(g).transpose(0, 2, 3, 1)
@@ -91,8 +91,8 @@ def test_u8_and_f32_prepared_paths_agree(rgb_model):
                                    (100, 7), (1, 1, 3)])
 def test_runtime_preprocessing_matches_numpy_reference(rgb_model, small_model, shape):
     """Any-size uint8 images: the runtime's conversion + resize (docs/PREPROCESSING.md) equals
-    tools/nin_preprocess.py, so logits equal those of the reference-prepared input."""
-    from nin_preprocess import prepare
+    nin_tools.preprocess, so logits equal those of the reference-prepared input."""
+    from nin_tools.preprocess import prepare
 
     image = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
     for model in (rgb_model, small_model):
@@ -117,7 +117,7 @@ def test_png_paths_match_arrays(png_dir, rgb_model):
     paths = [png_dir / "gray28.png", png_dir / "rgb40x30.png", png_dir / "rgba17x23.png",
              png_dir / "graya9x8.png"]
     arrays = [nin.load_png(p) for p in paths]
-    from png_read import read_png  # the independent pure-Python decoder
+    from nin_tools.png_read import read_png  # the independent pure-Python decoder
 
     for path, array in zip(paths, arrays):
         independent = read_png(str(path))

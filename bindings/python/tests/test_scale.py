@@ -21,7 +21,7 @@ SMALL = REPO / "models" / "fashion_small.nin"
 @pytest.fixture(scope="module")
 def pngs(tmp_path_factory):
     """2,000 Fashion-MNIST-sized PNGs written by the independent encoder."""
-    from png_write import write_png
+    from nin_tools.png_write import write_png
 
     out = tmp_path_factory.mktemp("scale")
     rng = np.random.default_rng(11)

@@ -2,7 +2,7 @@
 
 This is the converter's view of a trained model before quantization: a straight chain of
 ops, each with float32 parameters, in the source framework's conventions (convolution
-weights OIHW).  The importers in ``nin_convert`` (PyTorch state_dict, ONNX) build a
+weights OIHW).  The importers in ``nin_tools.convert`` (PyTorch state_dict, ONNX) build a
 :class:`Graph`; :func:`fold` folds batch normalization and input normalization into the
 convolutions (``docs/QUANTIZATION.md``, "Calibration"); :func:`forward` runs it in float32
 over a batch and returns every op's output, which is what calibration reads.
@@ -32,7 +32,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-import nin_format
+from nin_tools import model_format
 
 __all__ = [
     "Conv", "BatchNorm", "Normalize", "Relu", "MaxPool", "AvgPool", "GlobalAvgPool",
@@ -69,6 +69,7 @@ def _pads4(v) -> Tuple[int, int, int, int]:
 
 @dataclass
 class Conv:
+    """Convolution: weight OIHW, bias, stride, zero padding (top, left, bottom, right)."""
     weight: np.ndarray                      # float32 [O, I, KH, KW]
     bias: np.ndarray                        # float32 [O]
     stride: Tuple[int, int] = (1, 1)
@@ -104,6 +105,7 @@ class Conv:
 
 @dataclass
 class BatchNorm:
+    """Batch normalization in inference form: ``(x - mean) / sqrt(var + eps) * gamma + beta``."""
     gamma: np.ndarray
     beta: np.ndarray
     mean: np.ndarray
@@ -122,6 +124,7 @@ class BatchNorm:
 
 @dataclass
 class Normalize:
+    """Per-channel ``(x - mean) / std`` of the network input."""
     mean: np.ndarray
     std: np.ndarray
     name: str = "normalize"
@@ -136,12 +139,14 @@ class Normalize:
 
 @dataclass
 class Relu:
+    """``max(x, 0)``."""
     name: str = ""
     op: str = field(default="relu", init=False)
 
 
 @dataclass
 class MaxPool:
+    """Max pooling; padded positions never win."""
     kernel: Tuple[int, int]
     stride: Tuple[int, int]
     pads: Tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -154,6 +159,7 @@ class MaxPool:
 
 @dataclass
 class AvgPool:
+    """Average pooling over the whole window (padding counts as 0, divisor ``KH * KW``)."""
     kernel: Tuple[int, int]
     stride: Tuple[int, int]
     pads: Tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -166,12 +172,14 @@ class AvgPool:
 
 @dataclass
 class GlobalAvgPool:
+    """Mean over H and W: the logits."""
     name: str = ""
     op: str = field(default="gap", init=False)
 
 
 @dataclass
 class Graph:
+    """A straight chain of ops on an input of ``(C, H, W)``."""
     input_shape: Tuple[int, int, int]        # (C, H, W)
     ops: List[object]
     name: str = ""
@@ -186,8 +194,8 @@ class Graph:
 
 
 def pool_output_size(n: int, k: int, s: int, pa: int, pb: int) -> int:
-    """The contract's output size (nin_format.output_size), 0 when the window does not fit."""
-    return nin_format.output_size(n, k, s, pa, pb) or 0
+    """The contract's output size (model_format.output_size), 0 when the window does not fit."""
+    return model_format.output_size(n, k, s, pa, pb) or 0
 
 
 def ceil_mode_extra(n: int, k: int, s: int, pa: int, pb: int) -> int:
@@ -259,6 +267,7 @@ def conv_macs(graph: Graph) -> int:
 
 
 def parameter_count(graph: Graph) -> int:
+    """Trainable parameters: every convolution's weights and bias, every batch norm's gamma and beta."""
     n = 0
     for op in graph.ops:
         if op.op == "conv":

@@ -94,6 +94,7 @@ def _find(root: str, stem: str) -> str:
 
 
 def default_root() -> str:
+    """The dataset folder: ``$NIN_FASHION_MNIST``, else the Debian package's."""
     return os.environ.get(ENV_VAR) or DEFAULT_ROOT
 
 

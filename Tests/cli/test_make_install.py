@@ -8,11 +8,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_IMAGES, NIN_INFER, REPO
+from cli_paths import EXAMPLE_IMAGES, NIN_INFER, REPO
 
 
 def test_install_and_uninstall(tmp_path):

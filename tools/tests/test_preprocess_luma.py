@@ -3,18 +3,17 @@
 Tests/golden/luma/ holds what Pillow made of every colour (a CRC-32 of all 16,777,216 values)
 and of a 4,096-colour sample (tools/make_luma_golden.py, the only place Pillow is needed).
 The formula of docs/PREPROCESSING.md, computed here with numpy, and the numpy reference
-(tools/nin_preprocess.py) must both give exactly those values. The Swift tests check nin's
+(nin_tools.preprocess) must both give exactly those values. The Swift tests check nin's
 own conversion against the same files (Tests/NiNTests/LumaTests.swift).
 """
-import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from nin_tools import preprocess as nin_preprocess
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
-import nin_preprocess  # noqa: E402
 
 LUMA = REPO / "Tests" / "golden" / "luma"
 

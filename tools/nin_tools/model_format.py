@@ -11,7 +11,7 @@ Scales are float32 in the file; in memory they are Python floats, and every comp
 every check is made on their float32 value (``Model.__eq__`` too), so a model equals itself
 after a write/read round trip even if its scales were not float32-representable.
 
-``python tools/nin_format.py FILE.nin`` prints a human summary of a file, or the error.
+``tools/nin-info FILE.nin`` (:func:`main`) prints a human summary of a file, or the error.
 """
 
 from __future__ import annotations
@@ -220,7 +220,8 @@ def output_size(n: int, k: int, s: int, pa: int, pb: int) -> int | None:
     """Output size along one axis of a window of size ``k``, stride ``s`` and padding ``pa``
     before and ``pb`` after an input of ``n``: ``(n + pa + pb - k) // s + 1``, None when the
     window does not fit even once (docs/FORMAT.md). The one Python copy of the formula (the
-    Swift one is ``Window.outputSize``; tools/tests/test_output_size.py checks they agree)."""
+    Swift one is ``Window.outputSize``; tools/make_output_size_golden.py writes its table to
+    Tests/golden/output_sizes.txt, which the Swift ConstantsTests compare with)."""
     span = n + pa + pb - k
     return None if span < 0 else span // s + 1
 
@@ -523,6 +524,7 @@ def to_bytes(model: Model) -> bytes:
 
 
 def write(model: Model, path) -> None:
+    """Write the `.nin` image of a model (validated first) to ``path``."""
     data = to_bytes(model)
     with open(path, "wb") as f:
         f.write(data)
@@ -707,6 +709,7 @@ def from_bytes(data: bytes) -> Model:
 
 
 def read(path) -> Model:
+    """Read and fully validate a `.nin` file; NinFormatError at the first broken rule."""
     with open(path, "rb") as f:
         return from_bytes(f.read())
 
@@ -716,6 +719,7 @@ def read(path) -> Model:
 # --------------------------------------------------------------------------------------------
 
 def summary(model: Model, file_bytes: int | None = None) -> str:
+    """A human summary: input, one line a layer (shape, scale, bounds, sizes), labels, META."""
     lines = []
     c, h, w = model.input_shape
     lines.append(f"input   {c}x{h}x{w} (CxHxW)  scale {model.input_scale:.9g}  "
@@ -754,9 +758,11 @@ def summary(model: Model, file_bytes: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _main(argv) -> int:
+def main(argv=None) -> int:
+    """``tools/nin-info FILE.nin``: print the summary of a file, or its first broken rule."""
+    argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python tools/nin_format.py FILE.nin", file=sys.stderr)
+        print("usage: tools/nin-info FILE.nin", file=sys.stderr)
         return 2
     try:
         with open(argv[0], "rb") as f:
@@ -770,4 +776,4 @@ def _main(argv) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(main())

@@ -16,7 +16,7 @@ from typing import List
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_NET, NIN_INFER, REPO
+from cli_paths import GOLDEN_NET, NIN_INFER, REPO
 
 MODEL = GOLDEN_NET / "k11s4_batch3" / "model.nin"   # 5 classes, 3 x 35 x 39 input
 
@@ -31,7 +31,7 @@ def _run(args: List[str], stdin: bytes = b"") -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory) -> Path:
     """A folder of PNGs: nested, one uppercase extension, one broken, one non-PNG file."""
-    from png_write import write_png
+    from nin_tools.png_write import write_png
 
     root = tmp_path_factory.mktemp("bulk")
     rng = np.random.default_rng(7)

@@ -13,7 +13,7 @@ Returns ``uint8`` arrays shaped ``H x W x C`` with the channels as stored: no ga
 profile or alpha compositing is applied (nin's preprocessing drops alpha; see
 ``docs/PREPROCESSING.md``).
 
-    from png_read import read_png
+    from nin_tools.png_read import read_png
     img = read_png("examples/images/test_00000_ankle_boot.png")   # (28, 28, 1) uint8
 """
 

@@ -10,14 +10,15 @@ Tensors are uint8 NHWC.  Per-kind functions:
 - :func:`gap`         int32 sums ``S[n, c] = sum (q - z_in)``; :func:`gap_logits` turns them into
                       float32 logits with exactly two float32 operations
 
-:func:`run` chains them over a :class:`nin_format.Model`.
+:func:`run` chains them over a :class:`nin_tools.model_format.Model`.
 
 The convolution is an im2col product.  Its integer dot products are computed with a float64
 matrix product: every partial sum is an integer of magnitude at most
 ``sum_i |w_i| * 255 + |bias|``, which the model reader bounds below ``2^31`` (asserted below
 against ``2^53``), so every float64 partial sum is exact whatever order BLAS adds in.
 
-CLI: ``python tools/nin_ref.py MODEL.nin --raw FILE.u8 --hwc H W C`` prints the top-5 classes.
+CLI: ``python3 -m nin_tools.reference MODEL.nin --raw FILE.u8 --hwc H W C`` (with ``tools/`` on
+``PYTHONPATH``) prints the top-5 classes.
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ import sys
 
 import numpy as np
 
-import nin_format
+from nin_tools import model_format
 
 __all__ = ["conv", "conv_acc", "requantize", "requantization_scale", "maxpool", "avgpool", "gap", "gap_logits",
            "softmax", "run", "dequantize", "dequantize_weights", "dequantize_bias",
            "output_size"]
 
 
-#: The contract's output size (nin_format.output_size, its one Python definition).
-output_size = nin_format.output_size
+#: The contract's output size (model_format.output_size, its one Python definition).
+output_size = model_format.output_size
 
 
 def _as_nhwc(x) -> np.ndarray:
@@ -258,17 +259,18 @@ def dequantize_bias(layer, input_scale) -> np.ndarray:
 # CLI
 # --------------------------------------------------------------------------------------------
 
-def _main(argv) -> int:
+def main(argv=None) -> int:
+    """The CLI: top classes of one raw image by the reference."""
     ap = argparse.ArgumentParser(description="Run the numpy reference on a raw u8 image.")
     ap.add_argument("model")
     ap.add_argument("--raw", required=True, help="raw interleaved uint8 pixels, H x W x C")
     ap.add_argument("--hwc", nargs=3, type=int, required=True, metavar=("H", "W", "C"))
     ap.add_argument("--top", type=int, default=5)
     args = ap.parse_args(argv)
-    import nin_preprocess
+    from nin_tools import preprocess
     try:
-        model = nin_format.read(args.model)
-    except (OSError, nin_format.NinFormatError) as e:
+        model = model_format.read(args.model)
+    except (OSError, model_format.NinFormatError) as e:
         print(f"error: {args.model}: {e}", file=sys.stderr)
         return 1
     h, w, c = args.hwc
@@ -282,7 +284,7 @@ def _main(argv) -> int:
         print(f"error: {args.raw} has {raw.size} bytes, expected {h}*{w}*{c} = {h * w * c}",
               file=sys.stderr)
         return 1
-    x = nin_preprocess.prepare(raw.reshape(h, w, c), model.input_shape)
+    x = preprocess.prepare(raw.reshape(h, w, c), model.input_shape)
     out = run(model, x)
     logits, probs = out["logits"][0], out["probabilities"][0]
     order = sorted(range(len(logits)), key=lambda j: (-float(logits[j]), j))[:args.top]
@@ -293,4 +295,4 @@ def _main(argv) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(main())

@@ -6,7 +6,7 @@ entries, the alpha going to a ``tRNS`` chunk).  ``filter_type`` picks the scanli
 (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth) for every row; the default 0 keeps files
 reproducible and small images tiny.
 
-    from png_write import write_png
+    from nin_tools.png_write import write_png
     write_png("out.png", img_u8)          # img: H x W (x C) uint8
 """
 
