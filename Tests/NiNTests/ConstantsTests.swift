@@ -27,7 +27,7 @@ func errorCodesMatchHeader() {
     #expect(NIN_VERSION_STRING == "\(NIN_VERSION_MAJOR).\(NIN_VERSION_MINOR).\(NIN_VERSION_PATCH)")
 }
 
-@Test("Window.outputSize is the formula of tools/nin_format.py (its golden table)")
+@Test("Window.outputSize is the formula of tools/nin_tools/model_format.py (its golden table)")
 func outputSizeMatchesPython() throws {
     let table = try String(decoding: readBytes(repositoryRoot + "/Tests/golden/output_sizes.txt"), as: UTF8.self)
     var cases = 0, unfit = 0

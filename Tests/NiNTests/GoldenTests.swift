@@ -1,4 +1,4 @@
-// Bit-exact equality with the numpy reference (tools/nin_ref.py, vectors by tools/make_golden.py):
+// Bit-exact equality with the numpy reference (tools/nin_tools/reference.py, vectors by tools/make_golden.py):
 // every layer output of every golden network, the logits' bit patterns, and image preparation.
 
 import Foundation
@@ -9,17 +9,20 @@ import Testing
 private let golden = repositoryRoot + "/Tests/golden"
 
 private var netCases: [String] { listDirectory(golden + "/net") }
+/// Networks with FORMAT.md 1.1 bounds (7-bit activations and weights, and mixed).
+private var boundsCases: [String] { listDirectory(golden + "/bounds") }
 private var preprocessCases: [String] { listDirectory(golden + "/preprocess") }
 
 @Test("golden network cases exist")
 func goldenCasesExist() {
     #expect(netCases.count >= 8)
+    #expect(boundsCases.count >= 2)
     #expect(preprocessCases.count >= 10)
 }
 
 /// Runs `input` through `model` with `threads` workers and checks every layer and the logits.
-private func checkNetwork(directory: String, threads: Int) throws {
-    let model = try NiNModel(path: directory + "/model.nin")
+private func checkNetwork(directory: String, threads: Int, isa: KernelISA? = nil) throws {
+    let model = try NiNModel(path: directory + "/model.nin", isa: isa)
     let input = try readBytes(directory + "/input.u8")
     let batch = input.count / model.graph.input.elementCount
     #expect(batch * model.graph.input.elementCount == input.count)
@@ -70,6 +73,15 @@ func goldenNetwork(name: String) throws {
 @Test("any thread count gives the same bits", arguments: [2, 3])
 func goldenNetworkThreads(threads: Int) throws {
     for name in netCases { try checkNetwork(directory: golden + "/net/" + name, threads: threads) }
+}
+
+@Test("networks with narrowed bounds equal the numpy reference on every kernel family", arguments: [1, 3])
+func goldenBounds(threads: Int) throws {
+    for name in boundsCases {
+        for family in testedKernelFamilies {
+            try checkNetwork(directory: golden + "/bounds/" + name, threads: threads, isa: family)
+        }
+    }
 }
 
 @Test("image preparation equals the numpy reference", arguments: preprocessCases)

@@ -1,5 +1,5 @@
 // A minimal .nin writer for tests that need many small random models (the real writer is
-// tools/nin_format.py). It follows docs/FORMAT.md: header, section table, GRPH, WGHT, LBLS.
+// tools/nin_tools/model_format.py). It follows docs/FORMAT.md: header, section table, GRPH, WGHT, LBLS.
 
 import Foundation
 
