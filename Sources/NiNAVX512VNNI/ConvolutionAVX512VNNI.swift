@@ -117,6 +117,12 @@ public func convolutionVNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int =
     }
 }
 
+/// The u8 im2col of `convolutionVNNI` (below), for the AMX family, whose rows are the same.
+public func im2colU8(_ a: ConvolutionCall, order: PixelOrder, pixels: Range<Int>, kPadded: Int,
+                     rows: UnsafeMutablePointer<UInt8>, table: UnsafeMutablePointer<PixelTaps>) {
+    im2col(a, order: order, pixels: pixels, kPadded: kPadded, rows: rows, table: table)
+}
+
 /// Writes the im2col rows of the pixels at `pixels` in `order` into `rows`, and their table
 /// entries: per pixel, kh x kw x C input bytes (the zero point where the window is in the
 /// padding, which the bias correction cancels), then zeros up to `kPadded` (their weights are

@@ -10,9 +10,16 @@ import NiNKernelCore
 /// sum(w * x), and wrapping int32 arithmetic is exact there since the true accumulator fits in
 /// int32.
 public func packAVX512VNNI(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    packAVX512VNNI(layer, trailingBytes: 0)
+}
+
+/// As `packAVX512VNNI(_:)`, with `trailingBytes` of readable zeros after the last block's
+/// weights (the AMX family's tile loads read up to 15 quads past a block's end).
+public func packAVX512VNNI(_ layer: ConvolutionWeights, trailingBytes: Int) -> PackedConvolution? {
     let k = layer.kernelSize
     let kQuads = (k + 3) / 4
-    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
+    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1,
+                                         trailingBytes: trailingBytes) else { return nil }
     // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
     // the padding channels stay 0).
     let weights = packed.weights.assumingMemoryBound(to: Int8.self)

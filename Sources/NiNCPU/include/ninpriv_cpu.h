@@ -14,6 +14,14 @@ int ninpriv_cpu_has_avx2(void);
 /** 1 when the CPU and the OS support AVX-512 F, BW, VL and VNNI (ZMM state enabled), else 0. */
 int ninpriv_cpu_has_avx512vnni(void);
 
+/** 1 when the AMX family can run: AVX-512 VNNI, CPUID amx_tile and amx_int8, the OS enables the
+ *  tile state, and the kernel granted this process the tile data (requested on the first call,
+ *  once per process, inherited by fork()); else 0. */
+int ninpriv_cpu_has_amx(void);
+
+/** NULL when ninpriv_cpu_has_amx() is 1, else a one-line reason (static text). */
+const char *ninpriv_cpu_amx_unavailable(void);
+
 /** Tells the CPU this thread is spin-waiting (x86 `pause`); inlined into Swift callers. */
 static inline void ninpriv_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
