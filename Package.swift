@@ -75,7 +75,8 @@ let package = Package(
         .target(name: "NiNKernelCheck", dependencies: ["NiN"], path: "Sources/NiNKernelCheck"),
         .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck"],
                           path: "Sources/nin-kernel-check"),
-        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"],
+        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"]
+                        + (x86Kernels ? ["NiNAMX"] : []) as [Target.Dependency],
                     path: "Tests/NiNTests"),
     ] + kernelTargets,
     swiftLanguageModes: [.v5]

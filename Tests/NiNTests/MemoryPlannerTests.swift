@@ -3,6 +3,7 @@
 // never beats the lower bound.
 
 import NiN
+import NiNKernelCheck
 import Testing
 
 private func checkPlan(_ plan: MemoryPlan) {
