@@ -70,8 +70,16 @@ func randomConvolutions() throws {
     var compared = 0
     var varied = 0  // trials whose outputs are not all one value: the comparison proves something
     var ties = 0    // outputs whose scaled accumulator is exactly x.5 inside the output range
+    // The kernels' special cases the trials reach: rows read in place, padding skipped, K not a
+    // whole AMX tile (a K tail), channel blocks not whole (partial tiles).
+    var inPlace = 0, skipping = 0, kTails = 0, partialBlocks = 0
     for trial in 0..<300 {
         let random = RandomConvolution(trial: trial, using: &rng)
+        let g = random.conv, quadsTimesFour = (g.kernel.0 * g.kernel.1 * g.inChannels + 3) / 4 * 4
+        if g.kernel == (1, 1) && g.stride == (1, 1) && g.pads == (0, 0, 0, 0) && g.inChannels % 4 == 0 { inPlace += 1 }
+        if random.middleZeroPoint == 0 && g.inChannels % 4 == 0 && (g.pads.0 > 0 || g.pads.1 > 0) { skipping += 1 }
+        if quadsTimesFour % 64 != 0 { kTails += 1 }
+        if g.outChannels % 16 != 0 { partialBlocks += 1 }
         let (conv, batch, n, relu) = (random.conv, random.batch, random.conv.outChannels, random.conv.relu)
         let (h, w, c, tieTrial) = (random.height, random.width, random.conv.inChannels, random.tieTrial)
         let results = try runOnEveryFamily(random.model, input: random.input, batch: batch)
@@ -95,6 +103,8 @@ func randomConvolutions() throws {
     #expect(compared > 10_000)
     #expect(varied >= 270, "only \(varied) of 300 trials produced varied outputs")
     #expect(ties >= 1000, "only \(ties) outputs were exact ties")
+    #expect(inPlace >= 10 && skipping >= 20 && kTails >= 100 && partialBlocks >= 100,
+            "in place \(inPlace), padding skipped \(skipping), K tails \(kTails), partial blocks \(partialBlocks)")
     print("random convolutions: \(compared) bytes compared, \(ties) exact ties, families: "
           + testedFamilies.map(\.name).joined(separator: ", "))
 }
