@@ -15,6 +15,13 @@ func isaSelection() throws {
     #expect(try NiNModel(path: path, isa: .avx2).isa == (KernelISA.avx2Supported ? .avx2 : .generic))
     let vnni = try NiNModel(path: path, isa: .avx512vnni).isa
     #expect(vnni == (KernelISA.avx512vnniSupported ? .avx512vnni : KernelISA.avx2Supported ? .avx2 : .generic))
+    if KernelISA.amx.isBuilt {
+        #expect(try NiNModel(path: path, isa: .amx).isa == (KernelISA.amx.isSupported ? .amx : vnni))
+    }
+    // Only AMX has an emulator; asking another family's is refused with a reason.
+    let bytes = try readBytes(path)
+    #expect(throws: NiNError.self) { try NiNModel(bytes: bytes, emulating: .generic) }
+    if KernelISA.emulated.contains(.amx) { #expect(try NiNModel(bytes: bytes, emulating: .amx).isa == .amx) }
 }
 
 /// Runs `input` (`batch` images) through `bytes` on every family this CPU has, and on the
