@@ -17,6 +17,8 @@
 #   make bench-bulk  nin-infer over 10,000 PNGs in a folder against the engine's batch throughput
 #   make mutants mutation testing: every mutant of tools/mutants.py must be killed (slow; not CI)
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
+#   make kernel-check  every kernel family this CPU runs (and the AMX emulator) against the reference
+#                      on random and classic-NiN convolutions; a static binary for other machines
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
 RELEASE       := .build/release
@@ -41,6 +43,12 @@ lib:
 cli: lib
 	swift build -c release -Xswiftc -static-executable -Xlinker -lz --product nin-infer --scratch-path .build-cli
 	cp .build-cli/release/nin-infer $(RELEASE)/nin-infer
+
+# nin-kernel-check: fully static like nin-infer (no Swift toolchain or Foundation needed at run
+# time: copy .build-kernel-check/release/nin-kernel-check to a machine and run it there).
+kernel-check:
+	swift build -c release -Xswiftc -static-executable --product nin-kernel-check --scratch-path .build-kernel-check
+	.build-kernel-check/release/nin-kernel-check
 
 demo: cli
 	$(RELEASE)/nin-infer --top 3 $(IMAGES)
@@ -69,7 +77,7 @@ test-portable:
 	@mkdir -p .build
 	NIN_PORTABLE=1 swift test --scratch-path .build-portable 2>&1 | tee .build/swift-test-portable.log | grep -E '^(✔ Test run|✘)|error:|^kernel families:| skipped'; \
 	grep -q '✔ Test run with' .build/swift-test-portable.log
-	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVX512VNNI.build 2>/dev/null; then \
+	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVX512VNNI.build .build-portable/*/NiNAMX.build 2>/dev/null; then \
 	  echo "test-portable: an x86 kernel target was built"; exit 1; fi
 
 # A debug build's incremental driver does not recompile a kernel family target when only the
@@ -173,4 +181,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: mutants test-portable heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: kernel-check mutants test-portable heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

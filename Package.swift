@@ -31,6 +31,13 @@ let kernelTargets: [Target] = x86Kernels ? [
     .target(name: "NiNAVX512VNNI", dependencies: ["NiNKernelCore"], path: "Sources/NiNAVX512VNNI",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
                                           "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Ounchecked"])]),
+    // AMX (Sapphire Rapids and later): the tile instructions as C wrappers (CNiNAMX), driven
+    // from Swift with the VNNI family's weight layout, im2col and AVX-512 requantization.
+    .systemLibrary(name: "CNiNAMX", path: "Sources/CNiNAMX"),
+    .target(name: "NiNAMX", dependencies: ["NiNKernelCore", "NiNAVX512VNNI", "CNiNAMX"], path: "Sources/NiNAMX",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
+                                          "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Xcc", "-mamx-tile",
+                                          "-Xcc", "-mamx-int8", "-Ounchecked"])]),
 ] : []
 
 let package = Package(
@@ -38,12 +45,13 @@ let package = Package(
     products: [
         .library(name: "nin", type: .dynamic, targets: ["NiNCAPI"]),
         .executable(name: "nin-infer", targets: ["nin-infer"]),
+        .executable(name: "nin-kernel-check", targets: ["nin-kernel-check"]),
     ],
     dependencies: [],
     targets: [
         .target(name: "NiN",
                 dependencies: ["NiNKernelCore", "NiNCPU"]
-                    + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI"] : []) as [Target.Dependency],
+                    + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : []) as [Target.Dependency],
                 path: "Sources/NiN",
                 swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
         // What every kernel family shares (geometry, call, packing storage, requantization
@@ -64,7 +72,14 @@ let package = Package(
         .executableTarget(name: "nin-infer",
                           dependencies: ["NiN", "NiNPNG", "CNiN"],
                           path: "Sources/nin-infer"),
-        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "CNiN"], path: "Tests/NiNTests"),
+        // Random convolutions run on every kernel family against the reference: shared by the
+        // tests and nin-kernel-check (a static executable for machines without Swift).
+        .target(name: "NiNKernelCheck", dependencies: ["NiN"], path: "Sources/NiNKernelCheck"),
+        .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck"],
+                          path: "Sources/nin-kernel-check"),
+        .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"]
+                        + (x86Kernels ? ["NiNAMX"] : []) as [Target.Dependency],
+                    path: "Tests/NiNTests"),
     ] + kernelTargets,
     swiftLanguageModes: [.v5]
 )

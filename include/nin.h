@@ -42,6 +42,14 @@
  *   threads: its first run on a context with threads > 1 starts new workers (if that fails, it
  *   runs on the calling thread alone), results are the same bits, and nin_context_free never
  *   waits for the parent's threads. The parent is unaffected.
+ * - AMX (Intel Xeon since Sapphire Rapids): where the CPU has AMX-TILE and AMX-INT8, the first
+ *   model load asks Linux once for the process's AMX tile data permission (arch_prctl
+ *   ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); if refused, nin uses AVX-512 (NIN_ISA=amx then says
+ *   why on stderr). A forked child inherits the permission. Granted, every thread's signal frame
+ *   grows by the 8 KiB tile state: size alternate signal stacks from getauxval(AT_MINSIGSTKSZ),
+ *   not MINSIGSTKSZ. Each thread of a run (the caller's and the workers) loads its own tile
+ *   configuration for each part of a layer and releases the tiles (tilerelease) when it ends: a
+ *   host that keeps its own AMX tiles across a nin call must reload them after it.
  * - File names are passed to the OS byte for byte: any name Linux allows works, UTF-8 or not.
  * - NULL handles and NULL buffers are refused with NIN_ERROR_INVALID_ARGUMENT, never crash.
  *   Freed handles are recognized and refused where detectable (double free, use after free).

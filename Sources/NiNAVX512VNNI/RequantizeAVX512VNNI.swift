@@ -5,17 +5,18 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// Stores the first `channels` (1 to 16) of 16 requantized bytes with one masked store: no
-/// branch, and no call that would make the compiler spill the tile's accumulators.
-@inline(__always)
-func storeBytes(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
+/// branch, and no call that would make the compiler spill the tile's accumulators. (Public for
+/// the AMX family's epilogue.)
+@inlinable @inline(__always)
+public func storeBytes(_ bytes: __m128i, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     _mm_mask_storeu_epi8(output, __mmask16(truncatingIfNeeded: (1 << channels) - 1), bytes)
 }
 
 /// Whether a layer's outputs are ReLU outputs with zero point 0 and the full range up to 255
 /// (every layer of an 8-bit NiN but a last one without ReLU): then requantization needs no
 /// upper clamp and no zero point (below).
-@inline(__always)
-func isReLUFromZero(_ r: UnsafeRawPointer) -> Bool {
+@inlinable @inline(__always)
+public func isReLUFromZero(_ r: UnsafeRawPointer) -> Bool {
     r.load(fromByteOffset: RequantBlock.low, as: Float.self) == 0 && r.load(fromByteOffset: RequantBlock.zeroPoint, as: Int32.self) == 0
         && r.load(fromByteOffset: RequantBlock.high, as: Float.self) == 255
 }
@@ -25,8 +26,8 @@ func isReLUFromZero(_ r: UnsafeRawPointer) -> Bool {
 /// to even (the default MXCSR mode), + z, and a narrowing `vpmovusdb`: 7 operations. For a ReLU
 /// layer with z = 0 (`relu`), 5: the clamp at 0, then the unsigned conversion, which gives
 /// 2^32 - 1 for values beyond its range, and `vpmovusdb`'s saturation are the clamp at 255.
-@inline(__always)
-func requantize16(_ acc: __m512i, _ r: UnsafeRawPointer, _ relu: Bool) -> __m128i {
+@inlinable @inline(__always)
+public func requantize16(_ acc: __m512i, _ r: UnsafeRawPointer, _ relu: Bool) -> __m128i {
     func load(_ offset: Int) -> __m512 { _mm512_loadu_ps(r + offset) }
     let scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), load(RequantBlock.scale))
     if relu {

@@ -56,10 +56,11 @@ public final class PackedConvolution {
 
     /// Zeroed storage for `outChannels` channels of `kGroups` groups of `groupBytes` bytes each
     /// per channel, or nil when memory runs out. The zeros are the padding of K and of the
-    /// channels: the family's `pack` writes only the real weights.
-    public init?(outChannels: Int, kGroups: Int, groupBytes: Int) {
+    /// channels: the family's `pack` writes only the real weights. `trailingBytes` more zeros
+    /// follow the weights, for a family whose loads read past them (AMX).
+    public init?(outChannels: Int, kGroups: Int, groupBytes: Int, trailingBytes: Int = 0) {
         let blocks = (outChannels + 15) / 16
-        guard let w = alignedAllocate(blocks * kGroups * 16 * groupBytes) else { return nil }
+        guard let w = alignedAllocate(blocks * kGroups * 16 * groupBytes + trailingBytes) else { return nil }
         guard let b = alignedAllocate(blocks * 16 * 4) else { free(w); return nil }
         guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { free(w); free(b); return nil }
         weights = w

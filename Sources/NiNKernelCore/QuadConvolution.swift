@@ -222,11 +222,13 @@ func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePoi
 /// zero point folded into the bias, and the shared requantization tables; nil when memory runs
 /// out. The kernels multiply raw u8 inputs, so the bias becomes `bias - z * sum(w)`: acc =
 /// bias - z * sum(w) + sum(w * x), and wrapping int32 arithmetic is exact there since the true
-/// accumulator fits in int32.
-public func packQuads(_ layer: ConvolutionWeights) -> PackedConvolution? {
+/// accumulator fits in int32. `trailingBytes` of readable zeros follow the last block's weights
+/// (the AMX family's tile loads read up to 15 quads past a block's end).
+public func packQuads(_ layer: ConvolutionWeights, trailingBytes: Int = 0) -> PackedConvolution? {
     let k = layer.kernelSize
     let kQuads = (k + 3) / 4
-    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
+    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1,
+                                         trailingBytes: trailingBytes) else { return nil }
     // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
     // the padding channels stay 0).
     let weights = packed.weights.assumingMemoryBound(to: Int8.self)

@@ -5,6 +5,7 @@
 
 import Foundation
 import NiN
+import NiNKernelCheck
 import Testing
 
 /// The flags of the first processor in /proc/cpuinfo, or nil where there is none (not Linux).
@@ -18,7 +19,8 @@ private func cpuinfoFlags() -> Set<Substring>? {
 @Test("kernel families: every family the CPU has is tested, the others are named with the reason")
 func kernelFamilies() throws {
     let tested = testedKernelFamilies.map { "\($0.rawValue) tested" }
-    let skipped = skippedKernelFamilies.map { "\($0.family.rawValue) skipped: \($0.reason)" }
+        + testedFamilies.filter(\.emulated).map { "\($0.name) tested" }
+    let skipped = skippedKernelFamilies.map { "\($0.family.rawValue) skipped: \($0.reason)" } + skippedEmulators
     print("kernel families: " + (tested + skipped).joined(separator: ", "))
     #expect(testedKernelFamilies.last == .generic)
     #if arch(x86_64)
@@ -35,6 +37,16 @@ func kernelFamilies() throws {
     if KernelISA.avxvnni.isBuilt {
         let avxvnni = ["avx2", "fma", "avx_vnni"].allSatisfy { flags.contains(Substring($0)) }
         #expect(KernelISA.avxvnni.isSupported == avxvnni, "the engine's AVX-VNNI check disagrees with /proc/cpuinfo")
+    }
+    if KernelISA.amx.isBuilt {
+        // AMX also needs the kernel's permission: without the CPU flags it must be off, and
+        // with them it is on unless the reason names the OS or the kernel.
+        let amx = KernelISA.avx512vnniSupported && flags.contains("amx_tile") && flags.contains("amx_int8")
+        if !amx { #expect(!KernelISA.amx.isSupported, "the engine's AMX check disagrees with /proc/cpuinfo") }
+        if amx && !KernelISA.amx.isSupported {
+            let reason = KernelISA.amx.unsupportedReason ?? ""
+            #expect(reason.contains("kernel") || reason.contains("OS"), "AMX refused on a CPU with it: \(reason)")
+        }
     }
     #endif
     // A family the CPU has is the one a model loads with when asked for it.

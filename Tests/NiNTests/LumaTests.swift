@@ -5,6 +5,7 @@
 
 import Foundation
 import NiN
+import NiNKernelCheck
 import Testing
 
 private let luma = repositoryRoot + "/Tests/golden/luma"

@@ -6,6 +6,7 @@
 
 import Foundation
 import NiN
+import NiNKernelCheck
 import Testing
 
 /// The section ranges of a well-formed model file (its table read directly).

@@ -5,6 +5,7 @@
 // version, empty META values, unknown META keys, a GAP just under the int32 bound) load.
 
 import NiN
+import NiNKernelCheck
 import Testing
 
 /// A model file being patched: little-endian fields, sections found through the table.

@@ -6,6 +6,7 @@
 
 import Foundation
 import NiN
+import NiNKernelCheck
 import Testing
 
 private let modelPath = repositoryRoot + "/Tests/golden/net/k11s4_batch3/model.nin"

@@ -5,34 +5,38 @@
 // requantization and exact ties (x.5 before rounding, which must go to even).
 
 import NiN
+import NiNKernelCheck
 import Testing
 
 @Test("a requested kernel family is used when the CPU has it, else the best one below it")
 func isaSelection() throws {
     let path = repositoryRoot + "/Tests/golden/net/pools/model.nin"
     #expect(try NiNModel(path: path, isa: .generic).isa == .generic)
-    #expect(try NiNModel(path: path, isa: .avx2).isa == (KernelISA.avx2Supported ? .avx2 : .generic))
     // Each x86 family falls back to the next one down the table the CPU has, generic last.
     let order: [KernelISA] = [.avx512vnni, .avxvnni, .avx2]
     for (i, family) in order.enumerated() {
         let expected = order[i...].first(where: \.isSupported) ?? .generic
         #expect(try NiNModel(path: path, isa: family).isa == expected, "asked for \(family)")
     }
+    let vnni = try NiNModel(path: path, isa: .avx512vnni).isa
+    if KernelISA.amx.isBuilt {
+        #expect(try NiNModel(path: path, isa: .amx).isa == (KernelISA.amx.isSupported ? .amx : vnni))
+    }
+    // Only AMX has an emulator; asking another family's is refused with a reason.
+    let bytes = try readBytes(path)
+    #expect(throws: NiNError.self) { try NiNModel(bytes: bytes, emulating: .generic) }
+    if KernelISA.emulated.contains(.amx) { #expect(try NiNModel(bytes: bytes, emulating: .amx).isa == .amx) }
 }
 
-/// Runs `input` (`batch` images) through `bytes` on every family this CPU has, with 1 and 3
-/// threads; returns each run's layer outputs back to back, and checks each model got its family.
+/// Runs `input` (`batch` images) through `bytes` on every family this CPU has, and on the
+/// instruction emulators (AMX) where this CPU runs them, with 1 and 3 threads; returns each
+/// run's layer outputs back to back (the reference's first), and checks each model got its family.
 private func runOnEveryFamily(_ bytes: [UInt8], input: [UInt8], batch: Int) throws -> [[UInt8]] {
     var results: [[UInt8]] = []
-    for family in testedKernelFamilies {
-        let model = try NiNModel(bytes: bytes, isa: family)
-        #expect(model.isa == family, "asked for \(family), got \(model.isa)")
+    for family in testedFamilies {
+        let model = try family.load(bytes)
         for threads in [1, 3] {
-            let context = try NiNContext(model: model, threads: threads, batchSize: batch)
-            context.minimumWorkPerPart = 1
-            var layers: [UInt8] = []
-            try context.run(preparedInput: input, count: batch) { _, out in layers += out }
-            results.append(layers)
+            results.append(try runLayers(model, input: input, batch: batch, threads: threads))
         }
     }
     return results
@@ -77,110 +81,50 @@ func randomConvolutions() throws {
     var compared = 0
     var varied = 0  // trials whose outputs are not all one value: the comparison proves something
     var ties = 0    // outputs whose scaled accumulator is exactly x.5 inside the output range
+    // The kernels' special cases the trials reach: rows read in place, padding skipped, K not a
+    // whole AMX tile (a K tail), channel blocks not whole (partial tiles).
+    var inPlace = 0, skipping = 0, kTails = 0, partialBlocks = 0
     var kernels: [String: Int] = [:]  // trials per kernel of a family with several (AVX2's)
     for trial in 0..<300 {
-        // Every fifth trial is a pointwise (1x1, stride 1, unpadded) conv, which kernels may run in place.
-        let pointwise = trial % 5 == 1
-        let kh = pointwise ? 1 : Int.random(in: 1...7, using: &rng), kw = pointwise ? 1 : Int.random(in: 1...7, using: &rng)
-        let c = [1, 2, 3, 4, 5, 8, 12, 16, 17, 32, 33][Int.random(in: 0..<11, using: &rng)]
-        let n = [1, 3, 8, 15, 16, 17, 31, 40][Int.random(in: 0..<8, using: &rng)]
-        let h = Int.random(in: kh...(kh + 12), using: &rng), w = Int.random(in: kw...(kw + 12), using: &rng)
-        let relu = Bool.random(using: &rng)
-        let k = kh * kw * c
-        var conv = TestConv(
-            inChannels: c, outChannels: n, kernel: (kh, kw),
-            stride: pointwise ? (1, 1) : (Int.random(in: 1...4, using: &rng), Int.random(in: 1...4, using: &rng)),
-            pads: (Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng),
-                   Int.random(in: 0..<kh, using: &rng), Int.random(in: 0..<kw, using: &rng)),
-            relu: relu, outputZeroPoint: relu ? 0 : Int32.random(in: 0...255, using: &rng),
-            weights: (0..<(n * k)).map { _ in Int8.random(in: -127...127, using: &rng) },
-            bias: (0..<n).map { _ in Int32.random(in: -100_000...100_000, using: &rng) },
-            multiplier: (0..<n).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
-            shift: (0..<n).map { _ in Int32.random(in: 1...62, using: &rng) })
-        // FORMAT.md 1.1 bounds, which let the AVX2 family use vpmaddubsw (MaddubsBound.swift):
-        // a third of the trials have 7-bit weights (|w| <= 63) on inputs up to 127 (four-product
-        // int16 sums), a third 7-bit weights on inputs up to 255 (two-product sums), a third
-        // 8-bit weights (the int16 kernel, unless the weights happen to be small).
-        let bounds = trial % 3
-        if bounds != 0 {
-            conv.weightMax = 63
-            conv.weights = (0..<(n * k)).map { _ in Int8.random(in: -63...63, using: &rng) }
-        }
-        if trial % 4 != 3 && conv.outputZeroPoint < 255 && Bool.random(using: &rng) {  // a narrowed output range (not in tie trials)
-            conv.outputMax = Int32.random(in: (conv.outputZeroPoint + 1)...255, using: &rng)
-        }
-        // Mostly plausible shifts (outputs spread over 0..255), some extremes.
-        if trial % 4 != 0 {
-            // acc is typically ~ 64 * 64 * sqrt(k); acc * m / 2^n ~ 128 needs n ~ log2(acc) + 23.
-            var typicalAcc = 4096.0 * Double(k).squareRoot()
-            var shift: Int32 = 23
-            while typicalAcc > 1 { typicalAcc /= 2; shift += 1 }
-            conv.shift = (0..<n).map { _ in max(1, min(62, shift + Int32.random(in: -2...2, using: &rng))) }
-        }
-        // Every fourth trial makes exact ties: small weights and dyadic scales j * 2^-(b + s)
-        // (m = j * 2^(30 - b), j odd, n = 30 + b + s), so about one accumulator in 2^(b + s) lands
-        // on x.5; rounding half to even and half away from zero then differ.
-        let tieTrial = trial % 4 == 3
-        if tieTrial {
-            conv.weights = (0..<(n * k)).map { _ in Int8.random(in: -3...3, using: &rng) }
-            conv.weightMax = 0
-            conv.bias = (0..<n).map { _ in Int32.random(in: -500...500, using: &rng) }
-            let spread = 300.0 * Double(k).squareRoot()  // typical |acc| for |x - z| ~ 100, |w| ~ 2
-            var s: Int32 = 0
-            while Double(1 << s) * 128 < spread { s += 1 }
-            for o in 0..<n {
-                let b = Int32.random(in: 0...3, using: &rng)
-                let j = Int32.random(in: (1 << b)..<(2 << b), using: &rng) | 1
-                conv.multiplier[o] = j << (30 - b)
-                conv.shift[o] = max(1, 30 + b + max(s, b == 0 ? 1 : 0))
-            }
-        }
-        // The input has 1 or 3 channels: a random 1x1 conv (also compared) feeds the conv under test.
-        // Its output zero point, the tested conv's input zero point, is mostly 0 (as after a ReLU,
-        // which lets kernels skip the padding) and sometimes not (then the front has no ReLU).
-        let inC = Bool.random(using: &rng) ? 1 : 3
-        let zIn = Bool.random(using: &rng) ? 0 : Int32.random(in: 0...255, using: &rng)
-        let zMid = trial % 3 == 2 ? Int32.random(in: 1...255, using: &rng) : 0
-        var front = TestConv(
-            inChannels: inC, outChannels: c, kernel: (1, 1), stride: (1, 1), pads: (0, 0, 0, 0),
-            relu: zMid == 0 && (!Bool.random(using: &rng) || conv.outputZeroPoint == 0), outputZeroPoint: zMid,
-            weights: (0..<(c * inC)).map { _ in Int8.random(in: -127...127, using: &rng) },
-            bias: (0..<c).map { _ in Int32.random(in: -3000...3000, using: &rng) },
-            multiplier: (0..<c).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) },
-            shift: (0..<c).map { _ in Int32.random(in: 36...40, using: &rng) })
-        if bounds == 1 && zMid < 127 { front.outputMax = 127 }
-        let bytes = writeConvModel([front, conv], height: h, width: w, inputZeroPoint: zIn)
-        let batch = Int.random(in: 1...3, using: &rng)
-        let input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let results = try runOnEveryFamily(bytes, input: input, batch: batch)
-        if KernelISA.avx2Supported { kernels[try NiNModel(bytes: bytes, isa: .avx2).kernelName(layer: 1), default: 0] += 1 }
+        let random = RandomConvolution(trial: trial, using: &rng)
+        let g = random.conv, quadsTimesFour = (g.kernel.0 * g.kernel.1 * g.inChannels + 3) / 4 * 4
+        if g.kernel == (1, 1) && g.stride == (1, 1) && g.pads == (0, 0, 0, 0) && g.inChannels % 4 == 0 { inPlace += 1 }
+        if random.middleZeroPoint == 0 && g.inChannels % 4 == 0 && (g.pads.0 > 0 || g.pads.1 > 0) { skipping += 1 }
+        if quadsTimesFour % 64 != 0 { kTails += 1 }
+        if g.outChannels % 16 != 0 { partialBlocks += 1 }
+        let (conv, batch, n, relu) = (random.conv, random.batch, random.conv.outChannels, random.conv.relu)
+        let (h, w, c, tieTrial) = (random.height, random.width, random.conv.inChannels, random.tieTrial)
+        let results = try runOnEveryFamily(random.model, input: random.input, batch: batch)
+        if KernelISA.avx2Supported { kernels[try NiNModel(bytes: random.model, isa: .avx2).kernelName(layer: 1), default: 0] += 1 }
         let tested = results[0].count - batch * n * 4
         if tieTrial {  // count the ties the comparison went through
             let front = results[0].prefix(batch * h * w * c)
-            let accs = accumulators(conv, input: front, batch: batch, height: h, width: w, zIn: zMid)
+            let accs = accumulators(conv, input: front, batch: batch, height: h, width: w, zIn: random.middleZeroPoint)
             for (i, acc) in accs.enumerated() {
                 let o = i % n
                 let scaled = Double(acc) * Double(conv.multiplier[o]) / Double(sign: .plus, exponent: Int(conv.shift[o]), significand: 1)
-                let low = Double(relu ? 0 : -conv.outputZeroPoint), high = Double(255 - conv.outputZeroPoint)
+                let low = Double(relu ? 0 : -conv.outputZeroPoint), high = Double((conv.outputMax == 0 ? 255 : conv.outputMax) - conv.outputZeroPoint)
                 if scaled - scaled.rounded(.down) == 0.5 && scaled > low && scaled < high { ties += 1 }
             }
         }
         let distinct = Set(results[0].prefix(tested)).count
         if distinct > 1 { varied += 1 }
         #expect(results.allSatisfy { $0 == results[0] },
-                "trial \(trial): k \(kh)x\(kw) s \(conv.stride) pads \(conv.pads) c \(c) n \(n) relu \(relu) zIn \(zIn) zMid \(zMid)")
+                "trial \(trial): \(random.summary)")
         compared += results[0].count
     }
     #expect(compared > 10_000)
     #expect(varied >= 270, "only \(varied) of 300 trials produced varied outputs")
     #expect(ties >= 1000, "only \(ties) outputs were exact ties")
+    #expect(inPlace >= 10 && skipping >= 20 && kTails >= 100 && partialBlocks >= 100,
+            "in place \(inPlace), padding skipped \(skipping), K tails \(kTails), partial blocks \(partialBlocks)")
     if KernelISA.avx2Supported {  // each of the AVX2 family's kernels was compared
         for variant in ["int16", "maddubs, 2-product int16 sums", "maddubs, 4-product int16 sums"] {
             #expect(kernels["avx2 (\(variant))", default: 0] >= 30, "avx2 (\(variant)) ran in too few trials: \(kernels)")
         }
     }
     print("random convolutions: \(compared) bytes compared, \(ties) exact ties, families: "
-          + testedKernelFamilies.map(\.rawValue).joined(separator: ", ") + "; avx2 kernels: \(kernels)")
+          + testedFamilies.map(\.name).joined(separator: ", ") + "; avx2 kernels: \(kernels)")
 }
 
 @Test("random max pools: every optimized family equals the reference bit for bit")
@@ -215,5 +159,5 @@ func randomMaxPools() throws {
         compared += results[0].count
     }
     #expect(vectorChannels >= 120)
-    print("random max pools: \(compared) bytes compared, families: " + testedKernelFamilies.map(\.rawValue).joined(separator: ", "))
+    print("random max pools: \(compared) bytes compared, families: " + testedFamilies.map(\.name).joined(separator: ", "))
 }

@@ -6,6 +6,7 @@
 
 import NiNKernelCore
 import NiN
+import NiNKernelCheck
 import Testing
 
 @Test("pixel order: a permutation of the part's pixels, inside columns first; next agrees with position")

@@ -2,6 +2,7 @@
 
 import Foundation
 import NiN
+import NiNKernelCheck
 
 /// The repository root, found from this file's path.
 let repositoryRoot: String = {
@@ -34,13 +35,21 @@ func float32Values(_ bytes: [UInt8]) -> [Float] {
 /// first. The others are listed by `skippedKernelFamilies` with the reason, never dropped silently.
 let testedKernelFamilies: [KernelISA] = KernelISA.allCases.filter { $0 != .generic && $0.isSupported } + [.generic]
 
+/// What the comparison tests run: every family this CPU supports, then the instruction
+/// emulators this CPU runs (AMX, wherever AVX-512 VNNI is), then generic.
+let testedFamilies: [CheckedFamily] = CheckedFamily.runnable
+
 /// The kernel families this build or CPU cannot run, each with the reason it is not tested.
 let skippedKernelFamilies: [(family: KernelISA, reason: String)] = KernelISA.allCases
     .filter { $0 != .generic && !$0.isSupported }
     .map { family in
         (family, !family.isBuilt ? "not in this build (x86 families compiled out)"
-                                 : "CPU lacks \(familyRequirements[family] ?? "its instructions")")
+                                 : family.unsupportedReason ?? "CPU lacks \(familyRequirements[family] ?? "its instructions")")
     }
+
+/// The instruction emulators this build has but this CPU cannot run (they need AVX-512 VNNI).
+let skippedEmulators: [String] = KernelISA.amx.isBuilt && !KernelISA.emulated.contains(.amx)
+    ? ["amx-emulator skipped: CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni (for the emulated driver's requantization)"] : []
 
 /// What each optimized family needs of the CPU (for the skip reason).
 private let familyRequirements: [KernelISA: String] = [

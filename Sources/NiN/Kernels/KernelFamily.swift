@@ -10,6 +10,7 @@ import NiNKernelCore
 import NiNAVX2
 import NiNAVX512VNNI
 import NiNAVXVNNI
+import NiNAMX
 #endif
 
 /// One family's kernels. An entry left nil runs the portable reference kernel instead (the
@@ -39,22 +40,37 @@ struct KernelFamily {
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
     /// supported one after it. The reference family is last.
     static let table: [KernelFamily] = optimizedFamilies + [reference]
+
+    /// Families whose instructions this build can also run on a scalar emulator, with the same
+    /// driver (tests and nin-kernel-check only; never chosen by a model load or NIN_ISA).
+    static let emulated: [KernelFamily] = emulatedFamilies
 }
 
 #if NIN_X86_KERNELS
 /// The x86-64 families (Package.swift builds their targets only on x86-64 hosts).
 private let optimizedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_amx() != 0,  // (the AMX probe requires the VNNI one)
+                 pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
+                 convolution: convolutionAMX, maxPool: maxPoolAVX2),
     KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
-                 pack: packQuads, scratchBytes: convolutionVNNIScratchBytes,
+                 pack: { packQuads($0) }, scratchBytes: convolutionVNNIScratchBytes,
                  convolution: convolutionVNNI, maxPool: maxPoolAVX2),  // (the VNNI probe requires AVX2)
     KernelFamily(isa: .avxvnni, isSupported: ninpriv_cpu_has_avxvnni() != 0,
-                 pack: packQuads, scratchBytes: convolutionAVXVNNIScratchBytes,
+                 pack: { packQuads($0) }, scratchBytes: convolutionAVXVNNIScratchBytes,
                  convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2),  // (the AVX-VNNI probe requires AVX2)
     KernelFamily(isa: .avx2, isSupported: ninpriv_cpu_has_avx2() != 0,
                  pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
                  convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2),
 ]
+
+/// AMX on the scalar tile emulator: its requantization and im2col still need AVX-512 VNNI.
+private let emulatedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
+                 pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
+                 convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2),
+]
 #else
 /// No optimized family for this architecture yet: the reference kernels run.
 private let optimizedFamilies: [KernelFamily] = []
+private let emulatedFamilies: [KernelFamily] = []
 #endif

@@ -2,6 +2,7 @@
 // table, KernelFamily.swift), overridable with the NIN_ISA environment variable ("generic"
 // forces the portable reference kernels).
 
+import NiNCPU
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,6 +20,9 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case avx512vnni
     /// x86-64 AVX-VNNI kernels: VEX vpdpbusd on ymm, for CPUs without AVX-512 (Sources/NiNAVXVNNI).
     case avxvnni
+    /// x86-64 AMX tiles (tdpbusd) with AVX-512 requantization (Sources/NiNAMX): Sapphire Rapids
+    /// and later Xeons, where the kernel grants the process the tile data state.
+    case amx
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported
@@ -43,12 +47,35 @@ public enum KernelISA: String, Sendable, CaseIterable {
         return table[index...].first(where: \.isSupported) ?? .reference
     }
 
+    /// Why this build or CPU cannot run the family, for a family whose probe can say more than
+    /// "the CPU lacks it" (AMX: the CPU, or the kernel's refusal of the tile data state); nil
+    /// for the others and for a supported family.
+    package var unsupportedReason: String? {
+        guard self == .amx, isBuilt, !isSupported, let reason = ninpriv_cpu_amx_unavailable() else { return nil }
+        return String(cString: reason)
+    }
+
+    /// The families this build can also run on an instruction emulator (`NiNModel(bytes:emulating:)`)
+    /// on this CPU: AMX, wherever AVX-512 VNNI is.
+    package static var emulated: [KernelISA] { KernelFamily.emulated.filter(\.isSupported).map(\.isa) }
+
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
-    /// to the best supported family below it).
+    /// to the best supported family below it; for AMX, with the reason on stderr, once).
     public static var preferred: KernelISA {
         if let value = getenv("NIN_ISA"), let requested = KernelISA(rawValue: String(cString: value)) {
+            if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
         return (KernelFamily.table.first(where: \.isSupported) ?? .reference).isa
     }
 }
+
+/// Says once per process on stderr why a requested family is not used, and which one is.
+private func reportFallback(_ requested: KernelISA, _ reason: String) {
+    guard !fallbackReported else { return }
+    fallbackReported = true
+    fputs("nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)\n", stderr)
+}
+
+/// Whether `reportFallback` has spoken (a benign race at worst repeats its line).
+nonisolated(unsafe) private var fallbackReported = false

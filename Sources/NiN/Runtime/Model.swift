@@ -90,13 +90,28 @@ public final class NiNModel: @unchecked Sendable {
         }
     }
 
-    private init(base: UnsafeRawPointer, count: Int, release: Release, isa requested: KernelISA? = nil) throws(NiNError) {
+    /// Validates a copy of `bytes` and runs it on family `isa`'s instruction emulator (tests and
+    /// nin-kernel-check; `KernelISA.emulated` lists the families that have one).
+    package convenience init(bytes: [UInt8], emulating isa: KernelISA) throws(NiNError) {
+        guard let family = KernelFamily.emulated.first(where: { $0.isa == isa && $0.isSupported }) else {
+            throw .invalid("no emulator of kernel family \(isa.rawValue) on this build and CPU")
+        }
+        let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
+        let copy = try copied.get()
+        do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free, isa: isa, family: family) } catch {
+            free(copy)
+            throw error
+        }
+    }
+
+    private init(base: UnsafeRawPointer, count: Int, release: Release, isa requested: KernelISA? = nil,
+                 family: KernelFamily? = nil) throws(NiNError) {
         self.graph = try readModelGraph(UnsafeRawBufferPointer(start: base, count: count))
         self.base = base
         self.byteCount = count
         self.release = release
-        let isa = requested?.supportedFallback ?? KernelISA.preferred
-        let kernels = isa.kernels
+        let isa = family?.isa ?? requested?.supportedFallback ?? KernelISA.preferred
+        let kernels = family ?? isa.kernels
         var packed: [PackedConvolution?] = []
         if let pack = kernels.pack {
             for layer in graph.layers {

@@ -22,6 +22,13 @@ int ninpriv_cpu_has_avxvnni(void);
  * different copies apart (each then folds into the instruction that uses it, instead of being
  * merged into one register the tile has no room for). */
 const void *ninpriv_opaque_pointer(const void *pointer);
+/** 1 when the AMX family can run: AVX-512 VNNI, CPUID amx_tile and amx_int8, the OS enables the
+ *  tile state, and the kernel granted this process the tile data (requested on the first call,
+ *  once per process, inherited by fork()); else 0. */
+int ninpriv_cpu_has_amx(void);
+
+/** NULL when ninpriv_cpu_has_amx() is 1, else a one-line reason (static text). */
+const char *ninpriv_cpu_amx_unavailable(void);
 
 /** Tells the CPU this thread is spin-waiting (x86 `pause`); inlined into Swift callers. */
 static inline void ninpriv_cpu_relax(void) {

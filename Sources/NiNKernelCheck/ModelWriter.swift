@@ -1,33 +1,50 @@
-// A minimal .nin writer for tests that need many small random models (the real writer is
-// tools/nin_tools/model_format.py). It follows docs/FORMAT.md: header, section table, GRPH, WGHT, LBLS.
+// A minimal .nin writer for tests and nin-kernel-check, which need many small random models
+// (the real writer is tools/nin_tools/model_format.py). It follows docs/FORMAT.md: header, section table,
+// GRPH, WGHT, LBLS. No Foundation: nin-kernel-check is a static executable.
 
-import Foundation
-
-struct TestConv {
-    var inChannels: Int, outChannels: Int
-    var kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)
-    var relu: Bool
-    var outputZeroPoint: Int32
-    var weights: [Int8]       // OHWI
-    var bias: [Int32], multiplier: [Int32], shift: [Int32]
+/// A convolution layer of a test model: its shape, requantization and parameters.
+public struct TestConv {
+    public var inChannels: Int, outChannels: Int
+    /// (height, width) of the kernel and of the stride; pads (top, left, bottom, right).
+    public var kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)
+    public var relu: Bool
+    public var outputZeroPoint: Int32
+    /// OHWI.
+    public var weights: [Int8]
+    public var bias: [Int32], multiplier: [Int32], shift: [Int32]
     /// FORMAT.md 1.1 bounds (0: 255 and 127, as in a 1.0 file).
-    var outputMax: Int32 = 0, weightMax: Int32 = 0
+    public var outputMax: Int32 = 0, weightMax: Int32 = 0
+
+    /// A layer from all of its fields.
+    public init(inChannels: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int),
+                relu: Bool, outputZeroPoint: Int32, weights: [Int8], bias: [Int32], multiplier: [Int32], shift: [Int32],
+                outputMax: Int32 = 0, weightMax: Int32 = 0) {
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel; self.stride = stride
+        self.pads = pads; self.relu = relu; self.outputZeroPoint = outputZeroPoint; self.weights = weights
+        self.bias = bias; self.multiplier = multiplier; self.shift = shift
+        self.outputMax = outputMax; self.weightMax = weightMax
+    }
 }
 
 /// A max pool: kernel (height, width), stride, pads (top, left, bottom, right).
-struct TestPool {
-    var kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)
+public struct TestPool {
+    public var kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)
+
+    /// A pool from its window.
+    public init(kernel: (Int, Int), stride: (Int, Int), pads: (Int, Int, Int, Int)) {
+        self.kernel = kernel; self.stride = stride; self.pads = pads
+    }
 }
 
 /// One layer of a test model before its GAP head.
-enum TestLayer {
+public enum TestLayer {
     case conv(TestConv)
     case maxPool(TestPool)
 }
 
 /// A model of a chain of convolutions followed by GAP; input `convs[0].inChannels x h x w`
 /// (1 or 3 channels) with zero point `inputZeroPoint`.
-func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint: Int32) -> [UInt8] {
+public func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint: Int32) -> [UInt8] {
     writeModel(convs.map { .conv($0) }, inputChannels: convs[0].inChannels, height: height, width: width,
                inputZeroPoint: inputZeroPoint)
 }
@@ -35,7 +52,7 @@ func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint
 /// A model of a chain of layers followed by GAP; input `inputChannels x h x w` (1 or 3 channels)
 /// with zero point `inputZeroPoint`. `labels` and `metadata` are the raw LBLS and META contents
 /// (default: labels "c0", "c1", ... and no META).
-func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: Int, inputZeroPoint: Int32,
+public func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: Int, inputZeroPoint: Int32,
                 labels labelBytes: [UInt8]? = nil, metadata: [UInt8]? = nil) -> [UInt8] {
     var out = [UInt8]()
     func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
@@ -124,7 +141,7 @@ func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: I
 }
 
 /// Bitwise CRC-32 (no table), independent of the engine's.
-func testCRC32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+public func testCRC32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     var crc: UInt32 = 0xFFFF_FFFF
     for byte in bytes {
         crc ^= UInt32(byte)

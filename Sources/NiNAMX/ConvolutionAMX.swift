@@ -1,0 +1,111 @@
+// The AMX convolution: the VNNI family's u8 im2col (padding taps skipped by border tiles, as
+// every family does), weights in the VNNI layout, which is tdpbusd's B (PackAMX.swift), and
+// tiles of 16 output pixels x 64 K bytes as A. Accumulators are blocked 2 x 2 in the C tiles:
+// 32 pixels x 32 channels per K sweep, four tdpbusd per 16 quads of K. A K run's last chunk of
+// fewer than 16 quads (a K tail, or a border tile's run) and the rows of a partial tile read in
+// place (pointwise) go through a zero-filled panel; the C tiles are stored and requantized with
+// AVX-512 on the way out (the VNNI family's requantize16), bias added there. Generic over the
+// tile instructions (`AMXTiles`): `convolutionAMX` runs the hardware, `convolutionAMXEmulated`
+// the exact scalar emulator, on the same driver; the tile code is Tile32x32AMX.swift.
+// Bit-exact with the reference kernel.
+// Compiled with -mamx-tile -mamx-int8 and AVX-512 in its own target.
+
+import _Builtin_intrinsics.intel
+import NiNAVX512VNNI
+import NiNKernelCore
+
+/// Output pixels per A tile (its rows), and output channels per B and C tile.
+let amxTileRows = 16
+
+/// The im2col chunks of the AMX convolution: those of the VNNI family (u8 rows of K padded to
+/// quads, 16 bytes of slack), in whole 16-pixel tiles.
+let im2colAMX = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: amxTileRows, slack: 16)
+
+/// The thread scratch before the im2col rows: the tile configuration (64 bytes), the four C
+/// tiles stored as int32 (4 KiB), the two A panels (2 KiB).
+enum AMXScratch {
+    static let configuration = 0
+    static let accumulators = 64
+    static let panels = accumulators + 4 * 1024
+    static let im2col = panels + 2 * 1024
+}
+
+/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
+public func convolutionAMXScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
+    AMXScratch.im2col
+        + im2colAMX.bytes(outWidth: geometry.outWidth, kPadded: 4 * ((geometry.kernelSize + 3) / 4), totalRows: totalRows)
+}
+
+/// Computes part `part` of `parts` of a convolution call on the AMX tiles, with the weights of
+/// `packAMX`. Configures this thread's tiles first and releases them at the end.
+public func convolutionAMX(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
+    convolutionAMXTiles(AMXHardware.self, a, part: part, of: parts)
+}
+
+/// `convolutionAMX` on the scalar AMX emulator: the same driver, on any CPU with AVX-512 VNNI.
+public func convolutionAMXEmulated(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
+    convolutionAMXTiles(AMXEmulator.self, a, part: part, of: parts)
+}
+
+/// The driver. A part is a contiguous run of whole 16-pixel tiles of `PixelOrder` (parts differ
+/// by at most one tile), taken in im2col chunks of whole tiles; each pair of tiles (32 pixels)
+/// then meets every pair of 16-channel blocks in the C tiles. A 1x1, stride-1 convolution over
+/// a multiple of 4 channels reads its input pixels in place as the A rows.
+@inline(__always)
+func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, part: Int, of parts: Int) {
+    let g = a.geometry
+    let kQuads = a.kGroups, kPadded = 4 * kQuads
+    let blocks = (g.outChannels + 15) / 16
+    let pointwise = g.isPointwise && g.padTop == 0 && g.padLeft == 0 && g.inChannels % 4 == 0
+    let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
+    let order = PixelOrder(rows: 0..<a.rowCount, geometry: g, skipPadding: skipPadding)
+    let tileCount = (order.pixelCount + amxTileRows - 1) / amxTileRows
+    var first = tileCount * part / parts * amxTileRows
+    let end = min(order.pixelCount, tileCount * (part + 1) / parts * amxTileRows)
+    guard first < end else { return }
+    let weights = a.weights.assumingMemoryBound(to: Int8.self)
+    let accumulators = a.scratch + AMXScratch.accumulators, panels = a.scratch + AMXScratch.panels
+    let rowsScratch = (a.scratch + AMXScratch.im2col).assumingMemoryBound(to: UInt8.self)
+    let chunk = pointwise ? end - first : im2colAMX.chunkPixels(kPadded: kPadded)
+    let tiled = pointwise ? 0 : im2colAMX.tiled(min(chunk, end - first))
+    let table = UnsafeMutableRawPointer(rowsScratch + (pointwise ? 0 : im2colAMX.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
+        .bindMemory(to: PixelTaps.self, capacity: tiled)
+    AMXTileConfiguration.writeUniform(to: a.scratch + AMXScratch.configuration, rows: amxTileRows, bytesPerRow: 64)
+    T.loadConfiguration(a.scratch + AMXScratch.configuration)
+    while first < end {
+        let last = min(first + chunk, end)
+        let pixels = last - first
+        if !pointwise { im2colQuads(a, order: order, pixels: first..<last, kPadded: kPadded, rows: rowsScratch, table: table) }
+        let source = pointwise ? a.input + first * kPadded : UnsafePointer(rowsScratch)
+        var p = 0
+        while p < pixels {
+            let count = min(2 * amxTileRows, pixels - p)
+            let output: TileOutput, runs: TileTaps
+            if pointwise {
+                output = TileOutput(base: a.output + (first + p) * g.outChannels, stride: g.outChannels, table: nil)
+                runs = .all(kQuads)
+            } else {
+                output = TileOutput(base: a.output, stride: g.outChannels, table: UnsafePointer(table + p))
+                runs = taps(UnsafePointer(table + p), count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: skipPadding)
+            }
+            let x = AMXRows(base: source + p * kPadded, stride: kPadded, count: count,
+                            inPlace: pointwise && count < 2 * amxTileRows)
+            var block = 0
+            while block < blocks {
+                let channels = min(2 * amxTileRows, g.outChannels - block * 16)
+                let b = AMXBlock(weights: weights + block * kQuads * 64, blockBytes: kQuads * 64, bias: a.bias + block * 16,
+                                 requant: a.requant + block * RequantBlock.bytes, channel: block * 16, channels: channels)
+                switch (count > amxTileRows, channels > 16) {
+                case (true, true): amxTile(T.self, pixelTiles: 2, channelBlocks: 2, x, runs, b, panels, accumulators, output)
+                case (true, false): amxTile(T.self, pixelTiles: 2, channelBlocks: 1, x, runs, b, panels, accumulators, output)
+                case (false, true): amxTile(T.self, pixelTiles: 1, channelBlocks: 2, x, runs, b, panels, accumulators, output)
+                case (false, false): amxTile(T.self, pixelTiles: 1, channelBlocks: 1, x, runs, b, panels, accumulators, output)
+                }
+                block += 2
+            }
+            p += 2 * amxTileRows
+        }
+        first = last
+    }
+    T.release()
+}
