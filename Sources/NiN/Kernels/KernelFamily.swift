@@ -6,6 +6,7 @@
 
 import NiNCPU
 import NiNKernelCore
+import NiNPortable
 #if NIN_X86_KERNELS
 import NiNAVX2
 import NiNAVX512VNNI
@@ -34,7 +35,12 @@ struct KernelFamily {
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
     /// supported one after it. The reference family is last.
-    static let table: [KernelFamily] = optimizedFamilies + [reference]
+    static let table: [KernelFamily] = optimizedFamilies + [portable, reference]
+
+    /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
+    static let portable = KernelFamily(isa: .portable, isSupported: true, pack: packPortable,
+                                       scratchBytes: convolutionPortableScratchBytes,
+                                       convolution: convolutionPortable, maxPool: maxPoolPortable)
 }
 
 #if NIN_X86_KERNELS

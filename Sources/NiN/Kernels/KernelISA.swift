@@ -17,6 +17,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case avx2
     /// x86-64 AVX-512 VNNI kernels on zmm registers (Sources/NiNAVX512VNNI).
     case avx512vnni
+    /// Plain Swift kernels vectorized for the baseline target, built on every host (Sources/NiNPortable).
+    case portable
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported
@@ -37,7 +39,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// The kernels of `supportedFallback`.
     var kernels: KernelFamily {
         let table = KernelFamily.table
-        guard let index = table.firstIndex(where: { $0.isa == self }) else { return .reference }
+        // A family this build lacks (an x86 one on arm64): the best family the build has.
+        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .reference }
         return table[index...].first(where: \.isSupported) ?? .reference
     }
 
