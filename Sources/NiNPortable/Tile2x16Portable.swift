@@ -27,6 +27,19 @@ func broadcastPair(_ row: UnsafeRawPointer, _ offset: Int) -> SIMD8<Int16> {
     unsafeBitCast(SIMD4<Int32>(repeating: row.loadUnaligned(fromByteOffset: offset, as: Int32.self)), to: SIMD8<Int16>.self)
 }
 
+/// The portable family's microkernel for the shared int16-pair driver.
+enum Tile2x16Portable: Int16PairTile {
+    static var pixels: Int { 2 }
+
+    @inline(__always)
+    static func compute(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
+                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
+                        rows: Int, channels: Int) {
+        tile2x16(a, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
+                 rows: rows, channels: channels)
+    }
+}
+
 /// One or two output pixels (`rows`) x 16 channels: int32 accumulators over the K pairs of
 /// `taps`, then requantized and stored at their rows of `output` (the first `channels` bytes).
 /// `a` holds the pixels' im2col rows, `kPadded` int16 values apart (two rows even when `rows`
