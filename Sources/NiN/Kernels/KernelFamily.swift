@@ -12,7 +12,7 @@ import NiNAVX2
 import NiNAVX512VNNI
 #endif
 
-/// One family's kernels. An entry left nil runs the portable reference kernel instead (the
+/// One family's kernels. An entry left nil runs the scalar reference kernel instead (the
 /// executable spec every family equals bit for bit); `pack` and `convolution` are set together.
 struct KernelFamily {
     /// The family's name, also its `NIN_ISA` value.
@@ -29,7 +29,7 @@ struct KernelFamily {
     let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
                    _ rows: Range<Int>) -> Void)?
 
-    /// The portable reference kernels (Kernels/Reference): every CPU runs them.
+    /// The scalar reference kernels (Kernels/Reference): every CPU runs them.
     static let reference = KernelFamily(isa: .generic, isSupported: true, pack: nil, scratchBytes: { _, _ in 0 },
                                         convolution: nil, maxPool: nil)
 
@@ -54,6 +54,6 @@ private let optimizedFamilies: [KernelFamily] = [
                  convolution: convolutionAVX2, maxPool: maxPoolAVX2),
 ]
 #else
-/// No optimized family for this architecture yet: the reference kernels run.
+/// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
 private let optimizedFamilies: [KernelFamily] = []
 #endif

@@ -1,6 +1,6 @@
 // Which kernel family runs: chosen once per model load from the CPU's features (the family
 // table, KernelFamily.swift), overridable with the NIN_ISA environment variable ("generic"
-// forces the portable reference kernels).
+// forces the scalar reference kernels).
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,7 @@ import Darwin
 /// A family of kernels. All of them produce the same bits. Each case is a `NIN_ISA` value;
 /// `generic` stays the first (the tests compare every case with the first).
 public enum KernelISA: String, Sendable, CaseIterable {
-    /// The portable scalar reference kernels (the executable spec).
+    /// The scalar reference kernels (the executable spec).
     case generic
     /// x86-64 AVX2 kernels (Sources/NiNAVX2).
     case avx2
