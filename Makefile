@@ -72,11 +72,13 @@ test-swift: .build/kernels.stamp
 	done
 
 # The whole Swift suite as a host without x86-64 builds it: every x86 kernel family compiled out
-# (NIN_PORTABLE=1 in Package.swift), so the reference kernels run; its own build folder.
-test-portable:
+# (NIN_PORTABLE=1 in Package.swift), so the portable family runs (and is compared with the
+# reference kernels); its own build folder.
+test-portable: .build/kernels.stamp
 	@mkdir -p .build
 	NIN_PORTABLE=1 swift test --scratch-path .build-portable 2>&1 | tee .build/swift-test-portable.log | grep -E '^(✔ Test run|✘)|error:|^kernel families:| skipped'; \
 	grep -q '✔ Test run with' .build/swift-test-portable.log
+	@grep -q '^kernel families: portable tested, generic tested' .build/swift-test-portable.log || { echo "test-portable: the portable family was not tested"; exit 1; }
 	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVX512VNNI.build .build-portable/*/NiNAMX.build 2>/dev/null; then \
 	  echo "test-portable: an x86 kernel target was built"; exit 1; fi
 

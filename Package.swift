@@ -51,12 +51,16 @@ let package = Package(
     targets: [
         .target(name: "NiN",
                 dependencies: ["NiNKernelCore", "NiNCPU"]
-                    + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : []) as [Target.Dependency],
+                    + ["NiNPortable"] + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : []) as [Target.Dependency],
                 path: "Sources/NiN",
                 swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
         // What every kernel family shares (geometry, call, packing storage, requantization
         // tables, pixel order, scratch sizing): plain Swift, no ISA flags, no intrinsics.
         .target(name: "NiNKernelCore", path: "Sources/NiNKernelCore"),
+        // The portable kernel family: plain Swift vectorized for the baseline target (SSE2 on
+        // x86-64, NEON on arm64), no ISA flags, built on every host.
+        .target(name: "NiNPortable", dependencies: ["NiNKernelCore"], path: "Sources/NiNPortable",
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "NiNCPU", path: "Sources/NiNCPU"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),

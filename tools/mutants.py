@@ -93,12 +93,21 @@ MUTANTS: List[Mutant] = [
     Mutant("vnni-masked-store", "Sources/NiNAVX512VNNI/RequantizeAVX512VNNI.swift",
            "__mmask16(truncatingIfNeeded: (1 << channels) - 1)", "__mmask16(truncatingIfNeeded: (1 << channels) - 2)",
            "VNNI partial block store drops its first channel", swift("randomConvolutions")),
-    Mutant("avx2-widen-tail", "Sources/NiNAVX2/ConvolutionAVX2.swift",
+    Mutant("int16pairs-widen-zero-point", "Sources/NiNKernelCore/Int16PairConvolution.swift",
            "dst[i] = Int16(src[i]) &- zeroPoint", "dst[i] = Int16(src[i])",
-           "AVX2 im2col tail forgets the input zero point", swift("randomConvolutions")),
-    Mutant("avx2-skip-padding-odd-channels", "Sources/NiNAVX2/ConvolutionAVX2.swift",
+           "AVX2/portable im2col forgets the input zero point", swift("randomConvolutions")),
+    Mutant("int16pairs-skip-padding-odd-channels", "Sources/NiNKernelCore/Int16PairConvolution.swift",
            "let skipPadding = g.inChannels % 2 == 0 && !pointwise", "let skipPadding = !pointwise",
-           "AVX2 skips padding with odd channel counts (K pairs straddle taps)", swift("randomConvolutions")),
+           "AVX2/portable skip padding with odd channel counts (K pairs straddle taps)", swift("randomConvolutions")),
+    Mutant("portable-second-row", "Sources/NiNPortable/Tile2x16Portable.swift",
+           "if rows > 1 { requantizeAndStore", "if rows > 2 { requantizeAndStore",
+           "portable 2x16 tile never stores its second pixel", swift("randomConvolutions")),
+    Mutant("portable-clamp-high", "Sources/NiNPortable/RequantizePortable.swift",
+           "scaled.replace(with: high, where: scaled .> high)", "scaled.replace(with: high, where: scaled .> high + 1)",
+           "portable requantization lets 256 through the upper clamp", swift("randomConvolutions")),
+    Mutant("portable-maxpool-last", "Sources/NiNPortable/MaxPoolPortable.swift",
+           "for ch in 0..<c { out[ch] = max(out[ch], p[ch]) }", "for ch in 0..<c { out[ch] = p[ch] }",
+           "portable max pool keeps the window's last value", swift("randomMaxPools")),
     Mutant("pixelorder-inside-end", "Sources/NiNKernelCore/PixelOrder.swift",
            "(hi - 1) * g.strideWidth - g.padLeft + g.kernelWidth > g.inWidth",
            "(hi - 1) * g.strideWidth - g.padLeft + g.kernelWidth >= g.inWidth",
@@ -190,7 +199,7 @@ MUTANTS += [
 
 # Targets whose debug build inlines @inlinable code of another target (they are built with
 # -Ounchecked): after a mutation in a key's directory, the listed directories are touched too.
-INLINERS = {"Sources/NiNKernelCore": ["Sources/NiNAVX2", "Sources/NiNAVX512VNNI"]}
+INLINERS = {"Sources/NiNKernelCore": ["Sources/NiNAVX2", "Sources/NiNAVX512VNNI", "Sources/NiNPortable"]}
 
 
 def target_dir(path: str) -> str:

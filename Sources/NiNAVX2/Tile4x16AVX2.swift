@@ -5,6 +5,19 @@
 import _Builtin_intrinsics.intel
 import NiNKernelCore
 
+/// The AVX2 family's microkernel for the shared int16-pair driver.
+enum Tile4x16AVX2: Int16PairTile {
+    static var pixels: Int { 4 }
+
+    @inline(__always)
+    static func compute(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
+                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
+                        rows: Int, channels: Int) {
+        tile4x16(a, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
+                 rows: rows, channels: channels)
+    }
+}
+
 /// Four output pixels x 16 channels: int32 accumulators over the K pairs of `taps`, then
 /// requantized and stored at their rows of `output`.
 @inline(__always)

@@ -6,6 +6,7 @@
 
 import NiNCPU
 import NiNKernelCore
+import NiNPortable
 #if NIN_X86_KERNELS
 import NiNAVX2
 import NiNAVX512VNNI
@@ -13,7 +14,7 @@ import NiNAVXVNNI
 import NiNAMX
 #endif
 
-/// One family's kernels. An entry left nil runs the portable reference kernel instead (the
+/// One family's kernels. An entry left nil runs the scalar reference kernel instead (the
 /// executable spec every family equals bit for bit); `pack` and `convolution` are set together.
 struct KernelFamily {
     /// The family's name, also its `NIN_ISA` value.
@@ -33,13 +34,18 @@ struct KernelFamily {
     let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
                    _ rows: Range<Int>) -> Void)?
 
-    /// The portable reference kernels (Kernels/Reference): every CPU runs them.
+    /// The scalar reference kernels (Kernels/Reference): every CPU runs them.
     static let reference = KernelFamily(isa: .generic, isSupported: true, pack: nil, scratchBytes: { _, _ in 0 },
                                         convolution: nil, maxPool: nil)
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
     /// supported one after it. The reference family is last.
-    static let table: [KernelFamily] = optimizedFamilies + [reference]
+    static let table: [KernelFamily] = optimizedFamilies + [portable, reference]
+
+    /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
+    static let portable = KernelFamily(isa: .portable, isSupported: true, pack: packPortable,
+                                       scratchBytes: convolutionPortableScratchBytes,
+                                       convolution: convolutionPortable, maxPool: maxPoolPortable)
 
     /// Families whose instructions this build can also run on a scalar emulator, with the same
     /// driver (tests and nin-kernel-check only; never chosen by a model load or NIN_ISA).
@@ -70,7 +76,7 @@ private let emulatedFamilies: [KernelFamily] = [
                  convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2),
 ]
 #else
-/// No optimized family for this architecture yet: the reference kernels run.
+/// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
 private let optimizedFamilies: [KernelFamily] = []
 private let emulatedFamilies: [KernelFamily] = []
 #endif

@@ -1,6 +1,6 @@
 // Which kernel family runs: chosen once per model load from the CPU's features (the family
 // table, KernelFamily.swift), overridable with the NIN_ISA environment variable ("generic"
-// forces the portable reference kernels).
+// forces the scalar reference kernels).
 
 import NiNCPU
 #if canImport(Glibc)
@@ -12,7 +12,7 @@ import Darwin
 /// A family of kernels. All of them produce the same bits. Each case is a `NIN_ISA` value;
 /// `generic` stays the first (the tests compare every case with the first).
 public enum KernelISA: String, Sendable, CaseIterable {
-    /// The portable scalar reference kernels (the executable spec).
+    /// The scalar reference kernels (the executable spec).
     case generic
     /// x86-64 AVX2 kernels (Sources/NiNAVX2).
     case avx2
@@ -23,6 +23,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// x86-64 AMX tiles (tdpbusd) with AVX-512 requantization (Sources/NiNAMX): Sapphire Rapids
     /// and later Xeons, where the kernel grants the process the tile data state.
     case amx
+    /// Plain Swift kernels vectorized for the baseline target, built on every host (Sources/NiNPortable).
+    case portable
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported
@@ -43,7 +45,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// The kernels of `supportedFallback`.
     var kernels: KernelFamily {
         let table = KernelFamily.table
-        guard let index = table.firstIndex(where: { $0.isa == self }) else { return .reference }
+        // A family this build lacks (an x86 one on arm64): the best family the build has.
+        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .reference }
         return table[index...].first(where: \.isSupported) ?? .reference
     }
 
