@@ -1092,11 +1092,12 @@ def latency_rows(args, path: Path, exe: Path, fams: dict, fp32_path: Path, int8_
     lat = []
     per_round = -(-args.runs // ROUNDS)  # at least args.runs runs per engine in all
     auto = fams["auto"]
+    auto_label = f"nin int8 [{auto}]" if auto else "nin int8"
     for batch, threads in CONFIGS:
         row = {"batch": batch, "threads": threads}
         x = np.ascontiguousarray(np.resize(test_f32, (batch,) + test_f32.shape[1:]))
         # key -> (label, function: runs wanted this round -> milliseconds of the runs done)
-        timers = {"nin_int8": (f"nin int8 [{auto}]",
+        timers = {"nin_int8": (auto_label,
                                lambda n: nin_bench(exe, path, n, threads, batch))}
         if batch == 1:
             for fam in fams["available"]:
@@ -1137,7 +1138,7 @@ def latency_rows(args, path: Path, exe: Path, fams: dict, fp32_path: Path, int8_
             row[key] = summary(times)
             row[key]["images_per_s"] = batch * 1e3 / row[key]["median_ms"]
             row[key]["label"] = (f"nin int8 [{key[len('nin_int8_'):]}]" if key.startswith("nin_int8_")
-                                 else f"nin int8 [{auto}]" if key == "nin_int8" else ENGINE_NAMES[key])
+                                 else auto_label if key == "nin_int8" else ENGINE_NAMES[key])
         for key in samples:
             for peer in ("ort_int8", "openvino_int8"):
                 if peer in row and key != peer:
@@ -1225,9 +1226,11 @@ def print_table(results: dict) -> str:
             lines += ov_profile_lines(res["openvino_profile"])
     lines.append("")
     if any(res.get("latency") for res in results["models"].values()):
-        lines.append("/ORT int8, /OpenVINO = this row's median / that engine's median in the same "
-                     "configuration (< 1: faster than it; at batch 16 the inverse of the "
-                     "throughput ratio).")
+        with_ov = any("openvino_int8" in row for res in results["models"].values()
+                      for row in res.get("latency") or [])
+        lines.append(f"/ORT int8{', /OpenVINO' if with_ov else ''} = this row's median / that "
+                     "engine's median in the same configuration (< 1: faster than it; at batch "
+                     "16 the inverse of the throughput ratio).")
         if results.get("runs_note"):
             lines.append(results["runs_note"])
     load = machine["loadavg_before"]
