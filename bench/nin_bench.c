@@ -1,5 +1,6 @@
 /* nin_bench.c - times nin through its C API: median and best of N runs after warm-up.
- * Usage: nin_bench MODEL.nin [runs=50] [threads=1] [batch=1]
+ * Usage: nin_bench MODEL.nin [runs=50] [threads=1] [batch=1] [warmup=5]
+ * (the kernel family is the library's choice, or NIN_ISA's: see nin-infer --profile)
  * Prints one line: "model threads batch median_ms best_ms images_per_s times_ms=t1,t2,..."
  * (every run's milliseconds, in run order, for callers that pool several calls). */
 #include <nin.h>
@@ -21,11 +22,15 @@ static int compare(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL.nin [runs] [threads] [batch]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.nin [runs] [threads] [batch] [warmup]\n", argv[0]);
         return 2;
     }
     int runs = argc > 2 ? atoi(argv[2]) : 50, threads = argc > 3 ? atoi(argv[3]) : 1;
-    int batch = argc > 4 ? atoi(argv[4]) : 1;
+    int batch = argc > 4 ? atoi(argv[4]) : 1, warmup = argc > 5 ? atoi(argv[5]) : 5;
+    if (runs < 1 || threads < 1 || batch < 1 || warmup < 0) {
+        fprintf(stderr, "nin_bench: runs, threads and batch must be at least 1, warmup at least 0\n");
+        return 2;
+    }
     nin_model *model = NULL;
     nin_context *ctx = NULL;
     nin_context_params params = nin_context_default_params();
@@ -41,7 +46,7 @@ int main(int argc, char **argv) {
     uint8_t *input = malloc(bytes);
     for (size_t i = 0; i < bytes; i++) input[i] = (uint8_t)((i * 2654435761u) >> 24);
     double *times = malloc(sizeof(double) * (size_t)runs);
-    for (int i = 0; i < 5; i++) nin_run_prepared_u8(ctx, input, bytes, batch);
+    for (int i = 0; i < warmup; i++) nin_run_prepared_u8(ctx, input, bytes, batch);
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
         nin_run_prepared_u8(ctx, input, bytes, batch);
