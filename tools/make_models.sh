@@ -27,7 +27,8 @@ export PYTHONPATH="$PWD/tools:$PWD/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
 if [ "${1:-small}" = classic ]; then
     M=models/fashion_classic
     # 7-bit activations and weights (QUANTIZATION.md): every layer runs exact on AVX2's vpmaddubsw kernels
-    tools/nin-convert $M.pt --arch $M.arch.json --calibrate fashion-mnist --activation-bits 7 --weight-bits 7 -o $M.nin
+    tools/nin-convert $M.pt --arch $M.arch.json --calibrate fashion-mnist --calibration-count 5000 \
+        --activation-bits 7 --weight-bits 7 -o $M.nin
     python tools/make_fp32_logits.py $M.pt                        # goldens: first 1,000 images
     if [ "${SKIP_EVAL:-0}" != 1 ]; then
         mkdir -p .build/eval
