@@ -79,7 +79,7 @@ test-portable: .build/kernels.stamp
 	NIN_PORTABLE=1 swift test --scratch-path .build-portable 2>&1 | tee .build/swift-test-portable.log | grep -E '^(✔ Test run|✘)|error:|^kernel families:| skipped'; \
 	grep -q '✔ Test run with' .build/swift-test-portable.log
 	@grep -q '^kernel families: portable tested, generic tested' .build/swift-test-portable.log || { echo "test-portable: the portable family was not tested"; exit 1; }
-	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVX512VNNI.build .build-portable/*/NiNAMX.build 2>/dev/null; then \
+	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVXVNNI.build .build-portable/*/NiNAVX512VNNI.build .build-portable/*/NiNAMX.build 2>/dev/null; then \
 	  echo "test-portable: an x86 kernel target was built"; exit 1; fi
 
 # A debug build's incremental driver does not recompile a kernel family target when only the
