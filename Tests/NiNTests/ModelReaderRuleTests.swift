@@ -176,3 +176,60 @@ func stringSectionRules() throws {
     expectRule(tinyModel(metadata: Array("name\0tiny".utf8)).sealed, "section META does not end with a NUL byte")
     expectRule(tinyModel(metadata: Array("name\0".utf8) + [0xFF, 0]).sealed, "section META: string 1 is not valid UTF-8")
 }
+
+@Test("version 1.1 bounds: output_max and weight_max rules, and what they allow")
+func boundRules() throws {
+    // Allowed: a narrowed conv, the pool repeating its bound, weights within weight_max.
+    var file = tinyModel()  // the conv's weights lie in [-3, 3]
+    file.put32(file.layer(0) + 76, 127); file.put32(file.layer(0) + 80, 3); file.put32(file.layer(1) + 76, 127)
+    let narrowed = try NiNModel(bytes: file.sealed)
+    #expect(narrowed.graph.layers.map(\.outputMax) == [127, 127, 127])  // (a pool and GAP: their input's)
+    #expect(narrowed.graph.layers.map(\.inputMax) == [255, 127, 127])
+    #expect(narrowed.graph.layers[0].weightMax == 3)
+
+    file = tinyModel()
+    file.put32(file.layer(0) + 76, 256)
+    expectRule(file.sealed, "layer 0: output_max 256 is outside 0..255")
+
+    file = tinyModel()  // a conv without ReLU and zero point 200 cannot stop at 200
+    file.put32(file.layer(0) + 4, 0); file.put32(file.layer(0) + 52, 200); file.put32(file.layer(1) + 52, 200)
+    file.put32(file.layer(0) + 76, 200)
+    expectRule(file.sealed, "layer 0: output_max 200 must be greater than output_zero_point 200")
+
+    file = tinyModel()
+    file.put32(file.layer(0) + 80, 128)
+    expectRule(file.sealed, "layer 0: weight_max 128 is outside 0..127")
+
+    file = tinyModel()  // weight 2 of the conv is -1, weight 0 is -3
+    file.put32(file.layer(0) + 80, 2)
+    expectRule(file.sealed, "layer 0: weight 0 lies outside [-2, 2] (weight_max)")
+
+    file = tinyModel()
+    file.put32(file.layer(0) + 76, 127); file.put32(file.layer(1) + 76, 100)
+    expectRule(file.sealed, "layer 1: output_max 100 must be 0 or its input's bound 127 for maxpool")
+
+    file = tinyModel()
+    file.put32(file.layer(1) + 80, 5)
+    expectRule(file.sealed, "layer 1: weight_max must be zero for maxpool")
+
+    file = tinyModel()
+    file.put32(file.layer(2) + 76, 255)
+    expectRule(file.sealed, "layer 2: output_max must be zero for gap")
+
+    file = tinyModel()
+    file.put32(file.layer(0) + 84, 1)
+    expectRule(file.sealed, "layer 0: reserved bytes 84..95 are not zero")
+}
+
+@Test("the accumulator bound uses the input's bound and weight_max")
+func boundedAccumulatorRule() throws {
+    // 1x1 conv over 1 channel: k = 1, so |bias| + in_max * w_max must stay below 2^31.
+    let conv = TestConv(inChannels: 1, outChannels: 1, kernel: (1, 1), stride: (1, 1), pads: (0, 0, 0, 0), relu: true,
+                        outputZeroPoint: 0, weights: [1], bias: [Int32.max - 255 * 127 + 1],
+                        multiplier: [1 << 30], shift: [36])
+    expectRule(writeConvModel([conv], height: 2, width: 2, inputZeroPoint: 0),
+               "layer 0: channel 0 could overflow the int32 accumulator (|bias| + 255*127*1 >= 2^31)")
+    var narrowed = conv
+    narrowed.weightMax = 1  // the same bias fits once the weights are bounded by 1
+    #expect(throws: Never.self) { try NiNModel(bytes: writeConvModel([narrowed], height: 2, width: 2, inputZeroPoint: 0)) }
+}
