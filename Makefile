@@ -19,6 +19,8 @@
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 #   make kernel-check  every kernel family this CPU runs (and the AMX emulator) against the reference
 #                      on random and classic-NiN convolutions; a static binary for other machines
+#   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
+#                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 PYTHON        ?= python3
 RELEASE       := .build/release
@@ -49,6 +51,20 @@ cli: lib
 kernel-check:
 	swift build -c release -Xswiftc -static-executable --product nin-kernel-check --scratch-path .build-kernel-check
 	.build-kernel-check/release/nin-kernel-check
+
+# What bench/kit/run.sh needs on a machine without Swift (libpng16 and libc are all it links):
+# nin-infer and nin-kernel-check (static), libnin.so.0 and nin_bench, the classic model, the
+# example images, and make bench's QDQ model of it when `make bench` has written one.
+KIT := .build/bench-kit
+bench-kit: cli
+	swift build -c release -Xswiftc -static-executable --product nin-kernel-check --scratch-path .build-kernel-check
+	rm -rf $(KIT) && mkdir -p $(KIT)/images
+	cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude bench/nin_bench.c -o $(KIT)/nin_bench -L$(RELEASE) -lnin -Wl,-rpath,'$$ORIGIN'
+	cp $(RELEASE)/libnin.so $(KIT)/libnin.so.$(SOVERSION)
+	cp .build-cli/release/nin-infer .build-kernel-check/release/nin-kernel-check bench/kit/run.sh bench/kit/engines.py $(KIT)/
+	cp models/fashion_classic.nin $(KIT)/ && cp $(IMAGES) $(KIT)/images/
+	-cp $$(ls -t .build/bench/peers/*fashion_classic*/int8_qdq.onnx 2>/dev/null | head -1) $(KIT)/int8_qdq.onnx
+	@du -sh $(KIT)
 
 demo: cli
 	$(RELEASE)/nin-infer --top 3 $(IMAGES)
@@ -187,4 +203,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: kernel-check mutants test-portable heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: kernel-check bench-kit mutants test-portable heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

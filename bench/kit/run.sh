@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs on a machine without Swift (a server with AMX, a laptop with AVX-VNNI): every kernel family
+# the CPU has against the reference (nin-kernel-check), the same bits on the shipped models from
+# every family, per-family latency (nin-infer --profile, interleaved rounds), thread scaling
+# (nin_bench) and, when python3 has onnxruntime / openvino, those engines on the same QDQ model
+# (engines.py). Built by `make bench-kit` into .build/bench-kit/; copy that folder over and run
+#   bench-kit/run.sh [OUT_DIR]
+# It prints everything and keeps the raw outputs in OUT_DIR (default ./bench-kit-out).
+set -uo pipefail
+KIT=$(cd "$(dirname "$0")" && pwd)
+OUT=${1:-bench-kit-out}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$KIT${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+MODEL=$KIT/fashion_classic.nin
+IMG=$(ls "$KIT"/images/*.png | head -1)
+FAMILIES="amx avx512vnni avxvnni avx2 portable"
+{ grep -m1 'model name' /proc/cpuinfo; echo "cpus: $(nproc)"
+  echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_tile|amx_int8)$' | tr '\n' ' ')"; } | tee "$OUT/cpu.txt"
+echo "== every family against the reference (300 random convolutions and the classic layers, 1 and 3 threads)"
+"$KIT/nin-kernel-check" | tee "$OUT/kernel_check.txt"
+echo "== the same bits from every family (nin-infer --jsonl --top 10 on the example images)"
+for isa in $FAMILIES generic; do
+  NIN_ISA=$isa "$KIT/nin-infer" --model "$MODEL" --jsonl --top 10 --no-progress "$KIT"/images/*.png > "$OUT/out_$isa.jsonl" 2>/dev/null
+done
+md5sum "$OUT"/out_*.jsonl | awk '{print $1}' | sort | uniq -c | awk '{print $1 " families: " $2}'
+echo "== latency per family, 1 thread (nin-infer --profile 100, 3 interleaved rounds; 'kernels' names what really ran)"
+for r in 1 2 3; do for isa in $FAMILIES; do
+  line=$(NIN_ISA=$isa "$KIT/nin-infer" --model "$MODEL" --profile 100 "$IMG" 2>/dev/null)
+  echo "round $r NIN_ISA=$isa: $(echo "$line" | head -1 | grep -o 'kernels [a-z0-9]*') $(echo "$line" | grep total)"
+done; done | tee "$OUT/family_latency.txt"
+NIN_ISA= "$KIT/nin-infer" --model "$MODEL" --profile 200 "$IMG" > "$OUT/profile_default.txt" 2>&1
+echo "== thread scaling, default family (nin_bench)"
+for t in 1 2 4 8 16; do for b in 1 16; do
+  [ "$t" -le "$(nproc)" ] && "$KIT/nin_bench" "$MODEL" 40 "$t" "$b" | sed 's/ times_ms=.*//'
+done; done | tee "$OUT/threads.txt"
+if [ -f "$KIT/int8_qdq.onnx" ]; then
+  echo "== ONNX Runtime / OpenVINO int8 on make bench's QDQ model, interleaved with nin"
+  python3 "$KIT/engines.py" "$KIT" 2>&1 | tee "$OUT/engines.txt"
+fi
