@@ -138,3 +138,24 @@ func im2colInt16(_ a: ConvolutionCall, order: PixelOrder, pixels: Range<Int>, kP
 func widenInt16(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Int16>, count: Int, zeroPoint: Int16) {
     for i in 0..<count { dst[i] = Int16(src[i]) &- zeroPoint }
 }
+
+/// Packs one convolution for `convolutionInt16Pairs`: per block of 16 output channels, int16
+/// weights by K pairs (`[block][kPairs][16][2]`, what one vpmaddwd or pmaddwd multiplies), the
+/// bias as is (im2col subtracts the input zero point), and the shared requantization tables; nil
+/// when memory runs out. Plain Swift: it runs once per layer.
+public func packInt16Pairs(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    let k = layer.kernelSize
+    let kPairs = (k + 1) / 2
+    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kPairs, groupBytes: 2 * 2) else { return nil }
+    // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
+    // the padding channels stay 0).
+    let weights = packed.weights.assumingMemoryBound(to: Int16.self)
+    for o in 0..<layer.outChannels {
+        let row = layer.weights + o * k
+        let lane = weights + (o / 16) * kPairs * 16 * 2 + (o % 16) * 2
+        for kk in 0..<k { lane[(kk >> 1) * 32 + (kk & 1)] = Int16(row[kk]) }
+        packed.bias[o] = layer.bias[o]
+    }
+    RequantBlock.fill(packed, from: layer)
+    return packed
+}

@@ -16,7 +16,7 @@ public func convolutionPortableScratchBytes(_ geometry: ConvolutionGeometry, tot
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call (`a.rowCount` rows,
-/// indices into batch x outHeight), with the weights packed by `packPortable`: the shared int16
+/// indices into batch x outHeight), with the weights packed by `packInt16Pairs`: the shared int16
 /// pair driver (Sources/NiNKernelCore/Int16PairConvolution.swift), specialized here for the
 /// baseline target, with the 2x16 tile.
 public func convolutionPortable(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {

@@ -43,7 +43,7 @@ struct KernelFamily {
     static let table: [KernelFamily] = optimizedFamilies + [portable, reference]
 
     /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
-    static let portable = KernelFamily(isa: .portable, isSupported: true, pack: packPortable,
+    static let portable = KernelFamily(isa: .portable, isSupported: true, pack: packInt16Pairs,
                                        scratchBytes: convolutionPortableScratchBytes,
                                        convolution: convolutionPortable, maxPool: maxPoolPortable)
 
