@@ -1,13 +1,14 @@
-// The AMX convolution: the VNNI family's u8 im2col (padding taps skipped by border tiles, as
-// every family does), weights in the VNNI layout, which is tdpbusd's B (PackAMX.swift), and
-// tiles of 16 output pixels x 64 K bytes as A. Accumulators are blocked 2 x 2 in the C tiles:
-// 32 pixels x 32 channels per K sweep, four tdpbusd per 16 quads of K. A K run's last chunk of
-// fewer than 16 quads (a K tail, or a border tile's run) and the rows of a partial tile read in
-// place (pointwise) go through a zero-filled panel; the C tiles are stored and requantized with
-// AVX-512 on the way out (the VNNI family's requantize16), bias added there. Generic over the
-// tile instructions (`AMXTiles`): `convolutionAMX` runs the hardware, `convolutionAMXEmulated`
-// the exact scalar emulator, on the same driver; the tile code is Tile32x32AMX.swift.
-// Bit-exact with the reference kernel.
+// The AMX convolution: the VNNI family's u8 im2col (pixels in `PixelOrder`, so a border tile
+// shares the padding taps it skips), rows padded to whole 64-byte tiles, weights in tdpbusd's B
+// layout padded likewise (PackAMX.swift), and tiles of 16 output pixels x 64 K bytes as A.
+// Accumulators are blocked 2 x 2 in the C tiles: 32 pixels x 32 channels per K sweep, four
+// tdpbusd per 16 quads of K. Every K chunk is a whole tile loaded straight from the rows (im2col
+// or, for a pointwise layer, the input in place); only a pointwise tile whose loads would run
+// past the end of the input goes through a zero-filled panel. The C tiles are stored and
+// requantized with AVX-512 on the way out (the VNNI family's requantize16), bias added there.
+// Generic over the tile instructions (`AMXTiles`): `convolutionAMX` runs the hardware,
+// `convolutionAMXEmulated` the exact scalar emulator, on the same driver; the tile code is
+// Tile32x32AMX.swift. Bit-exact with the reference kernel.
 // Compiled with -mamx-tile -mamx-int8 and AVX-512 in its own target.
 
 import _Builtin_intrinsics.intel
@@ -17,8 +18,9 @@ import NiNKernelCore
 /// Output pixels per A tile (its rows), and output channels per B and C tile.
 let amxTileRows = 16
 
-/// The im2col chunks of the AMX convolution: those of the VNNI family (u8 rows of K padded to
-/// quads, 16 bytes of slack), in whole 16-pixel tiles.
+/// The im2col chunks of the AMX convolution: u8 rows of K padded to whole tiles (`amxBlockQuads`;
+/// the bytes past K are never written, their weights are zero), 16 bytes of slack, in whole
+/// 16-pixel tiles (a tile load reads all 16 rows).
 let im2colAMX = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: amxTileRows, slack: 16)
 
 /// The thread scratch before the im2col rows: the tile configuration (64 bytes), the four C
@@ -33,7 +35,8 @@ enum AMXScratch {
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
 public func convolutionAMXScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     AMXScratch.im2col
-        + im2colAMX.bytes(outWidth: geometry.outWidth, kPadded: 4 * ((geometry.kernelSize + 3) / 4), totalRows: totalRows)
+        + im2colAMX.bytes(outWidth: geometry.outWidth, kPadded: 4 * amxBlockQuads(kernelSize: geometry.kernelSize),
+                          totalRows: totalRows)
 }
 
 /// Computes part `part` of `parts` of a convolution call on the AMX tiles, with the weights of
@@ -54,9 +57,10 @@ public func convolutionAMXEmulated(_ a: ConvolutionCall, part: Int = 0, of parts
 @inline(__always)
 func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, part: Int, of parts: Int) {
     let g = a.geometry
-    let kQuads = a.kGroups, kPadded = 4 * kQuads
+    let blockQuads = a.kGroups, rowBytes = 4 * blockQuads  // whole tiles of K (packAMX)
+    let kQuads = quadPaddedK(g) / 4  // K's own quads: the A bytes a panel copies
     let blocks = (g.outChannels + 15) / 16
-    let pointwise = g.isPointwise && g.padTop == 0 && g.padLeft == 0 && g.inChannels % 4 == 0
+    let pointwise = quadIsPointwise(g)
     let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
     let order = PixelOrder(rows: 0..<a.rowCount, geometry: g, skipPadding: skipPadding)
     let tileCount = (order.pixelCount + amxTileRows - 1) / amxTileRows
@@ -66,20 +70,25 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
     let weights = a.weights.assumingMemoryBound(to: Int8.self)
     let accumulators = a.scratch + AMXScratch.accumulators, panels = a.scratch + AMXScratch.panels
     let rowsScratch = (a.scratch + AMXScratch.im2col).assumingMemoryBound(to: UInt8.self)
-    let chunk = pointwise ? end - first : im2colAMX.chunkPixels(kPadded: kPadded)
+    let chunk = pointwise ? end - first : im2colAMX.chunkPixels(kPadded: rowBytes)
     let tiled = pointwise ? 0 : im2colAMX.tiled(min(chunk, end - first))
-    let table = UnsafeMutableRawPointer(rowsScratch + (pointwise ? 0 : im2colAMX.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
+    let table = UnsafeMutableRawPointer(rowsScratch + (pointwise ? 0 : im2colAMX.pixelTableOffset(tiledPixels: tiled, kPadded: rowBytes)))
         .bindMemory(to: PixelTaps.self, capacity: tiled)
+    // In place, pixel p's row is its `4 * kQuads` input bytes, and a tile's loads read
+    // `rowBytes` from each of its 16 or 32 rows: within the input up to its last whole reach.
+    let inputEnd = a.input + order.pixelCount * 4 * kQuads
     AMXTileConfiguration.writeUniform(to: a.scratch + AMXScratch.configuration, rows: amxTileRows, bytesPerRow: 64)
     T.loadConfiguration(a.scratch + AMXScratch.configuration)
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first
-        if !pointwise { im2colQuads(a, order: order, pixels: first..<last, kPadded: kPadded, rows: rowsScratch, table: table) }
-        let source = pointwise ? a.input + first * kPadded : UnsafePointer(rowsScratch)
+        if !pointwise { im2colQuads(a, order: order, pixels: first..<last, kPadded: rowBytes, rows: rowsScratch, table: table) }
+        let source = pointwise ? a.input + first * 4 * kQuads : UnsafePointer(rowsScratch)
+        let stride = pointwise ? 4 * kQuads : rowBytes
         var p = 0
         while p < pixels {
             let count = min(2 * amxTileRows, pixels - p)
+            let pixelTiles = count > amxTileRows ? 2 : 1
             let output: TileOutput, runs: TileTaps
             if pointwise {
                 output = TileOutput(base: a.output + (first + p) * g.outChannels, stride: g.outChannels, table: nil)
@@ -88,14 +97,16 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
                 output = TileOutput(base: a.output, stride: g.outChannels, table: UnsafePointer(table + p))
                 runs = taps(UnsafePointer(table + p), count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: skipPadding)
             }
-            let x = AMXRows(base: source + p * kPadded, stride: kPadded, count: count,
-                            inPlace: pointwise && count < 2 * amxTileRows)
+            let base = source + p * stride
+            let reach = base + (pixelTiles * amxTileRows - 1) * stride + rowBytes
+            let x = AMXRows(base: base, stride: stride, count: count, kQuads: kQuads,
+                            throughPanels: pointwise && reach > inputEnd)
             var block = 0
             while block < blocks {
                 let channels = min(2 * amxTileRows, g.outChannels - block * 16)
-                let b = AMXBlock(weights: weights + block * kQuads * 64, blockBytes: kQuads * 64, bias: a.bias + block * 16,
+                let b = AMXBlock(weights: weights + block * blockQuads * 64, blockBytes: blockQuads * 64, bias: a.bias + block * 16,
                                  requant: a.requant + block * RequantBlock.bytes, channel: block * 16, channels: channels)
-                switch (count > amxTileRows, channels > 16) {
+                switch (pixelTiles == 2, channels > 16) {
                 case (true, true): amxTile(T.self, pixelTiles: 2, channelBlocks: 2, x, runs, b, panels, accumulators, output)
                 case (true, false): amxTile(T.self, pixelTiles: 2, channelBlocks: 1, x, runs, b, panels, accumulators, output)
                 case (false, true): amxTile(T.self, pixelTiles: 1, channelBlocks: 2, x, runs, b, panels, accumulators, output)

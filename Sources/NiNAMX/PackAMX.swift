@@ -1,16 +1,24 @@
-// The AMX weight layout: the AVX-512 VNNI one. Per block of 16 output channels it is
-// `[kQuads][16][4]` s8, which is exactly tdpbusd's B operand (K/4 rows of 16 channels x 4 bytes,
-// 64-byte rows): a B tile is 16 consecutive quad rows of a block, loaded with a stride of 64.
-// The input zero point is folded into the bias as for VNNI (the tiles multiply raw u8 inputs).
+// The AMX weight layout: the AVX-512 VNNI one, with K padded to whole tiles. Per block of 16
+// output channels it is `[blockQuads][16][4]` s8, which is exactly tdpbusd's B operand (K/4 rows
+// of 16 channels x 4 bytes, 64-byte rows): a B tile is 16 consecutive quad rows of a block,
+// loaded with a stride of 64. `blockQuads` is K's quads rounded up to a multiple of 16, the
+// extra rows zero, so every K chunk is a whole tile: the A bytes they meet (the rest of an
+// im2col row, or the next pixel's channels read in place) add nothing, and no chunk needs a
+// zero-filled panel. The input zero point is folded into the bias as for VNNI (the tiles
+// multiply raw u8 inputs).
 
-import NiNAVX512VNNI
 import NiNKernelCore
 
-/// Bytes of zeros after the last block: a K chunk that ends a run loads a whole 16-row B tile
-/// from its first quad, up to 15 rows past the block (their products meet zero A bytes).
-let amxWeightSlack = 15 * 64
+/// Quads of one AMX tile row (64 bytes of K).
+let amxTileQuads = 16
+
+/// The K quads of a layer of K = `kernelSize` rounded up to whole tiles: a block's rows of packed weights,
+/// and the stride of the AMX im2col rows in quads.
+func amxBlockQuads(kernelSize: Int) -> Int {
+    ((kernelSize + 3) / 4 + amxTileQuads - 1) / amxTileQuads * amxTileQuads
+}
 
 /// Packs one convolution for `convolutionAMX`, or nil when memory runs out.
 public func packAMX(_ layer: ConvolutionWeights) -> PackedConvolution? {
-    packQuads(layer, trailingBytes: amxWeightSlack)
+    packQuads(layer, blockQuads: amxBlockQuads(kernelSize: layer.kernelSize))
 }

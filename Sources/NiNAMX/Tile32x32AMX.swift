@@ -1,15 +1,18 @@
 // The AMX convolution's microkernel: up to 32 pixels x 32 channels in the four C tiles (2 x 2
-// blocks of 16 x 16 int32; A in tiles 4-5, B in 6-7), K runs in chunks of 16 quads, a run's
-// tail through zero-filled panels, then the C tiles stored and requantized with AVX-512.
+// blocks of 16 x 16 int32; A in tiles 4-5, B in 6-7), K in whole chunks of 16 quads (the
+// chunks that meet the tile's K runs), then the C tiles stored and requantized with AVX-512.
 
 import _Builtin_intrinsics.intel
 import NiNAVX512VNNI
 import NiNKernelCore
 
-/// The A rows of up to 32 pixels: pixel r's K bytes at `base + r * stride`. `inPlace` rows are
-/// the input tensor itself, which ends after the `count`th: they all go through the panels.
+/// The A rows of up to 32 pixels: pixel r's K bytes (`kQuads` quads) at `base + r * stride`.
+/// A tile loads 64 bytes of each of 16 rows, past K and past the `count`th row (bytes whose
+/// weights are zero, rows whose outputs are not stored); rows `throughPanels` are the input
+/// tensor itself read in place near its end, where those loads would leave it: their real bytes
+/// are copied into zero-filled panels first.
 struct AMXRows {
-    var base: UnsafePointer<UInt8>, stride: Int, count: Int, inPlace: Bool
+    var base: UnsafePointer<UInt8>, stride: Int, count: Int, kQuads: Int, throughPanels: Bool
 }
 
 /// One or two 16-channel blocks: their packed weights (the second `blockBytes` after the
@@ -38,30 +41,33 @@ func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: A
         if pixelTiles == 2 { T.dotProduct(2, 5, 6) }
         if pixelTiles == 2 && channelBlocks == 2 { T.dotProduct(3, 5, 7) }
     }
+    // The K chunks (16 quads from a multiple of 16) that meet a run, each once. The quads of a
+    // chunk outside every run are padding taps of all the tile's pixels (im2col wrote the zero
+    // point there, 0 whenever taps are skipped), or lie past K (zero weights): they add nothing.
+    var next = 0
     for run in 0..<runs.count {
         let start = runs.first &+ run &* runs.stride
-        let runEnd = start &+ runs.length
-        var q = start
-        if !x.inPlace {
-            while q &+ 16 <= runEnd {  // whole chunks: the A tiles straight from the rows
+        var chunk = max(start >> 4, next)
+        let chunkEnd = (start &+ runs.length &+ 15) >> 4
+        while chunk < chunkEnd {
+            let q = chunk &* 16
+            if !x.throughPanels {  // the A tiles straight from the rows
                 T.load(4, from: UnsafeRawPointer(x.base) + 4 &* q, stride: x.stride)
                 if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(x.base) + (16 &* x.stride &+ 4 &* q), stride: x.stride) }
-                multiply(q)
-                q &+= 16
+            } else {  // the real bytes of the real rows, through the zero-filled panels
+                let quads = min(16, x.kQuads &- q)
+                let mask = quads == 16 ? ~__mmask64(0) : (__mmask64(1) << (4 &* quads)) &- 1
+                for r in 0..<(16 &* pixelTiles) {
+                    let row = r < x.count ? _mm512_maskz_loadu_epi8(mask, UnsafeRawPointer(x.base) + (r &* x.stride &+ 4 &* q)) : _mm512_setzero_si512()
+                    _mm512_storeu_si512(panels + 64 &* r, row)
+                }
+                T.load(4, from: UnsafeRawPointer(panels), stride: 64)
+                if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(panels + 1024), stride: 64) }
             }
-        }
-        while q < runEnd {  // the run's tail (every chunk of rows in place): through the panels
-            let quads = min(16, runEnd &- q)
-            let mask = quads == 16 ? ~__mmask64(0) : (__mmask64(1) << (4 &* quads)) &- 1
-            for r in 0..<(16 &* pixelTiles) {
-                let row = r < x.count ? _mm512_maskz_loadu_epi8(mask, UnsafeRawPointer(x.base) + (r &* x.stride &+ 4 &* q)) : _mm512_setzero_si512()
-                _mm512_storeu_si512(panels + 64 &* r, row)
-            }
-            T.load(4, from: UnsafeRawPointer(panels), stride: 64)
-            if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(panels + 1024), stride: 64) }
             multiply(q)
-            q &+= quads
+            chunk &+= 1
         }
+        next = max(next, chunkEnd)
     }
     T.store(0, to: accumulators, stride: 64)
     if channelBlocks == 2 { T.store(1, to: accumulators + 1024, stride: 64) }

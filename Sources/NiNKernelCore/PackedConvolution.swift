@@ -49,18 +49,18 @@ public final class PackedConvolution {
     public let bias: UnsafeMutablePointer<Int32>
     /// `RequantBlock.bytes` per block of 16 channels.
     public let requant: UnsafeMutableRawPointer
-    /// K rounded up to the family's group, in groups.
+    /// K rounded up to the family's group, in groups (or further, as a family packs it: AMX rounds
+    /// up to whole tiles of 16 quads); the stride of a block of weights, in groups of 16 channels.
     public let kGroups: Int
     /// Which of its kernels the family's `pack` chose for this layer (0 unless a family has several).
     public var variant = 0
 
     /// Zeroed storage for `outChannels` channels of `kGroups` groups of `groupBytes` bytes each
     /// per channel, or nil when memory runs out. The zeros are the padding of K and of the
-    /// channels: the family's `pack` writes only the real weights. `trailingBytes` more zeros
-    /// follow the weights, for a family whose loads read past them (AMX).
-    public init?(outChannels: Int, kGroups: Int, groupBytes: Int, trailingBytes: Int = 0) {
+    /// channels: the family's `pack` writes only the real weights.
+    public init?(outChannels: Int, kGroups: Int, groupBytes: Int) {
         let blocks = (outChannels + 15) / 16
-        guard let w = alignedAllocate(blocks * kGroups * 16 * groupBytes + trailingBytes) else { return nil }
+        guard let w = alignedAllocate(blocks * kGroups * 16 * groupBytes) else { return nil }
         guard let b = alignedAllocate(blocks * 16 * 4) else { free(w); return nil }
         guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { free(w); free(b); return nil }
         weights = w

@@ -217,18 +217,17 @@ func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePoi
     }
 }
 
-/// Packs one convolution for a quad family: int8 weights by K quads (`[block][kQuads][16][4]`,
+/// Packs one convolution for a quad family: int8 weights by K quads (`[block][blockQuads][16][4]`,
 /// what one vpdpbusd, or a vpmaddubsw + vpmaddwd pair, multiplies per 16 channels), the input
 /// zero point folded into the bias, and the shared requantization tables; nil when memory runs
 /// out. The kernels multiply raw u8 inputs, so the bias becomes `bias - z * sum(w)`: acc =
 /// bias - z * sum(w) + sum(w * x), and wrapping int32 arithmetic is exact there since the true
-/// accumulator fits in int32. `trailingBytes` of readable zeros follow the last block's weights
-/// (the AMX family's tile loads read up to 15 quads past a block's end).
-public func packQuads(_ layer: ConvolutionWeights, trailingBytes: Int = 0) -> PackedConvolution? {
+/// accumulator fits in int32. A block holds `blockQuads` quads (K's quads unless a family asks
+/// for more, as AMX does for whole 16-quad tiles); the quads past K are zero weights.
+public func packQuads(_ layer: ConvolutionWeights, blockQuads: Int? = nil) -> PackedConvolution? {
     let k = layer.kernelSize
-    let kQuads = (k + 3) / 4
-    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1,
-                                         trailingBytes: trailingBytes) else { return nil }
+    let kQuads = max(blockQuads ?? 0, (k + 3) / 4)
+    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
     // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
     // the padding channels stay 0).
     let weights = packed.weights.assumingMemoryBound(to: Int8.self)
