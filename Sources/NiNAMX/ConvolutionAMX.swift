@@ -2,9 +2,9 @@
 // shares the padding taps it skips), rows padded to whole 64-byte tiles, weights in tdpbusd's B
 // layout padded likewise (PackAMX.swift), and tiles of 16 output pixels x 64 K bytes as A.
 // Accumulators are blocked 2 x 2 in the C tiles: 32 pixels x 32 channels per K sweep, four
-// tdpbusd per 16 quads of K. Every K chunk is a whole tile loaded straight from the rows (im2col
-// or, for a pointwise layer, the input in place); only a pointwise tile whose loads would run
-// past the end of the input goes through a zero-filled panel. The C tiles are stored and
+// tdpbusd per 16 quads of K. Every K chunk is a whole tile loaded straight from the rows: im2col
+// rows, or a pointwise layer's input in place (the last one or two A tiles of its input, whose
+// loads would run past its end, are copied into scratch first). The C tiles are stored and
 // requantized with AVX-512 on the way out (the VNNI family's requantize16), bias added there.
 // Generic over the tile instructions (`AMXTiles`): `convolutionAMX` runs the hardware,
 // `convolutionAMXEmulated` the exact scalar emulator, on the same driver; the tile code is
@@ -24,19 +24,21 @@ let amxTileRows = 16
 let im2colAMX = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: amxTileRows, slack: 16)
 
 /// The thread scratch before the im2col rows: the tile configuration (64 bytes), the four C
-/// tiles stored as int32 (4 KiB), the two A panels (2 KiB).
+/// tiles stored as int32 (4 KiB). A pointwise layer, which needs no im2col, stages there the
+/// rows of the A tiles that would read past the end of its input (32 at most).
 enum AMXScratch {
     static let configuration = 0
     static let accumulators = 64
-    static let panels = accumulators + 4 * 1024
-    static let im2col = panels + 2 * 1024
+    static let im2col = accumulators + 4 * 1024
 }
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
 public func convolutionAMXScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    AMXScratch.im2col
-        + im2colAMX.bytes(outWidth: geometry.outWidth, kPadded: 4 * amxBlockQuads(kernelSize: geometry.kernelSize),
-                          totalRows: totalRows)
+    let rowBytes = 4 * amxBlockQuads(kernelSize: geometry.kernelSize)
+    let rows = quadIsPointwise(geometry)
+        ? 2 * amxTileRows * rowBytes
+        : im2colAMX.bytes(outWidth: geometry.outWidth, kPadded: rowBytes, totalRows: totalRows)
+    return AMXScratch.im2col + rows
 }
 
 /// Computes part `part` of `parts` of a convolution call on the AMX tiles, with the weights of
@@ -58,7 +60,7 @@ public func convolutionAMXEmulated(_ a: ConvolutionCall, part: Int = 0, of parts
 func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, part: Int, of parts: Int) {
     let g = a.geometry
     let blockQuads = a.kGroups, rowBytes = 4 * blockQuads  // whole tiles of K (packAMX)
-    let kQuads = quadPaddedK(g) / 4  // K's own quads: the A bytes a panel copies
+    let kQuads = quadPaddedK(g) / 4  // K's own quads
     let blocks = (g.outChannels + 15) / 16
     let pointwise = quadIsPointwise(g)
     let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
@@ -68,7 +70,7 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
     let end = min(order.pixelCount, tileCount * (part + 1) / parts * amxTileRows)
     guard first < end else { return }
     let weights = a.weights.assumingMemoryBound(to: Int8.self)
-    let accumulators = a.scratch + AMXScratch.accumulators, panels = a.scratch + AMXScratch.panels
+    let accumulators = a.scratch + AMXScratch.accumulators
     let rowsScratch = (a.scratch + AMXScratch.im2col).assumingMemoryBound(to: UInt8.self)
     let chunk = pointwise ? end - first : im2colAMX.chunkPixels(kPadded: rowBytes)
     let tiled = pointwise ? 0 : im2colAMX.tiled(min(chunk, end - first))
@@ -97,20 +99,28 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
                 output = TileOutput(base: a.output, stride: g.outChannels, table: UnsafePointer(table + p))
                 runs = taps(UnsafePointer(table + p), count: count, geometry: g, kGroups: kQuads, groupSize: 4, skip: skipPadding)
             }
-            let base = source + p * stride
-            let reach = base + (pixelTiles * amxTileRows - 1) * stride + rowBytes
-            let x = AMXRows(base: base, stride: stride, count: count, kQuads: kQuads,
-                            throughPanels: pointwise && reach > inputEnd)
+            // A tile's loads reach `rowBytes` into its 16th row: in place, within the input, or
+            // else the tile's real rows are staged in the scratch, padded with zeros.
+            var x = AMXRows(base: (source + p * stride, source + (p + amxTileRows) * stride), stride: (stride, stride), count: count)
+            if pointwise {
+                for t in 0..<pixelTiles {
+                    let rows = source + (p + t * amxTileRows) * stride
+                    guard rows + (amxTileRows - 1) * stride + rowBytes > inputEnd else { continue }
+                    let staged = stageRows(rows, stride: stride, count: min(amxTileRows, count - t * amxTileRows),
+                                           bytes: 4 * kQuads, into: rowsScratch + t * amxTileRows * rowBytes, rowBytes: rowBytes)
+                    if t == 0 { (x.base.0, x.stride.0) = (staged, rowBytes) } else { (x.base.1, x.stride.1) = (staged, rowBytes) }
+                }
+            }
             var block = 0
             while block < blocks {
                 let channels = min(2 * amxTileRows, g.outChannels - block * 16)
                 let b = AMXBlock(weights: weights + block * blockQuads * 64, blockBytes: blockQuads * 64, bias: a.bias + block * 16,
                                  requant: a.requant + block * RequantBlock.bytes, channel: block * 16, channels: channels)
                 switch (pixelTiles == 2, channels > 16) {
-                case (true, true): amxTile(T.self, pixelTiles: 2, channelBlocks: 2, x, runs, b, panels, accumulators, output)
-                case (true, false): amxTile(T.self, pixelTiles: 2, channelBlocks: 1, x, runs, b, panels, accumulators, output)
-                case (false, true): amxTile(T.self, pixelTiles: 1, channelBlocks: 2, x, runs, b, panels, accumulators, output)
-                case (false, false): amxTile(T.self, pixelTiles: 1, channelBlocks: 1, x, runs, b, panels, accumulators, output)
+                case (true, true): amxTile(T.self, pixelTiles: 2, channelBlocks: 2, x, runs, b, accumulators, output)
+                case (true, false): amxTile(T.self, pixelTiles: 2, channelBlocks: 1, x, runs, b, accumulators, output)
+                case (false, true): amxTile(T.self, pixelTiles: 1, channelBlocks: 2, x, runs, b, accumulators, output)
+                case (false, false): amxTile(T.self, pixelTiles: 1, channelBlocks: 1, x, runs, b, accumulators, output)
                 }
                 block += 2
             }
@@ -119,4 +129,14 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
         first = last
     }
     T.release()
+}
+
+/// Copies the `bytes` bytes of each of `count` rows (`stride` apart from `rows`) into the rows of
+/// a 16-row A tile at `staged`, `rowBytes` apart, and zeros the rest of the tile; returns it.
+@inline(__always)
+func stageRows(_ rows: UnsafePointer<UInt8>, stride: Int, count: Int, bytes: Int,
+               into staged: UnsafeMutablePointer<UInt8>, rowBytes: Int) -> UnsafePointer<UInt8> {
+    staged.initialize(repeating: 0, count: amxTileRows * rowBytes)
+    for r in 0..<count { (staged + r * rowBytes).update(from: rows + r * stride, count: bytes) }
+    return UnsafePointer(staged)
 }

@@ -3,8 +3,7 @@
 // of 16 channels x 4 bytes, 64-byte rows): a B tile is 16 consecutive quad rows of a block,
 // loaded with a stride of 64. `blockQuads` is K's quads rounded up to a multiple of 16, the
 // extra rows zero, so every K chunk is a whole tile: the A bytes they meet (the rest of an
-// im2col row, or the next pixel's channels read in place) add nothing, and no chunk needs a
-// zero-filled panel. The input zero point is folded into the bias as for VNNI (the tiles
+// im2col row, or the next pixel's channels read in place) add nothing. The input zero point is folded into the bias as for VNNI (the tiles
 // multiply raw u8 inputs).
 
 import NiNKernelCore

@@ -6,13 +6,12 @@ import _Builtin_intrinsics.intel
 import NiNAVX512VNNI
 import NiNKernelCore
 
-/// The A rows of up to 32 pixels: pixel r's K bytes (`kQuads` quads) at `base + r * stride`.
-/// A tile loads 64 bytes of each of 16 rows, past K and past the `count`th row (bytes whose
-/// weights are zero, rows whose outputs are not stored); rows `throughPanels` are the input
-/// tensor itself read in place near its end, where those loads would leave it: their real bytes
-/// are copied into zero-filled panels first.
+/// The A rows of up to 32 pixels, two tiles of 16: pixel 16t + r's K bytes at `base.t + r *
+/// stride.t` (im2col rows, input rows in place, or rows staged in scratch). A tile loads 64 bytes
+/// of each of its 16 rows, past K and past the `count`th row: bytes whose weights are zero, and
+/// rows whose outputs are not stored.
 struct AMXRows {
-    var base: UnsafePointer<UInt8>, stride: Int, count: Int, kQuads: Int, throughPanels: Bool
+    var base: (UnsafePointer<UInt8>, UnsafePointer<UInt8>), stride: (Int, Int), count: Int
 }
 
 /// One or two 16-channel blocks: their packed weights (the second `blockBytes` after the
@@ -28,7 +27,7 @@ struct AMXBlock {
 /// so each combination compiles to its own straight-line tile code.
 @inline(__always)
 func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: AMXRows, _ runs: TileTaps, _ b: AMXBlock,
-                          _ panels: UnsafeMutableRawPointer, _ accumulators: UnsafeMutableRawPointer, _ output: TileOutput) {
+                          _ accumulators: UnsafeMutableRawPointer, _ output: TileOutput) {
     T.zero(0)
     if channelBlocks == 2 { T.zero(1) }
     if pixelTiles == 2 { T.zero(2) }
@@ -51,19 +50,8 @@ func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: A
         let chunkEnd = (start &+ runs.length &+ 15) >> 4
         while chunk < chunkEnd {
             let q = chunk &* 16
-            if !x.throughPanels {  // the A tiles straight from the rows
-                T.load(4, from: UnsafeRawPointer(x.base) + 4 &* q, stride: x.stride)
-                if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(x.base) + (16 &* x.stride &+ 4 &* q), stride: x.stride) }
-            } else {  // the real bytes of the real rows, through the zero-filled panels
-                let quads = min(16, x.kQuads &- q)
-                let mask = quads == 16 ? ~__mmask64(0) : (__mmask64(1) << (4 &* quads)) &- 1
-                for r in 0..<(16 &* pixelTiles) {
-                    let row = r < x.count ? _mm512_maskz_loadu_epi8(mask, UnsafeRawPointer(x.base) + (r &* x.stride &+ 4 &* q)) : _mm512_setzero_si512()
-                    _mm512_storeu_si512(panels + 64 &* r, row)
-                }
-                T.load(4, from: UnsafeRawPointer(panels), stride: 64)
-                if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(panels + 1024), stride: 64) }
-            }
+            T.load(4, from: UnsafeRawPointer(x.base.0) + 4 &* q, stride: x.stride.0)
+            if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(x.base.1) + 4 &* q, stride: x.stride.1) }
             multiply(q)
             chunk &+= 1
         }
