@@ -32,13 +32,22 @@ func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: A
     if channelBlocks == 2 { T.zero(1) }
     if pixelTiles == 2 { T.zero(2) }
     if pixelTiles == 2 && channelBlocks == 2 { T.zero(3) }
+    // One K chunk from quad q: each tile is loaded just before its first tdpbusd, the order of
+    // Intel's 2 x 2 example (A0 B0 C00, A1 C10, B1 C01 C11), so the first product starts after
+    // two loads rather than four.
     @inline(__always) func multiply(_ q: Int) {
+        T.load(4, from: UnsafeRawPointer(x.base.0) + 4 &* q, stride: x.stride.0)
         T.load(6, from: UnsafeRawPointer(b.weights) + 64 &* q, stride: 64)
-        if channelBlocks == 2 { T.load(7, from: UnsafeRawPointer(b.weights) + (b.blockBytes &+ 64 &* q), stride: 64) }
         T.dotProduct(0, 4, 6)
-        if channelBlocks == 2 { T.dotProduct(1, 4, 7) }
-        if pixelTiles == 2 { T.dotProduct(2, 5, 6) }
-        if pixelTiles == 2 && channelBlocks == 2 { T.dotProduct(3, 5, 7) }
+        if pixelTiles == 2 {
+            T.load(5, from: UnsafeRawPointer(x.base.1) + 4 &* q, stride: x.stride.1)
+            T.dotProduct(2, 5, 6)
+        }
+        if channelBlocks == 2 {
+            T.load(7, from: UnsafeRawPointer(b.weights) + (b.blockBytes &+ 64 &* q), stride: 64)
+            T.dotProduct(1, 4, 7)
+            if pixelTiles == 2 { T.dotProduct(3, 5, 7) }
+        }
     }
     // The K chunks (16 quads from a multiple of 16) that meet a run, each once. The quads of a
     // chunk outside every run are padding taps of all the tile's pixels (im2col wrote the zero
@@ -50,8 +59,6 @@ func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: A
         let chunkEnd = (start &+ runs.length &+ 15) >> 4
         while chunk < chunkEnd {
             let q = chunk &* 16
-            T.load(4, from: UnsafeRawPointer(x.base.0) + 4 &* q, stride: x.stride.0)
-            if pixelTiles == 2 { T.load(5, from: UnsafeRawPointer(x.base.1) + 4 &* q, stride: x.stride.1) }
             multiply(q)
             chunk &+= 1
         }
