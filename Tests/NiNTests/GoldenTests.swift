@@ -165,3 +165,29 @@ func shippedCasesExist() {
     #expect(Set(listDirectory(golden + "/shipped")) == Set(models))
     #expect(shippedGoldenCases.count == models.count * images.count)
 }
+
+@Test("a batch of images given as Image values: each lane prepares its own, the same bits as one by one")
+func batchOfImagesPreparedPerLane() throws {
+    let model = try NiNModel(path: repositoryRoot + "/models/fashion_small.nin")
+    let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/examples/images")
+        .filter { $0.hasSuffix(".png") }.sorted().prefix(5)
+    var images = try names.map { try PNGDecoder.load(path: repositoryRoot + "/examples/images/" + $0) }
+    // And one of another size and channel count, with a row stride wider than its pixels.
+    let (w, h) = (37, 23)
+    images.append(try Image(width: w, height: h, channels: 3,
+                            pixels: (0..<(h * (3 * w + 5))).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 4) }, stride: 3 * w + 5))
+    let alone = try NiNContext(model: model)
+    var expected: [[UInt32]] = []
+    for image in images {
+        try alone.run(images: [image])
+        expected.append(try alone.logits(0).map(\.bitPattern))
+    }
+    for threads in [1, 3] {
+        let context = try NiNContext(model: model, threads: threads, batchSize: images.count)
+        try context.run(images: images)
+        for n in images.indices {
+            #expect(try context.logits(n).map(\.bitPattern) == expected[n], "image \(n) of the batch, \(threads) thread(s)")
+        }
+    }
+    #expect(Set(expected).count == images.count, "the images give different logits, so a mix-up would show")
+}

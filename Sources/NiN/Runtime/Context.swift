@@ -143,17 +143,23 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     // MARK: Running
 
     /// Prepares `images` (any size, 1-4 channels) as docs/PREPROCESSING.md says and runs them.
+    /// In lane layout each thread prepares the images it runs, as for the C entry point.
     public func run(images: [Image]) throws(NiNError) {
         try checkCount(images.count)
-        let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
-        for (n, image) in images.enumerated() {
-            image.pixels.withUnsafeBufferPointer { pixels in
-                let view = PixelView(base: pixels.baseAddress!, width: image.width, height: image.height,
-                                     channels: image.channels, stride: image.stride)
-                prepareImage(view, shape: model.graph.input, into: input + n * model.graph.input.elementCount)
-            }
+        try withPendingViews(of: images[...], from: 0) { () throws(NiNError) in
+            try run(count: images.count) { pendingViews[$0] }
         }
-        execute(count: images.count)
+    }
+
+    /// Calls `body` with `pendingViews[first...]` viewing `images`, each borrowed for the call.
+    private func withPendingViews(of images: ArraySlice<Image>, from first: Int,
+                                  _ body: () throws(NiNError) -> Void) throws(NiNError) {
+        guard let image = images.first else { return try body() }
+        try image.pixels.withUnsafeBufferPointer { (pixels) throws(NiNError) in
+            pendingViews[first] = PixelView(base: pixels.baseAddress!, width: image.width, height: image.height,
+                                            channels: image.channels, stride: image.stride)
+            try withPendingViews(of: images.dropFirst(), from: first + 1, body)
+        }
     }
 
     /// Runs `count` borrowed pixel views, `view(n)` giving image n (the C entry point; the
