@@ -24,7 +24,7 @@ let amxTileRows = 16
 let im2colAMX = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: amxTileRows, slack: 16)
 
 /// The thread scratch before the im2col rows: the tile configuration (64 bytes), the four C
-/// tiles stored as int32 (4 KiB). A pointwise layer, which needs no im2col, stages there the
+/// tiles stored as int32 (4 KiB) for their rows to be written (`AMXPendingRows`). A pointwise layer, which needs no im2col, stages there the
 /// rows of the A tiles that would read past the end of its input (32 at most).
 enum AMXScratch {
     static let configuration = 0
@@ -71,7 +71,12 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
     let end = min(order.pixelCount, tileCount * (part + 1) / parts * amxTileRows)
     guard first < end else { return }
     let weights = a.weights.assumingMemoryBound(to: Int8.self)
-    let accumulators = a.scratch + AMXScratch.accumulators
+    // The rows of the last block computed, written between the next block's K chunks: spread
+    // over a block's chunks (at least 2 per chunk), they hide behind its tdpbusd.
+    var pending = AMXPendingRows(accumulators: a.scratch + AMXScratch.accumulators,
+                                 output: TileOutput(base: a.output, stride: g.outChannels, table: nil),
+                                 block: AMXBlock(weights: weights, blockBytes: 0, bias: a.bias, requant: a.requant, channel: 0, channels: 0))
+    let rowsPerChunk = max(2, (2 * amxTileRows * amxTileQuads + blockQuads - 1) / blockQuads)
     let rowsScratch = (a.scratch + AMXScratch.im2col).assumingMemoryBound(to: UInt8.self)
     let chunk = pointwise ? end - first : im2colAMX.chunkPixels(kPadded: rowBytes)
     let tiled = pointwise ? 0 : im2colAMX.tiled(min(chunk, end - first))
@@ -85,6 +90,7 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first
+        pending.finish()  // (its output rows are found through the pixel table im2col rewrites)
         if !pointwise { im2colQuads(a, order: order, pixels: first..<last, kPadded: rowBytes, rows: rowsScratch, table: table) }
         let source = pointwise ? a.input + first * 4 * kQuads : UnsafePointer(rowsScratch)
         let stride = pointwise ? 4 * kQuads : rowBytes
@@ -118,10 +124,10 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
                 let b = AMXBlock(weights: weights + block * blockQuads * 64, blockBytes: blockQuads * 64, bias: a.bias + block * 16,
                                  requant: a.requant + block * RequantBlock.bytes, channel: block * 16, channels: channels)
                 switch (pixelTiles == 2, channels > 16) {
-                case (true, true): amxTile(T.self, pixelTiles: 2, channelBlocks: 2, x, runs, b, accumulators, output)
-                case (true, false): amxTile(T.self, pixelTiles: 2, channelBlocks: 1, x, runs, b, accumulators, output)
-                case (false, true): amxTile(T.self, pixelTiles: 1, channelBlocks: 2, x, runs, b, accumulators, output)
-                case (false, false): amxTile(T.self, pixelTiles: 1, channelBlocks: 1, x, runs, b, accumulators, output)
+                case (true, true): amxTile(T.self, pixelTiles: 2, channelBlocks: 2, x, runs, b, output, &pending, rowsPerChunk: rowsPerChunk)
+                case (true, false): amxTile(T.self, pixelTiles: 2, channelBlocks: 1, x, runs, b, output, &pending, rowsPerChunk: rowsPerChunk)
+                case (false, true): amxTile(T.self, pixelTiles: 1, channelBlocks: 2, x, runs, b, output, &pending, rowsPerChunk: rowsPerChunk)
+                case (false, false): amxTile(T.self, pixelTiles: 1, channelBlocks: 1, x, runs, b, output, &pending, rowsPerChunk: rowsPerChunk)
                 }
                 block += 2
             }
@@ -129,6 +135,7 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
         }
         first = last
     }
+    pending.finish()
     T.release()
 }
 

@@ -21,13 +21,59 @@ struct AMXBlock {
     var channel: Int, channels: Int
 }
 
+/// A finished block's accumulators, stored in scratch (C tile 2t + j at `1024 * (2t + j)`),
+/// waiting to be requantized and written: a few pixel rows at a time between the next block's
+/// tdpbusd (the vector units are idle while the tiles multiply, so this work hides behind
+/// them), the rest when that block's K loop ends. oneDNN's AMX kernels interleave their
+/// post-processing the same way.
+struct AMXPendingRows {
+    /// Where the C tiles are stored (4 KiB): the same for every block, since a block's rows are
+    /// all written before the next block stores its tiles.
+    let accumulators: UnsafeMutableRawPointer
+    var output: TileOutput
+    var block: AMXBlock
+    var relu = false
+    /// Rows `next..<count` are still to be written (pixel r: C tile row r % 16 of pixel tile r / 16).
+    var next = 0, count = 0
+
+    init(accumulators: UnsafeMutableRawPointer, output: TileOutput, block: AMXBlock) {
+        self.accumulators = accumulators; self.output = output; self.block = block
+    }
+
+    /// Requantizes and writes up to `rows` more rows.
+    @inline(__always)
+    mutating func write(rows: Int) {
+        let end = min(count, next &+ rows)
+        guard next < end else { return }
+        let b = block
+        let low = min(b.channels, 16), high = b.channels &- low
+        let bias0 = _mm512_loadu_si512(UnsafeRawPointer(b.bias))
+        let bias1 = high > 0 ? _mm512_loadu_si512(UnsafeRawPointer(b.bias + 16)) : bias0
+        let requant1 = b.requant + RequantBlock.bytes
+        for r in next..<end {
+            let o = output.row(r) + b.channel
+            let c0 = accumulators + (2048 &* (r >> 4) &+ 64 &* (r & 15))
+            storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0), bias0), b.requant, relu), o, low)
+            if high > 0 {
+                storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0 + 1024), bias1), requant1, relu), o + 16, high)
+            }
+        }
+        next = end
+    }
+
+    /// Writes every row still pending.
+    @inline(__always)
+    mutating func finish() { write(rows: count) }
+}
+
 /// `pixelTiles` (1 or 2) x `channelBlocks` (1 or 2) C tiles over the K runs `runs`: C tile
-/// 2t + j accumulates A tile 4 + t (pixels 16t...) times B tile 6 + j (block j); then stored,
-/// requantized and written for the real pixels and channels. Called with constant tile counts,
-/// so each combination compiles to its own straight-line tile code.
+/// 2t + j accumulates A tile 4 + t (pixels 16t...) times B tile 6 + j (block j). Between its K
+/// chunks the rows of the previous block (`pending`) are written; then its own C tiles are
+/// stored and become `pending`, for the real pixels and channels. Called with constant tile
+/// counts, so each combination compiles to its own straight-line tile code.
 @inline(__always)
 func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: AMXRows, _ runs: TileTaps, _ b: AMXBlock,
-                          _ accumulators: UnsafeMutableRawPointer, _ output: TileOutput) {
+                          _ output: TileOutput, _ pending: inout AMXPendingRows, rowsPerChunk: Int) {
     T.zero(0)
     if channelBlocks == 2 { T.zero(1) }
     if pixelTiles == 2 { T.zero(2) }
@@ -58,29 +104,21 @@ func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: A
         var chunk = max(start >> 4, next)
         let chunkEnd = (start &+ runs.length &+ 15) >> 4
         while chunk < chunkEnd {
-            let q = chunk &* 16
-            multiply(q)
+            multiply(chunk &* 16)
+            pending.write(rows: rowsPerChunk)
             chunk &+= 1
         }
         next = max(next, chunkEnd)
     }
+    pending.finish()
+    let accumulators = pending.accumulators
     T.store(0, to: accumulators, stride: 64)
     if channelBlocks == 2 { T.store(1, to: accumulators + 1024, stride: 64) }
     if pixelTiles == 2 { T.store(2, to: accumulators + 2048, stride: 64) }
     if pixelTiles == 2 && channelBlocks == 2 { T.store(3, to: accumulators + 3072, stride: 64) }
-    let relu = isReLUFromZero(b.requant)
-    let bias0 = _mm512_loadu_si512(UnsafeRawPointer(b.bias))
-    let bias1 = channelBlocks == 2 ? _mm512_loadu_si512(UnsafeRawPointer(b.bias + 16)) : bias0
-    let requant1 = b.requant + RequantBlock.bytes
-    let low = min(b.channels, 16), high = b.channels - low
-    for t in 0..<pixelTiles {
-        for r in 0..<min(16, x.count &- 16 &* t) {
-            let o = output.row(16 &* t &+ r) + b.channel
-            let c0 = accumulators + (2048 &* t &+ 64 &* r)
-            storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0), bias0), b.requant, relu), o, low)
-            if channelBlocks == 2 {
-                storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0 + 1024), bias1), requant1, relu), o + 16, high)
-            }
-        }
-    }
+    pending.output = output
+    pending.block = b
+    pending.relu = isReLUFromZero(b.requant)
+    pending.next = 0
+    pending.count = x.count
 }
