@@ -10,19 +10,6 @@
 #include <math.h>
 #include <fenv.h>
 
-static unsigned char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = aligned_alloc(64, ((size_t)n + 63) / 64 * 64);
-    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); data = NULL; }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
-
 static void test_version_and_status(void) {
     CHECK(strcmp(nin_version(), NIN_VERSION_STRING) == 0);
     CHECK(strcmp(nin_status_string(NIN_OK), "NIN_OK") == 0);

@@ -8,20 +8,6 @@
 
 #include <stdlib.h>
 
-/* Reads a whole file into malloc'd memory; NULL on failure. */
-static unsigned char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = n > 0 ? malloc((size_t)n) : NULL;
-    if (data && fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); data = NULL; }
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-}
-
 static void cycle(const char *model_path, const unsigned char *bytes, size_t size, const char *image_path, int threads) {
     nin_model *from_file = NULL, *from_memory = NULL;
     CHECK_STATUS(nin_model_load_file(model_path, &from_file), NIN_OK);
