@@ -54,7 +54,8 @@ kernel-check:
 
 # What bench/kit/run.sh needs on a machine without Swift (libpng16 and libc are all it links):
 # nin-infer and nin-kernel-check (static), libnin.so.0 and nin_bench, the classic model, the
-# example images, and make bench's QDQ model of it when `make bench` has written one.
+# example images, and make bench's QDQ model of it when `make bench` has written one. With
+# BASE=<commit> also that commit's nin-infer (built in a scratch worktree), timed against this one.
 KIT := .build/bench-kit
 bench-kit: cli
 	swift build -c release -Xswiftc -static-executable --product nin-kernel-check --scratch-path .build-kernel-check
@@ -64,6 +65,7 @@ bench-kit: cli
 	cp .build-cli/release/nin-infer .build-kernel-check/release/nin-kernel-check bench/kit/run.sh bench/kit/engines.py $(KIT)/
 	cp models/fashion_classic.nin $(KIT)/ && cp $(IMAGES) $(KIT)/images/
 	-cp $$(ls -t .build/bench/peers/*fashion_classic*/int8_qdq.onnx 2>/dev/null | head -1) $(KIT)/int8_qdq.onnx
+	if [ -n "$(BASE)" ]; then bench/kit/build_base.sh "$(BASE)" $(KIT)/base; fi
 	@du -sh $(KIT)
 
 demo: cli

@@ -5,7 +5,8 @@
 # (nin_bench) and, when python3 has onnxruntime / openvino, those engines on the same QDQ model
 # (engines.py). Built by `make bench-kit` into .build/bench-kit/; copy that folder over and run
 #   bench-kit/run.sh [OUT_DIR]
-# It prints everything and keeps the raw outputs in OUT_DIR (default ./bench-kit-out).
+# It prints everything and keeps the raw outputs in OUT_DIR (default ./bench-kit-out). A kit made
+# with `make bench-kit BASE=<commit>` also times that commit's nin-infer against this one.
 set -uo pipefail
 KIT=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-bench-kit-out}
@@ -29,6 +30,17 @@ for r in 1 2 3; do for isa in $FAMILIES; do
   echo "round $r NIN_ISA=$isa: $(echo "$line" | head -1 | grep -o 'kernels [a-z0-9]*') $(echo "$line" | grep total)"
 done; done | tee "$OUT/family_latency.txt"
 NIN_ISA= "$KIT/nin-infer" --model "$MODEL" --profile 200 "$IMG" > "$OUT/profile_default.txt" 2>&1
+if [ -x "$KIT/base/nin-infer" ]; then
+  echo "== this build against the base build ($(cat "$KIT/base/commit.txt")), default family, 1 and 2 threads (--profile 100, 5 interleaved rounds)"
+  for r in 1 2 3 4 5; do for t in 1 2; do for build in base this; do
+    bin=$KIT/nin-infer; [ "$build" = base ] && bin=$KIT/base/nin-infer
+    "$bin" --model "$MODEL" --threads "$t" --profile 100 "$IMG" > "$OUT/profile_${build}_t${t}_r$r.txt" 2>&1
+    echo "round $r threads $t $build: $(grep -o 'kernels [a-z0-9]*' "$OUT/profile_${build}_t${t}_r$r.txt" | head -1) $(grep total "$OUT/profile_${build}_t${t}_r$r.txt")"
+  done; done; done | tee "$OUT/base_latency.txt"
+  for t in 1 2; do for build in base this; do
+    echo "median total, threads $t, $build: $(grep "threads $t $build:" "$OUT/base_latency.txt" | grep -o '[0-9.]* ms' | sort -n | sed -n 3p)"
+  done; done | tee -a "$OUT/base_latency.txt"
+fi
 echo "== thread scaling, default family (nin_bench)"
 for t in 1 2 4 8 16; do for b in 1 16; do
   [ "$t" -le "$(nproc)" ] && "$KIT/nin_bench" "$MODEL" 40 "$t" "$b" | sed 's/ times_ms=.*//'
