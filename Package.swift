@@ -88,8 +88,8 @@ let package = Package(
     swiftLanguageModes: [.v5]
 )
 
-// libFuzzer targets (fuzz/), built only by `make fuzz`: NIN_FUZZ=1 swift build --sanitize=fuzzer
-// --sanitize=address --scratch-path .build-fuzz. They have no main of their own (libFuzzer's).
+// libFuzzer targets (fuzz/), built only by `make fuzz` with NIN_FUZZ=1 and the sanitizer flags
+// of fuzz/run.sh (which explains them). They have no main of their own (libFuzzer's).
 if Context.environment["NIN_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "fuzz-model", dependencies: ["NiN"], path: "fuzz/FuzzModel",

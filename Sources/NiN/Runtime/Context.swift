@@ -33,7 +33,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     let arena: UnsafeMutableRawPointer
     private let ownsArena: Bool
-    let pool: WorkerPool
+    let pool: WorkerPool<NiNContext>
     /// The layer being split across the pool (set before each `pool.run`).
     /// The layer being split across the pool (set before each `pool.run`, read by the workers).
     var current: LayerJob?

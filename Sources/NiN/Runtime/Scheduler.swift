@@ -86,7 +86,7 @@ extension NiNContext {
 
     /// Part `part` of the current work: in image mode, every `parts`-th image from `part` on,
     /// whole, on lane `part`; else a contiguous slice of the current layer's output rows.
-    func runPart(_ part: Int, of parts: Int) {
+    package func runPart(_ part: Int, of parts: Int) {
         if imageMode {
             for n in stride(from: part, to: imageCount, by: parts) {
                 prepareInput(n)

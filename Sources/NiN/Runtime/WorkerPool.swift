@@ -8,6 +8,13 @@
 // generation it was made in; the child's first split run sees a new one and starts new workers
 // (falling back to running every part on the calling thread if it cannot), and a stale pool
 // never waits for or joins the parent's threads. Results are the same bits either way.
+//
+// Ownership: a worker never holds a strong reference to its pool or to the job (the context):
+// it borrows them (`Unmanaged`, no retain), and the caller of `run` keeps the job alive until
+// every part is done. A worker that retained the job while running its part would release it
+// after reporting the part done; if the caller had dropped its own reference by then, the
+// job's deinit (a context's: its pool's deinit, which joins the workers) would run on that
+// worker, join it from itself (EDEADLK), and leave it running on a freed pool, unjoined.
 
 import NiNCPU
 import Synchronization
@@ -18,14 +25,15 @@ import Darwin
 #endif
 
 /// Work that can be split into numbered parts and run on several threads at once.
-protocol ParallelJob: AnyObject {
+package protocol ParallelJob: AnyObject {
     /// Runs part `part` of `parts`; parts must write disjoint memory.
     func runPart(_ part: Int, of parts: Int)
 }
 
-/// Threads 1..<threadCount of a context (the calling thread is part 0).
-final class WorkerPool: @unchecked Sendable {
-    let threadCount: Int
+/// Threads 1..<threadCount of a context (the calling thread is part 0), running one `Job`.
+package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
+    /// Threads a run may use, the calling thread included.
+    package let threadCount: Int
     /// `run number << 16 | parts`: bumped once per run, so a worker reads the run and its part
     /// count in one atomic load; it compares the run number with the last one it served.
     private let state = Atomic<Int>(0)
@@ -37,18 +45,18 @@ final class WorkerPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// The context whose layers the pool runs: set by the first run (before the releasing store
-    /// that publishes it) and the same object ever after.
-    private unowned(unsafe) var job: ParallelJob?
+    /// that publishes it) and the same object ever after. Unretained: see Ownership above.
+    private var job: Unmanaged<Job>?
     private var threads: [pthread_t] = []
     /// `ninpriv_fork_generation()` when the workers in `threads` were started.
     private var generation: UInt
 
     /// Spin iterations (each with a pause) before a waiting worker goes to sleep: tens of
     /// microseconds, longer than the gap between two layers of one inference.
-    static let spinLimit = 20_000
+    static var spinLimit: Int { 20_000 }
 
     /// Starts `threadCount - 1` workers.
-    init(threadCount: Int) throws(NiNError) {
+    package init(threadCount: Int) throws(NiNError) {
         self.threadCount = threadCount
         generation = ninpriv_fork_generation()  // also registers the fork handler
         pthread_mutex_init(mutex, nil)
@@ -59,13 +67,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Starts workers 1..<threadCount; on failure stops those already started and throws.
     private func startWorkers() throws(NiNError) {
         for index in 1..<max(threadCount, 1) {
-            let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+            // Borrow the pool for the whole loop: a retain held by the thread would keep a freed
+            // context's pool (its arena and this thread) alive forever.
+            let pool = Unmanaged.passUnretained(self)
+            let start = Unmanaged.passRetained(WorkerStart { pool._withUnsafeGuaranteedRef { $0.workerLoop(index: index) } })
+                .toOpaque()
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { argument in
-                let start = Unmanaged<WorkerStart>.fromOpaque(argument!).takeRetainedValue()
-                // Borrow the pool for the whole loop: a retain held here would keep a freed
-                // context's pool (its arena and this thread) alive forever.
-                Unmanaged.passUnretained(start.pool)._withUnsafeGuaranteedRef { $0.workerLoop(index: start.index) }
+                Unmanaged<WorkerStart>.fromOpaque(argument!).takeRetainedValue().loop()
                 return nil
             }, start)
             guard status == 0 else {
@@ -109,7 +118,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Runs `job` split into `parts` (at most threadCount) parts and returns when all are done.
-    func run(_ job: ParallelJob, parts: Int) {
+    package func run(_ job: Job, parts: Int) {
         let parts = min(parts, threadCount)
         if parts <= 1 {
             job.runPart(0, of: 1)
@@ -121,7 +130,7 @@ final class WorkerPool: @unchecked Sendable {
             for part in 0..<parts { job.runPart(part, of: parts) }
             return
         }
-        if self.job == nil { self.job = job }
+        if self.job == nil { self.job = .passUnretained(job) }
         pending.store(parts - 1, ordering: .relaxed)
         let run = (state.load(ordering: .relaxed) >> 16) + 1
         state.store(run << 16 | parts, ordering: .releasing)
@@ -173,18 +182,17 @@ final class WorkerPool: @unchecked Sendable {
             if stopping.load(ordering: .acquiring) { return }
             let parts = current & 0xFFFF
             guard index < parts, let job else { continue }
-            job.runPart(index, of: parts)
+            // Borrowed, not retained: the caller's reference keeps the job alive until
+            // `pending` reaches 0, and this worker holds none past that point.
+            job._withUnsafeGuaranteedRef { $0.runPart(index, of: parts) }
             pending.subtract(1, ordering: .releasing)
         }
     }
 }
 
-/// What a new thread needs; unowned so that the threads never keep their pool alive.
+/// What a new thread runs: its pool's worker loop, with the pool unretained so that the threads
+/// never keep their pool alive.
 private final class WorkerStart {
-    unowned(unsafe) let pool: WorkerPool
-    let index: Int
-    init(pool: WorkerPool, index: Int) {
-        self.pool = pool
-        self.index = index
-    }
+    let loop: () -> Void
+    init(_ loop: @escaping () -> Void) { self.loop = loop }
 }
