@@ -140,6 +140,27 @@ public func ninModelLabel(_ handle: OpaquePointer?, _ index: Int32) -> UnsafePoi
     return label
 }
 
+@_cdecl("nin_model_kernels")
+public func ninModelKernels(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
+    var name: UnsafePointer<CChar>?
+    _ = guarded { () throws(NiNError) in name = staticCString(try model(handle).isa) }
+    return name
+}
+
+/// The family's `NIN_ISA` name in static storage (a new family must be named here too).
+private func staticCString(_ isa: KernelISA) -> UnsafePointer<CChar> {
+    let name: StaticString
+    switch isa {
+    case .amx: name = "amx"
+    case .avx512vnni: name = "avx512vnni"
+    case .avxvnni: name = "avxvnni"
+    case .avx2: name = "avx2"
+    case .portable: name = "portable"
+    case .generic: name = "generic"
+    }
+    return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
 @_cdecl("nin_model_metadata")
 public func ninModelMetadata(_ handle: OpaquePointer?, _ key: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
     var value: UnsafePointer<CChar>?

@@ -79,6 +79,35 @@ static void test_model_queries(nin_model *model) {
     CHECK_STATUS(nin_model_map_shape(model, &mc, &mh, &mw), NIN_OK);
     CHECK(mc == classes && mh > 0 && mw > 0);
     CHECK_STATUS(nin_model_map_shape(NULL, &mc, &mh, &mw), NIN_ERROR_INVALID_ARGUMENT);
+    const char *kernels = nin_model_kernels(model);
+    static const char *const families[] = { "amx", "avx512vnni", "avxvnni", "avx2", "portable", "generic" };
+    int known = 0;
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) known += kernels && strcmp(kernels, families[i]) == 0;
+    CHECK(known == 1);
+    CHECK(nin_model_kernels(NULL) == NULL);
+}
+
+/* nin_model_kernels names the family NIN_ISA asked for at load time (generic and portable run
+ * on every CPU), and the environment's own choice again once NIN_ISA is back as it was. */
+static void test_kernels_follow_nin_isa(const char *model_path) {
+    const char *old = getenv("NIN_ISA");
+    char *saved = old ? strdup(old) : NULL;
+    nin_model *before = NULL, *model = NULL;
+    CHECK_STATUS(nin_model_load_file(model_path, &before), NIN_OK);
+    const char *wanted[] = { "generic", "portable" };
+    for (int i = 0; i < 2; i++) {
+        setenv("NIN_ISA", wanted[i], 1);
+        CHECK_STATUS(nin_model_load_file(model_path, &model), NIN_OK);
+        CHECK(model && strcmp(nin_model_kernels(model), wanted[i]) == 0);
+        nin_model_free(model);
+        model = NULL;
+    }
+    if (saved) setenv("NIN_ISA", saved, 1); else unsetenv("NIN_ISA");
+    CHECK_STATUS(nin_model_load_file(model_path, &model), NIN_OK);
+    CHECK(model && before && strcmp(nin_model_kernels(model), nin_model_kernels(before)) == 0);
+    nin_model_free(model);
+    nin_model_free(before);
+    free(saved);
 }
 
 static void test_contexts(nin_model *model, const char *image_path) {
@@ -383,6 +412,7 @@ int main(int argc, char **argv) {
     CHECK_STATUS(nin_model_load_file(argv[1], &model), NIN_OK);
     if (model) {
         test_model_queries(model);
+        test_kernels_follow_nin_isa(argv[1]);
         /* The context keeps the model alive after the caller's free. */
         nin_context *ctx = NULL;
         CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
@@ -396,6 +426,7 @@ int main(int argc, char **argv) {
         size_t n = (size_t)c * (size_t)h * (size_t)w;
         nin_model_free(model);
         CHECK(nin_model_class_count(model) == 0);  /* freed handle: refused, no crash */
+        CHECK(nin_model_kernels(model) == NULL);
         nin_model_free(model);                      /* double free: ignored */
         uint8_t *zeros = calloc(n, 1);
         CHECK_STATUS(nin_run_prepared_u8(ctx, zeros, n, 1), NIN_OK);  /* the context still runs */

@@ -277,6 +277,10 @@ class Model:
                 raise StateError(f"model has no label for class {i}: {last_error()}")
             labels.append(raw.decode("utf-8", "replace"))
         self._labels = tuple(labels)
+        raw = lib.nin_model_kernels(handle)
+        if raw is None:
+            raise StateError(f"model names no kernel family: {last_error()}")
+        self._kernels = raw.decode("ascii")
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -365,6 +369,14 @@ class Model:
         """Class labels, index order."""
         self._check_open()
         return self._labels
+
+    @property
+    def kernels(self) -> str:
+        """The kernel family this model runs, chosen at load: "amx", "avx512vnni", "avxvnni",
+        "avx2", "portable" or "generic" (the best the CPU has, unless the NIN_ISA environment
+        variable named another); every family gives the same results."""
+        self._check_open()
+        return self._kernels
 
     @property
     def map_shape(self) -> Tuple[int, int, int]:

@@ -292,6 +292,7 @@ def test_closed_model(small_model_path):
                  lambda: model.confidence_maps(), lambda: model.confidence_maps(x),
                  lambda: model.metadata("name"), lambda: model.input_shape, lambda: model.labels,
                  lambda: model.class_count, lambda: model.map_shape, lambda: model.arena_bytes(),
+                 lambda: model.kernels,
                  lambda: model.result_count()):
         with pytest.raises(nin.StateError, match="closed"):
             call()

@@ -161,3 +161,12 @@ def test_model_properties(rgb_model, rgb_model_path):
     assert 0 < one < eight
     assert rgb_model.arena_bytes(batch_size=1) == one
     assert "k11s4_batch3" in repr(rgb_model)
+    assert rgb_model.kernels in ("amx", "avx512vnni", "avxvnni", "avx2", "portable", "generic")
+
+
+@pytest.mark.parametrize("family", ["generic", "portable"])
+def test_kernels_name_the_family_nin_isa_asks_for(rgb_model_path, monkeypatch, family):
+    # generic and portable run on every CPU; NIN_ISA is read when a model is loaded.
+    monkeypatch.setenv("NIN_ISA", family)
+    with nin.Model(rgb_model_path) as model:
+        assert model.kernels == family
