@@ -9,9 +9,9 @@
 # all of them), and SwiftPM's --sanitize=fuzzer --sanitize=address come out in a random order
 # (a Set) in each build, so every Swift module was built either with ASan and no fuzzer mode or
 # with fuzzer mode and no ASan (7,700 coverage counters, of a complete build's 47,500 then; no
-# ASan checks), and the order changing between two builds rebuilt everything (docs/SECURITY.md). SwiftPM's
-# --sanitize=fuzzer stays for the entry point (libFuzzer's main) and the C targets, which get
-# -fsanitize=address through -Xcc.
+# ASan checks), and the order changing between two builds rebuilt everything
+# (docs/SECURITY.md). SwiftPM's --sanitize=fuzzer stays for the entry point (libFuzzer's main)
+# and the C targets, which get -fsanitize=address through -Xcc.
 # (Package.swift adds the fuzz-model and fuzz-png targets only when NIN_FUZZ=1, so normal
 # builds never see them). Each target keeps its growing corpus in .build-fuzz/corpus/TARGET,
 # seeded from fuzz/corpus/TARGET (committed) and, for the model target, models/fashion_small.nin;
