@@ -54,8 +54,12 @@ kernel-check:
 
 # What bench/kit/run.sh needs on a machine without Swift (libpng16 and libc are all it links):
 # nin-infer and nin-kernel-check (static), libnin.so.0 and nin_bench, the classic model, the
-# example images, and make bench's QDQ model of it when `make bench` has written one. With
-# BASE=<commit> also that commit's nin-infer (built in a scratch worktree), timed against this one.
+# example images, and make bench's QDQ model of it (built with bench.py --peers-only if missing:
+# needs onnx, onnxruntime and Fashion-MNIST). With
+# BASE=<commit> also that commit's nin-infer (built in a scratch worktree), timed against this one;
+# with OPENVINO=<python version> (3.12) OpenVINO's CPU parts for that CPython, for a machine
+# that cannot pip install. The binaries are stripped, and the whole kit is also packed as
+# .build/bench-kit.tar.xz (one file to copy).
 KIT := .build/bench-kit
 bench-kit: cli
 	swift build -c release -Xswiftc -static-executable --product nin-kernel-check --scratch-path .build-kernel-check
@@ -64,9 +68,13 @@ bench-kit: cli
 	cp $(RELEASE)/libnin.so $(KIT)/libnin.so.$(SOVERSION)
 	cp .build-cli/release/nin-infer .build-kernel-check/release/nin-kernel-check bench/kit/run.sh bench/kit/engines.py $(KIT)/
 	cp models/fashion_classic.nin $(KIT)/ && cp $(IMAGES) $(KIT)/images/
+	[ -n "$$(ls .build/bench/peers/*fashion_classic*/int8_qdq.onnx 2>/dev/null)" ] || $(WITH_BINDING) $(PYTHON) tools/bench.py --peers-only
 	-cp $$(ls -t .build/bench/peers/*fashion_classic*/int8_qdq.onnx 2>/dev/null | head -1) $(KIT)/int8_qdq.onnx
 	if [ -n "$(BASE)" ]; then bench/kit/build_base.sh "$(BASE)" $(KIT)/base; fi
-	@du -sh $(KIT)
+	if [ -n "$(OPENVINO)" ]; then python3 bench/kit/openvino_slim.py "$(OPENVINO)" $(KIT)/openvino.tar.xz; fi
+	strip $(KIT)/nin-infer $(KIT)/nin-kernel-check $(KIT)/libnin.so.0 $$(ls $(KIT)/base/nin-infer 2>/dev/null)
+	tar -C .build -cJf .build/bench-kit.tar.xz bench-kit
+	@du -sh $(KIT) .build/bench-kit.tar.xz
 
 demo: cli
 	$(RELEASE)/nin-infer --top 3 $(IMAGES)

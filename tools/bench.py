@@ -1354,6 +1354,9 @@ def main(argv=None) -> int:
     ap.add_argument("--callgrind-only", action="store_true",
                     help="only the instruction counts under callgrind: nin per family valgrind "
                          "runs (AVX2, ...) and ONNX Runtime int8, with the ratio")
+    ap.add_argument("--peers-only", action="store_true",
+                    help="only build the peers' ONNX models (fp32 and ORT int8 QDQ) under "
+                         ".build/bench/peers/ and print their paths (make bench-kit)")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even if importable")
     ap.add_argument("--no-openvino", action="store_true", help="skip OpenVINO even if importable")
     ap.add_argument("--openvino-profile", action="store_true",
@@ -1396,7 +1399,7 @@ def main(argv=None) -> int:
         models = [p.resolve() for p in args.models]
     else:
         models = [p.resolve() for p in default_models()]
-        if args.callgrind_only:
+        if args.callgrind_only or args.peers_only:
             models = models[-1:]                        # the classic model
     train_x, _ = FM.load_split("train")
     rng = np.random.default_rng(0)
@@ -1410,6 +1413,12 @@ def main(argv=None) -> int:
         f"{v['onnxruntime']}, openvino {v['openvino']}, torch {v['torch']}")
     log(cpu_flags_line(data["cpu"]))
 
+    if args.peers_only:
+        for path in models:
+            model, shape, work, _ = model_header(path)
+            for built in build_peers(model, shape, work, data):
+                print(built)
+        return 0
     if args.callgrind_only:
         for path in models:
             res = callgrind_model(path, exe, data)

@@ -3,7 +3,9 @@
 # the CPU has against the reference (nin-kernel-check), the same bits on the shipped models from
 # every family, per-family latency (nin-infer --profile, interleaved rounds), thread scaling
 # (nin_bench) and, when python3 has onnxruntime / openvino, those engines on the same QDQ model
-# (engines.py). Built by `make bench-kit` into .build/bench-kit/; copy that folder over and run
+# (engines.py; OpenVINO also from the kit's openvino.tar.xz, made by `make bench-kit
+# OPENVINO=3.12`). Built by `make bench-kit` into .build/bench-kit/ (and .build/bench-kit.tar.xz);
+# copy that folder over and run
 #   bench-kit/run.sh [OUT_DIR]
 # It prints everything and keeps the raw outputs in OUT_DIR (default ./bench-kit-out). A kit made
 # with `make bench-kit BASE=<commit>` also times that commit's nin-infer against this one.
@@ -45,6 +47,11 @@ echo "== thread scaling, default family (nin_bench)"
 for t in 1 2 4 8 16; do for b in 1 16; do
   [ "$t" -le "$(nproc)" ] && "$KIT/nin_bench" "$MODEL" 40 "$t" "$b" | sed 's/ times_ms=.*//'
 done; done | tee "$OUT/threads.txt"
+if [ -f "$KIT/openvino.tar.xz" ] && ! python3 -c 'import openvino' 2>/dev/null; then
+  mkdir -p "$OUT/openvino" && tar -xJf "$KIT/openvino.tar.xz" -C "$OUT/openvino"
+  export PYTHONPATH="$(cd "$OUT/openvino/site" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+  echo "openvino from the kit: $(python3 -c 'import openvino; print(openvino.__version__)' 2>&1 | tail -1)"
+fi
 if [ -f "$KIT/int8_qdq.onnx" ]; then
   echo "== ONNX Runtime / OpenVINO int8 on make bench's QDQ model, interleaved with nin"
   python3 "$KIT/engines.py" "$KIT" 2>&1 | tee "$OUT/engines.txt"
