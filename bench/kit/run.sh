@@ -18,7 +18,9 @@ MODEL=$KIT/fashion_classic.nin
 IMG=$(ls "$KIT"/images/*.png | head -1)
 FAMILIES="amx avx512vnni avxvnni avx2 portable"
 { grep -m1 'model name' /proc/cpuinfo; echo "cpus: $(nproc)"
-  echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_tile|amx_int8)$' | tr '\n' ' ')"; } | tee "$OUT/cpu.txt"
+  echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_tile|amx_int8)$' | tr '\n' ' ')"
+  # CPUs that share a core (hyperthreads share its AMX unit and L2): "0,8 1,9 ..." or "0 1 2 ..."
+  echo "core siblings: $(cat /sys/devices/system/cpu/cpu[0-9]*/topology/thread_siblings_list 2>/dev/null | sort -un | tr '\n' ' ')"; } | tee "$OUT/cpu.txt"
 echo "== every family against the reference (300 random convolutions and the classic layers, 1 and 3 threads)"
 "$KIT/nin-kernel-check" | tee "$OUT/kernel_check.txt"
 echo "== the same bits from every family (nin-infer --jsonl --top 10 on the example images)"
