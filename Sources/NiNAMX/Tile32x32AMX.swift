@@ -1,6 +1,7 @@
 // The AMX convolution's microkernel: up to 32 pixels x 32 channels in the four C tiles (2 x 2
 // blocks of 16 x 16 int32; A in tiles 4-5, B in 6-7), K in whole chunks of 16 quads (the
-// chunks that meet the tile's K runs), then the C tiles stored and requantized with AVX-512.
+// chunks that meet the tile's K runs), then the C tiles stored, to be requantized with AVX-512
+// a few rows at a time between the next block's K chunks (`AMXPendingRows`).
 
 import _Builtin_intrinsics.intel
 import NiNAVX512VNNI
