@@ -80,7 +80,8 @@ struct CommandLineOptions: Equatable {
           --plan            Print the arena plan: every tensor's offset, size and lifetime
                             (as JSON with --json).
           --profile N       Run each image N times and print per-layer times (medians).
-          --version         Print the version.
+          --version         Print the version, and the kernel family a model runs here
+                    (the best this CPU has, or the one NIN_ISA names).
           -h, --help        Show this help.
 
         Exit status: 0 when every image was classified, 1 when some image failed (each failure

@@ -28,6 +28,7 @@ enum NinInfer {
         }
         if options.version {
             print("nin-infer \(NIN_VERSION_STRING)")
+            print("kernels: \(KernelISA.preferred.rawValue)")  // what a model loaded now would run
             exit(0)
         }
         exit(run(options))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -110,7 +111,21 @@ def test_version_is_the_headers():
     header = (REPO / "include" / "nin.h").read_text()
     version = re.search(r'#define NIN_VERSION_STRING "([^"]+)"', header).group(1)
     result = _run(["--version"])
-    assert (result.returncode, result.stdout.decode()) == (0, f"nin-infer {version}\n")
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 0 and len(lines) == 2 and lines[0] == f"nin-infer {version}"
+    families = ("amx", "avx512vnni", "avxvnni", "avx2", "portable", "generic")
+    assert lines[1] in [f"kernels: {family}" for family in families]
+
+
+@pytest.mark.parametrize("family", ["generic", "portable"])
+def test_version_names_the_kernels_nin_isa_asks_for(family):
+    # generic and portable run on every CPU.
+    if not NIN_INFER.is_file():
+        pytest.skip(f"{NIN_INFER} not built (make cli)")
+    result = subprocess.run([str(NIN_INFER), "--version"], env={**os.environ, "NIN_ISA": family},
+                            capture_output=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.decode().splitlines()[1] == f"kernels: {family}"
 
 
 def test_out_of_range_options_are_refused(tree):
