@@ -47,9 +47,10 @@
  *   ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); if refused, nin uses AVX-512 (NIN_ISA=amx then says
  *   why on stderr). A forked child inherits the permission. Granted, every thread's signal frame
  *   grows by the 8 KiB tile state: size alternate signal stacks from getauxval(AT_MINSIGSTKSZ),
- *   not MINSIGSTKSZ. Each thread of a run (the caller's and the workers) loads its own tile
- *   configuration for each part of a layer and releases the tiles (tilerelease) when it ends: a
- *   host that keeps its own AMX tiles across a nin call must reload them after it.
+ *   not MINSIGSTKSZ. Each thread of a run loads its tile configuration once, at its first AMX
+ *   layer; when the run ends the calling thread releases its tiles (tilerelease), while the
+ *   context's worker threads keep theirs until nin_context_free ends them. A host that keeps
+ *   its own AMX tiles on the calling thread across a nin call must reload them after it.
  * - File names are passed to the OS byte for byte: any name Linux allows works, UTF-8 or not.
  * - NULL handles and NULL buffers are refused with NIN_ERROR_INVALID_ARGUMENT, never crash.
  *   Freed handles are recognized and refused where detectable (double free, use after free).

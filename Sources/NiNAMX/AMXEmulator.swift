@@ -18,8 +18,10 @@ public enum AMXEmulator: AMXTiles {
     static let maxRows = 16, maxBytesPerRow = 64
     /// Tiles in palette 1.
     static let tileCount = 8
-    /// Per thread: byte 0 whether the tiles are configured, 8 + t the rows of tile t, 16 + 2t its
-    /// bytes per row, then from `dataOffset` the tiles, 1 KiB each.
+    /// Per thread: byte 0 whether the tiles are configured, byte 1 whether with the convolution's
+    /// configuration (`configureOnce`), 8 + t the rows of tile t, 16 + 2t its bytes per row, 32
+    /// the thread's count of `ldtilecfg` (UInt32, for the tests), then from `dataOffset` the
+    /// tiles, 1 KiB each.
     static let dataOffset = 64
     static let stateBytes = dataOffset + tileCount * maxRows * maxBytesPerRow
 
@@ -57,6 +59,8 @@ public enum AMXEmulator: AMXTiles {
 
     public static func loadConfiguration(_ configuration: UnsafeRawPointer) {
         let s = state
+        s.storeBytes(of: s.load(fromByteOffset: 32, as: UInt32.self) &+ 1, toByteOffset: 32, as: UInt32.self)
+        s.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)  // any configuration, until configureOnce says
         let palette = configuration.load(as: UInt8.self)
         if palette == 0 { release(); return }
         fault(palette != 1, "ldtilecfg: palette \(palette) is not supported (#GP)")
@@ -133,8 +137,22 @@ public enum AMXEmulator: AMXTiles {
 
     public static func release() {
         let s = state
+        let loads = s.load(fromByteOffset: 32, as: UInt32.self)
         s.initializeMemory(as: UInt8.self, repeating: 0, count: stateBytes)
+        s.storeBytes(of: loads, toByteOffset: 32, as: UInt32.self)
     }
+
+    public static var holdsConvolutionConfiguration: Bool { state.load(fromByteOffset: 1, as: UInt8.self) != 0 }
+
+    public static func setHoldsConvolutionConfiguration(_ holds: Bool) {
+        state.storeBytes(of: holds ? 1 : 0, toByteOffset: 1, as: UInt8.self)
+    }
+
+    /// Whether the calling thread's emulated tiles are configured (by anyone).
+    package static var isConfigured: Bool { state.load(as: UInt8.self) != 0 }
+
+    /// How many `ldtilecfg` the calling thread has executed on the emulator.
+    package static var configurationLoads: Int { Int(state.load(fromByteOffset: 32, as: UInt32.self)) }
 }
 
 /// The key of each thread's emulated tile state (freed when the thread ends).

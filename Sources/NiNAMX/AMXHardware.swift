@@ -4,11 +4,17 @@
 // AMX-TILE and AMX-INT8 and the kernel granted this process the tile data state).
 
 import CNiNAMX
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The AMX instructions themselves.
 public enum AMXHardware: AMXTiles {
     @inline(__always)
-    public static func loadConfiguration(_ configuration: UnsafeRawPointer) { nin_amx_ldtilecfg(configuration) }
+    public static func loadConfiguration(_ configuration: UnsafeRawPointer) {
+        nin_amx_ldtilecfg(configuration)
+        setHoldsConvolutionConfiguration(false)  // (any configuration, until configureOnce says)
+    }
 
     @inline(__always)
     public static func zero(_ tile: Int) {
@@ -67,5 +73,22 @@ public enum AMXHardware: AMXTiles {
     }
 
     @inline(__always)
-    public static func release() { nin_amx_tilerelease() }
+    public static func release() {
+        nin_amx_tilerelease()
+        setHoldsConvolutionConfiguration(false)
+    }
+
+    public static var holdsConvolutionConfiguration: Bool { pthread_getspecific(hardwareConfiguredKey) != nil }
+
+    public static func setHoldsConvolutionConfiguration(_ holds: Bool) {
+        pthread_setspecific(hardwareConfiguredKey, holds ? UnsafeRawPointer(bitPattern: 1) : nil)
+    }
 }
+
+/// Per thread: non-nil while the thread's AMX tiles hold the convolution's configuration.
+private let hardwareConfiguredKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let status = pthread_key_create(&key, nil)
+    if status != 0 { fatalError("AMX: pthread_key_create failed (\(status))") }
+    return key
+}()

@@ -2,7 +2,10 @@
 // implementations: the hardware (AMXHardware.swift, the C wrappers of nin_amx.h) and an exact
 // scalar emulator of the same instructions (AMXEmulator.swift), which lets the whole driver run
 // and be tested on any x86-64 CPU with AVX-512 VNNI. The driver is generic over it and
-// specialized for each (no dynamic dispatch in its loops). Also the tile configuration (palette 1).
+// specialized for each (no dynamic dispatch in its loops). Also the tile configuration (palette 1),
+// and its life on a thread: loaded at the thread's first AMX layer of a run (`configureOnce`),
+// released when the run ends on the calling thread (`releaseIfConfigured`); the pool's workers
+// keep theirs until they exit with their context.
 
 /// The AMX-TILE and AMX-INT8 instructions as the convolution uses them. Tile numbers are 0-7;
 /// every call with constant tile numbers folds to one instruction on the hardware.
@@ -24,6 +27,29 @@ public protocol AMXTiles {
     static func dotProduct(_ c: Int, _ a: Int, _ b: Int)
     /// `tilerelease`: returns the tiles to their initial state (unconfigured, zero).
     static func release()
+    /// Whether the calling thread's tiles hold the convolution's configuration, loaded by
+    /// `configureOnce` and not released since (per thread).
+    static var holdsConvolutionConfiguration: Bool { get }
+    /// Records whether the calling thread's tiles hold the convolution's configuration.
+    static func setHoldsConvolutionConfiguration(_ holds: Bool)
+}
+
+extension AMXTiles {
+    /// Loads the convolution's `configuration` unless this thread's tiles already hold it: each
+    /// thread configures its tiles at its first AMX layer of a run, not at every layer.
+    @inline(__always)
+    static func configureOnce(_ configuration: UnsafeRawPointer) {
+        guard !holdsConvolutionConfiguration else { return }
+        loadConfiguration(configuration)
+        setHoldsConvolutionConfiguration(true)
+    }
+
+    /// Returns this thread's tiles to their initial state if the convolution configured them.
+    static func releaseIfConfigured() {
+        guard holdsConvolutionConfiguration else { return }
+        release()
+        setHoldsConvolutionConfiguration(false)
+    }
 }
 
 /// The 64-byte tile configuration `ldtilecfg` reads, palette 1: byte 0 the palette, byte 1 the

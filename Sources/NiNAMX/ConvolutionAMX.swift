@@ -42,7 +42,8 @@ public func convolutionAMXScratchBytes(_ geometry: ConvolutionGeometry, totalRow
 }
 
 /// Computes part `part` of `parts` of a convolution call on the AMX tiles, with the weights of
-/// `packAMX`. Configures this thread's tiles first and releases them at the end.
+/// `packAMX`. Configures this thread's tiles unless an earlier layer of the run did; the run's
+/// end releases them on the calling thread (`releaseAMXTiles`).
 public func convolutionAMX(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolutionAMXTiles(AMXHardware.self, a, part: part, of: parts)
 }
@@ -51,6 +52,13 @@ public func convolutionAMX(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 
 public func convolutionAMXEmulated(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolutionAMXTiles(AMXEmulator.self, a, part: part, of: parts)
 }
+
+/// Releases the calling thread's AMX tiles (`tilerelease`) if a convolution configured them:
+/// called when a run ends, so the caller's thread leaves nin with its tiles in their initial state.
+public func releaseAMXTiles() { AMXHardware.releaseIfConfigured() }
+
+/// `releaseAMXTiles` for the emulator's tiles.
+public func releaseEmulatedAMXTiles() { AMXEmulator.releaseIfConfigured() }
 
 /// The driver. A part is a contiguous run of whole 16-pixel tiles of `PixelOrder` (parts differ
 /// by at most one tile), taken in im2col chunks of whole tiles; each pair of tiles (32 pixels)
@@ -86,7 +94,7 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
     // `kBytes` from each of its 16 or 32 rows: within the input up to its last whole reach.
     let inputEnd = a.input + order.pixelCount * 4 * kQuads
     AMXTileConfiguration.writeUniform(to: a.scratch + AMXScratch.configuration, rows: amxTileRows, bytesPerRow: 64)
-    T.loadConfiguration(a.scratch + AMXScratch.configuration)
+    T.configureOnce(a.scratch + AMXScratch.configuration)  // (kept for the run's later layers)
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first
@@ -136,7 +144,6 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
         first = last
     }
     pending.finish()
-    T.release()
 }
 
 /// Bytes from one im2col (or staged) A row to the next: K's whole tiles, rounded up to an odd

@@ -94,6 +94,35 @@ func amxEmulatorZeroing() {
     AMXEmulator.release()
 }
 
+@Test("AMX tiles: each thread configures them once per run, and the calling thread releases them when the run ends",
+      .enabled(if: KernelISA.emulated.contains(.amx), "the AMX emulator needs AVX-512 VNNI for its requantization"))
+func amxTilesLiveForOneRun() throws {
+    let model = try NiNModel(bytes: try readBytes(repositoryRoot + "/models/fashion_small.nin"), emulating: .amx)
+    let convolutions = model.graph.layers.filter { $0.kind == .convolution }.count
+    #expect(convolutions > 1)
+    let input = (0..<model.graph.input.elementCount).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+    for threads in [1, 3] {
+        let context = try NiNContext(model: model, threads: threads)
+        for run in 0..<2 {
+            let before = AMXEmulator.configurationLoads
+            try context.run(preparedInput: input, count: 1)
+            // One ldtilecfg on this thread for all the run's AMX layers (at most one with
+            // threads, whose parts may all go to the workers), none left configured after it.
+            let loads = AMXEmulator.configurationLoads - before
+            #expect(threads == 1 ? loads == 1 : loads <= 1, "run \(run), \(threads) thread(s): \(loads) ldtilecfg")
+            #expect(!AMXEmulator.isConfigured && !AMXEmulator.holdsConvolutionConfiguration, "run \(run), \(threads) thread(s)")
+        }
+    }
+    // Any other configuration loaded on this thread is not taken for the convolution's.
+    let configuration = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+    defer { configuration.deallocate() }
+    AMXTileConfiguration.write(to: configuration, rows: [4, 4], bytesPerRow: [8, 8])
+    AMXEmulator.setHoldsConvolutionConfiguration(true)
+    AMXEmulator.loadConfiguration(configuration)
+    #expect(!AMXEmulator.holdsConvolutionConfiguration)
+    AMXEmulator.release()
+}
+
 @Test("AMX hardware: tdpbusd, tileloadd and tilestored of random shapes equal plain loops",
       .enabled(if: KernelISA.amx.isSupported, "AMX unavailable: \(KernelISA.amx.unsupportedReason ?? "not in this build")"))
 func amxHardwareDotProducts() {

@@ -33,6 +33,9 @@ struct KernelFamily {
     /// Computes output rows `rows` (indices into batch x outHeight) of a max pool.
     let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
                    _ rows: Range<Int>) -> Void)?
+    /// Called on the calling thread when a run ends: a family that keeps per-thread state across
+    /// a run's layers gives it back there (AMX: the tiles its first layer configured).
+    var endRun: (() -> Void)? = nil
 
     /// The scalar reference kernels (Kernels/Reference): every CPU runs them.
     static let reference = KernelFamily(isa: .generic, isSupported: true, pack: nil, scratchBytes: { _, _ in 0 },
@@ -57,7 +60,7 @@ struct KernelFamily {
 private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_amx() != 0,  // (the AMX probe requires the VNNI one)
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMX, maxPool: maxPoolAVX2),
+                 convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles),
     KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
                  pack: { packQuads($0) }, scratchBytes: convolutionVNNIScratchBytes,
                  convolution: convolutionVNNI, maxPool: maxPoolAVX2),  // (the VNNI probe requires AVX2)
@@ -73,7 +76,7 @@ private let optimizedFamilies: [KernelFamily] = [
 private let emulatedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2),
+                 convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles),
 ]
 #else
 /// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.

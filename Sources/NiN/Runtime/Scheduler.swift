@@ -21,6 +21,7 @@ extension NiNContext {
         // that changed the rounding mode gets it back when the run returns. (Workers set it once.)
         let rounding = ninpriv_fp_round_to_nearest()
         defer { ninpriv_fp_restore(rounding) }
+        defer { model.kernels.endRun?() }  // (AMX: the caller's thread releases its tiles)
         let layerCount = model.graph.layers.count
         if plan.lanes > 0 && count > 1 {
             if let observer {
