@@ -24,8 +24,9 @@ let amxTileRows = 16
 let im2colAMX = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: amxTileRows, slack: 16)
 
 /// The thread scratch before the im2col rows: the tile configuration (64 bytes), the four C
-/// tiles stored as int32 (4 KiB) for their rows to be written (`AMXPendingRows`). A pointwise layer, which needs no im2col, stages there the
-/// rows of the A tiles that would read past the end of its input (32 at most).
+/// tiles stored as int32 (4 KiB) for their rows to be written (`AMXPendingRows`). A pointwise
+/// layer, which needs no im2col, stages there the rows of the A tiles that would read past the
+/// end of its input (32 at most).
 enum AMXScratch {
     static let configuration = 0
     static let accumulators = 64

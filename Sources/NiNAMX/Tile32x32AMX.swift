@@ -34,7 +34,7 @@ struct AMXPendingRows {
     var output: TileOutput
     var block: AMXBlock
     var relu = false
-    /// Rows `next..<count` are still to be written (pixel r: C tile row r % 16 of pixel tile r / 16).
+    /// Rows `next..<count` are still to be written (pixel r: row r % 16 of pixel tile r / 16).
     var next = 0, count = 0
 
     init(accumulators: UnsafeMutableRawPointer, output: TileOutput, block: AMXBlock) {

@@ -1,7 +1,7 @@
 // Portable max pooling on u8 NHWC tensors: per output pixel (the walk is forEachPoolWindow),
 // the running maximum over the window kept in the output row itself, a plain per-channel loop
-// that the loop vectorizer turns into pmaxub (SSE2) / umax (NEON). Equal to the reference kernel (padded positions are never
-// selected; a window has at least one real one).
+// that the loop vectorizer turns into pmaxub (SSE2) / umax (NEON). Equal to the reference
+// kernel (padded positions are never selected; a window has at least one real one).
 
 import NiNKernelCore
 
