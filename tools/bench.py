@@ -49,7 +49,8 @@ The report starts with the machine: CPU model and which of the flags that decide
    Printed with the instructions per MAC and nin's AVX2 count / ORT's (issue 10's goal: at
    most 0.75x).  ``--callgrind-only`` prints just these (about a minute for the classic model).
 7. With ``--openvino-profile``: OpenVINO's per-layer profile (PERF_COUNT, batch 1, 1 thread),
-   the slowest layers first.
+   the slowest layers first; then layer by layer beside nin's ``nin-infer --profile``, with each
+   convolution's share of nin's measured peak (``tools/nin_tools/layer_profile.py``).
 8. ``bench/out/results.json`` (``callgrind.json`` with ``--callgrind-only``) and, with
    matplotlib, ``bench/out/latency.png``.
 
@@ -81,6 +82,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 from nin_tools import fashion_mnist as FM
+from nin_tools import layer_profile
 from nin_tools import model_format as F
 from nin_tools import preprocess as P
 from nin_tools import reference as R
@@ -808,10 +810,21 @@ def ov_profile(ov, path: Path, x_nchw: np.ndarray, threads: int, runs: int, top:
             entry["ms"].append(p.real_time.total_seconds() * 1e3)
     layers = [{"name": e["name"], "type": e["type"], "exec_type": e["exec_type"],
                "median_ms": statistics.median(e["ms"])} for e in nodes.values()]
+    every = [{"name": e["name"], "exec_type": e["exec_type"], "ms": e["median_ms"]} for e in layers]
     layers.sort(key=lambda e: -e["median_ms"])
     return {"threads": threads, "runs": runs, "wall_median_ms": statistics.median(walls),
             "layers_total_ms": sum(e["median_ms"] for e in layers), "layers": layers[:top],
-            "layers_executed": len(layers)}
+            "layers_executed": len(layers), "nodes": every}
+
+
+def nin_profile(model: Path, image: Path, threads: int, runs: int) -> dict:
+    """`nin-infer --profile RUNS --threads THREADS` of `image`, parsed (layer_profile): nin's
+    per-layer medians, its family and peak, for the table beside OpenVINO's profile."""
+    r = subprocess.run([str(RELEASE / "nin-infer"), "--profile", str(runs), "--threads", str(threads),
+                        "--model", str(model), str(image)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"nin-infer --profile exited with {r.returncode}: {r.stderr.strip()[-300:]}")
+    return layer_profile.parse_nin_profile(r.stdout)
 
 
 def ov_profile_lines(prof: dict) -> list[str]:
@@ -1052,7 +1065,9 @@ def bench_model(path: Path, args, nin: Nin, exe: Path, data: dict) -> dict:
                                   test_f32)
     if ov is not None and args.openvino_profile:
         res["openvino_profile"] = ov_profile(ov, int8_path, test_f32, 1, max(20, args.runs))
-        for line in ov_profile_lines(res["openvino_profile"]):
+        res["nin_profile"] = nin_profile(path, data["image"], 1, max(20, args.runs))
+        for line in ov_profile_lines(res["openvino_profile"]) + layer_profile.side_by_side_lines(
+                res["nin_profile"], res["openvino_profile"]["nodes"]):
             log("  " + line)
 
     # 4. cold start and instruction count ----------------------------------------------------
@@ -1222,6 +1237,7 @@ def print_table(results: dict) -> str:
         lines += callgrind_lines(res)
         if res.get("openvino_profile"):
             lines += ov_profile_lines(res["openvino_profile"])
+            lines += layer_profile.side_by_side_lines(res["nin_profile"], res["openvino_profile"]["nodes"])
     lines.append("")
     if any(res.get("latency") for res in results["models"].values()):
         with_ov = any("openvino_int8" in row for res in results["models"].values()

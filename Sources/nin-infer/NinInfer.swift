@@ -138,7 +138,8 @@ func executablePath() -> FilePath? {
 }
 
 /// Runs the prepared `input` (one image) `runs` times with profiling on and prints each layer's
-/// median time.
+/// median time; for a convolution also its GMAC/s and, where the family has a peak loop, the
+/// share of `threads` x the family's measured single-thread peak (`KernelPeak`) it reaches.
 func printProfile(_ context: NiNContext, input: [UInt8], runs: Int) throws(NiNError) {
     let graph = context.model.graph
     var samples = [[UInt64]](repeating: [], count: graph.layers.count)
@@ -150,14 +151,36 @@ func printProfile(_ context: NiNContext, input: [UInt8], runs: Int) throws(NiNEr
     }
     var total: UInt64 = 0
     print("profile: \(runs) run(s), kernels \(context.model.isa.rawValue), \(context.threads) thread(s); median per layer")
+    let peak = profilePeak(context.model.isa)
+    if let peak {
+        print("peak: \(fourDecimals(Float(peak.macsPerSecond / 1e9))) GMAC/s per thread (\(peak.instruction), from registers); "
+              + "% of peak: GMAC/s over \(context.threads) x that, MACs counting padding taps")
+    } else {
+        print("peak: none (kernels \(context.model.isa.rawValue) have no peak loop)")
+    }
     for (i, layer) in graph.layers.enumerated() {
         let median = samples[i].sorted()[runs / 2]
         total += median
-        let gmacs = layer.macs > 0 && median > 0 ? "  \(fourDecimals(Float(Double(layer.macs) / Double(median)))) GMAC/s" : ""
+        var rate = ""
+        if layer.macs > 0 && median > 0 {
+            let gmacs = Double(layer.macs) / Double(median)
+            rate = "  \(fourDecimals(Float(gmacs))) GMAC/s"
+            if let peak { rate += "  \(oneDecimal(100 * gmacs * 1e9 / (peak.macsPerSecond * Double(context.threads))))% of peak" }
+        }
         let kernel = layer.kind == .convolution ? "  [\(context.model.kernelName(layer: i))]" : ""
-        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(fourDecimals(Float(Double(median) / 1e6))) ms\(gmacs)\(kernel)")
+        print("  \(i) \(layer.kind.name) \(layer.input) -> \(layer.output): \(fourDecimals(Float(Double(median) / 1e6))) ms\(rate)\(kernel)")
     }
     print("  total: \(fourDecimals(Float(Double(total) / 1e6))) ms")
+}
+
+/// The peak of each family `printProfile` met, measured once per process.
+nonisolated(unsafe) private var measuredPeaks: [KernelISA: KernelPeak?] = [:]
+
+private func profilePeak(_ isa: KernelISA) -> KernelPeak? {
+    if let known = measuredPeaks[isa] { return known }
+    let peak = isa.measurePeak()
+    measuredPeaks[isa] = peak
+    return peak
 }
 
 func printError(_ message: String) {

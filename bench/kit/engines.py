@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """ONNX Runtime and OpenVINO int8 (make bench's QDQ model of the classic NiN) against nin
-(nin_bench, its default kernel family) on this machine: interleaved rounds, medians, and
-OpenVINO's slowest layers (PERF_COUNT). Either peer is skipped when it does not import.
+(nin_bench, its default kernel family) on this machine: interleaved rounds, medians; then each
+layer of nin (nin-infer --profile) beside OpenVINO's (PERF_COUNT), with shares of nin's measured
+peak, at 1 and 2 threads. Either peer is skipped when it does not import.
 Part of the bench kit (bench/kit/run.sh); usage: engines.py KIT_DIR."""
+import glob
 import os
 import statistics
 import subprocess
@@ -12,6 +14,8 @@ import time
 import numpy as np
 
 KIT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import layer_profile  # noqa: E402  (tools/nin_tools/layer_profile.py, copied beside this file)
 QDQ = os.path.join(KIT, "int8_qdq.onnx")
 NIN = os.path.join(KIT, "fashion_classic.nin")
 CONFIGS = [(1, 1), (2, 1), (2, 16)] + ([(16, 1), (16, 16)] if (os.cpu_count() or 1) >= 16 else [])
@@ -85,16 +89,33 @@ def main():
                 peer = statistics.median(rows[(key, threads, batch)])
                 line += f"  {key} {peer:.3f} ({batch * 1e3 / peer:.0f}/s) nin/{key} {nin / peer:.2f}"
         print(line)
-    if "openvino" in engines:
-        request = openvino_compiled(1, 1, profile=True)
-        x = np.random.default_rng(0).random((1, 1, 227, 227), dtype=np.float32)
-        for _ in range(20):
-            request.infer({0: x})
-        nodes = sorted(request.profiling_info, key=lambda p: -p.real_time.total_seconds())
-        print("\nOpenVINO PERF_COUNT, 1 thread, batch 1 (last run), slowest nodes:")
-        for p in nodes[:12]:
-            print(f"  {p.real_time.total_seconds() * 1e3:7.3f} ms  {p.exec_type:28s} {p.node_name}")
+    # Where the time goes: each layer of nin (--profile) beside OpenVINO's (PERF_COUNT), with
+    # their shares of nin's measured peak, at 1 and 2 threads (layer_profile.py).
+    for threads in (1, 2):
+        nin = layer_profile.parse_nin_profile(subprocess.run(
+            [os.path.join(KIT, "nin-infer"), "--profile", str(RUNS * 2), "--threads", str(threads), "--model", NIN,
+             sorted(glob.glob(os.path.join(KIT, "images", "*.png")))[0]],
+            capture_output=True, text=True, check=True).stdout)
+        nodes = openvino_nodes(threads) if "openvino" in engines else None
+        print()
+        print("\n".join(layer_profile.side_by_side_lines(nin, nodes, openvino_threads=threads)))
 
+
+def openvino_nodes(threads):
+    """OpenVINO's executed nodes at batch 1 on `threads` threads: each node's median real time
+    (PERF_COUNT) over RUNS runs, after warm-up."""
+    import openvino as ov
+    request = openvino_compiled(threads, 1, profile=True)
+    x = np.random.default_rng(0).random((1, 1, 227, 227), dtype=np.float32)
+    for _ in range(10):
+        request.infer({0: x})
+    times = {}
+    for _ in range(RUNS):
+        request.infer({0: x})
+        for p in request.profiling_info:
+            if p.status == ov.ProfilingInfo.Status.EXECUTED:
+                times.setdefault((p.node_name, p.exec_type), []).append(p.real_time.total_seconds() * 1e3)
+    return [{"name": name, "exec_type": kind, "ms": statistics.median(ms)} for (name, kind), ms in times.items()]
 
 if __name__ == "__main__":
     main()

@@ -36,6 +36,9 @@ struct KernelFamily {
     /// Called on the calling thread when a run ends: a family that keeps per-thread state across
     /// a run's layers gives it back there (AMX: the tiles its first layer configured).
     var endRun: (() -> Void)? = nil
+    /// The family's register-only loop of its multiply instruction, the peak its convolutions
+    /// are measured against (`KernelPeak`); nil for the portable and reference families.
+    var peakLoop: DotProductLoop? = nil
 
     /// The scalar reference kernels (Kernels/Reference): every CPU runs them.
     static let reference = KernelFamily(isa: .generic, isSupported: true, pack: nil, scratchBytes: { _, _ in 0 },
@@ -60,23 +63,24 @@ struct KernelFamily {
 private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_amx() != 0,  // (the AMX probe requires the VNNI one)
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles),
+                 convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles, peakLoop: peakLoopAMX),
     KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
                  pack: { packQuads($0) }, scratchBytes: convolutionVNNIScratchBytes,
-                 convolution: convolutionVNNI, maxPool: maxPoolAVX2),  // (the VNNI probe requires AVX2)
+                 convolution: convolutionVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX512VNNI),  // (the VNNI probe requires AVX2)
     KernelFamily(isa: .avxvnni, isSupported: ninpriv_cpu_has_avxvnni() != 0,
                  pack: { packQuads($0) }, scratchBytes: convolutionAVXVNNIScratchBytes,
-                 convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2),  // (the AVX-VNNI probe requires AVX2)
+                 convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVXVNNI),  // (the AVX-VNNI probe requires AVX2)
     KernelFamily(isa: .avx2, isSupported: ninpriv_cpu_has_avx2() != 0,
                  pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
-                 convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2),
+                 convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX2),
 ]
 
 /// AMX on the scalar tile emulator: its requantization and im2col still need AVX-512 VNNI.
 private let emulatedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles),
+                 convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles,
+                 peakLoop: peakLoopAMXEmulated),
 ]
 #else
 /// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
