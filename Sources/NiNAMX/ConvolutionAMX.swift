@@ -61,9 +61,9 @@ public func releaseAMXTiles() { AMXHardware.releaseIfConfigured() }
 /// `releaseAMXTiles` for the emulator's tiles.
 public func releaseEmulatedAMXTiles() { AMXEmulator.releaseIfConfigured() }
 
-/// The driver. A part is a contiguous run of whole 16-pixel tiles of `PixelOrder` (parts differ
-/// by at most one tile), taken in im2col chunks of whole tiles; each pair of tiles (32 pixels)
-/// then meets every pair of 16-channel blocks in the C tiles. A 1x1, stride-1 convolution over
+/// The driver. A part is a contiguous run of whole pairs of 16-pixel tiles of `PixelOrder`
+/// (parts differ by at most one pair), taken in im2col chunks of whole tiles; each pair of tiles
+/// (32 pixels) then meets every pair of 16-channel blocks in the C tiles. A 1x1, stride-1 convolution over
 /// a multiple of 4 channels reads its input pixels in place as the A rows.
 @inline(__always)
 func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, part: Int, of parts: Int) {
@@ -75,9 +75,10 @@ func convolutionAMXTiles<T: AMXTiles>(_ tiles: T.Type, _ a: ConvolutionCall, par
     let pointwise = quadIsPointwise(g)
     let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
     let order = PixelOrder(rows: 0..<a.rowCount, geometry: g, skipPadding: skipPadding)
-    let tileCount = (order.pixelCount + amxTileRows - 1) / amxTileRows
-    var first = tileCount * part / parts * amxTileRows
-    let end = min(order.pixelCount, tileCount * (part + 1) / parts * amxTileRows)
+    let pairPixels = 2 * amxTileRows  // (parts of whole tile pairs: no part boundary leaves a lone A tile)
+    let pairCount = (order.pixelCount + pairPixels - 1) / pairPixels
+    var first = pairCount * part / parts * pairPixels
+    let end = min(order.pixelCount, pairCount * (part + 1) / parts * pairPixels)
     guard first < end else { return }
     let weights = a.weights.assumingMemoryBound(to: Int8.self)
     // The rows of the last block computed, written between the next block's K chunks: spread

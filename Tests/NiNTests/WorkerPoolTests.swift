@@ -5,21 +5,32 @@
 // reported it as a thread leak).
 
 import NiN
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A job that records its strong reference count from inside the part it runs: part 0 of a
-/// one-part run (on the calling thread), or part 1 of a two-part run (on the worker). The two
-/// differ by the references the worker took to run its part.
-private final class RetainCountJob: ParallelJob {
+/// A job that records its strong reference count from inside the part it runs: on the calling
+/// thread in a one-part run, and on the worker in a two-part run (the caller's part waits until
+/// the worker has run the other one). The two differ by the references the worker took.
+private final class RetainCountJob: ParallelJob, @unchecked Sendable {
+    let caller = pthread_self()
     var countOnCaller: UInt = 0
     var countOnWorker: UInt = 0
+    let workerRan = Atomic<Bool>(false)
 
-    func runPart(_ part: Int, of parts: Int) {
-        if parts == 1 { countOnCaller = _getRetainCount(self) }
-        if part == 1 { countOnWorker = _getRetainCount(self) }
+    func runPart(_ part: Int, of parts: Int, thread: Int) {
+        if pthread_equal(pthread_self(), caller) == 0 {
+            countOnWorker = _getRetainCount(self)
+            workerRan.store(true, ordering: .releasing)
+        } else if parts == 1 {
+            countOnCaller = _getRetainCount(self)
+        } else {
+            // Leave the other part to the worker (parts are claimed by whoever comes first).
+            let start = monotonicTestNanoseconds()
+            while !workerRan.load(ordering: .acquiring) && monotonicTestNanoseconds() - start < 2_000_000_000 {}
+        }
     }
 }
 
@@ -29,10 +40,93 @@ func workerPoolRetainsNoJob() throws {
     let job = RetainCountJob()
     pool.run(job, parts: 1)  // the caller's references only
     for round in 0..<20 {
-        pool.run(job, parts: 2)  // the worker's part 1 ends before `run` returns
+        job.workerRan.store(false, ordering: .relaxed)
+        pool.run(job, parts: 2)  // the worker's part ends before `run` returns
+        let workerRan = job.workerRan.load(ordering: .acquiring)
+        #expect(workerRan, "round \(round): no part ran on the worker")
         #expect(job.countOnWorker == job.countOnCaller,
                 "round \(round): the worker holds \(Int(job.countOnWorker) - Int(job.countOnCaller)) reference(s) to its job")
     }
+}
+
+/// A job that counts, per part, the times it ran and the times it ran on the calling thread,
+/// and checks that no pool thread runs two parts at once (its scratch and lane are per thread).
+private final class PartCountingJob: ParallelJob, @unchecked Sendable {
+    let caller = pthread_self()
+    let runs = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    let onCaller = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    let busy0 = Atomic<Int>(0), busy1 = Atomic<Int>(0), busy2 = Atomic<Int>(0), busy3 = Atomic<Int>(0)
+    let overlaps = Atomic<Int>(0), badThreads = Atomic<Int>(0), badCounts = Atomic<Int>(0)
+    /// The part count of the run in progress (set before `run`, which publishes it).
+    var parts = 0
+
+    init() {
+        runs.initialize(repeating: 0, count: 64)
+        onCaller.initialize(repeating: 0, count: 64)
+    }
+
+    deinit {
+        runs.deallocate()
+        onCaller.deallocate()
+    }
+
+    func runPart(_ part: Int, of parts: Int, thread: Int) {
+        let isCaller = pthread_equal(pthread_self(), caller) != 0
+        if isCaller != (thread == 0) || !(0..<4).contains(thread) { badThreads.add(1, ordering: .relaxed) }
+        func exchange(_ value: Int) -> Int {
+            switch thread {
+            case 0: busy0.exchange(value, ordering: .acquiringAndReleasing)
+            case 1: busy1.exchange(value, ordering: .acquiringAndReleasing)
+            case 2: busy2.exchange(value, ordering: .acquiringAndReleasing)
+            default: busy3.exchange(value, ordering: .acquiringAndReleasing)
+            }
+        }
+        if exchange(1) != 0 { overlaps.add(1, ordering: .relaxed) }
+        if parts != self.parts { badCounts.add(1, ordering: .relaxed) }
+        runs[part] += 1
+        if isCaller { onCaller[part] += 1 }
+        _ = exchange(0)
+    }
+}
+
+@Test("every part of every run runs exactly once, whichever thread claims it, one part at a time per thread")
+func workerPoolRunsEachPartOnce() throws {
+    let counts = [1, 2, 3, 4, 6, 9, 17]
+    for threads in 1...4 {
+        let pool = try WorkerPool<PartCountingJob>(threadCount: threads)
+        let job = PartCountingJob()
+        var expected = [Int](repeating: 0, count: 64)
+        // The part count changes from run to run, as from layer to layer: a worker that saw an
+        // earlier run must never claim parts of a later one.
+        for run in 0..<2000 {
+            job.parts = counts[(run * 5 + run / 7) % counts.count]
+            pool.run(job, parts: job.parts)
+            for part in 0..<job.parts { expected[part] += 1 }
+        }
+        #expect((0..<64).map { job.runs[$0] } == expected, "\(threads) threads: parts ran other than once per run")
+        let overlaps = job.overlaps.load(ordering: .relaxed), badThreads = job.badThreads.load(ordering: .relaxed)
+        let badCounts = job.badCounts.load(ordering: .relaxed)
+        #expect(overlaps == 0, "\(threads) threads: a thread ran two parts at once")
+        #expect(badThreads == 0, "\(threads) threads: a part ran with a thread index not its thread's")
+        #expect(badCounts == 0, "\(threads) threads: a part ran with another run's part count")
+    }
+}
+
+@Test("a worker slow to wake delays nothing: the calling thread runs the parts it has not claimed")
+func workerPoolCallerTakesUnclaimedParts() throws {
+    // Between runs the worker goes to sleep on its condition variable (its spin lasts well under
+    // 20 ms); waking it takes microseconds, while the caller's empty parts take nanoseconds. With
+    // parts assigned to threads, part 1 waited for the worker every time; a worker descheduled
+    // by a busy core then held each layer for a scheduler time slice.
+    let pool = try WorkerPool<PartCountingJob>(threadCount: 2)
+    let job = PartCountingJob()
+    let rounds = 20
+    for _ in 0..<rounds {
+        usleep(20_000)
+        pool.run(job, parts: 2)
+    }
+    #expect(job.runs[0] == rounds && job.runs[1] == rounds)
+    #expect(job.onCaller[1] > 0, "part 1 ran on the worker in all \(rounds) runs: the caller waited for it to wake")
 }
 
 /// A job whose parts do nothing and whose deinit counts the times it ran on another thread than
@@ -43,7 +137,7 @@ private final class DeinitThreadJob: ParallelJob {
 
     init(counting elsewhere: UnsafeMutablePointer<Int>) { self.elsewhere = elsewhere }
 
-    func runPart(_ part: Int, of parts: Int) {}
+    func runPart(_ part: Int, of parts: Int, thread: Int) {}
 
     deinit {
         if pthread_equal(pthread_self(), maker) == 0 { elsewhere.pointee += 1 }
@@ -68,4 +162,11 @@ func workerPoolCallerReleasesJob() throws {
         withExtendedLifetime(pool) {}  // joined here, after any deinit on a worker has finished
     }
     #expect(elsewhere.pointee == 0, "\(elsewhere.pointee) of \(rounds) jobs were released by a worker")
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+private func monotonicTestNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }

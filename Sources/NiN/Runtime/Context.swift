@@ -28,6 +28,9 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// Smallest share of a layer (multiply-accumulates, or window reads for pools) worth handing
     /// to another thread; smaller layers run on the calling thread alone. Results do not depend on it.
     public var minimumWorkPerPart = 262_144
+    /// Parts per thread a layer is split into when it has the work (`minimumWorkPerPart`); the
+    /// threads claim them one at a time. 1 gives each thread one part.
+    public var partsPerThread = 4
     /// Wall time of each layer in the last profiled run, in nanoseconds.
     public internal(set) var layerNanoseconds: [UInt64]
 

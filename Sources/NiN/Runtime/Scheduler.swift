@@ -34,7 +34,7 @@ extension NiNContext {
             } else {
                 imageCount = count
                 imageMode = true
-                pool.run(self, parts: min(threads, count))
+                pool.run(self, parts: count)  // (an image a part, on the lane of the thread that claims it)
                 imageMode = false
             }
         } else {
@@ -77,26 +77,28 @@ extension NiNContext {
         }
     }
 
-    /// How many threads a layer is worth: waking a worker costs microseconds, so a part gets at
-    /// least `minimumWorkPerPart` multiply-accumulates (or window reads, for pools).
+    /// How many parts a layer is split into: `partsPerThread` per thread, so that a thread slow
+    /// to run (a worker whose core another process holds) delays the layer by one small part at
+    /// most, the others claiming the rest; but each part gets at least `minimumWorkPerPart`
+    /// multiply-accumulates (or window reads, for pools), since waking a worker costs microseconds.
     private func parts(for layer: Layer, rows: Int, count: Int) -> Int {
+        guard threads > 1 else { return 1 }
         let work = count * (layer.kind == .convolution
             ? layer.macs : layer.output.elementCount * layer.window.kernelHeight * layer.window.kernelWidth)
-        return max(1, min(threads, rows, work / max(minimumWorkPerPart, 1)))
+        return max(1, min(threads * partsPerThread, rows, work / max(minimumWorkPerPart, 1)))
     }
 
-    /// Part `part` of the current work: in image mode, every `parts`-th image from `part` on,
-    /// whole, on lane `part`; else a contiguous slice of the current layer's output rows.
-    package func runPart(_ part: Int, of parts: Int) {
+    /// Part `part` of the current work, on thread `thread`: in image mode, image `part`, whole,
+    /// on the thread's lane; else a contiguous slice of the current layer's output rows, with
+    /// the thread's scratch.
+    package func runPart(_ part: Int, of parts: Int, thread: Int) {
         if imageMode {
-            for n in stride(from: part, to: imageCount, by: parts) {
-                prepareInput(n)
-                runLayers(image: n, lane: part, batch: 1, split: false)
-            }
+            prepareInput(part)
+            runLayers(image: part, lane: thread, batch: 1, split: false)
             return
         }
         guard let job = current else { return }
-        runKernel(job, part: part, of: parts, scratchThread: part)
+        runKernel(job, part: part, of: parts, scratchThread: thread)
     }
 
     /// What `layer` computes, with a convolution's parameters from the model image.

@@ -3,6 +3,15 @@
 // within microseconds during an inference) and then sleep on a condition variable, so an idle
 // context costs no CPU. Nothing is allocated per run (no Dispatch, no closures).
 //
+// Parts are claimed, not assigned: the calling thread and the workers take the next unclaimed
+// part of the run from one atomic counter until none is left, then the caller waits only for
+// the parts a worker is still running. A worker that is slow to wake (its core busy with
+// another process, a thread preempted) therefore delays nothing: the caller runs its parts.
+// With parts assigned to threads, one descheduled worker held every layer of a run for a
+// scheduler time slice (about 1 ms a layer: 2 threads ran 3x slower than 1 on a machine whose
+// other core was busy). Which thread runs a part changes nothing else: a part's scratch and
+// lane are its number's, never the thread's.
+//
 // Fork: a child process has only the thread that called fork(), so a pool made before the fork
 // has no workers there (and its mutex may have been held by one). The pool remembers the fork
 // generation it was made in; the child's first split run sees a new one and starts new workers
@@ -26,8 +35,10 @@ import Darwin
 
 /// Work that can be split into numbered parts and run on several threads at once.
 package protocol ParallelJob: AnyObject {
-    /// Runs part `part` of `parts`; parts must write disjoint memory.
-    func runPart(_ part: Int, of parts: Int)
+    /// Runs part `part` of `parts` on thread `thread` of the pool (0: the calling thread):
+    /// parts must write disjoint memory, except through per-thread memory (scratch, lanes)
+    /// indexed by `thread`, which runs one part at a time.
+    func runPart(_ part: Int, of parts: Int, thread: Int)
 }
 
 /// Threads 1..<threadCount of a context (the calling thread is part 0), running one `Job`.
@@ -37,8 +48,12 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
     /// `run number << 16 | parts`: bumped once per run, so a worker reads the run and its part
     /// count in one atomic load; it compares the run number with the last one it served.
     private let state = Atomic<Int>(0)
-    /// Parts not yet finished by the workers in the current run.
+    /// Parts of the current run not yet finished.
     private let pending = Atomic<Int>(0)
+    /// `run number << 16 | next part`: the next unclaimed part of the current run. A thread
+    /// claims a part by a compare-and-swap that also checks the run number, so a worker that
+    /// read an older run's state can never claim a part of a newer one.
+    private let claims = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     /// Workers asleep on `wake` (changed under `mutex`).
     private var sleepers = 0
@@ -117,28 +132,30 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Runs `job` split into `parts` (at most threadCount) parts and returns when all are done.
+    /// Runs `job` split into `parts` parts (at most 65,535; more than the threads is fine: they
+    /// are claimed one at a time) and returns when all are done.
     package func run(_ job: Job, parts: Int) {
-        let parts = min(parts, threadCount)
-        if parts <= 1 {
-            job.runPart(0, of: 1)
+        let parts = min(parts, 0xFFFF)
+        if parts <= 1 || threadCount <= 1 {
+            for part in 0..<max(parts, 1) { job.runPart(part, of: max(parts, 1), thread: 0) }
             return
         }
         if generation != ninpriv_fork_generation() { restartAfterFork() }
-        if threads.count < parts - 1 {
+        if threads.count < min(parts, threadCount) - 1 {
             // No workers (a fork's child that could not start them): the same parts, one by one.
-            for part in 0..<parts { job.runPart(part, of: parts) }
+            for part in 0..<parts { job.runPart(part, of: parts, thread: 0) }
             return
         }
         if self.job == nil { self.job = .passUnretained(job) }
-        pending.store(parts - 1, ordering: .relaxed)
+        pending.store(parts, ordering: .relaxed)
         let run = (state.load(ordering: .relaxed) >> 16) + 1
+        claims.store(run << 16, ordering: .relaxed)
         state.store(run << 16 | parts, ordering: .releasing)
         pthread_mutex_lock(mutex)
         if sleepers > 0 { pthread_cond_broadcast(wake) }
         pthread_mutex_unlock(mutex)
 
-        job.runPart(0, of: parts)
+        runClaimedParts(of: run, parts: parts, thread: 0, job)
 
         var spins = 0
         while pending.load(ordering: .acquiring) > 0 {
@@ -181,11 +198,27 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
             seen = current >> 16
             if stopping.load(ordering: .acquiring) { return }
             let parts = current & 0xFFFF
-            guard index < parts, let job else { continue }
+            guard index < parts, let job else { continue }  // (a run of few parts wakes few workers' work)
             // Borrowed, not retained: the caller's reference keeps the job alive until
             // `pending` reaches 0, and this worker holds none past that point.
-            job._withUnsafeGuaranteedRef { $0.runPart(index, of: parts) }
-            pending.subtract(1, ordering: .releasing)
+            job._withUnsafeGuaranteedRef { runClaimedParts(of: seen, parts: parts, thread: index, $0) }
+        }
+    }
+
+    /// Claims and runs parts of run `run` until none is left unclaimed (or a newer run has
+    /// begun, which only happens to a worker once the caller saw every part of `run` done).
+    private func runClaimedParts(of run: Int, parts: Int, thread: Int, _ job: Job) {
+        var claim = claims.load(ordering: .acquiring)
+        while claim >> 16 == run && claim & 0xFFFF < parts {
+            let (exchanged, found) = claims.compareExchange(expected: claim, desired: claim + 1,
+                                                            ordering: .acquiringAndReleasing)
+            if exchanged {
+                job.runPart(claim & 0xFFFF, of: parts, thread: thread)
+                pending.subtract(1, ordering: .releasing)
+                claim += 1
+            } else {
+                claim = found
+            }
         }
     }
 }
