@@ -115,7 +115,8 @@ public struct PixelOrder {
     /// row: each inside column's stretch of a row in one call, each border pixel alone; with the
     /// run's output row (an index into batch x outHeight), its image, its y and its columns.
     @inlinable @inline(__always)
-    public func forEachRun(_ indices: Range<Int>, _ body: (_ row: Int, _ image: Int, _ y: Int, _ columns: Range<Int>) -> Void) {
+    public func forEachRun(_ indices: Range<Int>,
+                           _ body: (_ row: Int, _ image: Int, _ y: Int, _ columns: Range<Int>) -> Void) {
         guard !indices.isEmpty else { return }
         var p = position(indices.lowerBound)
         var index = indices.lowerBound

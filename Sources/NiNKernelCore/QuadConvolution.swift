@@ -164,7 +164,8 @@ public func im2colQuads(_ a: ConvolutionCall, order: PixelOrder, pixels: Range<I
                 x &+= 1
             }
             if low < high {
-                im2colInsideRun(a, image: image, row: row, y: oy, columns: low..<high, kPadded: kPadded, dst: &dst, entry: &entry)
+                im2colInsideRun(a, image: image, row: row, y: oy, columns: low..<high, kPadded: kPadded,
+                                dst: &dst, entry: &entry)
                 x = high
             }
         }
@@ -196,7 +197,8 @@ func im2colInsideRun(_ a: ConvolutionCall, image: UnsafePointer<UInt8>, row: Int
     var taps = PixelTaps(pixel: 0, kyStart: 0, kyEnd: UInt8(truncatingIfNeeded: kernelHeight),
                          kxStart: 0, kxEnd: UInt8(truncatingIfNeeded: g.kernelWidth))
     let pixelBase = row &* g.outWidth
-    var source = image + (y &* g.strideHeight &- g.padTop) &* rowStride + (columns.lowerBound &* g.strideWidth &- g.padLeft) &* c
+    var source = image + (y &* g.strideHeight &- g.padTop) &* rowStride
+        + (columns.lowerBound &* g.strideWidth &- g.padLeft) &* c
     if run >= 8 && run <= 16 {
         let count = columns.count
         // The table entries and the K padding (fewer than 4 zero bytes, their weights are zero
@@ -317,7 +319,8 @@ func copy16(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePoin
 /// One unaligned 8-byte copy.
 @inlinable @inline(__always)
 func copy8(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>) {
-    UnsafeMutableRawPointer(destination).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: UInt64.self), as: UInt64.self)
+    UnsafeMutableRawPointer(destination).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: UInt64.self),
+                                                    as: UInt64.self)
 }
 
 /// Copies `count` bytes. Short runs (a kernel row of a few channels at the image's border) move

@@ -134,7 +134,8 @@ func randomConvolutions() throws {
             #expect(kernels["avx2 (\(variant))", default: 0] >= 30, "avx2 (\(variant)) ran in too few trials: \(kernels)")
         }
     }
-    print("random convolutions: \(compared) bytes compared, \(ties) exact ties, im2col kernel rows \(shortRows)/\(vectorRows)/\(longRows), families: "
+    print("random convolutions: \(compared) bytes compared, \(ties) exact ties, "
+          + "im2col kernel rows \(shortRows)/\(vectorRows)/\(longRows), families: "
           + testedFamilies.map(\.name).joined(separator: ", ") + "; avx2 kernels: \(kernels)")
 }
 

@@ -43,7 +43,8 @@ func pixelOrderIsAPermutation() {
         var pixels: [[Int]] = [], runs: [[Int]] = []
         order.forEachPixel(range) { row, image, y, x in pixels.append([row, image, y, x]) }
         order.forEachRun(range) { row, image, y, columns in
-            #expect(!columns.isEmpty && (columns.count == 1 || (columns.lowerBound >= order.insideStart && columns.upperBound <= order.insideEnd)))
+            let inside = columns.lowerBound >= order.insideStart && columns.upperBound <= order.insideEnd
+            #expect(!columns.isEmpty && (columns.count == 1 || inside))
             for x in columns { runs.append([row, image, y, x]) }
         }
         #expect(runs == pixels, "forEachRun disagrees with forEachPixel over \(range)")
