@@ -110,6 +110,29 @@ public struct PixelOrder {
             p = next(p)
         }
     }
+
+    /// Calls `body` for the pixels at `indices` of this order, in order, as runs along an output
+    /// row: each inside column's stretch of a row in one call, each border pixel alone; with the
+    /// run's output row (an index into batch x outHeight), its image, its y and its columns.
+    @inlinable @inline(__always)
+    public func forEachRun(_ indices: Range<Int>,
+                           _ body: (_ row: Int, _ image: Int, _ y: Int, _ columns: Range<Int>) -> Void) {
+        guard !indices.isEmpty else { return }
+        var p = position(indices.lowerBound)
+        var index = indices.lowerBound
+        var row = -1, image = 0, y = 0
+        while index < indices.upperBound {
+            if rowStart &+ p.row != row {
+                row = rowStart &+ p.row
+                image = row / height
+                y = row &- image &* height
+            }
+            let count = p.x >= insideStart && p.x < insideEnd ? min(insideEnd &- p.x, indices.upperBound &- index) : 1
+            body(row, image, y, p.x..<(p.x &+ count))
+            index &+= count
+            p = next((p.row, p.x &+ count &- 1))
+        }
+    }
 }
 
 /// Where a tile's rows are stored: pixel r at `base + table[r].pixel * stride` (an im2col chunk,

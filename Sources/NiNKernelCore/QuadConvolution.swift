@@ -138,61 +138,175 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
 /// Writes the im2col rows of the pixels at `pixels` in `order` into `rows`, and their table
 /// entries: per pixel, kh x kw x C input bytes (the zero point where the window is in the
 /// padding, which the bias correction cancels), then zeros up to `kPadded` (their weights are
-/// zero). Stores may run up to 16 bytes past a chunk's rows (`Im2colScratch.slack`).
+/// zero). Stores may run up to 16 bytes past a chunk's rows (`Im2colScratch.slack`). Runs of
+/// pixels along an output row whose windows lie wholly inside the image take a tight loop
+/// (`im2colInsideRun`); the others, at the image's border, go one by one (`im2colPixel`).
 @inlinable @inline(__always)
 public func im2colQuads(_ a: ConvolutionCall, order: PixelOrder, pixels: Range<Int>, kPadded: Int,
                         rows: UnsafeMutablePointer<UInt8>, table: UnsafeMutablePointer<PixelTaps>) {
     let g = a.geometry
-    let c = g.inChannels, z = UInt8(truncatingIfNeeded: a.inputZeroPoint)
-    let run = g.kernelWidth * c
-    let inImage = g.inHeight * g.inWidth * c
+    let c = g.inChannels
+    let inImage = g.inHeight &* g.inWidth &* c
+    // The output columns whose windows lie inside the image horizontally (maybe none).
+    let insideLow = (g.padLeft + g.strideWidth - 1) / g.strideWidth
+    let insideHigh = max(insideLow, g.inWidth + g.padLeft >= g.kernelWidth
+                                        ? (g.inWidth + g.padLeft - g.kernelWidth) / g.strideWidth + 1 : 0)
     var dst = rows
     var entry = table
-    order.forEachPixel(pixels) { row, n, oy, ox in
-        let image = a.input + n * inImage
-        let iy0 = oy * g.strideHeight - g.padTop
-        let ix0 = ox * g.strideWidth - g.padLeft
-        let taps = PixelTaps(pixel: row * g.outWidth + ox, y: oy, x: ox, geometry: g)
+    order.forEachRun(pixels) { row, n, oy, columns in
+        let image = a.input + n &* inImage
+        let iy0 = oy &* g.strideHeight &- g.padTop
+        var x = columns.lowerBound
+        if iy0 >= 0 && iy0 &+ g.kernelHeight <= g.inHeight {  // the rows' windows are inside vertically
+            let low = min(max(x, insideLow), columns.upperBound), high = max(low, min(insideHigh, columns.upperBound))
+            while x < low {
+                im2colPixel(a, image: image, row: row, y: oy, x: x, kPadded: kPadded, dst: &dst, entry: &entry)
+                x &+= 1
+            }
+            if low < high {
+                im2colInsideRun(a, image: image, row: row, y: oy, columns: low..<high, kPadded: kPadded,
+                                dst: &dst, entry: &entry)
+                x = high
+            }
+        }
+        while x < columns.upperBound {
+            im2colPixel(a, image: image, row: row, y: oy, x: x, kPadded: kPadded, dst: &dst, entry: &entry)
+            x &+= 1
+        }
+    }
+}
+
+/// The im2col rows and table entries of the pixels at `columns` of output row `row` (its image's
+/// row `y`), whose windows all lie inside the image: kernel rows are plain copies. A kernel row
+/// of 8 to 16 bytes (the classic first layer's 11) is copied kernel row by kernel row across
+/// the pixels, which keeps the loops to a few registers: the rows but the last as one 16-byte
+/// vector each, whose excess lands on the next kernel row of its pixel (written after it), the
+/// last one exactly (two 8-byte moves, so the 4-byte K padding stored first survives, and its
+/// excess, on the next pixel's first row, is rewritten). This reads nothing past the window's
+/// last byte. Shorter rows move as one 16-byte vector each, pixel by pixel, where the image lets
+/// the last one over-read; longer ones with `update`.
+@inlinable @inline(__always)
+func im2colInsideRun(_ a: ConvolutionCall, image: UnsafePointer<UInt8>, row: Int, y: Int, columns: Range<Int>, kPadded: Int,
+                     dst: inout UnsafeMutablePointer<UInt8>, entry: inout UnsafeMutablePointer<PixelTaps>) {
+    let g = a.geometry
+    let c = g.inChannels
+    let run = g.kernelWidth &* c, rowStride = g.inWidth &* c, step = g.strideWidth &* c
+    let kernelHeight = g.kernelHeight
+    let pad = kernelHeight &* run < kPadded
+    let imageEnd = image + g.inHeight &* rowStride
+    var taps = PixelTaps(pixel: 0, kyStart: 0, kyEnd: UInt8(truncatingIfNeeded: kernelHeight),
+                         kxStart: 0, kxEnd: UInt8(truncatingIfNeeded: g.kernelWidth))
+    let pixelBase = row &* g.outWidth
+    var source = image + (y &* g.strideHeight &- g.padTop) &* rowStride
+        + (columns.lowerBound &* g.strideWidth &- g.padLeft) &* c
+    if run >= 8 && run <= 16 {
+        let count = columns.count
+        // The table entries and the K padding (fewer than 4 zero bytes, their weights are zero
+        // too): one 4-byte store, whose excess the next pixel's first row, the chunk's spare room
+        // or the slack absorb.
+        var to = dst + kernelHeight &* run
+        for x in columns {
+            taps.pixel = Int32(truncatingIfNeeded: pixelBase &+ x)
+            entry.initialize(to: taps)
+            entry += 1
+            if pad { UnsafeMutableRawPointer(to).storeBytes(of: 0, as: UInt32.self) }
+            to += kPadded
+        }
+        // A vector reads 16 - run bytes past its kernel row, within the next (16 <= 2 * run).
+        for ky in 0..<(kernelHeight &- 1) {
+            var from = source + ky &* rowStride
+            to = dst + ky &* run
+            for _ in 0..<count {
+                copy16(from: from, to: to)
+                from += step
+                to += kPadded
+            }
+        }
+        var from = source + (kernelHeight &- 1) &* rowStride
+        to = dst + (kernelHeight &- 1) &* run
+        for _ in 0..<count {
+            copy8(from: from, to: to)
+            copy8(from: from + (run &- 8), to: to + (run &- 8))
+            from += step
+            to += kPadded
+        }
+        dst += count &* kPadded
+        return
+    }
+    // Pixels whose last kernel row may be read as a whole vector: 16 bytes or more before the image's end.
+    let lastRow = (kernelHeight &- 1) &* rowStride
+    var vectorPixels = 0
+    if run <= 16 {
+        let room = imageEnd - (source + lastRow) - 16
+        vectorPixels = room < 0 ? 0 : min(columns.count, room / step &+ 1)
+    }
+    var x = columns.lowerBound
+    let vectorEnd = x &+ vectorPixels
+    while x < vectorEnd {
+        taps.pixel = Int32(truncatingIfNeeded: pixelBase &+ x)
         entry.initialize(to: taps)
         entry += 1
-        let kyStart = Int(taps.kyStart), kyEnd = Int(taps.kyEnd), kxStart = Int(taps.kxStart), kxEnd = Int(taps.kxEnd)
-        let start = dst
-        let rowStride = g.inWidth * c
-        if kyStart == 0 && kyEnd == g.kernelHeight && kxStart == 0 && kxEnd == g.kernelWidth {
-            // The whole window is inside: kernel rows are plain copies, short ones one vector each.
-            var source = image + iy0 * rowStride + ix0 * c
-            if run <= 16 && source + (g.kernelHeight - 1) * rowStride + 16 <= image + inImage {
-                for _ in 0..<g.kernelHeight {
-                    copy16(from: source, to: dst)
-                    source += rowStride
-                    dst += run
-                }
-            } else {
-                for _ in 0..<g.kernelHeight {
-                    dst.update(from: source, count: run)
-                    source += rowStride
-                    dst += run
-                }
-            }
-        } else {
-            for ky in 0..<g.kernelHeight {
-                let iy = iy0 + ky
-                if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
-                    dst.initialize(repeating: z, count: run)
-                } else {
-                    if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
-                    copyRun(from: image + iy * rowStride + (ix0 + kxStart) * c, to: dst + kxStart * c,
-                            count: (kxEnd - kxStart) * c, sourceEnd: image + inImage)
-                    if kxEnd < g.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (g.kernelWidth - kxEnd) * c) }
-                }
-                dst += run
-            }
+        var from = source, to = dst
+        for _ in 0..<kernelHeight {
+            copy16(from: from, to: to)
+            from += rowStride
+            to += run
         }
         // K is padded to whole quads with fewer than 4 zero bytes (their weights are zero too):
         // one 4-byte store, whose excess the next pixel, the chunk's spare room or the slack absorb.
-        if g.kernelHeight * run < kPadded { UnsafeMutableRawPointer(dst).storeBytes(of: 0, as: UInt32.self) }
-        dst = start + kPadded
+        if pad { UnsafeMutableRawPointer(to).storeBytes(of: 0, as: UInt32.self) }
+        source += step
+        dst += kPadded
+        x &+= 1
     }
+    while x < columns.upperBound {
+        taps.pixel = Int32(truncatingIfNeeded: pixelBase &+ x)
+        entry.initialize(to: taps)
+        entry += 1
+        var from = source, to = dst
+        for _ in 0..<kernelHeight {
+            to.update(from: from, count: run)
+            from += rowStride
+            to += run
+        }
+        if pad { UnsafeMutableRawPointer(to).storeBytes(of: 0, as: UInt32.self) }
+        source += step
+        dst += kPadded
+        x &+= 1
+    }
+}
+
+/// The im2col row and table entry of one pixel (output row `row`, its image's `y`, `x`), whose
+/// window may reach into the padding: the zero point stands for the padding's bytes.
+@inlinable @inline(__always)
+func im2colPixel(_ a: ConvolutionCall, image: UnsafePointer<UInt8>, row: Int, y oy: Int, x ox: Int, kPadded: Int,
+                 dst: inout UnsafeMutablePointer<UInt8>, entry: inout UnsafeMutablePointer<PixelTaps>) {
+    let g = a.geometry
+    let c = g.inChannels, z = UInt8(truncatingIfNeeded: a.inputZeroPoint)
+    let run = g.kernelWidth * c
+    let inImage = g.inHeight * g.inWidth * c
+    let iy0 = oy * g.strideHeight - g.padTop
+    let ix0 = ox * g.strideWidth - g.padLeft
+    let taps = PixelTaps(pixel: row * g.outWidth + ox, y: oy, x: ox, geometry: g)
+    entry.initialize(to: taps)
+    entry += 1
+    let kxStart = Int(taps.kxStart), kxEnd = Int(taps.kxEnd)
+    let start = dst
+    let rowStride = g.inWidth * c
+    for ky in 0..<g.kernelHeight {
+        let iy = iy0 + ky
+        if iy < 0 || iy >= g.inHeight || kxEnd <= kxStart {
+            dst.initialize(repeating: z, count: run)
+        } else {
+            if kxStart > 0 { dst.initialize(repeating: z, count: kxStart * c) }
+            copyRun(from: image + iy * rowStride + (ix0 + kxStart) * c, to: dst + kxStart * c,
+                    count: (kxEnd - kxStart) * c, sourceEnd: image + inImage)
+            if kxEnd < g.kernelWidth { (dst + kxEnd * c).initialize(repeating: z, count: (g.kernelWidth - kxEnd) * c) }
+        }
+        dst += run
+    }
+    if g.kernelHeight * run < kPadded { UnsafeMutableRawPointer(dst).storeBytes(of: 0, as: UInt32.self) }
+    dst = start + kPadded
 }
 
 /// One unaligned 16-byte vector copy.
@@ -202,8 +316,15 @@ func copy16(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePoin
                                                     as: SIMD16<UInt8>.self)
 }
 
-/// Copies `count` bytes. Short runs (a kernel row of a few channels, e.g. 11 bytes for the
-/// classic first layer) move as one 16-byte vector when the source allows the over-read; the
+/// One unaligned 8-byte copy.
+@inlinable @inline(__always)
+func copy8(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>) {
+    UnsafeMutableRawPointer(destination).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: UInt64.self),
+                                                    as: UInt64.self)
+}
+
+/// Copies `count` bytes. Short runs (a kernel row of a few channels at the image's border) move
+/// as one 16-byte vector when the source allows the over-read; the
 /// bytes stored past `count` land where im2col writes next (the rest of this pixel, the next
 /// pixel, the room for a chunk's last tile or the 16 bytes of scratch slack), never past the
 /// scratch; no kernel reads bytes past a chunk's last pixel.

@@ -86,6 +86,9 @@ func randomConvolutions() throws {
     // The kernels' special cases the trials reach: rows read in place, padding skipped, K not a
     // whole AMX tile (a K tail), channel blocks not whole (partial tiles).
     var inPlace = 0, skipping = 0, kTails = 0, partialBlocks = 0
+    // im2col's paths for kernel rows (kw x C bytes) inside the image: under 8 bytes, 8 to 16
+    // (copied kernel row by kernel row, the last exactly), longer.
+    var shortRows = 0, vectorRows = 0, longRows = 0
     var kernels: [String: Int] = [:]  // trials per kernel of a family with several (AVX2's)
     for trial in 0..<300 {
         let random = RandomConvolution(trial: trial, using: &rng)
@@ -94,6 +97,10 @@ func randomConvolutions() throws {
         if random.middleZeroPoint == 0 && g.inChannels % 4 == 0 && (g.pads.0 > 0 || g.pads.1 > 0) { skipping += 1 }
         if quadsTimesFour % 64 != 0 { kTails += 1 }
         if g.outChannels % 16 != 0 { partialBlocks += 1 }
+        if !(g.kernel == (1, 1) && g.stride == (1, 1)) {
+            let run = g.kernel.1 * g.inChannels
+            if run < 8 { shortRows += 1 } else if run <= 16 { vectorRows += 1 } else { longRows += 1 }
+        }
         let (conv, batch, n, relu) = (random.conv, random.batch, random.conv.outChannels, random.conv.relu)
         let (h, w, c, tieTrial) = (random.height, random.width, random.conv.inChannels, random.tieTrial)
         let results = try runOnEveryFamily(random.model, input: random.input, batch: batch)
@@ -120,12 +127,15 @@ func randomConvolutions() throws {
     #expect(ties >= 1000, "only \(ties) outputs were exact ties")
     #expect(inPlace >= 10 && skipping >= 20 && kTails >= 100 && partialBlocks >= 100,
             "in place \(inPlace), padding skipped \(skipping), K tails \(kTails), partial blocks \(partialBlocks)")
+    #expect(shortRows >= 30 && vectorRows >= 30 && longRows >= 30,
+            "im2col kernel rows: under 8 bytes \(shortRows), 8 to 16 \(vectorRows), longer \(longRows)")
     if KernelISA.avx2Supported {  // each of the AVX2 family's kernels was compared
         for variant in ["int16", "maddubs, 2-product int16 sums", "maddubs, 4-product int16 sums"] {
             #expect(kernels["avx2 (\(variant))", default: 0] >= 30, "avx2 (\(variant)) ran in too few trials: \(kernels)")
         }
     }
-    print("random convolutions: \(compared) bytes compared, \(ties) exact ties, families: "
+    print("random convolutions: \(compared) bytes compared, \(ties) exact ties, "
+          + "im2col kernel rows \(shortRows)/\(vectorRows)/\(longRows), families: "
           + testedFamilies.map(\.name).joined(separator: ", ") + "; avx2 kernels: \(kernels)")
 }
 

@@ -36,6 +36,18 @@ func pixelOrderIsAPermutation() {
             walked = order.next(p)
         }
         #expect(seen.count == order.pixelCount)
+        // forEachRun visits the pixels of any range in forEachPixel's order, a row's inside
+        // columns in one run, each border pixel alone.
+        let first = Int.random(in: 0..<order.pixelCount, using: &rng)
+        let range = first..<Int.random(in: (first + 1)...order.pixelCount, using: &rng)
+        var pixels: [[Int]] = [], runs: [[Int]] = []
+        order.forEachPixel(range) { row, image, y, x in pixels.append([row, image, y, x]) }
+        order.forEachRun(range) { row, image, y, columns in
+            let inside = columns.lowerBound >= order.insideStart && columns.upperBound <= order.insideEnd
+            #expect(!columns.isEmpty && (columns.count == 1 || inside))
+            for x in columns { runs.append([row, image, y, x]) }
+        }
+        #expect(runs == pixels, "forEachRun disagrees with forEachPixel over \(range)")
         // With skipping, inside columns are exactly those whose window lies within the image
         // horizontally; without, every column counts as inside (plain row-major order).
         for x in 0..<out {
