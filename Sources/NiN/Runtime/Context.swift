@@ -29,8 +29,10 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     /// to another thread; smaller layers run on the calling thread alone. Results do not depend on it.
     public var minimumWorkPerPart = 262_144
     /// Parts per thread a layer is split into when it has the work (`minimumWorkPerPart`); the
-    /// threads claim them one at a time. 1 gives each thread one part.
-    public var partsPerThread = 4
+    /// threads claim them one at a time. Results do not depend on it. 1 measured best on the
+    /// 2-vCPU Zen 4 (docs/ARCHITECTURE.md, "A run"): more parts gave a busy core more chances
+    /// to hold one up.
+    public var partsPerThread = 1
     /// Wall time of each layer in the last profiled run, in nanoseconds.
     public internal(set) var layerNanoseconds: [UInt64]
 
