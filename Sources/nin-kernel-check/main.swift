@@ -5,6 +5,9 @@
 // kernel-check), so it runs on a machine without the Swift toolchain, e.g. to try a family on
 // hardware the development machines lack (AMX).
 //   nin-kernel-check [--trials N] [--seed S]
+// With --amx-split MODEL it instead times each layer of MODEL on the AMX tiles and on the AMX
+// driver with no-op tiles (the work outside the tiles), against the tdpbusd peak (AMXSplit.swift).
+//   nin-kernel-check --amx-split MODEL.nin [--runs N] [--threads T]
 
 #if canImport(Glibc)
 import Glibc
@@ -12,15 +15,33 @@ import Glibc
 import NiN
 import NiNKernelCheck
 
+let usage = "usage: nin-kernel-check [--trials N] [--seed S] | --amx-split MODEL.nin [--runs N] [--threads T]"
 var trials = 300
 var seed: UInt64 = 2026
+var splitModel: String? = nil
+var runs = 100, threads = 1
 var arguments = CommandLine.arguments.dropFirst()
 while let option = arguments.popFirst() {
-    guard let value = arguments.popFirst() else { fputs("nin-kernel-check: \(option) needs a value\n", stderr); exit(2) }
+    guard let value = arguments.popFirst() else { fputs("nin-kernel-check: \(option) needs a value (\(usage))\n", stderr); exit(2) }
     switch option {
     case "--trials" where Int(value) != nil && Int(value)! >= 0: trials = Int(value)!
     case "--seed" where UInt64(value) != nil: seed = UInt64(value)!
-    default: fputs("nin-kernel-check: bad option \(option) \(value) (usage: nin-kernel-check [--trials N] [--seed S])\n", stderr); exit(2)
+    case "--amx-split": splitModel = value
+    case "--runs" where Int(value) != nil && Int(value)! >= 1: runs = Int(value)!
+    case "--threads" where Int(value) != nil && (1...256).contains(Int(value)!): threads = Int(value)!
+    default: fputs("nin-kernel-check: bad option \(option) \(value) (\(usage))\n", stderr); exit(2)
+    }
+}
+
+// --amx-split: each layer of a model on the AMX tiles and on the driver with no-op tiles.
+if let splitModel {
+    do {
+        let split = try amxSplit(modelBytes: try readFile(splitModel), runs: runs, threads: threads)
+        for line in split.lines { print(line) }
+        exit(0)
+    } catch {
+        print("nin-kernel-check: \(error)")
+        exit(1)
     }
 }
 
@@ -68,3 +89,18 @@ for (f, family) in families.enumerated() {
     }
 }
 exit(failure.contains { $0 != nil } ? 1 : 0)
+
+/// The bytes of the file at `path`.
+func readFile(_ path: String) throws(NiNError) -> [UInt8] {
+    guard let file = fopen(path, "rb") else { throw NiNError(.io, "cannot open \(path)") }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        if n == 0 { break }
+        bytes += buffer[0..<n]
+    }
+    guard ferror(file) == 0 else { throw NiNError(.io, "cannot read \(path)") }
+    return bytes
+}

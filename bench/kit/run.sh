@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs on a machine without Swift (a server with AMX, a laptop with AVX-VNNI): every kernel family
 # the CPU has against the reference (nin-kernel-check), the same bits on the shipped models from
-# every family, per-family latency (nin-infer --profile, interleaved rounds), thread scaling
-# (nin_bench) and, when python3 has onnxruntime / openvino, those engines on the same QDQ model
+# every family, per-family latency (nin-infer --profile, interleaved rounds), the default family's
+# per-layer profile with shares of its peak, each AMX layer split into its tiles' time and the
+# rest (nin-kernel-check --amx-split), thread scaling (nin_bench) and, when python3 has
+# onnxruntime / openvino, those engines on the same QDQ model, with each layer beside OpenVINO's
 # (engines.py; OpenVINO also from the kit's openvino.tar.xz, made by `make bench-kit
 # OPENVINO=3.12`). Built by `make bench-kit` into .build/bench-kit/ (and .build/bench-kit.tar.xz);
 # copy that folder over and run
@@ -33,7 +35,10 @@ for r in 1 2 3; do for isa in $FAMILIES; do
   line=$(NIN_ISA=$isa "$KIT/nin-infer" --model "$MODEL" --profile 100 "$IMG" 2>/dev/null)
   echo "round $r NIN_ISA=$isa: $(echo "$line" | head -1 | grep -o 'kernels [a-z0-9]*') $(echo "$line" | grep total)"
 done; done | tee "$OUT/family_latency.txt"
-NIN_ISA= "$KIT/nin-infer" --model "$MODEL" --profile 200 "$IMG" > "$OUT/profile_default.txt" 2>&1
+echo "== the default family's profile: each layer's median and its share of the family's measured peak (nin-infer --profile 200)"
+NIN_ISA= "$KIT/nin-infer" --model "$MODEL" --profile 200 "$IMG" 2>&1 | tee "$OUT/profile_default.txt"
+echo "== AMX: each layer on the tiles and outside them (nin-kernel-check --amx-split; outside only, without AMX)"
+for t in 1 2; do "$KIT/nin-kernel-check" --amx-split "$MODEL" --runs 100 --threads $t; done 2>&1 | tee "$OUT/amx_split.txt"
 if [ -x "$KIT/base/nin-infer" ]; then
   echo "== this build against the base build ($(cat "$KIT/base/commit.txt")), default family, 1 and 2 threads (--profile 100, 5 interleaved rounds)"
   for r in 1 2 3 4 5; do for t in 1 2; do for build in base this; do

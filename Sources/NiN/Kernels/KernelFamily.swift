@@ -56,6 +56,10 @@ struct KernelFamily {
     /// Families whose instructions this build can also run on a scalar emulator, with the same
     /// driver (tests and nin-kernel-check only; never chosen by a model load or NIN_ISA).
     static let emulated: [KernelFamily] = emulatedFamilies
+
+    /// Families whose driver can also run with its core instructions as no-ops, to time the
+    /// rest (nin-kernel-check --amx-split; outputs wrong, never chosen by a load).
+    static let withoutCoreInstructions: [KernelFamily] = familiesWithoutCoreInstructions
 }
 
 #if NIN_X86_KERNELS
@@ -82,8 +86,16 @@ private let emulatedFamilies: [KernelFamily] = [
                  convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles,
                  peakLoop: peakLoopAMXEmulated),
 ]
+
+/// AMX with its tile instructions as no-ops (AMXWithoutTiles.swift): the time outside the tiles.
+private let familiesWithoutCoreInstructions: [KernelFamily] = [
+    KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
+                 pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
+                 convolution: convolutionAMXWithoutTiles, maxPool: maxPoolAVX2),
+]
 #else
 /// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
 private let optimizedFamilies: [KernelFamily] = []
 private let emulatedFamilies: [KernelFamily] = []
+private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #endif

@@ -96,6 +96,21 @@ public final class NiNModel: @unchecked Sendable {
         guard let family = KernelFamily.emulated.first(where: { $0.isa == isa && $0.isSupported }) else {
             throw .invalid("no emulator of kernel family \(isa.rawValue) on this build and CPU")
         }
+        try self.init(bytes: bytes, family: family)
+    }
+
+    /// Validates a copy of `bytes` and runs it on family `isa`'s driver with its core
+    /// instructions as no-ops (AMX: the tiles), for timing the rest; its outputs are wrong.
+    package convenience init(bytes: [UInt8], timingWithoutCoreInstructions isa: KernelISA) throws(NiNError) {
+        guard let family = KernelFamily.withoutCoreInstructions.first(where: { $0.isa == isa && $0.isSupported }) else {
+            throw .invalid("no no-op variant of kernel family \(isa.rawValue) on this build and CPU")
+        }
+        try self.init(bytes: bytes, family: family)
+    }
+
+    /// A copy of `bytes`, validated and run on `family`.
+    private convenience init(bytes: [UInt8], family: KernelFamily) throws(NiNError) {
+        let isa = family.isa
         let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
         let copy = try copied.get()
         do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free, isa: isa, family: family) } catch {
