@@ -33,7 +33,7 @@ struct AMXPendingRows {
     let accumulators: UnsafeMutableRawPointer
     var output: TileOutput
     var block: AMXBlock
-    var relu = false
+    var path = RequantPath.general
     /// Rows `next..<count` are still to be written (pixel r: row r % 16 of pixel tile r / 16).
     var next = 0, count = 0
 
@@ -54,9 +54,9 @@ struct AMXPendingRows {
         for r in next..<end {
             let o = output.row(r) + b.channel
             let c0 = accumulators + (2048 &* (r >> 4) &+ 64 &* (r & 15))
-            storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0), bias0), b.requant, relu), o, low)
+            storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0), bias0), b.requant, path), o, low)
             if high > 0 {
-                storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0 + 1024), bias1), requant1, relu), o + 16, high)
+                storeBytes(requantize16(_mm512_add_epi32(_mm512_loadu_si512(c0 + 1024), bias1), requant1, path), o + 16, high)
             }
         }
         next = end
@@ -119,7 +119,7 @@ func amxTile<T: AMXTiles>(_: T.Type, pixelTiles: Int, channelBlocks: Int, _ x: A
     if pixelTiles == 2 && channelBlocks == 2 { T.store(3, to: accumulators + 3072, stride: 64) }
     pending.output = output
     pending.block = b
-    pending.relu = isReLUFromZero(b.requant)
+    pending.path = requantPath(b.requant)
     pending.next = 0
     pending.count = x.count
 }

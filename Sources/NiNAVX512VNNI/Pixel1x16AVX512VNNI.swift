@@ -37,5 +37,5 @@ func pixel1x16(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer
         }
     }
     let sum = _mm512_add_epi32(_mm512_add_epi32(s0, s1), _mm512_add_epi32(s2, s3))
-    storeBytes(requantize16(sum, requant, isReLUFromZero(requant)), output, channels)
+    storeBytes(requantize16(sum, requant, requantPath(requant)), output, channels)
 }

@@ -40,9 +40,9 @@ func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights:
         c14 = _mm512_mask_dpbusd_epi32(c14, all, x(14), v); c15 = _mm512_mask_dpbusd_epi32(c15, all, x(15), v)
       }
     }
-    let relu = isReLUFromZero(requant)
+    let path = requantPath(requant)
     @inline(__always) func storeRow(_ r: Int, _ acc: __m512i) {
-        storeBytes(requantize16(acc, requant, relu), output.row(r) + channel, channels)
+        storeBytes(requantize16(acc, requant, path), output.row(r) + channel, channels)
     }
     storeRow(0, c0); storeRow(1, c1); storeRow(2, c2); storeRow(3, c3)
     storeRow(4, c4); storeRow(5, c5); storeRow(6, c6); storeRow(7, c7)

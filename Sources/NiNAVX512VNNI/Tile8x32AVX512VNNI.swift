@@ -43,12 +43,12 @@ func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: 
       }
     }
     let requant1 = requant + RequantBlock.bytes
-    let relu = isReLUFromZero(requant)
+    let path = requantPath(requant)
     let low = min(channels, 16), high = channels - low
     @inline(__always) func storeRow(_ r: Int, _ first: __m512i, _ second: __m512i) {
         let o = output.row(r) + channel
-        storeBytes(requantize16(first, requant, relu), o, low)
-        if high > 0 { storeBytes(requantize16(second, requant1, relu), o + 16, high) }
+        storeBytes(requantize16(first, requant, path), o, low)
+        if high > 0 { storeBytes(requantize16(second, requant1, path), o + 16, high) }
     }
     storeRow(0, c0, c1); storeRow(1, c2, c3); storeRow(2, c4, c5); storeRow(3, c6, c7)
     storeRow(4, c8, c9); storeRow(5, c10, c11); storeRow(6, c12, c13); storeRow(7, c14, c15)

@@ -1,8 +1,8 @@
-// WorkerPool's ownership rule: a worker never holds a reference to the job it runs, so the
-// caller of `run` always drops the last one. A worker that held one past its part could drop the
-// last reference itself and run the job's deinit: for a context, its pool's deinit, which then
-// joined that worker from itself and left it running, unjoined, on the freed pool (ThreadSanitizer
-// reported it as a thread leak).
+// WorkerPool's ownership rule: a worker never holds a reference to the job it runs or to its
+// pool, so the caller of `run` always drops the last one. A worker that held one past its part
+// could drop the last reference itself and run the job's deinit, or the pool's: for a context,
+// its pool's deinit, which then joined that worker from itself and left it running, unjoined,
+// on the freed pool (ThreadSanitizer reported it as a thread leak). Also how parts are claimed.
 
 import NiN
 import Synchronization
@@ -11,21 +11,25 @@ import Testing
 import Glibc
 #endif
 
-/// A job that records its strong reference count from inside the part it runs: on the calling
-/// thread in a one-part run, and on the worker in a two-part run (the caller's part waits until
-/// the worker has run the other one). The two differ by the references the worker took.
+/// A job that records its own strong reference count and its pool's from inside the part it
+/// runs: on the calling thread in a one-part run, and on the worker in a two-part run (the
+/// caller's part waits until the worker has run the other one). The two differ by the
+/// references the worker took.
 private final class RetainCountJob: ParallelJob, @unchecked Sendable {
     let caller = pthread_self()
-    var countOnCaller: UInt = 0
-    var countOnWorker: UInt = 0
+    unowned(unsafe) var pool: WorkerPool<RetainCountJob>? = nil
+    var countOnCaller: UInt = 0, poolCountOnCaller: UInt = 0
+    var countOnWorker: UInt = 0, poolCountOnWorker: UInt = 0
     let workerRan = Atomic<Bool>(false)
 
     func runPart(_ part: Int, of parts: Int, thread: Int) {
         if pthread_equal(pthread_self(), caller) == 0 {
             countOnWorker = _getRetainCount(self)
+            poolCountOnWorker = _getRetainCount(pool!)
             workerRan.store(true, ordering: .releasing)
         } else if parts == 1 {
             countOnCaller = _getRetainCount(self)
+            poolCountOnCaller = _getRetainCount(pool!)
         } else {
             // Leave the other part to the worker (parts are claimed by whoever comes first).
             let start = monotonicTestNanoseconds()
@@ -34,10 +38,11 @@ private final class RetainCountJob: ParallelJob, @unchecked Sendable {
     }
 }
 
-@Test("a worker takes no reference to the job it runs")
+@Test("a worker takes no reference to the job it runs, nor to its pool")
 func workerPoolRetainsNoJob() throws {
     let pool = try WorkerPool<RetainCountJob>(threadCount: 2)
     let job = RetainCountJob()
+    job.pool = pool
     pool.run(job, parts: 1)  // the caller's references only
     for round in 0..<20 {
         job.workerRan.store(false, ordering: .relaxed)
@@ -46,6 +51,9 @@ func workerPoolRetainsNoJob() throws {
         #expect(workerRan, "round \(round): no part ran on the worker")
         #expect(job.countOnWorker == job.countOnCaller,
                 "round \(round): the worker holds \(Int(job.countOnWorker) - Int(job.countOnCaller)) reference(s) to its job")
+        // (a worker holding its pool could run the pool's deinit, which joins that worker)
+        #expect(job.poolCountOnWorker == job.poolCountOnCaller,
+                "round \(round): the worker holds \(Int(job.poolCountOnWorker) - Int(job.poolCountOnCaller)) reference(s) to its pool")
     }
 }
 
@@ -169,4 +177,26 @@ private func monotonicTestNanoseconds() -> UInt64 {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+}
+
+@Test("a worker that wakes after the caller ran every part never touches the job, which may be gone")
+func workerPoolLateWorkerTouchesNoJob() throws {
+    // The caller claims both empty parts before the sleeping worker wakes, returns, and drops
+    // the job at once: the worker then finds the run's parts all claimed. Had it borrowed the
+    // job before claiming (a debug build retains and releases a borrowed reference), it would
+    // touch freed memory (AddressSanitizer: heap-use-after-free), or, if it came first, run the
+    // job's deinit itself (ThreadSanitizer: the thread leak of the pool it then joins).
+    let elsewhere = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    defer { elsewhere.deallocate() }
+    elsewhere.pointee = 0
+    for _ in 0..<200 {
+        let pool = try WorkerPool<DeinitThreadJob>(threadCount: 2)
+        usleep(1_000)  // (the new worker goes to sleep)
+        var job: DeinitThreadJob? = DeinitThreadJob(counting: elsewhere)
+        pool.run(job!, parts: 2)
+        job = nil
+        usleep(200)  // (the worker wakes to a run whose parts are all claimed, its job gone)
+        withExtendedLifetime(pool) {}
+    }
+    #expect(elsewhere.pointee == 0, "\(elsewhere.pointee) jobs were released by a worker")
 }

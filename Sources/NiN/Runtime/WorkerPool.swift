@@ -155,7 +155,7 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
         if sleepers > 0 { pthread_cond_broadcast(wake) }
         pthread_mutex_unlock(mutex)
 
-        runClaimedParts(of: run, parts: parts, thread: 0, job)
+        runClaimedParts(of: run, parts: parts, thread: 0)
 
         var spins = 0
         while pending.load(ordering: .acquiring) > 0 {
@@ -198,22 +198,25 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
             seen = current >> 16
             if stopping.load(ordering: .acquiring) { return }
             let parts = current & 0xFFFF
-            guard index < parts, let job else { continue }  // (a run of few parts wakes few workers' work)
-            // Borrowed, not retained: the caller's reference keeps the job alive until
-            // `pending` reaches 0, and this worker holds none past that point.
-            job._withUnsafeGuaranteedRef { runClaimedParts(of: seen, parts: parts, thread: index, $0) }
+            guard index < parts else { continue }  // (a run of few parts needs few workers)
+            runClaimedParts(of: seen, parts: parts, thread: index)
         }
     }
 
     /// Claims and runs parts of run `run` until none is left unclaimed (or a newer run has
     /// begun, which only happens to a worker once the caller saw every part of `run` done).
-    private func runClaimedParts(of run: Int, parts: Int, thread: Int, _ job: Job) {
+    /// The job is touched only for a part claimed: that part keeps `pending` above 0, so the
+    /// caller is still in `run`, keeping the job alive, until this thread reports it done. A
+    /// worker that wakes after the caller ran every part itself (and maybe freed the context)
+    /// claims nothing and never touches the job.
+    private func runClaimedParts(of run: Int, parts: Int, thread: Int) {
         var claim = claims.load(ordering: .acquiring)
         while claim >> 16 == run && claim & 0xFFFF < parts {
             let (exchanged, found) = claims.compareExchange(expected: claim, desired: claim + 1,
                                                             ordering: .acquiringAndReleasing)
             if exchanged {
-                job.runPart(claim & 0xFFFF, of: parts, thread: thread)
+                // Borrowed, not retained (see Ownership above).
+                job!._withUnsafeGuaranteedRef { $0.runPart(claim & 0xFFFF, of: parts, thread: thread) }
                 pending.subtract(1, ordering: .releasing)
                 claim += 1
             } else {
