@@ -18,7 +18,9 @@ public struct KernelPeak: Sendable {
 extension KernelISA {
     /// Measures this family's peak on the calling thread (about `milliseconds` ms: the loop is
     /// sized to about a fifth of that, then the best of five trials is kept), or nil when this
-    /// build or CPU cannot run the family or it has no peak loop (portable, generic).
+    /// build or CPU cannot run the family or it has no peak loop (portable, generic). Work on a
+    /// sibling hyperthread lowers it. AMX: the loop configures the calling thread's tiles and
+    /// releases them when it ends, as a run does (nin.h, "AMX").
     public func measurePeak(milliseconds: Double = 20) -> KernelPeak? {
         guard isSupported, let loop = kernels.peakLoop else { return nil }
         return measure(loop, isa: self, milliseconds: milliseconds)
