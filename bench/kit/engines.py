@@ -60,6 +60,16 @@ def nin_ms(threads, batch):
 
 
 def main():
+    # Where the time goes: each layer of nin (--profile) beside OpenVINO's (PERF_COUNT), with
+    # their shares of nin's measured peak, at 1 and 2 threads (layer_profile.py). nin's profiles
+    # come first, before any peer has started a thread pool: ORT's and OpenVINO's threads keep
+    # spinning after a run, which disturbed nin's 2-thread profile (and the peak it measures).
+    profiles = {}
+    for threads in (1, 2):
+        profiles[threads] = layer_profile.parse_nin_profile(subprocess.run(
+            [os.path.join(KIT, "nin-infer"), "--profile", str(RUNS * 2), "--threads", str(threads), "--model", NIN,
+             sorted(glob.glob(os.path.join(KIT, "images", "*.png")))[0]],
+            capture_output=True, text=True, check=True).stdout)
     engines = {}
     for name, module in (("onnxruntime", "onnxruntime"), ("openvino", "openvino")):
         try:
@@ -89,16 +99,8 @@ def main():
                 peer = statistics.median(rows[(key, threads, batch)])
                 line += f"  {key} {peer:.3f} ({batch * 1e3 / peer:.0f}/s) nin/{key} {nin / peer:.2f}"
         print(line)
-    # Where the time goes: each layer of nin (--profile) beside OpenVINO's (PERF_COUNT), with
-    # their shares of nin's measured peak, at 1 and 2 threads (layer_profile.py).
-    # The peak is measured when each profile starts; another process busy on a sibling
-    # hyperthread lowers it, so both tables use the higher of the two measurements.
-    profiles = {}
-    for threads in (1, 2):
-        profiles[threads] = layer_profile.parse_nin_profile(subprocess.run(
-            [os.path.join(KIT, "nin-infer"), "--profile", str(RUNS * 2), "--threads", str(threads), "--model", NIN,
-             sorted(glob.glob(os.path.join(KIT, "images", "*.png")))[0]],
-            capture_output=True, text=True, check=True).stdout)
+    # The peak is measured when each profile starts; work on a sibling hyperthread lowers it,
+    # so both tables use the higher of the two measurements.
     peaks = [p["peak_gmacs"] for p in profiles.values() if p["peak_gmacs"]]
     for threads, nin in profiles.items():
         if peaks:
