@@ -795,22 +795,9 @@ def ov_profile(ov, path: Path, x_nchw: np.ndarray, threads: int, runs: int, top:
     compiled = ov_compile(ov, path, threads, batch=1, perf_count=True)
     req = compiled.create_infer_request()
     x = np.ascontiguousarray(x_nchw[:1], dtype=np.float32)
-    for _ in range(5):
-        req.infer({0: x}, share_inputs=True)
-    nodes, walls = {}, []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        req.infer({0: x}, share_inputs=True)
-        walls.append((time.perf_counter() - t0) * 1e3)
-        for p in req.profiling_info:
-            if p.status != ov.ProfilingInfo.Status.EXECUTED:
-                continue
-            entry = nodes.setdefault(p.node_name, {"name": p.node_name, "type": p.node_type,
-                                                   "exec_type": p.exec_type, "ms": []})
-            entry["ms"].append(p.real_time.total_seconds() * 1e3)
-    layers = [{"name": e["name"], "type": e["type"], "exec_type": e["exec_type"],
-               "median_ms": statistics.median(e["ms"])} for e in nodes.values()]
-    every = [{"name": e["name"], "exec_type": e["exec_type"], "ms": e["median_ms"]} for e in layers]
+    every, walls = layer_profile.openvino_node_times(ov, req, {0: x}, runs, share_inputs=True)
+    layers = [{"name": e["name"], "type": e["type"], "exec_type": e["exec_type"], "median_ms": e["ms"]}
+              for e in every]
     layers.sort(key=lambda e: -e["median_ms"])
     return {"threads": threads, "runs": runs, "wall_median_ms": statistics.median(walls),
             "layers_total_ms": sum(e["median_ms"] for e in layers), "layers": layers[:top],

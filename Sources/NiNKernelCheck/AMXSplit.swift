@@ -65,7 +65,7 @@ public struct AMXSplit {
             }
             out.append(line)
         }
-        out.append(pad("total", -40) + (peak != nil && hardwareMissing == nil ? ms(totals.hardware) : pad("-", 10))
+        out.append(pad("total", -40) + (hardwareMissing == nil ? ms(totals.hardware) : pad("-", 10))
                    + ms(totals.outside) + (hardwareMissing == nil ? ms(totals.hardware - totals.outside) : ""))
         return out
     }

@@ -240,15 +240,15 @@ func im2colInsideRun(_ a: ConvolutionCall, image: UnsafePointer<UInt8>, row: Int
         let room = imageEnd - (source + lastRow) - 16
         vectorPixels = room < 0 ? 0 : min(columns.count, room / step &+ 1)
     }
-    var x = columns.lowerBound
-    let vectorEnd = x &+ vectorPixels
-    while x < vectorEnd {
+    let vectorEnd = columns.lowerBound &+ vectorPixels
+    for x in columns {
         taps.pixel = Int32(truncatingIfNeeded: pixelBase &+ x)
         entry.initialize(to: taps)
         entry += 1
+        let vector = x < vectorEnd
         var from = source, to = dst
         for _ in 0..<kernelHeight {
-            copy16(from: from, to: to)
+            if vector { copy16(from: from, to: to) } else { to.update(from: from, count: run) }
             from += rowStride
             to += run
         }
@@ -257,22 +257,6 @@ func im2colInsideRun(_ a: ConvolutionCall, image: UnsafePointer<UInt8>, row: Int
         if pad { UnsafeMutableRawPointer(to).storeBytes(of: 0, as: UInt32.self) }
         source += step
         dst += kPadded
-        x &+= 1
-    }
-    while x < columns.upperBound {
-        taps.pixel = Int32(truncatingIfNeeded: pixelBase &+ x)
-        entry.initialize(to: taps)
-        entry += 1
-        var from = source, to = dst
-        for _ in 0..<kernelHeight {
-            to.update(from: from, count: run)
-            from += rowStride
-            to += run
-        }
-        if pad { UnsafeMutableRawPointer(to).storeBytes(of: 0, as: UInt32.self) }
-        source += step
-        dst += kPadded
-        x &+= 1
     }
 }
 

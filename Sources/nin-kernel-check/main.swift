@@ -36,7 +36,8 @@ while let option = arguments.popFirst() {
 // --amx-split: each layer of a model on the AMX tiles and on the driver with no-op tiles.
 if let splitModel {
     do {
-        let split = try amxSplit(modelBytes: try readFile(splitModel), runs: runs, threads: threads)
+        let bytes = try NiNModel(path: splitModel, isa: .generic).bytes  // (validated, read as any load reads it)
+        let split = try amxSplit(modelBytes: bytes, runs: runs, threads: threads)
         for line in split.lines { print(line) }
         exit(0)
     } catch {
@@ -89,18 +90,3 @@ for (f, family) in families.enumerated() {
     }
 }
 exit(failure.contains { $0 != nil } ? 1 : 0)
-
-/// The bytes of the file at `path`.
-func readFile(_ path: String) throws(NiNError) -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw NiNError(.io, "cannot open \(path)") }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if n == 0 { break }
-        bytes += buffer[0..<n]
-    }
-    guard ferror(file) == 0 else { throw NiNError(.io, "cannot read \(path)") }
-    return bytes
-}

@@ -116,15 +116,7 @@ def openvino_nodes(threads):
     import openvino as ov
     request = openvino_compiled(threads, 1, profile=True)
     x = np.random.default_rng(0).random((1, 1, 227, 227), dtype=np.float32)
-    for _ in range(10):
-        request.infer({0: x})
-    times = {}
-    for _ in range(RUNS):
-        request.infer({0: x})
-        for p in request.profiling_info:
-            if p.status == ov.ProfilingInfo.Status.EXECUTED:
-                times.setdefault((p.node_name, p.exec_type), []).append(p.real_time.total_seconds() * 1e3)
-    return [{"name": name, "exec_type": kind, "ms": statistics.median(ms)} for (name, kind), ms in times.items()]
+    return layer_profile.openvino_node_times(ov, request, {0: x}, RUNS, warmup=10)[0]
 
 if __name__ == "__main__":
     main()

@@ -12,6 +12,8 @@ file beside it); standard library only."""
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 _HEADER = re.compile(r"^profile: (\d+) run\(s\), kernels (\w+), (\d+) thread\(s\)")
 _PEAK = re.compile(r"^peak: ([0-9.]+) GMAC/s per thread \((.+), from registers\)")
@@ -39,6 +41,28 @@ def parse_nin_profile(text: str) -> dict:
     return {"family": header.group(2), "threads": int(header.group(3)),
             "peak_gmacs": float(peak.group(1)) if peak else None,
             "instruction": peak.group(2) if peak else None, "layers": layers}
+
+
+def openvino_node_times(ov, request, inputs, runs: int, warmup: int = 5,
+                        share_inputs: bool = False) -> tuple[list[dict], list[float]]:
+    """Runs OpenVINO's infer `request` (compiled with PERF_COUNT) on `inputs` `warmup` + `runs`
+    times; returns each executed node's median real time over the runs ([{"name", "type",
+    "exec_type", "ms"}], in execution order) and the runs' wall times (ms). `ov` is the
+    openvino module, passed in so that this file needs none; `share_inputs` is infer's."""
+    for _ in range(warmup):
+        request.infer(inputs, share_inputs=share_inputs)
+    times: dict[tuple, list[float]] = {}
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        request.infer(inputs, share_inputs=share_inputs)
+        walls.append((time.perf_counter() - t0) * 1e3)
+        for p in request.profiling_info:
+            if p.status == ov.ProfilingInfo.Status.EXECUTED:
+                times.setdefault((p.node_name, p.node_type, p.exec_type), []).append(p.real_time.total_seconds() * 1e3)
+    nodes = [{"name": name, "type": kind, "exec_type": impl, "ms": statistics.median(ms)}
+             for (name, kind, impl), ms in times.items()]
+    return nodes, walls
 
 
 def match_openvino(nodes: list[dict]) -> tuple[dict[int, dict], float]:

@@ -26,13 +26,6 @@ extension KernelISA {
         return measure(loop, isa: self, milliseconds: milliseconds)
     }
 
-    /// `measurePeak` of the family's emulated instructions (tests), nil where it has no emulator.
-    package func measureEmulatedPeak(milliseconds: Double = 1) -> KernelPeak? {
-        guard let family = KernelFamily.emulated.first(where: { $0.isa == self && $0.isSupported }),
-              let loop = family.peakLoop else { return nil }
-        return measure(loop, isa: self, milliseconds: milliseconds)
-    }
-
     /// The loop of this family that `measurePeak` runs (tests), or of its emulator.
     package func peakLoop(emulated: Bool = false) -> DotProductLoop? {
         emulated ? KernelFamily.emulated.first(where: { $0.isa == self && $0.isSupported })?.peakLoop

@@ -39,7 +39,6 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     let arena: UnsafeMutableRawPointer
     private let ownsArena: Bool
     let pool: WorkerPool<NiNContext>
-    /// The layer being split across the pool (set before each `pool.run`).
     /// The layer being split across the pool (set before each `pool.run`, read by the workers).
     var current: LayerJob?
     /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.

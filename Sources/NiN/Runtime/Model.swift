@@ -16,6 +16,8 @@ public final class NiNModel: @unchecked Sendable {
     let base: UnsafeRawPointer
     /// Size of the model image in bytes.
     public let byteCount: Int
+    /// A copy of the model image's bytes (tools: to load the same model on an emulator).
+    package var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: base, count: byteCount)) }
     private let release: Release
     /// The kernel family this model's contexts run (see `KernelISA`).
     public let isa: KernelISA

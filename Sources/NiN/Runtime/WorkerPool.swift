@@ -9,8 +9,9 @@
 // another process, a thread preempted) therefore delays nothing: the caller runs its parts.
 // With parts assigned to threads, one descheduled worker held every layer of a run for a
 // scheduler time slice (about 1 ms a layer: 2 threads ran 3x slower than 1 on a machine whose
-// other core was busy). Which thread runs a part changes nothing else: a part's scratch and
-// lane are its number's, never the thread's.
+// other core was busy). Which thread runs a part changes nothing else: the per-thread memory a
+// part uses (kernel scratch, a lane's tensors) is that of the thread running it, never its
+// number's, and a thread runs one part at a time.
 //
 // Fork: a child process has only the thread that called fork(), so a pool made before the fork
 // has no workers there (and its mutex may have been held by one). The pool remembers the fork
@@ -41,7 +42,7 @@ package protocol ParallelJob: AnyObject {
     func runPart(_ part: Int, of parts: Int, thread: Int)
 }
 
-/// Threads 1..<threadCount of a context (the calling thread is part 0), running one `Job`.
+/// Threads 1..<threadCount of a context (the calling thread is thread 0), running one `Job`.
 package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
     /// Threads a run may use, the calling thread included.
     package let threadCount: Int
