@@ -34,7 +34,11 @@ let kernelTargets: [Target] = x86Kernels ? [
     // AMX (Sapphire Rapids and later): the tile instructions as C wrappers (CNiNAMX), driven
     // from Swift with the VNNI family's weight layout, im2col and AVX-512 requantization.
     .systemLibrary(name: "CNiNAMX", path: "Sources/CNiNAMX"),
-    .target(name: "NiNAMX", dependencies: ["NiNKernelCore", "NiNAVX512VNNI", "CNiNAMX"], path: "Sources/NiNAMX",
+    // The tile instructions as a protocol, and their exact scalar emulator: plain Swift with no
+    // ISA flags, so the emulator's own code runs on any x86-64 CPU (the driver over it is
+    // NiNAMX's, reached only where the CPU has AVX-512 VNNI).
+    .target(name: "NiNAMXTiles", path: "Sources/NiNAMXTiles"),
+    .target(name: "NiNAMX", dependencies: ["NiNKernelCore", "NiNAVX512VNNI", "NiNAMXTiles", "CNiNAMX"], path: "Sources/NiNAMX",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
                                           "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Xcc", "-mamx-tile",
                                           "-Xcc", "-mamx-int8", "-Ounchecked"])]),
@@ -82,7 +86,7 @@ let package = Package(
         .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck"],
                           path: "Sources/nin-kernel-check"),
         .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"]
-                        + (x86Kernels ? ["NiNAMX"] : []) as [Target.Dependency],
+                        + (x86Kernels ? ["NiNAMX", "NiNAMXTiles"] : []) as [Target.Dependency],
                     path: "Tests/NiNTests"),
     ] + kernelTargets,
     swiftLanguageModes: [.v5]

@@ -4,6 +4,7 @@
 // AMX-TILE and AMX-INT8 and the kernel granted this process the tile data state).
 
 import CNiNAMX
+import NiNAMXTiles
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,7 @@
 // measured against the tdpbusd peak. Runs on any CPU with AVX-512 VNNI, like the emulator.
 
 import NiNKernelCore
+import NiNAMXTiles
 
 /// `AMXTiles` that do nothing (no configuration, no tile state).
 public enum AMXWithoutTiles: AMXTiles {

@@ -14,6 +14,7 @@
 import _Builtin_intrinsics.intel
 import NiNAVX512VNNI
 import NiNKernelCore
+import NiNAMXTiles
 
 /// Output pixels per A tile (its rows), and output channels per B and C tile.
 let amxTileRows = 16

@@ -5,14 +5,19 @@
 // convolution, so the emulator runs the same loop in the tests.
 
 import NiNKernelCore
+import NiNAMXTiles
 
 /// tdpbusd on the hardware's tiles: 4 x 16,384 MACs per round.
-public let peakLoopAMX = DotProductLoop(instruction: "tdpbusd", macsPerRound: 4 * amxTileMACs,
-                                        run: { peakRoundsAMXHardware($0) })
+public func peakLoopAMX() -> DotProductLoop {
+    DotProductLoop(instruction: "tdpbusd", macsPerRound: 4 * amxTileMACs,
+                   run: { peakRoundsAMXHardware($0) })
+}
 
 /// `peakLoopAMX` on the scalar emulator (tests only: about a million times slower).
-public let peakLoopAMXEmulated = DotProductLoop(instruction: "tdpbusd (emulated)", macsPerRound: 4 * amxTileMACs,
-                                                run: { peakRoundsAMXEmulated($0) })
+public func peakLoopAMXEmulated() -> DotProductLoop {
+    DotProductLoop(instruction: "tdpbusd (emulated)", macsPerRound: 4 * amxTileMACs,
+                   run: { peakRoundsAMXEmulated($0) })
+}
 
 /// MACs of one tdpbusd of whole tiles: 16 rows x 16 int32 columns x 64 bytes of K.
 let amxTileMACs = 16 * 16 * 64

@@ -6,6 +6,7 @@
 import _Builtin_intrinsics.intel
 import NiNAVX512VNNI
 import NiNKernelCore
+import NiNAMXTiles
 
 /// The A rows of up to 32 pixels, two tiles of 16: pixel 16t + r's K bytes at `base.t + r *
 /// stride.t` (im2col rows, input rows in place, or rows staged in scratch). A tile loads 64 bytes

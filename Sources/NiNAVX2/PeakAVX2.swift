@@ -10,8 +10,10 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// 2 vpmaddubsw + vpaddw + vpmaddwd + vpaddd on ymm, two L1 loads: 8 x 64 MACs per round.
-public let peakLoopAVX2 = DotProductLoop(instruction: "2 vpmaddubsw+vpaddw+vpmaddwd+vpaddd ymm", macsPerRound: 8 * 64,
-                                         run: { peakRoundsAVX2($0) })
+public func peakLoopAVX2() -> DotProductLoop {
+    DotProductLoop(instruction: "2 vpmaddubsw+vpaddw+vpmaddwd+vpaddd ymm", macsPerRound: 8 * 64,
+                   run: { peakRoundsAVX2($0) })
+}
 
 @inline(never)
 func peakRoundsAVX2(_ rounds: Int) -> Int {

@@ -6,8 +6,10 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// vpdpbusd zmm from registers only: 12 x 64 MACs per round.
-public let peakLoopAVX512VNNI = DotProductLoop(instruction: "vpdpbusd zmm", macsPerRound: 12 * 64,
-                                               run: { peakRoundsAVX512VNNI($0) })
+public func peakLoopAVX512VNNI() -> DotProductLoop {
+    DotProductLoop(instruction: "vpdpbusd zmm", macsPerRound: 12 * 64,
+                   run: { peakRoundsAVX512VNNI($0) })
+}
 
 @inline(never)
 func peakRoundsAVX512VNNI(_ rounds: Int) -> Int {

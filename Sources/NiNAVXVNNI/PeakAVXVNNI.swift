@@ -5,8 +5,10 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// vpdpbusd ymm (VEX) from registers only: 12 x 32 MACs per round.
-public let peakLoopAVXVNNI = DotProductLoop(instruction: "vpdpbusd ymm (VEX)", macsPerRound: 12 * 32,
-                                            run: { peakRoundsAVXVNNI($0) })
+public func peakLoopAVXVNNI() -> DotProductLoop {
+    DotProductLoop(instruction: "vpdpbusd ymm (VEX)", macsPerRound: 12 * 32,
+                   run: { peakRoundsAVXVNNI($0) })
+}
 
 @inline(never)
 func peakRoundsAVXVNNI(_ rounds: Int) -> Int {

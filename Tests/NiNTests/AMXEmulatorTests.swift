@@ -6,6 +6,7 @@
 #if canImport(NiNAMX)
 import NiN
 import NiNAMX
+import NiNAMXTiles
 import NiNKernelCheck
 import Testing
 

@@ -39,21 +39,11 @@ let testedKernelFamilies: [KernelISA] = KernelISA.allCases.filter { $0 != .gener
 /// emulators this CPU runs (AMX, wherever AVX-512 VNNI is), then generic.
 let testedFamilies: [CheckedFamily] = CheckedFamily.runnable
 
-/// The kernel families this build or CPU cannot run, each with the reason it is not tested.
+/// The kernel families this build or CPU cannot run, each with the reason it is not tested
+/// (the family entry's own: "CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni").
 let skippedKernelFamilies: [(family: KernelISA, reason: String)] = KernelISA.allCases
     .filter { $0 != .generic && !$0.isSupported }
-    .map { family in
-        (family, !family.isBuilt ? "not in this build (x86 families compiled out)"
-                                 : family.unsupportedReason ?? "CPU lacks \(familyRequirements[family] ?? "its instructions")")
-    }
+    .map { ($0, $0.unsupportedReason ?? "unsupported") }
 
 /// The instruction emulators this build has but this CPU cannot run (they need AVX-512 VNNI).
-let skippedEmulators: [String] = KernelISA.amx.isBuilt && !KernelISA.emulated.contains(.amx)
-    ? ["amx-emulator skipped: CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni (for the emulated driver's requantization)"] : []
-
-/// What each optimized family needs of the CPU (for the skip reason).
-private let familyRequirements: [KernelISA: String] = [
-    .avx512vnni: "avx512f/avx512bw/avx512vl/avx512_vnni",
-    .avx2: "avx2/fma",
-    .avxvnni: "avx_vnni",
-]
+let skippedEmulators: [String] = KernelISA.amx.emulatorUnsupportedReason.map { ["amx-emulator skipped: \($0)"] } ?? []

@@ -19,8 +19,13 @@ import NiNAMX
 struct KernelFamily {
     /// The family's name, also its `NIN_ISA` value.
     let isa: KernelISA
-    /// Whether this CPU (and OS) can run it: the family's probe in Sources/NiNCPU.
-    let isSupported: Bool
+    /// The CPU flags the family needs, as /proc/cpuinfo names them (empty: every CPU of the
+    /// build's architecture): what its probe checks, named in its reason and by the tests.
+    var cpuFlags: [String] = []
+    /// Why this CPU (or OS) cannot run the family, from its probe in Sources/NiNCPU; nil when it
+    /// can. Nothing of a family's target runs before this said nil: its code may use any
+    /// instruction its flags allow, even where plain Swift does (Package.swift's -m flags).
+    let unavailableReason: String?
     /// Repacks a convolution's weights into the family's layout at model load (nil: out of memory).
     let pack: ((ConvolutionWeights) -> PackedConvolution?)?
     /// Scratch bytes one thread needs for a convolution of this geometry over `totalRows` rows.
@@ -36,12 +41,16 @@ struct KernelFamily {
     /// Called on the calling thread when a run ends: a family that keeps per-thread state across
     /// a run's layers gives it back there (AMX: the tiles its first layer configured).
     var endRun: (() -> Void)? = nil
-    /// The family's register-only loop of its multiply instruction, the peak its convolutions
-    /// are measured against (`KernelPeak`); nil for the portable and reference families.
-    var peakLoop: DotProductLoop? = nil
+    /// Makes the family's register-only loop of its multiply instruction, the peak its
+    /// convolutions are measured against (`KernelPeak`); nil for the portable and reference
+    /// families. A function, not a value: building the table runs nothing of a family's target.
+    var peakLoop: (() -> DotProductLoop)? = nil
+
+    /// Whether this CPU (and OS) can run the family.
+    var isSupported: Bool { unavailableReason == nil }
 
     /// The scalar reference kernels (Kernels/Reference): every CPU runs them.
-    static let reference = KernelFamily(isa: .generic, isSupported: true, pack: nil, scratchBytes: { _, _ in 0 },
+    static let reference = KernelFamily(isa: .generic, unavailableReason: nil, pack: nil, scratchBytes: { _, _ in 0 },
                                         convolution: nil, maxPool: nil)
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
@@ -49,7 +58,7 @@ struct KernelFamily {
     static let table: [KernelFamily] = optimizedFamilies + [portable, reference]
 
     /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
-    static let portable = KernelFamily(isa: .portable, isSupported: true, pack: packInt16Pairs,
+    static let portable = KernelFamily(isa: .portable, unavailableReason: nil, pack: packInt16Pairs,
                                        scratchBytes: convolutionPortableScratchBytes,
                                        convolution: convolutionPortable, maxPool: maxPoolPortable)
 
@@ -63,25 +72,44 @@ struct KernelFamily {
 }
 
 #if NIN_X86_KERNELS
-/// The x86-64 families (Package.swift builds their targets only on x86-64 hosts).
+/// What each x86 family's probe checks, as /proc/cpuinfo names the flags.
+private let avx2Flags = ["avx2", "fma"]
+private let avx512vnniFlags = avx2Flags + ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"]
+private let avxvnniFlags = avx2Flags + ["avx_vnni"]
+private let amxFlags = avx512vnniFlags + ["amx_tile", "amx_int8"]
+
+/// nil where `probe` (a NiNCPU check) says yes, else which flags the CPU lacks, at most.
+private func lacking(_ probe: Int32, _ flags: [String], _ beyond: [String] = []) -> String? {
+    probe != 0 ? nil : "CPU lacks " + flags.filter { !beyond.contains($0) }.joined(separator: "/")
+}
+
+/// The x86-64 families (Package.swift builds their targets only on x86-64 hosts). Each probe
+/// requires the one below it (AMX the AVX-512 VNNI one, the VNNI ones AVX2), so a reason names
+/// the flags beyond the family below.
 private let optimizedFamilies: [KernelFamily] = [
-    KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_amx() != 0,  // (the AMX probe requires the VNNI one)
+    KernelFamily(isa: .amx, cpuFlags: amxFlags,
+                 unavailableReason: ninpriv_cpu_amx_unavailable().map { String(cString: $0) },  // (the CPU or the kernel)
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles, peakLoop: peakLoopAMX),
-    KernelFamily(isa: .avx512vnni, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
+    KernelFamily(isa: .avx512vnni, cpuFlags: avx512vnniFlags,
+                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags, avx2Flags),
                  pack: { packQuads($0) }, scratchBytes: convolutionVNNIScratchBytes,
-                 convolution: convolutionVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX512VNNI),  // (the VNNI probe requires AVX2)
-    KernelFamily(isa: .avxvnni, isSupported: ninpriv_cpu_has_avxvnni() != 0,
+                 convolution: convolutionVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX512VNNI),
+    KernelFamily(isa: .avxvnni, cpuFlags: avxvnniFlags,
+                 unavailableReason: lacking(ninpriv_cpu_has_avxvnni(), avxvnniFlags, avx2Flags),
                  pack: { packQuads($0) }, scratchBytes: convolutionAVXVNNIScratchBytes,
-                 convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVXVNNI),  // (the AVX-VNNI probe requires AVX2)
-    KernelFamily(isa: .avx2, isSupported: ninpriv_cpu_has_avx2() != 0,
+                 convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVXVNNI),
+    KernelFamily(isa: .avx2, cpuFlags: avx2Flags, unavailableReason: lacking(ninpriv_cpu_has_avx2(), avx2Flags),
                  pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
                  convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX2),
 ]
 
-/// AMX on the scalar tile emulator: its requantization and im2col still need AVX-512 VNNI.
+/// AMX on the scalar tile emulator (NiNAMXTiles): the driver, its requantization and im2col
+/// are NiNAMX's AVX-512 code, so it needs AVX-512 VNNI.
 private let emulatedFamilies: [KernelFamily] = [
-    KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
+    KernelFamily(isa: .amx, cpuFlags: avx512vnniFlags,
+                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags, avx2Flags)
+                     .map { $0 + " (for the emulated driver's requantization)" },
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles,
                  peakLoop: peakLoopAMXEmulated),
@@ -89,7 +117,8 @@ private let emulatedFamilies: [KernelFamily] = [
 
 /// AMX with its tile instructions as no-ops (AMXWithoutTiles.swift): the time outside the tiles.
 private let familiesWithoutCoreInstructions: [KernelFamily] = [
-    KernelFamily(isa: .amx, isSupported: ninpriv_cpu_has_avx512vnni() != 0,
+    KernelFamily(isa: .amx, cpuFlags: avx512vnniFlags,
+                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags, avx2Flags),
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMXWithoutTiles, maxPool: maxPoolAVX2),
 ]

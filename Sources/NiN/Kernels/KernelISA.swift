@@ -50,12 +50,22 @@ public enum KernelISA: String, Sendable, CaseIterable {
         return table[index...].first(where: \.isSupported) ?? .reference
     }
 
-    /// Why this build or CPU cannot run the family, for a family whose probe can say more than
-    /// "the CPU lacks it" (AMX: the CPU, or the kernel's refusal of the tile data state); nil
-    /// for the others and for a supported family.
+    /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
+    /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
     package var unsupportedReason: String? {
-        guard self == .amx, isBuilt, !isSupported, let reason = ninpriv_cpu_amx_unavailable() else { return nil }
-        return String(cString: reason)
+        guard let family = KernelFamily.table.first(where: { $0.isa == self }) else {
+            return "not in this build (x86 families compiled out)"
+        }
+        return family.unavailableReason
+    }
+
+    /// The CPU flags the family needs, as /proc/cpuinfo names them (empty: any CPU the build
+    /// runs on), or nil when this build lacks the family.
+    package var cpuFlags: [String]? { KernelFamily.table.first(where: { $0.isa == self })?.cpuFlags }
+
+    /// Why this CPU cannot run the family's instruction emulator (nil: it can, or the build has none).
+    package var emulatorUnsupportedReason: String? {
+        KernelFamily.emulated.first(where: { $0.isa == self })?.unavailableReason
     }
 
     /// The families this build can also run on an instruction emulator (`NiNModel(bytes:emulating:)`)
@@ -63,7 +73,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
     package static var emulated: [KernelISA] { KernelFamily.emulated.filter(\.isSupported).map(\.isa) }
 
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
-    /// to the best supported family below it; for AMX, with the reason on stderr, once).
+    /// to the best supported family below it, with the reason on stderr, once per process).
     public static var preferred: KernelISA {
         if let value = getenv("NIN_ISA"), let requested = KernelISA(rawValue: String(cString: value)) {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }

@@ -22,14 +22,14 @@ extension KernelISA {
     /// sibling hyperthread lowers it. AMX: the loop configures the calling thread's tiles and
     /// releases them when it ends, as a run does (nin.h, "AMX").
     public func measurePeak(milliseconds: Double = 20) -> KernelPeak? {
-        guard isSupported, let loop = kernels.peakLoop else { return nil }
+        guard isSupported, let loop = kernels.peakLoop?() else { return nil }
         return measure(loop, isa: self, milliseconds: milliseconds)
     }
 
     /// The loop of this family that `measurePeak` runs (tests), or of its emulator.
     package func peakLoop(emulated: Bool = false) -> DotProductLoop? {
-        emulated ? KernelFamily.emulated.first(where: { $0.isa == self && $0.isSupported })?.peakLoop
-                 : (isSupported ? kernels.peakLoop : nil)
+        emulated ? KernelFamily.emulated.first(where: { $0.isa == self && $0.isSupported })?.peakLoop?()
+                 : (isSupported ? kernels.peakLoop?() : nil)
     }
 }
 

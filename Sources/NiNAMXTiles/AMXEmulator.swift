@@ -4,7 +4,8 @@
 // bytes with a row stride, zeroing of what a load or tdpbusd leaves above the configured shape,
 // tdpbusd's u8 x s8 quads summed into int32 with wrap-around, and the faults (#GP, #UD) of a
 // bad configuration or of a tile used unconfigured or with mismatched shapes, as a trap. It runs
-// the AMX convolution on CPUs without AMX, in the tests and in nin-kernel-check.
+// the AMX convolution on CPUs without AMX, in the tests and in nin-kernel-check. Built with no
+// ISA flags (this target's rule): the instructions themselves run on any x86-64 CPU.
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,11 @@
-// The AMX tile instructions the AMX convolution uses, as a protocol of static functions with two
-// implementations: the hardware (AMXHardware.swift, the C wrappers of nin_amx.h) and an exact
-// scalar emulator of the same instructions (AMXEmulator.swift), which lets the whole driver run
-// and be tested on any x86-64 CPU with AVX-512 VNNI. The driver is generic over it and
-// specialized for each (no dynamic dispatch in its loops). Also the tile configuration (palette 1),
+// The AMX tile instructions the AMX convolution uses, as a protocol of static functions with three
+// implementations: the hardware (NiNAMX's AMXHardware.swift, the C wrappers of nin_amx.h), an
+// exact scalar emulator of the same instructions (AMXEmulator.swift, beside this file), and
+// no-ops for timing (NiNAMX's AMXWithoutTiles.swift). The driver is generic over it and
+// specialized for each (no dynamic dispatch in its loops). This target is plain Swift built with
+// no ISA flags, so the emulator itself runs on every x86-64 CPU (its tests run everywhere); the
+// driver that runs a convolution on it lives in NiNAMX, built with AVX-512 flags, and is reached
+// only where the CPU has AVX-512 VNNI (KernelFamily.emulated). Also the tile configuration (palette 1),
 // and its life on a thread: loaded at the thread's first AMX layer of a run (`configureOnce`),
 // released when the run ends on the calling thread (`releaseIfConfigured`); the pool's workers
 // keep theirs until they exit with their context.
@@ -37,15 +40,16 @@ public protocol AMXTiles {
 extension AMXTiles {
     /// Loads the convolution's `configuration` unless this thread's tiles already hold it: each
     /// thread configures its tiles at its first AMX layer of a run, not at every layer.
-    @inline(__always)
-    static func configureOnce(_ configuration: UnsafeRawPointer) {
+    @inlinable @inline(__always)
+    public static func configureOnce(_ configuration: UnsafeRawPointer) {
         guard !holdsConvolutionConfiguration else { return }
         loadConfiguration(configuration)
         setHoldsConvolutionConfiguration(true)
     }
 
     /// Returns this thread's tiles to their initial state if the convolution configured them.
-    static func releaseIfConfigured() {
+    @inlinable
+    public static func releaseIfConfigured() {
         guard holdsConvolutionConfiguration else { return }
         release()
         setHoldsConvolutionConfiguration(false)
