@@ -12,6 +12,8 @@
 #   make fuzz      both libFuzzer targets for SECONDS (default 60) each (docs/SECURITY.md)
 #   make stress    8 threads x 2,000 runs on one model; RSS flat over RSS_RUNS runs (CI runs it)
 #   make test-portable  the Swift tests with every x86 kernel family compiled out (as on arm64)
+#   make test-cpus the Swift, C and nin-infer tests on emulated CPUs of each class (qemu-x86_64
+#                  -cpu Nehalem: portable family; Haswell: avx2), on any x86-64 host (CI runs it)
 #   make heatmaps  regenerate the README's class heatmaps of the example images (docs/heatmaps/)
 #   make bench   nin against ONNX Runtime (and PyTorch) on the same weights: latency, agreement, cold start
 #   make bench-bulk  nin-infer over 10,000 PNGs in a folder against the engine's batch throughput
@@ -108,6 +110,18 @@ test-portable: .build/kernels.stamp
 	@grep -q '^kernel families: portable tested, generic tested' .build/swift-test-portable.log || { echo "test-portable: the portable family was not tested"; exit 1; }
 	@if ls -d .build-portable/*/NiNAVX2.build .build-portable/*/NiNAVXVNNI.build .build-portable/*/NiNAVX512VNNI.build .build-portable/*/NiNAMX.build 2>/dev/null; then \
 	  echo "test-portable: an x86 kernel target was built"; exit 1; fi
+
+# Every x86-64 CPU class on any host: Tests/cpus/run.sh runs the Swift test binary, nin-infer,
+# nin-kernel-check and the C tests that time nothing under qemu-x86_64 -cpu Nehalem (SSE4.2, no
+# AVX: the portable family) and Haswell (AVX2, no AVX-512: avx2), asserting the family each
+# reports and nin-infer's output byte for byte against the host's. CPUS="Model:family ..."
+# chooses others.
+CPUS ?=
+test-cpus: deps .build/kernels.stamp cli
+	swift build --build-tests
+	swift build -c release -Xswiftc -static-executable --product nin-kernel-check --scratch-path .build-kernel-check
+	$(MAKE) -C bindings/c all
+	Tests/cpus/run.sh $(CPUS)
 
 # A debug build's incremental driver does not recompile a kernel family target when only the
 # bodies of @inlinable code it inlines from Sources/NiNKernelCore change, so its kernels would
@@ -213,4 +227,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: kernel-check bench-kit mutants test-portable heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

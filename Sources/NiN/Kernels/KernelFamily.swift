@@ -78,25 +78,27 @@ private let avx512vnniFlags = avx2Flags + ["avx512f", "avx512bw", "avx512vl", "a
 private let avxvnniFlags = avx2Flags + ["avx_vnni"]
 private let amxFlags = avx512vnniFlags + ["amx_tile", "amx_int8"]
 
-/// nil where `probe` (a NiNCPU check) says yes, else which flags the CPU lacks, at most.
-private func lacking(_ probe: Int32, _ flags: [String], _ beyond: [String] = []) -> String? {
-    probe != 0 ? nil : "CPU lacks " + flags.filter { !beyond.contains($0) }.joined(separator: "/")
+/// nil where `probe` (a NiNCPU check) says yes, else the flags the CPU may lack: all of
+/// `flags`, or those beyond AVX2's where the CPU has AVX2.
+private func lacking(_ probe: Int32, _ flags: [String]) -> String? {
+    guard probe == 0 else { return nil }
+    let beyond = ninpriv_cpu_has_avx2() != 0 ? flags.filter { !avx2Flags.contains($0) } : flags
+    return "CPU lacks " + beyond.joined(separator: "/")
 }
 
 /// The x86-64 families (Package.swift builds their targets only on x86-64 hosts). Each probe
-/// requires the one below it (AMX the AVX-512 VNNI one, the VNNI ones AVX2), so a reason names
-/// the flags beyond the family below.
+/// requires the one below it (AMX the AVX-512 VNNI one, the VNNI ones AVX2).
 private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: amxFlags,
                  unavailableReason: ninpriv_cpu_amx_unavailable().map { String(cString: $0) },  // (the CPU or the kernel)
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles, peakLoop: peakLoopAMX),
     KernelFamily(isa: .avx512vnni, cpuFlags: avx512vnniFlags,
-                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags, avx2Flags),
+                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags),
                  pack: { packQuads($0) }, scratchBytes: convolutionVNNIScratchBytes,
                  convolution: convolutionVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX512VNNI),
     KernelFamily(isa: .avxvnni, cpuFlags: avxvnniFlags,
-                 unavailableReason: lacking(ninpriv_cpu_has_avxvnni(), avxvnniFlags, avx2Flags),
+                 unavailableReason: lacking(ninpriv_cpu_has_avxvnni(), avxvnniFlags),
                  pack: { packQuads($0) }, scratchBytes: convolutionAVXVNNIScratchBytes,
                  convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVXVNNI),
     KernelFamily(isa: .avx2, cpuFlags: avx2Flags, unavailableReason: lacking(ninpriv_cpu_has_avx2(), avx2Flags),
@@ -108,7 +110,7 @@ private let optimizedFamilies: [KernelFamily] = [
 /// are NiNAMX's AVX-512 code, so it needs AVX-512 VNNI.
 private let emulatedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: avx512vnniFlags,
-                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags, avx2Flags)
+                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags)
                      .map { $0 + " (for the emulated driver's requantization)" },
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles,
@@ -118,7 +120,7 @@ private let emulatedFamilies: [KernelFamily] = [
 /// AMX with its tile instructions as no-ops (AMXWithoutTiles.swift): the time outside the tiles.
 private let familiesWithoutCoreInstructions: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: avx512vnniFlags,
-                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags, avx2Flags),
+                 unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags),
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMXWithoutTiles, maxPool: maxPoolAVX2),
 ]
