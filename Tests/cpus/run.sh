@@ -8,7 +8,8 @@
 #   - nin-kernel-check: every family the emulated CPU has against the reference kernels, and
 #     the expected family among them;
 #   - the C tests that time nothing (test_api, test_no_malloc, test_threads, test_fork,
-#     test_shared_context, test_paths) and the embedded example;
+#     test_shared_context, test_paths; the small model where a test runs many inferences:
+#     the same code, 40 times fewer operations) and the embedded example;
 #   - the Swift test binary (the whole suite), whose "kernel families:" line must name the
 #     expected family as tested.
 # A CPU feature the code uses without asking the CPU first dies here with SIGILL, as it would
@@ -62,6 +63,13 @@ for entry in "${models[@]}"; do
         if grep -qx "kernels: $family" "$dir/version.txt"; then pass "nin-infer runs the $family family"
         else fail "nin-infer names $(grep '^kernels:' "$dir/version.txt"), not kernels: $family"; fi
     fi
+    # Asking for the best family there is (AMX) on a CPU without it: one line with the reason,
+    # and the best family the CPU has.
+    if NIN_ISA=amx run "NIN_ISA=amx nin-infer --version" "$dir/version-amx.txt" "$infer" --version; then
+        if grep -qx "kernels: $family" "$dir/version-amx.txt" && [ "$(grep -c 'NIN_ISA=amx unavailable' "$dir/version-amx.txt")" = 1 ]; then
+            pass "NIN_ISA=amx: $(grep 'NIN_ISA=amx unavailable' "$dir/version-amx.txt")"
+        else fail "NIN_ISA=amx: no one-line reason and fallback to $family: $(cat "$dir/version-amx.txt")"; fi
+    fi
     if run "nin-infer on examples/images" "$dir/infer.txt" "$infer" --no-progress --top 3 "$root"/examples/images/*.png; then
         if cmp -s "$out/host-infer.txt" "$dir/infer.txt"; then pass "nin-infer output identical to the host's"
         else fail "nin-infer output differs from the host's:"; diff "$out/host-infer.txt" "$dir/infer.txt" | head -5; fi
@@ -72,7 +80,7 @@ for entry in "${models[@]}"; do
         else fail "nin-kernel-check did not check $family"; fi
     fi
     run "test_api" "$dir/test_api.txt" "$cbuild/test_api" "$model" "$image"
-    run "test_no_malloc" "$dir/test_no_malloc.txt" "$cbuild/test_no_malloc" "$model" "$image"
+    run "test_no_malloc" "$dir/test_no_malloc.txt" "$cbuild/test_no_malloc" "$small" "$image"
     run "test_threads" "$dir/test_threads.txt" "$cbuild/test_threads" "$small"
     run "test_fork" "$dir/test_fork.txt" "$cbuild/test_fork" "$small"
     run "test_shared_context" "$dir/test_shared_context.txt" "$cbuild/test_shared_context" "$small"
