@@ -199,6 +199,7 @@ class _HeatmapNames:
         self.used: dict = {}
 
     def path(self, image: bytes) -> bytes:
+        """Where the heatmap of the image at ``image`` goes."""
         name = ([part for part in image.split(b"/") if part] or [b""])[-1]
         if len(name) > 4 and name[-4:].lower() == b".png":
             name = name[:-4]
@@ -223,6 +224,7 @@ class _Writer:
         self.out.flush()
 
     def begin(self) -> None:
+        """What comes before the first result (the CSV header)."""
         if self.fmt == "csv":
             columns = ["image"]
             for rank in range(1, self.top + 1):
@@ -230,6 +232,7 @@ class _Writer:
             self._emit(",".join(columns + ["error"]))
 
     def write(self, name: str, ranked: Optional[List[Tuple[int, float]]], error: Optional[str]) -> None:
+        """One image's result: ``ranked`` ``[(class, probability), ...]``, or its ``error``."""
         labels = self.labels
         if self.fmt == "text":
             if ranked is not None:
@@ -255,6 +258,7 @@ class _Writer:
         self.written += 1
 
     def end(self) -> None:
+        """What comes after the last result (the end of the JSON array)."""
         if self.fmt == "json":
             self._emit("[]" if self.written == 0 else "]")
 
@@ -269,6 +273,7 @@ class _Progress:
         self.drawn = -1.0
 
     def advance(self, images: int, failures: int) -> None:
+        """Counts ``images`` more done, ``failures`` of them failed; redraws at most 5 times a second."""
         self.done += images
         self.failed += failures
         now = time.monotonic()
@@ -282,6 +287,7 @@ class _Progress:
         self.err.flush()
 
     def finish(self) -> None:
+        """Replaces the progress line with the summary."""
         if self.enabled:
             elapsed = time.monotonic() - self.start
             rate = self.done / elapsed if elapsed > 0 else 0.0
