@@ -20,8 +20,8 @@ public enum PNGDecoder {
     /// exceed this many times the file's size.
     static let maxInflation = 1032
 
-    /// Decodes the PNG file at `path`. A file that cannot be opened is an `.io` error; a file
-    /// that is not a valid PNG, or is too large, is a `.badImage` error.
+    /// Decodes the PNG file at `path`. A file that cannot be opened, or a directory, is an `.io`
+    /// error; a file that is not a valid PNG, or is too large, is a `.badImage` error.
     public static func load(path: String) throws(NiNError) -> Image {
         try load(path: FilePath(path))
     }
@@ -32,6 +32,10 @@ public enum PNGDecoder {
             throw NiNError(.io, "cannot open PNG \"\(path)\": \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
+        var info = stat()
+        if fstat(fileno(file), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            throw NiNError(.io, "cannot open PNG \"\(path)\": Is a directory, not a PNG file")
+        }
         return try read(what: "PNG \"\(path)\"") { reader, width, height in
             ninpriv_png_begin_file(reader, file, width, height)
         }

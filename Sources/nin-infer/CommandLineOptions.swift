@@ -59,7 +59,8 @@ struct CommandLineOptions: Equatable {
 
         ARGUMENTS:
           INPUT...          PNG files, directories (every *.png below them, sorted), or - to
-                            read newline-separated paths from stdin. At least one, unless --plan.
+                            read newline-separated paths from stdin. At least one, unless --plan;
+                            a directory without a PNG, or an empty stdin, is an error (status 1).
 
         OPTIONS:
           --model PATH      The .nin model. Default: $NIN_MODEL, else \(DefaultModel.fileName) of the
@@ -75,18 +76,25 @@ struct CommandLineOptions: Equatable {
           --progress        Show progress (done/total, images/s, ETA) and a summary on stderr.
           --no-progress     Do not (the default when stderr is not a terminal).
           --heatmap DIR     Write each image's class heatmap to DIR/NAME.heatmap.png: the image
-                            with the top class's confidence map over it, with label and probability.
+                            with the top class's confidence map over it, with label and probability
+                            (DIR and its parents are created when missing).
           --class NAME      Show class NAME's map in the heatmaps instead of the top class's.
           --plan            Print the arena plan: every tensor's offset, size and lifetime
                             (as JSON with --json).
           --profile N       Run each image N times and print per-layer times (medians).
           --version         Print the version, and the kernel family a model runs here
-                    (the best this CPU has, or the one NIN_ISA names).
+                            (the best this CPU has, or the one NIN_ISA names).
           -h, --help        Show this help.
 
-        Exit status: 0 when every image was classified, 1 when some image failed (each failure
-        gets a line on stderr), 2 for a bad command line or a model that cannot be loaded.
+        Exit status: 0 when every image was classified, 1 when some image failed or some input
+        named no image (each gets a line on stderr), 2 for a bad command line or a model that
+        cannot be loaded.
         """
+
+    /// The one-line synopsis printed after a command-line mistake: every option of `usage`.
+    static let synopsis = "Usage: nin-infer [--model PATH] [--top K] [--json | --jsonl | --csv] [--threads N] "
+        + "[--batch N] [--progress | --no-progress] [--heatmap DIR [--class NAME]] [--plan] [--profile N] "
+        + "[--version] [-h | --help] INPUT..."
 
     /// A command-line mistake, said in one line.
     struct UsageError: Error, Equatable {

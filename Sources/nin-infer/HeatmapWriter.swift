@@ -1,5 +1,6 @@
 // nin-infer --heatmap DIR: one PNG per classified image, DIR/NAME.heatmap.png, where NAME is the
-// image's file name without ".png" (a name met twice in one run gets "-2", "-3", ...).
+// image's file name without ".png" (a name met twice in one run gets "-2", "-3", ...). DIR is
+// created, with its missing parents, when it does not exist.
 
 import NiN
 import NiNPNG
@@ -35,6 +36,24 @@ struct HeatmapWriter {
         var full = directory.bytes
         if full.last != UInt8(ascii: "/") { full.append(UInt8(ascii: "/")) }
         return FilePath(bytes: full + name + Array(".heatmap.png".utf8))
+    }
+
+    /// Makes `path` a directory as `mkdir -p` does (each missing parent too, mode 0777 less the
+    /// umask); nil when it is one now, else why not: "not a directory" for an existing file, or
+    /// the failing mkdir's reason.
+    static func createDirectory(_ path: FilePath) -> String? {
+        let bytes = path.bytes
+        var end = 0
+        while end < bytes.count {
+            end += 1
+            while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+            let prefix = FilePath(bytes: bytes[..<end])
+            if isDirectory(prefix) { continue }
+            if prefix.withCString({ mkdir($0, 0o777) }) != 0 && errno != EEXIST {
+                return "cannot create directory \(prefix): \(String(cString: strerror(errno)))"
+            }
+        }
+        return isDirectory(path) ? nil : "not a directory"
     }
 
     /// Whether `path` names a directory.

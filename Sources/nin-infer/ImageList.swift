@@ -1,14 +1,16 @@
 // The images a command line names: each argument is a PNG file, a directory (every *.png below
 // it, recursively, names sorted byte by byte at each level; directories reached through symbolic links are
 // not entered, as `find` does not), or "-" for newline-separated paths on stdin. Paths stay
-// bytes (FilePath) from argv, readdir and stdin to open().
+// bytes (FilePath) from argv, readdir and stdin to open(). A directory or stdin that gives no
+// image is reported like an unreadable directory, so such a run says so and exits 1.
 
 import NiN
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// An input that could not be listed (an unreadable directory), with its reason.
+/// An input that could not be listed (an unreadable directory), or that named no image (a
+/// directory without a *.png below it, an empty stdin), with its reason.
 struct ListingError {
     let path: FilePath
     let message: String
@@ -21,9 +23,15 @@ enum ImageList {
         var errors: [ListingError] = []
         for argument in arguments {
             if argument.bytes == Array("-".utf8) {
-                images += readStandardInput()
+                let paths = readStandardInput()
+                if paths.isEmpty { errors.append(ListingError(path: argument, message: "no image found: stdin gave no path")) }
+                images += paths
             } else if isDirectory(argument, followLinks: true) {
+                let before = images.count, unlisted = errors.count
                 walk(argument.bytes, into: &images, errors: &errors)
+                if images.count == before && errors.count == unlisted {
+                    errors.append(ListingError(path: argument, message: "no image found: no *.png file below this directory"))
+                }
             } else {
                 images.append(argument)  // a file, or a name whose error the decoder reports
             }

@@ -19,7 +19,7 @@ enum NinInfer {
             let arguments = (1..<Int(CommandLine.argc)).map { FilePath(cString: argv[$0]!) }
             options = try CommandLineOptions.parse(arguments)
         } catch {
-            printError("nin-infer: \(error.message)\nUsage: nin-infer [--model PATH] [--top K] [--json | --jsonl | --csv] [--threads N] [--batch N] [--plan] [--profile N] INPUT...\nSee 'nin-infer --help'.")
+            printError("nin-infer: \(error.message)\n\(CommandLineOptions.synopsis)\nSee 'nin-infer --help'.")
             exit(2)
         }
         if options.help {
@@ -73,8 +73,8 @@ enum NinInfer {
             heatmapClass = index
         }
         var heatmaps = options.heatmapDirectory.map { HeatmapWriter(directory: $0, classIndex: heatmapClass) }
-        if let directory = options.heatmapDirectory, !HeatmapWriter.isDirectory(directory) {
-            printError("nin-infer: --heatmap \(directory): not a directory")
+        if let directory = options.heatmapDirectory, let problem = HeatmapWriter.createDirectory(directory) {
+            printError("nin-infer: --heatmap \(directory): \(problem)")
             return 2
         }
 

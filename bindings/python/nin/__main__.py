@@ -1,4 +1,4 @@
-"""``python -m nin IMAGE... [--model PATH] [--top K] [--json]``: see :mod:`nin._cli`."""
+"""``python -m nin [OPTIONS] INPUT...``, nin-infer's inputs, options and output: see :mod:`nin._cli`."""
 
 import sys
 

@@ -28,7 +28,9 @@ def classify_files(paths: Iterable[PNGSource], *, model: Optional[Model] = None,
     """Classifies PNG files (paths or bytes) lazily, in order, ``batch_size`` at a time: the
     next batch is read from ``paths`` only when the caller has consumed the previous results,
     so a generator of millions of paths runs in constant memory. A file that cannot be read
-    or decoded gives a FileResult with its ``error`` and the others go on.
+    or decoded gives a FileResult with its ``error`` and the others go on. ``paths`` that
+    give no file at all raise InvalidArgumentError ("no image found"), as ``nin-infer`` fails
+    on a folder without a PNG: a run that did nothing says so.
 
     Args:
         paths: PNG paths (``str``/``os.PathLike``) or PNG bytes, any iterable.
@@ -48,10 +50,15 @@ def classify_files(paths: Iterable[PNGSource], *, model: Optional[Model] = None,
             raise InvalidArgumentError(f"top is {top!r}, expected an int from 1 to {classes}")
         labels = m.labels
         iterator = iter(paths)
+        seen = 0
         while True:
             chunk = list(islice(iterator, batch_size))
             if not chunk:
+                if seen == 0:
+                    raise InvalidArgumentError("no image found: paths gave no file to classify "
+                                               "(an empty list, or a search that matched nothing?)")
                 return
+            seen += len(chunk)
             rows, failures = m.predict(chunk, errors="return")
             for i, path in enumerate(chunk):
                 if i in failures:

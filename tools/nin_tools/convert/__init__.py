@@ -4,6 +4,7 @@ calibrated ``.nin``.
 One module per step: :mod:`.pytorch` and :mod:`.onnx_import` (importers to the float graph of
 :mod:`nin_tools.float_graph`), :mod:`.lowering` (folding, grouping into layers),
 :mod:`.calibration` (images and activation ranges), :mod:`.quantization` (integer layers),
+:mod:`.check` (`--check DIR`: the written file against the float source),
 :mod:`.report` (the printed table) and :mod:`.cli` (the command line, ``tools/nin-convert``).
 The names below are the entry points; everything else is reached through its module.
 """

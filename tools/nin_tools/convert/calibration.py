@@ -1,7 +1,9 @@
 """Calibration: the images, and the range of every activation over them.
 
 ``--calibrate fashion-mnist`` (the first N training images, N = 2000 by default), a
-directory of PNG files (sorted by name, the first N) or an IDX images file.  PNG files are
+directory of PNG files (every ``*.png`` below it, subfolders included, listed as ``nin-infer
+DIR`` lists them, and N of them spread evenly over that list, so that each class folder
+contributes) or an IDX images file.  PNG files are
 decoded by the runtime's own decoder (``nin.load_png`` of bindings/python, which needs
 libnin.so: ``make lib``), and every image goes through ``nin_tools.preprocess.prepare`` to the
 model input, so calibration sees exactly the runtime's pixels.  The range ``a`` of each ReLU
@@ -28,7 +30,7 @@ from nin_tools.convert.lowering import Stage
 from nin_tools.runtime import RuntimeMissing, import_runtime
 
 __all__ = ["DEFAULT_PERCENTILE", "SMALL_SET", "DEFAULT_CALIBRATION_COUNT", "runtime_png_decoder",
-           "load_calibration", "topk_for", "calibrate"]
+           "png_files", "spread", "load_calibration", "topk_for", "calibrate"]
 
 DEFAULT_PERCENTILE = 99.999
 SMALL_SET = 100            # fewer calibration images than this: use the maximum
@@ -51,6 +53,37 @@ def runtime_png_decoder():
     return nin
 
 
+def png_files(directory: str) -> List[str]:
+    """Every ``*.png`` (any case) below ``directory``, as ``nin-infer DIR`` lists them: names
+    sorted byte by byte at each level, subfolders walked, folders reached through a symbolic
+    link not entered (the top one is followed)."""
+    top = os.fsencode(directory)
+    found: List[str] = []
+
+    def walk(folder: bytes) -> None:
+        prefix = folder if folder.endswith(b"/") else folder + b"/"
+        for name in sorted(e.name for e in os.scandir(folder)):
+            path = prefix + name
+            if os.path.isdir(path) and not os.path.islink(path):
+                walk(path)
+            elif len(name) > 4 and name[-4:].lower() == b".png":
+                found.append(os.fsdecode(path))
+
+    walk(top)
+    return found
+
+
+def spread(items: Sequence[str], count: int) -> List[str]:
+    """``count`` of ``items`` spread evenly over the list (all when there are no more), so
+    every class folder of a sorted listing contributes, not only the first ones."""
+    if count >= len(items):
+        return list(items)
+    if count < 1:
+        raise ConvertError(f"--calibration-count {count}: must be at least 1")
+    picks = np.linspace(0, len(items) - 1, count).round().astype(np.int64)
+    return [items[int(i)] for i in picks]
+
+
 def load_calibration(spec: str, count: int, input_shape: Sequence[int]):
     """-> (uint8 N x H x W x C prepared images, labels or None, description, dataset name)."""
     c, h, w = (int(a) for a in input_shape)
@@ -62,17 +95,21 @@ def load_calibration(spec: str, count: int, input_shape: Sequence[int]):
         dataset = "Fashion-MNIST"
         raw = imgs
     elif os.path.isdir(spec):
-        names = sorted(n for n in os.listdir(spec) if n.lower().endswith(".png"))[:count]
-        if not names:
-            raise ConvertError(f"{spec}: no .png files for calibration")
+        found = png_files(spec)
+        if not found:
+            raise ConvertError(f"{spec}: no image found: no *.png file below this directory "
+                               f"(calibration searches it and its subfolders, as nin-infer does)")
+        names = spread(found, count)
         nin = runtime_png_decoder()
         raw = []
         for n in names:
             try:
-                raw.append(nin.load_png(os.path.join(spec, n)))
+                raw.append(nin.load_png(n))
             except nin.NinError as e:
                 raise ConvertError(f"calibration image: {e}") from None
         desc = f"{len(raw)} PNG images from {os.path.basename(os.path.normpath(spec))}"
+        if len(raw) < len(found):
+            desc += f" (of {len(found)}, spread evenly)"
         dataset = ""
     elif os.path.isfile(spec):
         arr = fashion_mnist.load_idx(spec)

@@ -2,7 +2,7 @@
 
     tools/nin-convert SOURCE [--arch ARCH.json] [--calibrate DIR|IDX|fashion-mnist]
                 [--calibration-count N] [--labels FILE] [--name NAME] [--meta k=v ...]
-                [--activation-bits 7|8] [--weight-bits 7|8] -o OUT.nin
+                [--activation-bits 7|8] [--weight-bits 7|8] [--check DIR] -o OUT.nin
 
 (or ``python3 -m nin_tools.convert ...`` with ``tools/`` on ``PYTHONPATH``).  The steps, one
 module each: import the source (:mod:`~nin_tools.convert.pytorch`,
@@ -10,7 +10,9 @@ module each: import the source (:mod:`~nin_tools.convert.pytorch`,
 (:mod:`~nin_tools.convert.lowering`), calibrate (:mod:`~nin_tools.convert.calibration`),
 quantize (:mod:`~nin_tools.convert.quantization`), write and report
 (:mod:`~nin_tools.convert.report`).  The table printed after conversion says, per layer,
-which scale was taken from a QDQ model ("qdq") and which was calibrated.
+which scale was taken from a QDQ model ("qdq") and which was calibrated.  ``--check DIR``
+then runs the written file through the runtime on every PNG below DIR and compares it with the
+float source model (:mod:`~nin_tools.convert.check`).  docs/CONVERTING.md is the user's guide.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from nin_tools import float_graph as nf
 from nin_tools import model_format as fmt
 from nin_tools.convert.calibration import (DEFAULT_CALIBRATION_COUNT, DEFAULT_PERCENTILE, SMALL_SET,
                                            calibrate, load_calibration)
+from nin_tools.convert.check import check_against_float, print_check
 from nin_tools.convert.errors import ConvertError
 from nin_tools.convert.lowering import fold_with_map, lower
 from nin_tools.convert.onnx_import import graph_from_onnx
@@ -131,14 +134,18 @@ def build_model(args, out=sys.stdout):
 def main(argv: Optional[List[str]] = None) -> int:
     """The command line: convert, write, print the table; 0, or 1 with a one-line error."""
     ap = argparse.ArgumentParser(prog="nin-convert", description=__doc__.split("\n\n")[0],
-                                 epilog="See the module docstrings of tools/nin_tools/convert/ and "
-                                        "docs/QUANTIZATION.md for the details.")
+                                 epilog="docs/CONVERTING.md is the guide (accepted graphs and layouts, "
+                                        "the --arch schema, calibration, checking); the module docstrings "
+                                        "of tools/nin_tools/convert/ and docs/QUANTIZATION.md have the details.")
     ap.add_argument("source", help="PyTorch state_dict (.pt/.pth) or ONNX model (.onnx)")
     ap.add_argument("-o", "--output", required=True, help="the .nin file to write")
-    ap.add_argument("--arch", help="topology JSON for a state_dict (default: the seed's 227 NiN)")
-    ap.add_argument("--calibrate", help="fashion-mnist, a directory of PNGs, or an IDX images file")
+    ap.add_argument("--arch", help="topology JSON for a state_dict (docs/CONVERTING.md has its schema; "
+                                   "default: the classic 227x227 NiN, four blocks 11x11/4, 5x5, 3x3, 3x3)")
+    ap.add_argument("--calibrate", help="fashion-mnist, a directory of PNGs (subfolders searched as "
+                                        "nin-infer searches them), or an IDX images file")
     ap.add_argument("--calibration-count", type=int, default=DEFAULT_CALIBRATION_COUNT,
-                    help=f"images used for calibration (default {DEFAULT_CALIBRATION_COUNT})")
+                    help=f"images used for calibration (default {DEFAULT_CALIBRATION_COUNT}; from a "
+                         f"larger folder, spread evenly over its sorted list)")
     ap.add_argument("--percentile", type=float, default=None,
                     help=f"activation range percentile (default {DEFAULT_PERCENTILE}; "
                          f"the maximum below {SMALL_SET} images)")
@@ -155,7 +162,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--weight-bits", type=int, choices=(7, 8), default=8, metavar="N",
                     help="bits of the weights, 7 or 8 (default 8): per-channel scale "
                          "max|w| / (2^(N-1) - 1), weight_max 2^(N-1) - 1 (63 for 7 bits)")
-    ap.add_argument("--quiet", action="store_true", help="no table, no agreement check")
+    ap.add_argument("--check", metavar="DIR",
+                    help="after writing, run OUT.nin through the runtime on every PNG below DIR and print "
+                         "its top-1 agreement and logit error against the float source model (use "
+                         "images calibration did not see)")
+    ap.add_argument("--quiet", action="store_true", help="no table, no calibration agreement line")
     args = ap.parse_args(argv)
     try:
         model, folded, reports, (cx, cy, fp_logits) = build_model(args)
@@ -168,7 +179,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"wrote {args.output}: {len(model.layers)} layers, {len(model.labels)} classes, "
           f"{len(data)} bytes")
     if args.quiet:
-        return 0
+        return _check(args, model, folded)
     sat = None
     if cx is not None:
         q_logits, sat = run_int8(model, cx, want_layers=True)
@@ -181,6 +192,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(line)
     else:
         print_report(reports, None)
+    return _check(args, model, folded)
+
+
+def _check(args, model, folded) -> int:
+    """--check DIR: the written file against the float source model; 0, or 1 with a one-line error."""
+    if not args.check:
+        return 0
+    try:
+        print_check(check_against_float(args.output, folded, model.labels, args.check))
+    except ConvertError as e:
+        print(f"nin-convert: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
