@@ -155,6 +155,27 @@ nin_status nin_model_map_shape(const nin_model *model, int *classes, int *height
  *  below it). Every family gives the same bits. Static storage; NULL for an invalid model. */
 const char *nin_model_kernels(const nin_model *model);
 
+/* ---- Kernel families -------------------------------------------------------------------- */
+/* The kernel families this build has, indexed 0 .. nin_kernel_family_count() - 1 in the order a
+ * model load prefers them: the best first, "portable" and "generic" (the scalar reference
+ * kernels, every CPU) last. A load takes the first one this CPU runs, unless NIN_ISA names
+ * another. The same list as `nin-infer --list-kernels` and Python's nin.kernel_families(). */
+
+/** How many kernel families this build has (at least 2: "portable" and "generic"). */
+int nin_kernel_family_count(void);
+
+/** The name of family `index` (its NIN_ISA value, as nin_model_kernels() gives it), in static
+ *  storage; NULL if `index` is out of range. */
+const char *nin_kernel_family_name(int index);
+
+/** 1 if this CPU (and OS) runs family `index`, 0 if not, -1 if `index` is out of range. */
+int nin_kernel_family_supported(int index);
+
+/** Why this CPU or OS cannot run family `index`, e.g. "CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni"
+ *  or the kernel's refusal of AMX's tile state, in static storage; NULL for a family it runs
+ *  and for an out-of-range `index`. */
+const char *nin_kernel_family_unavailable_reason(int index);
+
 /* ---- Contexts --------------------------------------------------------------------------- */
 
 /** An inference stream: the arena, the worker threads, the results of the last run. */

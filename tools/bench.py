@@ -356,12 +356,6 @@ def nin_bench(exe: Path, model: Path, runs: int, threads: int, batch: int,
 # The /proc/cpuinfo flags that decide which kernels nin and its peers can run.
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
              "amx_tile", "amx_int8")
-# The /proc/cpuinfo flag each x86-64 family needs (its probe in Sources/NiNCPU also checks that
-# the OS saves the registers): named in the reason printed when a family is skipped.
-FAMILY_FLAG = {"avx2": "avx2", "avx512vnni": "avx512_vnni", "avxvnni": "avx_vnni",
-               "amx": "amx_int8"}
-# The NIN_ISA values when Sources/NiN/Kernels/KernelISA.swift cannot be read.
-FALLBACK_FAMILIES = ("amx", "avx512vnni", "avxvnni", "avx2", "portable", "generic")
 # A family slower than this per image (nin-infer --profile 1) is timed with one warm-up run and
 # one timed run per round (the generic reference kernels take about 0.5 s on the classic model),
 # and is left out of the instruction counts (minutes under callgrind).
@@ -397,23 +391,20 @@ def cpu_flags_line(cpu: dict) -> str:
     return f"CPU flags: {' '.join(cpu['flags']) or 'none of ' + ' '.join(CPU_FLAGS)}{missing}"
 
 
-def kernel_family_names(source: Path | None = None) -> list[str]:
-    """The NIN_ISA values: the cases of `enum KernelISA` in Sources/NiN/Kernels/KernelISA.swift
-    (in declaration order), or FALLBACK_FAMILIES when the file is not there."""
-    source = source or ROOT / "Sources" / "NiN" / "Kernels" / "KernelISA.swift"
-    try:
-        text = source.read_text()
-    except OSError:
-        return list(FALLBACK_FAMILIES)
-    m = re.search(r"enum\s+KernelISA\b[^{]*\{(.*?)^\}", text, re.S | re.M)
-    body = m.group(1) if m else ""
-    names = []
-    for case in re.findall(r"^\s*case\s+([\w\s,=\"]+?)\s*(?://.*)?$", body, re.M):
-        for item in case.split(","):
-            name = item.split("=")[0].strip()
-            if re.fullmatch(r"\w+", name) and name not in names:
-                names.append(name)
-    return names or list(FALLBACK_FAMILIES)
+def kernel_families(cli: Path | None = None) -> list[dict]:
+    """The build's kernel families in the order a load prefers them, as `nin-infer
+    --list-kernels --json` lists them from the engine's own table: [{"name", "supported",
+    "reason" (why this CPU cannot run it, or None), "chosen"}]."""
+    cli = cli or RELEASE / "nin-infer"
+    r = subprocess.run([str(cli), "--list-kernels", "--json"], capture_output=True, text=True, env=_isa_env(None))
+    if r.returncode != 0:
+        raise RuntimeError(f"{cli} --list-kernels --json exited with {r.returncode}: {r.stderr.strip()[-300:]}")
+    return json.loads(r.stdout)
+
+
+def kernel_family_names(cli: Path | None = None) -> list[str]:
+    """The NIN_ISA values of `kernel_families`, best first."""
+    return [family["name"] for family in kernel_families(cli)]
 
 
 def _isa_env(isa: str | None) -> dict:
@@ -443,15 +434,13 @@ def profile_family(cli: list[str], model: Path, image: Path, isa: str | None) ->
     return parse_profile(r.stdout)
 
 
-def skip_reason(isa: str, ran: str | None, cpu: dict, where: str = "the CPU") -> str:
-    """Why NIN_ISA=`isa` ran family `ran` instead."""
-    need = FAMILY_FLAG.get(isa)
+def skip_reason(isa: str, ran: str | None, reason: str | None, where: str = "the CPU") -> str:
+    """Why NIN_ISA=`isa` ran family `ran` instead: `reason` (the engine's, from
+    `kernel_families`) on this CPU, or that `where` (valgrind's virtual CPU) lacks it."""
     why = f"NIN_ISA={isa} ran {ran or 'an unknown family'}: "
     if where != "the CPU":
         return why + f"{where} lacks it"
-    if need and need not in cpu["flags"]:
-        return why + f"the CPU lacks {need}"
-    return why + "this build, the CPU or its OS lacks it"
+    return why + (reason or "this build, the CPU or its OS lacks it")
 
 
 def probe_families(cli: Path, model: Path, image: Path, cpu: dict) -> dict:
@@ -461,12 +450,13 @@ def probe_families(cli: Path, model: Path, image: Path, cpu: dict) -> dict:
     "profile_ms"}] with auto first, "skipped": {family: reason}}."""
     auto, auto_ms = profile_family([str(cli)], model, image, None)
     available, skipped = [], {}
-    for name in kernel_family_names():
+    for family in kernel_families(cli):
+        name = family["name"]
         ran, ms = (auto, auto_ms) if name == auto else profile_family([str(cli)], model, image, name)
         if ran == name:
             available.append({"family": name, "profile_ms": ms})
         else:
-            skipped[name] = skip_reason(name, ran, cpu)
+            skipped[name] = skip_reason(name, ran, family["reason"])
     available.sort(key=lambda f: (f["family"] != auto, f["profile_ms"] or float("inf")))
     return {"auto": auto, "available": available, "skipped": skipped}
 
@@ -623,7 +613,7 @@ def valgrind_families(model: Path, image: Path, names: list[str], cpu: dict) -> 
         if r.returncode != 0:
             skipped[name] = f"nin-infer under valgrind exited with {r.returncode}"
         elif ran != name:
-            skipped[name] = skip_reason(name, ran, cpu, where="valgrind's virtual CPU")
+            skipped[name] = skip_reason(name, ran, None, where="valgrind's virtual CPU")
         else:
             runnable.append(name)
     return runnable, skipped

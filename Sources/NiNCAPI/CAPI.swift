@@ -147,18 +147,34 @@ public func ninModelKernels(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
     return name
 }
 
-/// The family's `NIN_ISA` name in static storage (a new family must be named here too).
+/// The family's `NIN_ISA` name in static storage.
 private func staticCString(_ isa: KernelISA) -> UnsafePointer<CChar> {
-    let name: StaticString
-    switch isa {
-    case .amx: name = "amx"
-    case .avx512vnni: name = "avx512vnni"
-    case .avxvnni: name = "avxvnni"
-    case .avx2: name = "avx2"
-    case .portable: name = "portable"
-    case .generic: name = "generic"
-    }
-    return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+    kernelFamilyStrings.first { $0.isa == isa }!.name
+}
+
+/// Each family of the build (`KernelISA.built`, best first) with its name and unavailable
+/// reason as C strings, made once on first use and kept for the life of the process (the
+/// header promises static storage).
+private let kernelFamilyStrings: [(isa: KernelISA, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?)] =
+    KernelISA.built.map { isa in (isa, UnsafePointer(strdup(isa.rawValue)!), isa.unsupportedReason.map { UnsafePointer(strdup($0)!) }) }
+
+@_cdecl("nin_kernel_family_count")
+public func ninKernelFamilyCount() -> Int32 { Int32(kernelFamilyStrings.count) }
+
+@_cdecl("nin_kernel_family_name")
+public func ninKernelFamilyName(_ index: Int32) -> UnsafePointer<CChar>? {
+    kernelFamilyStrings.indices.contains(Int(index)) ? kernelFamilyStrings[Int(index)].name : nil
+}
+
+@_cdecl("nin_kernel_family_supported")
+public func ninKernelFamilySupported(_ index: Int32) -> Int32 {
+    guard kernelFamilyStrings.indices.contains(Int(index)) else { return -1 }
+    return kernelFamilyStrings[Int(index)].reason == nil ? 1 : 0
+}
+
+@_cdecl("nin_kernel_family_unavailable_reason")
+public func ninKernelFamilyUnavailableReason(_ index: Int32) -> UnsafePointer<CChar>? {
+    kernelFamilyStrings.indices.contains(Int(index)) ? kernelFamilyStrings[Int(index)].reason : nil
 }
 
 @_cdecl("nin_model_metadata")

@@ -48,6 +48,8 @@ struct CommandLineOptions: Equatable {
     var help = false
     /// `--version`.
     var version = false
+    /// `--list-kernels`: list the kernel families (as JSON with `--json`).
+    var listKernels = false
 
     /// Largest `--batch`.
     static let maxBatch = 4096
@@ -84,6 +86,8 @@ struct CommandLineOptions: Equatable {
           --profile N       Run each image N times and print per-layer times (medians).
           --version         Print the version, and the kernel family a model runs here
                             (the best this CPU has, or the one NIN_ISA names).
+          --list-kernels    List the kernel families, best first: whether this CPU runs each
+                            (and why not), and which one a model runs here (as JSON with --json).
           -h, --help        Show this help.
 
         Exit status: 0 when every image was classified, 1 when some image failed or some input
@@ -94,7 +98,7 @@ struct CommandLineOptions: Equatable {
     /// The one-line synopsis printed after a command-line mistake: every option of `usage`.
     static let synopsis = "Usage: nin-infer [--model PATH] [--top K] [--json | --jsonl | --csv] [--threads N] "
         + "[--batch N] [--progress | --no-progress] [--heatmap DIR [--class NAME]] [--plan] [--profile N] "
-        + "[--version] [-h | --help] INPUT..."
+        + "[--version] [--list-kernels] [-h | --help] INPUT..."
 
     /// A command-line mistake, said in one line.
     struct UsageError: Error, Equatable {
@@ -138,6 +142,7 @@ struct CommandLineOptions: Equatable {
             case "--": onlyImages = try flag()
             case "-h", "--help": options.help = try flag()
             case "--version": options.version = try flag()
+            case "--list-kernels": options.listKernels = try flag()
             case "--json", "--jsonl", "--csv":
                 _ = try flag()
                 guard formats.isEmpty || formats == [name] else {
@@ -158,7 +163,10 @@ struct CommandLineOptions: Equatable {
             default: throw UsageError(message: "unknown option '\(name)'")
             }
         }
-        if options.help || options.version { return options }
+        if options.listKernels && ![.text, .json].contains(options.format) {
+            throw UsageError(message: "--list-kernels prints text, or JSON with --json")
+        }
+        if options.help || options.version || options.listKernels { return options }
         guard !options.images.isEmpty || options.plan else { throw UsageError(message: "give at least one IMAGE (or --plan)") }
         if let top = options.top, top < 1 { throw UsageError(message: "--top must be at least 1") }
         guard (1...NiNContext.maxThreads).contains(options.threads) else {

@@ -31,6 +31,10 @@ enum NinInfer {
             print("kernels: \(KernelISA.preferred.rawValue)")  // what a model loaded now would run
             exit(0)
         }
+        if options.listKernels {
+            print(options.format == .json ? KernelList.json() : KernelList.text())
+            exit(0)
+        }
         exit(run(options))
     }
 

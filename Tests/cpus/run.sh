@@ -7,9 +7,12 @@
 #     the same bits);
 #   - nin-kernel-check: every family the emulated CPU has against the reference kernels, and
 #     the expected family among them;
-#   - the C tests that time nothing (test_api, test_no_malloc, test_threads, test_fork,
+#   - the C tests that time nothing (test_api, test_no_malloc, test_threads,
 #     test_shared_context, test_paths; the small model where a test runs many inferences:
-#     the same code, 40 times fewer operations) and the embedded example;
+#     the same code, 40 times fewer operations) and the embedded example. Not test_fork:
+#     qemu-user 7.2 itself aborts in a child forked from a process with threads (an assertion
+#     in its RCU code, "rcu_read_unlock: Assertion `p_rcu_reader->depth != 0'"), whatever
+#     the program; it runs natively in make test;
 #   - the Swift test binary (the whole suite), whose "kernel families:" line must name the
 #     expected family as tested.
 # A CPU feature the code uses without asking the CPU first dies here with SIGILL, as it would
@@ -45,10 +48,10 @@ fail() { failed=$((failed + 1)); echo "  FAIL  $*"; }
 run() {
     local name=$1 log=$2; shift 2
     local start=$SECONDS
-    if NIN_EMULATED_CPU=$cpu "$qemu" -cpu "$cpu" "$@" >"$log" 2>&1; then
-        pass "$name ($((SECONDS - start)) s)"; return 0
-    fi
-    fail "$name: exit $? ($(tail -1 "$log"))"; return 1
+    local status=0
+    NIN_EMULATED_CPU=$cpu "$qemu" -cpu "$cpu" "$@" >"$log" 2>&1 || status=$?
+    if [ "$status" -eq 0 ]; then pass "$name ($((SECONDS - start)) s)"; return 0; fi
+    fail "$name: exit $status ($(tail -1 "$log"))"; return 1
 }
 
 # The host's own output, which every emulated CPU must reproduce byte for byte.
@@ -82,7 +85,6 @@ for entry in "${models[@]}"; do
     run "test_api" "$dir/test_api.txt" "$cbuild/test_api" "$model" "$image"
     run "test_no_malloc" "$dir/test_no_malloc.txt" "$cbuild/test_no_malloc" "$small" "$image"
     run "test_threads" "$dir/test_threads.txt" "$cbuild/test_threads" "$small"
-    run "test_fork" "$dir/test_fork.txt" "$cbuild/test_fork" "$small"
     run "test_shared_context" "$dir/test_shared_context.txt" "$cbuild/test_shared_context" "$small"
     run "test_paths" "$dir/test_paths.txt" "$cbuild/test_paths" "$model" "$image"
     if run "examples/c/embedded" "$dir/embedded.txt" "$cbuild/embedded" "$model" \

@@ -18,7 +18,8 @@ mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$KIT${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 MODEL=$KIT/fashion_classic.nin
 IMG=$(ls "$KIT"/images/*.png | head -1)
-FAMILIES="amx avx512vnni avxvnni avx2 portable"
+# Every family of the build but the reference (generic, timed apart), best first: nin-infer's list.
+FAMILIES=$("$KIT/nin-infer" --list-kernels | awk '$1 != "generic" {print $1}' | tr '\n' ' ')
 { grep -m1 'model name' /proc/cpuinfo; echo "cpus: $(nproc)"
   echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_tile|amx_int8)$' | tr '\n' ' ')"
   # CPUs that share a core (hyperthreads share its AMX unit and L2): "0,8 1,9 ..." or "0 1 2 ..."

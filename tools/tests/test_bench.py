@@ -1,11 +1,15 @@
 """Tests of tools/bench.py's parsers: the CPU flags from /proc/cpuinfo, the family that
-`nin-infer --profile` says ran, the NIN_ISA values read from KernelISA.swift, and the
+`nin-infer --profile` says ran, the kernel families nin-infer --list-kernels gives, and the
 callgrind totals line. (The benchmark itself is `make bench`; it needs onnxruntime.)
 
 Run: python -m pytest tools/tests/test_bench.py
 """
 
 from __future__ import annotations
+
+import json
+
+import pytest
 
 import bench  # tools/ is on pytest's import path (pytest.ini)
 
@@ -37,12 +41,11 @@ def test_cpuinfo_lists_what_an_avx2_only_cpu_lacks():
                                          "avx512_vnni avx_vnni amx_tile amx_int8)")
 
 
-def test_a_family_the_cpu_lacks_is_skipped_naming_the_missing_flag():
-    cpu = bench.parse_cpuinfo("flags\t: avx2 fma avx512f avx512_vnni\n")
-    assert bench.skip_reason("avxvnni", "avx2", cpu) == "NIN_ISA=avxvnni ran avx2: the CPU lacks avx_vnni"
-    # the flag is there, so the fallback comes from the build or the OS
-    assert "this build, the CPU or its OS" in bench.skip_reason("avx512vnni", "avx2", cpu)
-    assert bench.skip_reason("avx512vnni", "avx2", cpu, where="valgrind's virtual CPU") == \
+def test_a_family_the_cpu_lacks_is_skipped_with_the_engines_reason():
+    assert bench.skip_reason("avxvnni", "avx2", "CPU lacks avx_vnni") == "NIN_ISA=avxvnni ran avx2: CPU lacks avx_vnni"
+    # no reason from the engine: the fallback came from the build or the OS
+    assert "this build, the CPU or its OS" in bench.skip_reason("avx512vnni", "avx2", None)
+    assert bench.skip_reason("avx512vnni", "avx2", None, where="valgrind's virtual CPU") == \
         "NIN_ISA=avx512vnni ran avx2: valgrind's virtual CPU lacks it"
 
 
@@ -54,29 +57,20 @@ def test_profile_output_gives_the_family_and_the_total():
     assert bench.parse_profile("no profile here\n") == (None, None)
 
 
-def test_family_names_come_from_the_enum_cases_only(tmp_path):
-    src = tmp_path / "KernelISA.swift"
-    src.write_text('''// comment: case notme
-public enum KernelISA: String, Sendable, CaseIterable {
-    /// doc
-    case generic
-    case avx2, avx512vnni  // two on a line
-    case amx = "amx"
-
-    var isX86: Bool {
-        switch self {
-        case .generic: return false
-        default: return true
-        }
-    }
-}
-
-enum Other {
-    case elsewhere
-}
-''')
-    assert bench.kernel_family_names(src) == ["generic", "avx2", "avx512vnni", "amx"]
-    assert bench.kernel_family_names(tmp_path / "missing.swift") == list(bench.FALLBACK_FAMILIES)
+def test_kernel_families_are_nin_infers_list(tmp_path):
+    # The families come from `nin-infer --list-kernels --json` (the engine's table), in its order.
+    listed = [{"name": "amx", "supported": False, "reason": "CPU lacks amx_tile/amx_int8", "chosen": False},
+              {"name": "avx2", "supported": True, "reason": None, "chosen": True},
+              {"name": "generic", "supported": True, "reason": None, "chosen": False}]
+    cli = tmp_path / "nin-infer"
+    cli.write_text("#!/bin/sh\n[ \"$*\" = \"--list-kernels --json\" ] || exit 2\n"
+                   f"echo '{json.dumps(listed)}'\n")
+    cli.chmod(0o755)
+    assert bench.kernel_families(cli) == listed
+    assert bench.kernel_family_names(cli) == ["amx", "avx2", "generic"]
+    cli.write_text("#!/bin/sh\necho broken >&2\nexit 3\n")
+    with pytest.raises(RuntimeError, match="exited with 3: broken"):
+        bench.kernel_families(cli)
 
 
 def test_callgrind_total_reads_the_totals_line(tmp_path):

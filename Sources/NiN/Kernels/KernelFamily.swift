@@ -90,7 +90,8 @@ private func lacking(_ probe: Int32, _ flags: [String]) -> String? {
 /// requires the one below it (AMX the AVX-512 VNNI one, the VNNI ones AVX2).
 private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: amxFlags,
-                 unavailableReason: ninpriv_cpu_amx_unavailable().map { String(cString: $0) },  // (the CPU or the kernel)
+                 unavailableReason: ninpriv_cpu_has_avx512vnni() == 0 ? lacking(0, amxFlags)  // (else the CPU or the kernel)
+                     : ninpriv_cpu_amx_unavailable().map { String(cString: $0) },
                  pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
                  convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles, peakLoop: peakLoopAMX),
     KernelFamily(isa: .avx512vnni, cpuFlags: avx512vnniFlags,

@@ -50,9 +50,13 @@ public enum KernelISA: String, Sendable, CaseIterable {
         return table[index...].first(where: \.isSupported) ?? .reference
     }
 
+    /// The families this build has, in the order a load prefers them (best first; `generic`,
+    /// the reference kernels, last), whether or not this CPU runs them: the family table's order.
+    public static var built: [KernelISA] { KernelFamily.table.map(\.isa) }
+
     /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
     /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
-    package var unsupportedReason: String? {
+    public var unsupportedReason: String? {
         guard let family = KernelFamily.table.first(where: { $0.isa == self }) else {
             return "not in this build (x86 families compiled out)"
         }

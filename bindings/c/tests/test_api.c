@@ -79,12 +79,35 @@ static void test_model_queries(nin_model *model) {
     CHECK_STATUS(nin_model_map_shape(model, &mc, &mh, &mw), NIN_OK);
     CHECK(mc == classes && mh > 0 && mw > 0);
     CHECK_STATUS(nin_model_map_shape(NULL, &mc, &mh, &mw), NIN_ERROR_INVALID_ARGUMENT);
+    /* Without NIN_ISA a load takes the first family of the list that this CPU runs. */
     const char *kernels = nin_model_kernels(model);
-    static const char *const families[] = { "amx", "avx512vnni", "avxvnni", "avx2", "portable", "generic" };
-    int known = 0;
-    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) known += kernels && strcmp(kernels, families[i]) == 0;
-    CHECK(known == 1);
+    int first_supported = -1;
+    for (int i = nin_kernel_family_count() - 1; i >= 0; i--) if (nin_kernel_family_supported(i) == 1) first_supported = i;
+    if (!getenv("NIN_ISA")) CHECK(kernels && first_supported >= 0 && strcmp(kernels, nin_kernel_family_name(first_supported)) == 0);
     CHECK(nin_model_kernels(NULL) == NULL);
+}
+
+/* The build's kernel families: named once each, "portable" and "generic" last and run on every
+ * CPU, a reason exactly where a family does not run, and nothing out of range. */
+static void test_kernel_families(void) {
+    int count = nin_kernel_family_count();
+    CHECK(count >= 2);
+    for (int i = 0; i < count; i++) {
+        const char *name = nin_kernel_family_name(i);
+        CHECK(name != NULL && name[0] != 0);
+        for (int j = 0; j < i; j++) CHECK(name && strcmp(name, nin_kernel_family_name(j)) != 0);
+        int supported = nin_kernel_family_supported(i);
+        const char *reason = nin_kernel_family_unavailable_reason(i);
+        CHECK(supported == 0 || supported == 1);
+        CHECK((supported == 1) == (reason == NULL));
+        CHECK(reason == NULL || reason[0] != 0);
+        CHECK(nin_kernel_family_name(i) == name);  /* static storage: the same pointer each call */
+    }
+    CHECK(count >= 2 && strcmp(nin_kernel_family_name(count - 1), "generic") == 0 && nin_kernel_family_supported(count - 1) == 1);
+    CHECK(count >= 2 && strcmp(nin_kernel_family_name(count - 2), "portable") == 0 && nin_kernel_family_supported(count - 2) == 1);
+    CHECK(nin_kernel_family_name(-1) == NULL && nin_kernel_family_name(count) == NULL);
+    CHECK(nin_kernel_family_supported(-1) == -1 && nin_kernel_family_supported(count) == -1);
+    CHECK(nin_kernel_family_unavailable_reason(-1) == NULL && nin_kernel_family_unavailable_reason(count) == NULL);
 }
 
 /* nin_model_kernels names the family NIN_ISA asked for at load time (generic and portable run
@@ -94,11 +117,12 @@ static void test_kernels_follow_nin_isa(const char *model_path) {
     char *saved = old ? strdup(old) : NULL;
     nin_model *before = NULL, *model = NULL;
     CHECK_STATUS(nin_model_load_file(model_path, &before), NIN_OK);
-    const char *wanted[] = { "generic", "portable" };
-    for (int i = 0; i < 2; i++) {
-        setenv("NIN_ISA", wanted[i], 1);
+    /* Every family this CPU runs is the one a load under NIN_ISA=<it> gets. */
+    for (int i = 0; i < nin_kernel_family_count(); i++) {
+        if (nin_kernel_family_supported(i) != 1) continue;
+        setenv("NIN_ISA", nin_kernel_family_name(i), 1);
         CHECK_STATUS(nin_model_load_file(model_path, &model), NIN_OK);
-        CHECK(model && strcmp(nin_model_kernels(model), wanted[i]) == 0);
+        CHECK(model && strcmp(nin_model_kernels(model), nin_kernel_family_name(i)) == 0);
         nin_model_free(model);
         model = NULL;
     }
@@ -407,6 +431,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     test_version_and_status();
+    test_kernel_families();
     test_loading_errors(argv[1]);
     nin_model *model = NULL;
     CHECK_STATUS(nin_model_load_file(argv[1], &model), NIN_OK);

@@ -19,6 +19,7 @@ from ._errors import (BadImageError, BadModelError, BufferTooSmallError, Invalid
                       NinError, NinIOError, NinLibraryError, NinLibraryNotFound,
                       NinVersionMismatch, OutOfMemoryError, StateError)
 from ._image import load_png
+from ._kernels import KernelFamily, kernel_families
 from ._lib import HEADER_VERSION, library_path
 from ._model import DEFAULT_MAX_BATCH, Model, default_model_path
 from ._bulk import FileResult, classify_files
@@ -30,6 +31,8 @@ __all__ = [
     "classify_files",
     "FileResult",
     "load_png",
+    "kernel_families",
+    "KernelFamily",
     "default_model_path",
     "library_path",
     "library_version",

@@ -40,6 +40,7 @@ from typing import BinaryIO, List, Optional, Sequence, TextIO, Tuple
 import numpy as np
 
 from ._errors import NinError
+from ._kernels import chosen_kernel_family, kernel_families
 from ._model import MAX_THREADS, Model, default_model_path
 
 __all__ = ["main", "format_probability", "swift_float", "json_string", "csv_field", "expand_inputs",
@@ -336,6 +337,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", type=int, metavar="N", help="nin-infer only (refused here)")
     parser.add_argument("--version", action="store_true",
                         help="print the version, and the kernel family a model runs here")
+    parser.add_argument("--list-kernels", action="store_true",
+                        help="list the kernel families, best first: whether this CPU runs each (and "
+                             "why not), and which one a model runs here (as JSON with --json)")
     return parser
 
 
@@ -345,7 +349,9 @@ def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     if args.plan or args.profile is not None:
         parser.error(f"{'--plan' if args.plan else '--profile'} needs the engine's internals, which the C "
                      f"API does not expose: run nin-infer for it")
-    if args.version:
+    if args.list_kernels and args.format not in (None, "json"):
+        parser.error("--list-kernels prints text, or JSON with --json")
+    if args.version or args.list_kernels:
         return args
     if not args.images:
         parser.error("give at least one INPUT")
@@ -372,6 +378,23 @@ def _version(out: TextIO) -> int:
     return 0
 
 
+def _list_kernels(fmt: Optional[str], out: TextIO) -> int:
+    """--list-kernels, in nin-infer's words (KernelList.swift)."""
+    families = kernel_families()
+    chosen = chosen_kernel_family(families)
+    if fmt == "json":
+        objects = [f'{{"name": {json_string(f.name)}, "supported": {"true" if f.supported else "false"}, '
+                   f'"reason": {json_string(f.reason) if f.reason is not None else "null"}, '
+                   f'"chosen": {"true" if f.name == chosen else "false"}}}' for f in families]
+        print("[" + ", ".join(objects) + "]", file=out)
+        return 0
+    width = max(len(f.name) for f in families)
+    for f in families:
+        status = ("yes" + (" (chosen)" if f.name == chosen else "")) if f.supported else f"no: {f.reason}"
+        print(f"{f.name.ljust(width)}  {status}", file=out)
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
          stderr: Optional[TextIO] = None, stdin: Optional[BinaryIO] = None) -> int:
     """Runs the command line; returns the exit status (0 ok, 1 some image failed or some input
@@ -382,6 +405,8 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
     args = _parse(argv)
     if args.version:
         return _version(out)
+    if args.list_kernels:
+        return _list_kernels(args.format, out)
     fmt = args.format or "text"
     batch = args.batch or (1 if args.threads == 1 else 8 * args.threads)
 

@@ -109,6 +109,11 @@ SIGNATURES: Dict[str, Tuple[object, Sequence[object]]] = {
     "nin_model_metadata": (c_char_p, [_model_p, c_char_p]),
     "nin_model_map_shape": (_status, [_model_p, _int_p, _int_p, _int_p]),
     "nin_model_kernels": (c_char_p, [_model_p]),
+    # Kernel families
+    "nin_kernel_family_count": (c_int, []),
+    "nin_kernel_family_name": (c_char_p, [c_int]),
+    "nin_kernel_family_supported": (c_int, [c_int]),
+    "nin_kernel_family_unavailable_reason": (c_char_p, [c_int]),
     # Contexts
     "nin_context_default_params": (NinContextParams, []),
     "nin_model_arena_bytes": (c_size_t, [_model_p, POINTER(NinContextParams)]),

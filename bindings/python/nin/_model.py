@@ -372,9 +372,9 @@ class Model:
 
     @property
     def kernels(self) -> str:
-        """The kernel family this model runs, chosen at load: "amx", "avx512vnni", "avxvnni",
-        "avx2", "portable" or "generic" (the best the CPU has, unless the NIN_ISA environment
-        variable named another); every family gives the same results."""
+        """The kernel family this model runs, chosen at load: one of :func:`nin.kernel_families`
+        (the best the CPU has, unless the NIN_ISA environment variable named another); every
+        family gives the same results."""
         self._check_open()
         return self._kernels
 

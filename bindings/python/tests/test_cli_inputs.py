@@ -6,6 +6,7 @@ exit status and stderr reasons are compared. Also: runs that find no image fail,
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -155,3 +156,46 @@ def test_directory_as_image_names_the_cause(tree):
             model.classify(str(tree / "a"))
     code, _ = _assert_same(["--model", MODEL, "-"], stdin=f"{tree / 'a'}\n".encode())   # a folder on stdin
     assert code == 1
+
+
+@pytest.mark.parametrize("nin_isa", [None, "generic", "portable", "amx", "no-such-family"])
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_list_kernels_is_the_librarys_list(monkeypatch, nin_isa, extra):
+    # nin-infer --list-kernels (the engine linked into nin-infer) and python -m nin (libnin.so
+    # through nin.kernel_families()) print the same list; it names every family of the library
+    # in its order, says which run here (a reason for each that does not), and marks as chosen
+    # the family --version names.
+    if nin_isa is None:
+        monkeypatch.delenv("NIN_ISA", raising=False)
+    else:
+        monkeypatch.setenv("NIN_ISA", nin_isa)
+    _, out = _assert_same(["--list-kernels"] + extra)
+    families = nin.kernel_families()
+    version = _nin_infer(["--version"]).stdout.decode().splitlines()[1]
+    if extra:
+        listed = json.loads(out)
+        assert [entry["name"] for entry in listed] == [family.name for family in families]
+        assert [entry["supported"] for entry in listed] == [family.supported for family in families]
+        assert [entry["reason"] for entry in listed] == [family.reason for family in families]
+        assert [entry["name"] for entry in listed if entry["chosen"]] == [version.removeprefix("kernels: ")]
+    else:
+        lines = out.splitlines()
+        assert [line.split()[0] for line in lines] == [family.name for family in families]
+        for line, family in zip(lines, families):
+            assert line.split(None, 1)[1].startswith("yes") if family.supported else line.endswith(f"no: {family.reason}")
+        assert [line.split()[0] for line in lines if line.endswith("(chosen)")] == [version.removeprefix("kernels: ")]
+    if nin_isa in ("generic", "portable"):
+        assert version == f"kernels: {nin_isa}"
+
+
+def test_list_kernels_takes_no_csv():
+    code, _, _ = _python_cli_exit(["--list-kernels", "--csv"])
+    assert code == 2 and _nin_infer(["--list-kernels", "--csv"]).returncode == 2
+
+
+def _python_cli_exit(args: List[str]) -> Tuple[int, str, str]:
+    """_python_cli for a usage error, which argparse raises as SystemExit."""
+    try:
+        return _python_cli(args)
+    except SystemExit as exc:
+        return int(exc.code), "", ""

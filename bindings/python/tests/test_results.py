@@ -161,7 +161,21 @@ def test_model_properties(rgb_model, rgb_model_path):
     assert 0 < one < eight
     assert rgb_model.arena_bytes(batch_size=1) == one
     assert "k11s4_batch3" in repr(rgb_model)
-    assert rgb_model.kernels in ("amx", "avx512vnni", "avxvnni", "avx2", "portable", "generic")
+    assert rgb_model.kernels in [family.name for family in nin.kernel_families() if family.supported]
+
+
+def test_kernel_families_list_the_librarys(monkeypatch):
+    # The library's list: names once each, portable and generic last and supported, a reason
+    # exactly where a family does not run; a load without NIN_ISA takes the first supported one.
+    monkeypatch.delenv("NIN_ISA", raising=False)
+    families = nin.kernel_families()
+    names = [family.name for family in families]
+    assert len(names) == len(set(names)) and names[-2:] == ["portable", "generic"]
+    assert families[-1].supported and families[-2].supported
+    for family in families:
+        assert family.supported == (family.reason is None)
+        assert family.reason is None or family.reason.startswith(("CPU lacks ", "the OS", "the kernel"))
+    assert nin.Model().kernels == next(family.name for family in families if family.supported)
 
 
 @pytest.mark.parametrize("family", ["generic", "portable"])

@@ -1,0 +1,31 @@
+// nin-infer --list-kernels: the build's kernel families in the order a load prefers them, whether
+// this CPU runs each (and why not), and which one a model loaded now would run (the best the CPU
+// has, or NIN_ISA's); as text, or as one JSON array with --json. The same list as nin.h's
+// nin_kernel_family_* functions and Python's nin.kernel_families().
+
+import NiN
+
+/// Formats `KernelISA.built` for `--list-kernels`.
+enum KernelList {
+    /// One line per family: its name, then "yes" (and "(chosen)" for the one a load takes) or
+    /// "no: <reason>".
+    static func text() -> String {
+        let chosen = KernelISA.preferred
+        let width = KernelISA.built.map(\.rawValue.count).max() ?? 0
+        return KernelISA.built.map { isa in
+            let name = isa.rawValue + String(repeating: " ", count: width - isa.rawValue.count)
+            guard let reason = isa.unsupportedReason else { return "\(name)  yes" + (isa == chosen ? " (chosen)" : "") }
+            return "\(name)  no: \(reason)"
+        }.joined(separator: "\n")
+    }
+
+    /// One JSON array of `{"name", "supported", "reason" (null when supported), "chosen"}`.
+    static func json() -> String {
+        let chosen = KernelISA.preferred
+        let objects = KernelISA.built.map { isa in
+            "{\"name\": \(jsonString(isa.rawValue)), \"supported\": \(isa.isSupported), "
+                + "\"reason\": \(isa.unsupportedReason.map(jsonString) ?? "null"), \"chosen\": \(isa == chosen)}"
+        }
+        return "[" + objects.joined(separator: ", ") + "]"
+    }
+}
