@@ -148,11 +148,12 @@ const char *nin_model_metadata(const nin_model *model, const char *key);
  *  pooling): classes x height x width. Any out-pointer may be NULL. */
 nin_status nin_model_map_shape(const nin_model *model, int *classes, int *height, int *width);
 
-/** The kernel family the model's contexts run, chosen when it was loaded: "amx", "avx512vnni",
- *  "avxvnni", "avx2", "portable" (plain vectorized code, any CPU) or "generic" (the scalar
- *  reference kernels). It is the best family the CPU has, unless the NIN_ISA environment
- *  variable named another one at load time (a family the CPU lacks falls back to the best one
- *  below it). Every family gives the same bits. Static storage; NULL for an invalid model. */
+/** The kernel family the model's contexts run, chosen when it was loaded: one of the names of
+ *  nin_kernel_family_name(), e.g. "avx2", "portable" (plain vectorized code, any CPU) or
+ *  "generic" (the scalar reference kernels). It is the best family the CPU has, unless the
+ *  NIN_ISA environment variable named another one at load time (a family the CPU lacks falls
+ *  back to the best one below it, and the first such load says why on stderr). Every family
+ *  gives the same bits. Static storage; NULL for an invalid model. */
 const char *nin_model_kernels(const nin_model *model);
 
 /* ---- Kernel families -------------------------------------------------------------------- */
