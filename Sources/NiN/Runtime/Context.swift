@@ -6,11 +6,7 @@
 
 import NiNCPU
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// An inference stream over a shared model. Use from one thread at a time.
 public final class NiNContext: ParallelJob, @unchecked Sendable {
@@ -100,8 +96,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             arena = base
             ownsArena = false
         } else {
-            var memory: UnsafeMutableRawPointer?
-            guard posix_memalign(&memory, MemoryPlan.alignment, max(plan.arenaBytes, 64)) == 0, let memory else {
+            guard let memory = Platform.allocate(bytes: max(plan.arenaBytes, 64), alignment: MemoryPlan.alignment) else {
                 throw NiNError(.outOfMemory, "cannot allocate an arena of \(plan.arenaBytes) bytes")
             }
             arena = memory
@@ -110,7 +105,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         do {
             pool = try WorkerPool(threadCount: threads)
         } catch {
-            if ownsArena { free(arena) }
+            if ownsArena { Platform.deallocate(arena) }
             throw error
         }
         self.model = model
@@ -121,7 +116,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     }
 
     deinit {
-        if ownsArena { free(arena) }
+        if ownsArena { Platform.deallocate(arena) }
         pendingViews.deallocate()
     }
 

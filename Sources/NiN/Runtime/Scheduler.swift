@@ -5,11 +5,7 @@
 // reference one.
 
 import NiNCPU
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 extension NiNContext {
     /// Runs the network over the prepared input of `count` images, then the logits and softmax.
@@ -159,9 +155,6 @@ struct LayerJob {
     let work: Work
 }
 
-/// CLOCK_MONOTONIC in nanoseconds (a vDSO call, no system call on Linux).
-func monotonicNanoseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
-}
+/// CLOCK_MONOTONIC in nanoseconds (`Platform`'s clock).
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 { Platform.monotonicNanoseconds() }
