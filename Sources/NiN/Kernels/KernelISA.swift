@@ -42,8 +42,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     var kernels: KernelFamily {
         let table = KernelFamily.table
         // A family this build lacks (an x86 one on arm64): the best family the build has.
-        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .reference }
-        return table[index...].first(where: \.isSupported) ?? .reference
+        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .generic }
+        return table[index...].first(where: \.isSupported) ?? .generic
     }
 
     /// The families this build has, in the order a load prefers them (best first; `generic`,
@@ -79,7 +79,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
-        return (KernelFamily.table.first(where: \.isSupported) ?? .reference).isa
+        return (KernelFamily.table.first(where: \.isSupported) ?? .generic).isa
     }
 }
 

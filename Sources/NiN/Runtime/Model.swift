@@ -26,7 +26,7 @@ public final class NiNModel: @unchecked Sendable {
     /// The kernel that runs layer `index`: the family, and for a family with several
     /// convolution kernels the one its `pack` chose for this layer (e.g. "avx2 (int16)").
     public func kernelName(layer index: Int) -> String {
-        guard index < packed.count, let p = packed[index], let name = kernels.variantName else { return isa.rawValue }
+        guard index < packed.count, let p = packed[index], let name = kernels.convolution?.variantName else { return isa.rawValue }
         return "\(isa.rawValue) (\(name(p.variant)))"
     }
 
@@ -125,7 +125,7 @@ public final class NiNModel: @unchecked Sendable {
         let isa = family?.isa ?? requested?.supportedFallback ?? KernelISA.preferred
         let kernels = family ?? isa.kernels
         var packed: [PackedConvolution?] = []
-        if let pack = kernels.pack {
+        if let pack = kernels.convolution?.pack {
             for layer in graph.layers {
                 guard layer.kind == .convolution else { packed.append(nil); continue }
                 guard let p = pack(layer.convolutionWeights(base: base)) else {
@@ -137,7 +137,7 @@ public final class NiNModel: @unchecked Sendable {
         self.isa = isa
         self.kernels = kernels
         self.packed = packed
-        if release == .unmap && kernels.pack != nil {
+        if release == .unmap && kernels.convolution != nil {
             // The optimized kernels read only their packed copy: let the kernel drop the mapped
             // weight pages (a private read-only file mapping re-reads them if ever touched).
             Platform.discardPages(of: UnsafeRawBufferPointer(start: base, count: count), graph.weightsSection)

@@ -122,7 +122,7 @@ extension NiNContext {
         switch job.operation {
         case .convolution(let parameters):
             if let convolution = model.kernels.convolution, let packed = model.packed[job.layerIndex] {
-                convolution(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
+                convolution.run(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
             } else {
                 convolutionReference(args, parameters, rows: rowRange)
             }
