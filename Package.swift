@@ -54,13 +54,16 @@ let package = Package(
     dependencies: [],
     targets: [
         .target(name: "NiN",
-                dependencies: ["NiNKernelCore", "NiNCPU"]
+                dependencies: ["NiNKernelCore", "NiNCPU", "NiNPlatform"]
                     + ["NiNPortable"] + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : []) as [Target.Dependency],
                 path: "Sources/NiN",
                 swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
         // What every kernel family shares (geometry, call, packing storage, requantization
         // tables, pixel order, scratch sizing): plain Swift, no ISA flags, no intrinsics.
-        .target(name: "NiNKernelCore", path: "Sources/NiNKernelCore"),
+        .target(name: "NiNKernelCore", dependencies: ["NiNPlatform"], path: "Sources/NiNKernelCore"),
+        // Every system call the engine makes (memory, file mapping, environment, clock, stderr),
+        // in one file: what a platform without them replaces.
+        .target(name: "NiNPlatform", path: "Sources/NiNPlatform"),
         // The portable kernel family: plain Swift vectorized for the baseline target (SSE2 on
         // x86-64, NEON on arm64), no ISA flags, built on every host.
         .target(name: "NiNPortable", dependencies: ["NiNKernelCore"], path: "Sources/NiNPortable",

@@ -18,22 +18,22 @@ let tileRows = 16
 /// copyRun). The chunk and the weights a chunk sweeps share the L2 (1 MiB on Zen 4; the classic
 /// 5x5 layer's weights take 600 KiB): 96 KiB measured about 1% faster than 192 KiB on the
 /// classic model, 64 KiB 2% slower.
-let im2colVNNI = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: tileRows, slack: 16)
+let im2colAVX512VNNI = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: tileRows, slack: 16)
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
-public func convolutionVNNIScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    im2colVNNI.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
+public func convolutionAVX512VNNIScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
+    im2colAVX512VNNI.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights
 /// packed by `packQuads`: `convolveQuads` with the zmm tiles.
-public func convolutionVNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
-    convolveQuads(a, part: part, of: parts, layout: im2colVNNI, tiles: VNNITiles.self)
+public func convolutionAVX512VNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
+    convolveQuads(a, part: part, of: parts, layout: im2colAVX512VNNI, tiles: AVX512VNNITiles.self)
 }
 
 /// The VNNI microkernels: 8 x 32 main tiles (two zmm of weights and eight pixel broadcasts per
 /// K quad feed 16 vpdpbusd), 16 x 16 tiles for a last single block, and one pixel at a time.
-enum VNNITiles: QuadTiles {
+enum AVX512VNNITiles: QuadTiles {
     static var pairTilePixels: Int { 8 }
     static var blockTilePixels: Int { tileRows }
 
@@ -41,7 +41,7 @@ enum VNNITiles: QuadTiles {
     static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                          kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                          channel: Int, channels: Int) {
-        tile8x32(rows, kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads, bias: bias, requant: requant,
+        tile8x32AVX512VNNI(rows, kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads, bias: bias, requant: requant,
                  output: output, channel: channel, channels: channels)
     }
 
@@ -49,7 +49,7 @@ enum VNNITiles: QuadTiles {
     static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                           bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                           channel: Int, channels: Int) {
-        tile16x16(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
+        tile16x16AVX512VNNI(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
                   channel: channel, channels: channels)
     }
 
@@ -57,6 +57,6 @@ enum VNNITiles: QuadTiles {
     static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
                       bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
                       channels: Int) {
-        pixel1x16(row, taps: taps, weights: weights, bias: bias, requant: requant, output: output, channels: channels)
+        pixel1x16AVX512VNNI(row, taps: taps, weights: weights, bias: bias, requant: requant, output: output, channels: channels)
     }
 }

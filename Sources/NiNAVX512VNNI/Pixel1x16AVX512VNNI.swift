@@ -9,7 +9,7 @@ import NiNKernelCore
 /// end (int32 wrap-around is exact: the true sum fits); then requantized and stored. Per pixel
 /// it costs about what a full tile does, so a part of 8n + 1 pixels no longer pays for 8n + 8.
 @inline(__always)
-func pixel1x16(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
+func pixel1x16AVX512VNNI(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
                        channels: Int) {
     guard channels > 0 else { return }

@@ -9,7 +9,7 @@ import NiNKernelCore
 /// On Zen 4 a zmm vpdpbusd does the work of two ymm ones in one issue slot, so the loop issues
 /// half the instructions of an 8 x 16 ymm tile.
 @inline(__always)
-func tile16x16(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
+func tile16x16AVX512VNNI(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int,
                        channels: Int) {
     let b = _mm512_loadu_si512(UnsafeRawPointer(bias))

@@ -8,7 +8,7 @@ import NiNKernelCore
 /// places): two zmm of weights and eight broadcast pixel quads per K quad feed 16 vpdpbusd, so
 /// the loop loads 10 times per 16 instead of the 17 of the 16 x 16 tile.
 @inline(__always)
-func tile8x32(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
+func tile8x32AVX512VNNI(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                       kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                       channel: Int, channels: Int) {
     let b0 = _mm512_loadu_si512(UnsafeRawPointer(bias)), b1 = _mm512_loadu_si512(UnsafeRawPointer(bias + 16))

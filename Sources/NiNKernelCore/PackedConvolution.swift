@@ -3,11 +3,7 @@
 // and per-block requantization tables (RequantBlock). Also the layer's parameters as the model
 // file stores them, which is what a family's `pack` reads.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// A convolution's parameters as the model file stores them (docs/FORMAT.md): what `pack` reads.
 public struct ConvolutionWeights {
@@ -61,8 +57,8 @@ public final class PackedConvolution {
     public init?(outChannels: Int, kGroups: Int, groupBytes: Int) {
         let blocks = (outChannels + 15) / 16
         guard let w = alignedAllocate(blocks * kGroups * 16 * groupBytes) else { return nil }
-        guard let b = alignedAllocate(blocks * 16 * 4) else { free(w); return nil }
-        guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { free(w); free(b); return nil }
+        guard let b = alignedAllocate(blocks * 16 * 4) else { Platform.deallocate(w); return nil }
+        guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { Platform.deallocate(w); Platform.deallocate(b); return nil }
         weights = w
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
@@ -70,16 +66,14 @@ public final class PackedConvolution {
     }
 
     deinit {
-        free(weights)
-        free(bias)
-        free(requant)
+        Platform.deallocate(weights)
+        Platform.deallocate(bias)
+        Platform.deallocate(requant)
     }
 }
 
-/// 64-byte aligned, zero-filled memory (at least 64 bytes), or nil; release it with free().
+/// 64-byte aligned, zero-filled memory (at least 64 bytes), or nil; release it with
+/// `Platform.deallocate`.
 func alignedAllocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
-    var memory: UnsafeMutableRawPointer?
-    guard posix_memalign(&memory, 64, max(bytes, 64)) == 0 else { return nil }
-    memory?.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 64))
-    return memory
+    Platform.allocate(bytes: max(bytes, 64), alignment: 64, zeroed: true)
 }

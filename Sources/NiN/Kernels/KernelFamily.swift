@@ -14,8 +14,23 @@ import NiNAVXVNNI
 import NiNAMX
 #endif
 
-/// One family's kernels. An entry left nil runs the scalar reference kernel instead (the
-/// executable spec every family equals bit for bit); `pack` and `convolution` are set together.
+/// A family's convolution: the packing of a layer's weights at model load and the kernel that
+/// reads what it packed, one value, so neither is ever set without the other.
+struct ConvolutionKernels {
+    /// Repacks a convolution's weights into the family's layout at model load (nil: out of memory).
+    let pack: (ConvolutionWeights) -> PackedConvolution?
+    /// Scratch bytes one thread needs for a convolution of this geometry over `totalRows` rows.
+    let scratchBytes: (_ geometry: ConvolutionGeometry, _ totalRows: Int) -> Int
+    /// Computes part `part` of `parts` of a convolution call, with weights from `pack`.
+    let run: (_ call: ConvolutionCall, _ part: Int, _ parts: Int) -> Void
+    /// The name of the kernel `pack` chose for a layer (`PackedConvolution.variant`), for plans
+    /// and profiles; nil: the family has one convolution kernel.
+    var variantName: ((_ variant: Int) -> String)? = nil
+}
+
+/// One family's kernels: one entry of the family table, the single place a family's facts
+/// live (name, CPU flags and probe, place in the order, kernels). An entry's kernel left nil
+/// runs the scalar reference kernel instead (the executable spec every family equals bit for bit).
 struct KernelFamily {
     /// The family's name, also its `NIN_ISA` value.
     let isa: KernelISA
@@ -26,15 +41,8 @@ struct KernelFamily {
     /// can. Nothing of a family's target runs before this said nil: its code may use any
     /// instruction its flags allow, even where plain Swift does (Package.swift's -m flags).
     let unavailableReason: String?
-    /// Repacks a convolution's weights into the family's layout at model load (nil: out of memory).
-    let pack: ((ConvolutionWeights) -> PackedConvolution?)?
-    /// Scratch bytes one thread needs for a convolution of this geometry over `totalRows` rows.
-    let scratchBytes: (_ geometry: ConvolutionGeometry, _ totalRows: Int) -> Int
-    /// Computes part `part` of `parts` of a convolution call, with weights from `pack`.
-    let convolution: ((_ call: ConvolutionCall, _ part: Int, _ parts: Int) -> Void)?
-    /// The name of the kernel `pack` chose for a layer (`PackedConvolution.variant`), for plans
-    /// and profiles; nil: the family has one convolution kernel.
-    var variantName: ((_ variant: Int) -> String)? = nil
+    /// The family's convolution (nil: the reference convolution, on the model's own weights).
+    let convolution: ConvolutionKernels?
     /// Computes output rows `rows` (indices into batch x outHeight) of a max pool.
     let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
                    _ rows: Range<Int>) -> Void)?
@@ -49,18 +57,19 @@ struct KernelFamily {
     /// Whether this CPU (and OS) can run the family.
     var isSupported: Bool { unavailableReason == nil }
 
-    /// The scalar reference kernels (Kernels/Reference): every CPU runs them.
-    static let reference = KernelFamily(isa: .generic, unavailableReason: nil, pack: nil, scratchBytes: { _, _ in 0 },
-                                        convolution: nil, maxPool: nil)
+    /// The scalar reference kernels (Kernels/Reference), `NIN_ISA=generic`: every CPU runs them.
+    static let generic = KernelFamily(isa: .generic, unavailableReason: nil, convolution: nil, maxPool: nil)
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
     /// supported one after it. The reference family is last.
-    static let table: [KernelFamily] = optimizedFamilies + [portable, reference]
+    static let table: [KernelFamily] = optimizedFamilies + [portable, generic]
 
     /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
-    static let portable = KernelFamily(isa: .portable, unavailableReason: nil, pack: packInt16Pairs,
-                                       scratchBytes: convolutionPortableScratchBytes,
-                                       convolution: convolutionPortable, maxPool: maxPoolPortable)
+    static let portable = KernelFamily(
+        isa: .portable, unavailableReason: nil,
+        convolution: ConvolutionKernels(pack: packInt16Pairs, scratchBytes: convolutionPortableScratchBytes,
+                                        run: convolutionPortable),
+        maxPool: maxPoolPortable)
 
     /// Families whose instructions this build can also run on a scalar emulator, with the same
     /// driver (tests and nin-kernel-check only; never chosen by a model load or NIN_ISA).
@@ -90,21 +99,26 @@ private func lacking(_ probe: Int32, _ flags: [String]) -> String? {
 /// requires the one below it (AMX the AVX-512 VNNI one, the VNNI ones AVX2).
 private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: amxFlags,
-                 unavailableReason: ninpriv_cpu_has_avx512vnni() == 0 ? lacking(0, amxFlags)  // (else the CPU or the kernel)
+                 // (with AVX-512 VNNI, the AMX probe says whether the CPU or the kernel refuses)
+                 unavailableReason: ninpriv_cpu_has_avx512vnni() == 0 ? lacking(0, amxFlags)
                      : ninpriv_cpu_amx_unavailable().map { String(cString: $0) },
-                 pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMX, maxPool: maxPoolAVX2, endRun: releaseAMXTiles, peakLoop: peakLoopAMX),
+                 convolution: ConvolutionKernels(pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
+                                                  run: convolutionAMX),
+                 maxPool: maxPoolAVX2, endRun: releaseAMXTiles, peakLoop: peakLoopAMX),
     KernelFamily(isa: .avx512vnni, cpuFlags: avx512vnniFlags,
                  unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags),
-                 pack: { packQuads($0) }, scratchBytes: convolutionVNNIScratchBytes,
-                 convolution: convolutionVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX512VNNI),
+                 convolution: ConvolutionKernels(pack: { packQuads($0) }, scratchBytes: convolutionAVX512VNNIScratchBytes,
+                                                 run: convolutionAVX512VNNI),
+                 maxPool: maxPoolAVX2, peakLoop: peakLoopAVX512VNNI),
     KernelFamily(isa: .avxvnni, cpuFlags: avxvnniFlags,
                  unavailableReason: lacking(ninpriv_cpu_has_avxvnni(), avxvnniFlags),
-                 pack: { packQuads($0) }, scratchBytes: convolutionAVXVNNIScratchBytes,
-                 convolution: convolutionAVXVNNI, maxPool: maxPoolAVX2, peakLoop: peakLoopAVXVNNI),
+                 convolution: ConvolutionKernels(pack: { packQuads($0) }, scratchBytes: convolutionAVXVNNIScratchBytes,
+                                                  run: convolutionAVXVNNI),
+                 maxPool: maxPoolAVX2, peakLoop: peakLoopAVXVNNI),
     KernelFamily(isa: .avx2, cpuFlags: avx2Flags, unavailableReason: lacking(ninpriv_cpu_has_avx2(), avx2Flags),
-                 pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
-                 convolution: convolutionAVX2, variantName: avx2KernelName, maxPool: maxPoolAVX2, peakLoop: peakLoopAVX2),
+                 convolution: ConvolutionKernels(pack: packAVX2, scratchBytes: convolutionAVX2ScratchBytes,
+                                                  run: convolutionAVX2, variantName: avx2KernelName),
+                 maxPool: maxPoolAVX2, peakLoop: peakLoopAVX2),
 ]
 
 /// AMX on the scalar tile emulator (NiNAMXTiles): the driver, its requantization and im2col
@@ -113,8 +127,9 @@ private let emulatedFamilies: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: avx512vnniFlags,
                  unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags)
                      .map { $0 + " (for the emulated driver's requantization)" },
-                 pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMXEmulated, maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles,
+                 convolution: ConvolutionKernels(pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
+                                                  run: convolutionAMXEmulated),
+                 maxPool: maxPoolAVX2, endRun: releaseEmulatedAMXTiles,
                  peakLoop: peakLoopAMXEmulated),
 ]
 
@@ -122,8 +137,9 @@ private let emulatedFamilies: [KernelFamily] = [
 private let familiesWithoutCoreInstructions: [KernelFamily] = [
     KernelFamily(isa: .amx, cpuFlags: avx512vnniFlags,
                  unavailableReason: lacking(ninpriv_cpu_has_avx512vnni(), avx512vnniFlags),
-                 pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
-                 convolution: convolutionAMXWithoutTiles, maxPool: maxPoolAVX2),
+                 convolution: ConvolutionKernels(pack: packAMX, scratchBytes: convolutionAMXScratchBytes,
+                                                  run: convolutionAMXWithoutTiles),
+                 maxPool: maxPoolAVX2),
 ]
 #else
 /// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.

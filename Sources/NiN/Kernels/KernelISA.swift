@@ -3,11 +3,7 @@
 // forces the scalar reference kernels).
 
 import NiNCPU
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// A family of kernels. All of them produce the same bits. Each case is a `NIN_ISA` value;
 /// `generic` stays the first (the tests compare every case with the first).
@@ -46,8 +42,8 @@ public enum KernelISA: String, Sendable, CaseIterable {
     var kernels: KernelFamily {
         let table = KernelFamily.table
         // A family this build lacks (an x86 one on arm64): the best family the build has.
-        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .reference }
-        return table[index...].first(where: \.isSupported) ?? .reference
+        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .generic }
+        return table[index...].first(where: \.isSupported) ?? .generic
     }
 
     /// The families this build has, in the order a load prefers them (best first; `generic`,
@@ -79,11 +75,11 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
     /// to the best supported family below it, with the reason on stderr, once per process).
     public static var preferred: KernelISA {
-        if let value = getenv("NIN_ISA"), let requested = KernelISA(rawValue: String(cString: value)) {
+        if let value = Platform.environment("NIN_ISA"), let requested = KernelISA(rawValue: String(cString: value)) {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
-        return (KernelFamily.table.first(where: \.isSupported) ?? .reference).isa
+        return (KernelFamily.table.first(where: \.isSupported) ?? .generic).isa
     }
 }
 
@@ -91,7 +87,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
 private func reportFallback(_ requested: KernelISA, _ reason: String) {
     guard !fallbackReported else { return }
     fallbackReported = true
-    fputs("nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)\n", stderr)
+    Platform.writeStandardError("nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)")
 }
 
 /// Whether `reportFallback` has spoken (a benign race at worst repeats its line).

@@ -42,6 +42,10 @@ public struct ArenaPlan: Sendable {
     /// thread at a time) rather than layer by layer over the whole batch.
     public static func usesLanes(threads: Int, batchSize: Int) -> Bool { threads > 1 && batchSize > 1 }
 
+    /// Whether a run of `count` images on this plan goes image by image on the lanes (the lane
+    /// layout, for a batch), rather than layer by layer with each layer split across the threads.
+    public func runsInLanes(count: Int) -> Bool { lanes > 0 && count > 1 }
+
     /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
     /// scratch per thread.
     public init(graph: ModelGraph, batchSize: Int, threads: Int = 1, scratchBytes: Int = 0) {

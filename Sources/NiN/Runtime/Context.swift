@@ -6,11 +6,7 @@
 
 import NiNCPU
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// An inference stream over a shared model. Use from one thread at a time.
 public final class NiNContext: ParallelJob, @unchecked Sendable {
@@ -39,15 +35,12 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     let arena: UnsafeMutableRawPointer
     private let ownsArena: Bool
     let pool: WorkerPool<NiNContext>
-    /// The layer being split across the pool (set before each `pool.run`, read by the workers).
-    var current: LayerJob?
-    /// True while a batch runs image by image on the lanes (lane layout); `imageCount` images.
-    var imageMode = false
-    var imageCount = 0
+    /// What the parts of the pool's current run compute (set by the calling thread before each
+    /// `pool.run`, read by the threads inside the parts they claim).
+    var poolWork: PoolWork?
     /// The images of a `run(count:view:)`, one slot per image of the batch (allocated with the
-    /// context, so a run allocates nothing), and whether the run in progress prepares them.
+    /// context, so a run allocates nothing).
     private let pendingViews: UnsafeMutablePointer<PixelView>
-    var preparing = false
     /// 0 while no call holds the context, else 1 + the fork generation of the process whose
     /// thread holds it (see `exclusively`).
     private let holder = Atomic<UInt>(0)
@@ -77,7 +70,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         let rowsBatch = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) ? 1 : batchSize
         var scratch = 0
         for layer in model.graph.layers where layer.kind == .convolution {
-            scratch = max(scratch, model.kernels.scratchBytes(layer.geometry, rowsBatch * layer.output.height))
+            scratch = max(scratch, model.kernels.convolution?.scratchBytes(layer.geometry, rowsBatch * layer.output.height) ?? 0)
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }
@@ -100,8 +93,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             arena = base
             ownsArena = false
         } else {
-            var memory: UnsafeMutableRawPointer?
-            guard posix_memalign(&memory, MemoryPlan.alignment, max(plan.arenaBytes, 64)) == 0, let memory else {
+            guard let memory = Platform.allocate(bytes: max(plan.arenaBytes, 64), alignment: MemoryPlan.alignment) else {
                 throw NiNError(.outOfMemory, "cannot allocate an arena of \(plan.arenaBytes) bytes")
             }
             arena = memory
@@ -110,7 +102,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         do {
             pool = try WorkerPool(threadCount: threads)
         } catch {
-            if ownsArena { free(arena) }
+            if ownsArena { Platform.deallocate(arena) }
             throw error
         }
         self.model = model
@@ -121,7 +113,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     }
 
     deinit {
-        if ownsArena { free(arena) }
+        if ownsArena { Platform.deallocate(arena) }
         pendingViews.deallocate()
     }
 
@@ -173,18 +165,12 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     package func run(count: Int, view: (Int) -> PixelView) throws(NiNError) {
         try checkCount(count)
         for n in 0..<count { pendingViews[n] = view(n) }
-        preparing = true
-        defer { preparing = false }
-        if !(plan.lanes > 0 && count > 1) {
-            for n in 0..<count { prepareInput(n) }
-        }
-        execute(count: count)
+        execute(count: count, prepare: true)
     }
 
-    /// Prepares image `n` of the run in progress into its slot of the input tensor (nothing when
-    /// the run's input came prepared).
+    /// Prepares image `n` of the run in progress from its pending view into its slot of the
+    /// input tensor.
     func prepareInput(_ n: Int) {
-        guard preparing else { return }
         let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
         prepareImage(pendingViews[n], shape: model.graph.input, into: input + n * model.graph.input.elementCount)
     }

@@ -9,9 +9,7 @@
 //   5. models/NAME                    of the working directory.
 // <dir> is the folder of the binary's resolved path.
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import NiNPlatform
 
 /// Finding the shipped default model.
 public enum DefaultModel {
@@ -24,7 +22,7 @@ public enum DefaultModel {
     /// unknown: only the working directory's models/ then). `$NIN_MODEL`, when set, is the
     /// only place.
     public static func candidates(binary: FilePath?) -> [FilePath] {
-        if let explicit = getenv(environmentVariable), explicit.pointee != 0 { return [FilePath(cString: explicit)] }
+        if let explicit = Platform.environment(environmentVariable), explicit.pointee != 0 { return [FilePath(cString: explicit)] }
         var found: [FilePath] = []
         if let binary, let slash = binary.bytes.lastIndex(of: UInt8(ascii: "/")) {
             let dir = Array(binary.bytes[..<slash])
@@ -40,8 +38,8 @@ public enum DefaultModel {
     /// naming every place looked at.
     public static func locate(binary: FilePath?) throws(NiNError) -> FilePath {
         let places = candidates(binary: binary)
-        if getenv(environmentVariable) != nil, let explicit = places.first { return explicit }
-        for place in places where place.withCString({ access($0, R_OK) }) == 0 { return place }
+        if Platform.environment(environmentVariable) != nil, let explicit = places.first { return explicit }
+        for place in places where place.withCString(Platform.isReadable) { return place }
         throw NiNError(.io, "no default model found (looked at $\(environmentVariable) (unset), "
                        + places.map(\.description).joined(separator: ", ") + ")")
     }

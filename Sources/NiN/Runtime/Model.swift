@@ -2,11 +2,7 @@
 // Immutable after load, so one model may serve any number of contexts on any threads.
 
 import NiNKernelCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// A loaded, validated model. Weights are read in place from the mapped or given bytes.
 public final class NiNModel: @unchecked Sendable {
@@ -30,7 +26,7 @@ public final class NiNModel: @unchecked Sendable {
     /// The kernel that runs layer `index`: the family, and for a family with several
     /// convolution kernels the one its `pack` chose for this layer (e.g. "avx2 (int16)").
     public func kernelName(layer index: Int) -> String {
-        guard index < packed.count, let p = packed[index], let name = kernels.variantName else { return isa.rawValue }
+        guard index < packed.count, let p = packed[index], let name = kernels.convolution?.variantName else { return isa.rawValue }
         return "\(isa.rawValue) (\(name(p.variant)))"
     }
 
@@ -41,28 +37,27 @@ public final class NiNModel: @unchecked Sendable {
     }
 
     /// Maps the file at `path` read-only and validates it. `isa` nil picks `KernelISA.preferred`;
-    /// a family the CPU lacks falls back to `.generic`.
+    /// a family the CPU lacks falls back to the best family below it that the CPU has.
     public convenience init(path: String, isa: KernelISA? = nil) throws(NiNError) {
         try self.init(path: FilePath(path), isa: isa)
     }
 
     /// As `init(path:isa:)`, for a path given as its exact bytes (any file name Linux allows).
     public convenience init(path: FilePath, isa: KernelISA? = nil) throws(NiNError) {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { throw NiNError(.io, "cannot open model \"\(path)\": \(errnoString())") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw NiNError(.io, "cannot stat model \"\(path)\": \(errnoString())") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NiNError(.io, "model \"\(path)\" is not a regular file") }
-        let size = Int(info.st_size)
-        guard size > 0 else { throw .badModel("\"\(path)\" is empty") }
-        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED else {
-            throw NiNError(.io, "cannot map model \"\(path)\": \(errnoString())")
+        let mapped = path.withCString { path in Result { () throws(Platform.MappingFailure) in try Platform.mapReadOnly(path) } }
+        let mapping: UnsafeRawBufferPointer
+        switch mapped {
+        case .success(let m): mapping = m
+        case .failure(.cannotOpen(let reason)): throw NiNError(.io, "cannot open model \"\(path)\": \(reason)")
+        case .failure(.cannotStat(let reason)): throw NiNError(.io, "cannot stat model \"\(path)\": \(reason)")
+        case .failure(.notRegularFile): throw NiNError(.io, "model \"\(path)\" is not a regular file")
+        case .failure(.empty): throw .badModel("\"\(path)\" is empty")
+        case .failure(.cannotMap(let reason)): throw NiNError(.io, "cannot map model \"\(path)\": \(reason)")
         }
         do {
-            try self.init(base: UnsafeRawPointer(mapping), count: size, release: .unmap, isa: isa)
+            try self.init(base: mapping.baseAddress!, count: mapping.count, release: .unmap, isa: isa)
         } catch {
-            munmap(mapping, size)
+            Platform.unmap(mapping)
             throw error
         }
     }
@@ -76,7 +71,7 @@ public final class NiNModel: @unchecked Sendable {
         } else {
             let copy = try copyAligned(bytes)
             do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free) } catch {
-                free(copy)
+                Platform.deallocate(copy)
                 throw error
             }
         }
@@ -87,7 +82,7 @@ public final class NiNModel: @unchecked Sendable {
         let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
         let copy = try copied.get()
         do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free, isa: isa) } catch {
-            free(copy)
+            Platform.deallocate(copy)
             throw error
         }
     }
@@ -116,7 +111,7 @@ public final class NiNModel: @unchecked Sendable {
         let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
         let copy = try copied.get()
         do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free, isa: isa, family: family) } catch {
-            free(copy)
+            Platform.deallocate(copy)
             throw error
         }
     }
@@ -130,7 +125,7 @@ public final class NiNModel: @unchecked Sendable {
         let isa = family?.isa ?? requested?.supportedFallback ?? KernelISA.preferred
         let kernels = family ?? isa.kernels
         var packed: [PackedConvolution?] = []
-        if let pack = kernels.pack {
+        if let pack = kernels.convolution?.pack {
             for layer in graph.layers {
                 guard layer.kind == .convolution else { packed.append(nil); continue }
                 guard let p = pack(layer.convolutionWeights(base: base)) else {
@@ -142,20 +137,17 @@ public final class NiNModel: @unchecked Sendable {
         self.isa = isa
         self.kernels = kernels
         self.packed = packed
-        if release == .unmap && kernels.pack != nil {
+        if release == .unmap && kernels.convolution != nil {
             // The optimized kernels read only their packed copy: let the kernel drop the mapped
             // weight pages (a private read-only file mapping re-reads them if ever touched).
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let start = (graph.weightsSection.lowerBound + page - 1) / page * page
-            let end = graph.weightsSection.upperBound / page * page
-            if end > start { madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED) }
+            Platform.discardPages(of: UnsafeRawBufferPointer(start: base, count: count), graph.weightsSection)
         }
     }
 
     deinit {
         switch release {
-        case .unmap: munmap(UnsafeMutableRawPointer(mutating: base), byteCount)
-        case .free: free(UnsafeMutableRawPointer(mutating: base))
+        case .unmap: Platform.unmap(UnsafeRawBufferPointer(start: base, count: byteCount))
+        case .free: Platform.deallocate(UnsafeMutableRawPointer(mutating: base))
         case .none: break
         }
     }
@@ -183,15 +175,9 @@ public final class NiNModel: @unchecked Sendable {
 }
 
 private func copyAligned(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> UnsafeMutableRawPointer {
-    var memory: UnsafeMutableRawPointer?
-    guard posix_memalign(&memory, ModelFormat.alignment, max(bytes.count, ModelFormat.alignment)) == 0, let memory else {
+    guard let memory = Platform.allocate(bytes: max(bytes.count, ModelFormat.alignment), alignment: ModelFormat.alignment) else {
         throw NiNError(.outOfMemory, "cannot allocate \(bytes.count) bytes for the model")
     }
     if let source = bytes.baseAddress { memory.copyMemory(from: source, byteCount: bytes.count) }
     return memory
-}
-
-func errnoString() -> String {
-    guard let message = strerror(errno) else { return "error \(errno)" }
-    return String(cString: message)
 }

@@ -5,25 +5,21 @@
 // reference one.
 
 import NiNCPU
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 extension NiNContext {
-    /// Runs the network over the prepared input of `count` images, then the logits and softmax.
-    /// In lane layout a batch is spread over the threads image by image; otherwise (and for a
-    /// single image) each layer is split across the threads by output rows.
-    func execute(count: Int, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
-        resultCount = 0
+    /// Runs the network over `count` images, then the logits: the input tensor's, or with
+    /// `prepare` the pending views', each prepared by the thread that runs it. In lane layout a
+    /// batch is spread over the threads image by image; otherwise (and for a single image) each
+    /// layer is split across the threads by output rows. The caller has invalidated the results.
+    func execute(count: Int, prepare: Bool = false, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
         // The requantization and the logits are float32 arithmetic in round-to-nearest; a host
         // that changed the rounding mode gets it back when the run returns. (Workers set it once.)
         let rounding = ninpriv_fp_round_to_nearest()
         defer { ninpriv_fp_restore(rounding) }
         defer { model.kernels.endRun?() }  // (AMX: the caller's thread releases its tiles)
         let layerCount = model.graph.layers.count
-        if plan.lanes > 0 && count > 1 {
+        if plan.runsInLanes(count: count) {
             if let observer {
                 // For tests and tools: image by image on lane 0, each layer's outputs gathered.
                 var gathered = [[UInt8]](repeating: [], count: layerCount)
@@ -32,12 +28,12 @@ extension NiNContext {
                 }
                 for (layer, bytes) in gathered.enumerated() { bytes.withUnsafeBytes { observer(layer, $0) } }
             } else {
-                imageCount = count
-                imageMode = true
+                poolWork = .images(prepare: prepare)
                 pool.run(self, parts: count)  // (an image a part, on the lane of the thread that claims it)
-                imageMode = false
+                poolWork = nil
             }
         } else {
+            if prepare { for n in 0..<count { prepareInput(n) } }
             runLayers(image: 0, lane: 0, batch: count, split: true, observer: observer)
         }
         let head = model.graph.layers[layerCount - 1]
@@ -59,13 +55,11 @@ extension NiNContext {
                     inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
                     inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
                     low: layer.relu ? layer.outputZeroPoint : 0, high: layer.outputMax),
-                work: work(of: layer))
-            if layer.kind == .globalAveragePool {
-                globalAveragePoolReference(job.args)
-            } else if split {
-                current = job
+                operation: operation(of: layer))
+            if split && layer.kind != .globalAveragePool {  // (the head's sums: one pass, on this thread)
+                poolWork = .layer(job)
                 pool.run(self, parts: parts(for: layer, rows: job.args.rowCount, count: batch))
-                current = nil
+                poolWork = nil
             } else {
                 runKernel(job, scratchThread: t)
             }
@@ -88,21 +82,23 @@ extension NiNContext {
         return max(1, min(threads * partsPerThread, rows, work / max(minimumWorkPerPart, 1)))
     }
 
-    /// Part `part` of the current work, on thread `thread`: in image mode, image `part`, whole,
-    /// on the thread's lane; else a contiguous slice of the current layer's output rows, with
-    /// the thread's scratch.
+    /// Part `part` of the pool's current work, on thread `thread`: in lane layout image `part`,
+    /// whole, on the thread's lane; else a contiguous slice of the current layer's output rows,
+    /// with the thread's scratch.
     package func runPart(_ part: Int, of parts: Int, thread: Int) {
-        if imageMode {
-            prepareInput(part)
+        switch poolWork {
+        case .images(let prepare):
+            if prepare { prepareInput(part) }
             runLayers(image: part, lane: thread, batch: 1, split: false)
-            return
+        case .layer(let job):
+            runKernel(job, part: part, of: parts, scratchThread: thread)
+        case nil:
+            break
         }
-        guard let job = current else { return }
-        runKernel(job, part: part, of: parts, scratchThread: thread)
     }
 
     /// What `layer` computes, with a convolution's parameters from the model image.
-    private func work(of layer: Layer) -> LayerJob.Work {
+    private func operation(of layer: Layer) -> LayerJob.Operation {
         switch layer.kind {
         case .convolution:
             .convolution(ConvolutionParameters(
@@ -123,10 +119,10 @@ extension NiNContext {
         let args = job.args
         let rows = args.rowCount
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
-        switch job.work {
+        switch job.operation {
         case .convolution(let parameters):
             if let convolution = model.kernels.convolution, let packed = model.packed[job.layerIndex] {
-                convolution(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
+                convolution.run(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
             } else {
                 convolutionReference(args, parameters, rows: rowRange)
             }
@@ -137,16 +133,25 @@ extension NiNContext {
                 maxPoolReference(args, rows: rowRange)
             }
         case .averagePool: averagePoolReference(args, rows: rowRange)
-        case .globalAveragePool: break
+        case .globalAveragePool: globalAveragePoolReference(args)  // (whole, on one thread: runLayers)
         }
     }
+}
+
+/// What one `pool.run` hands the threads, as one value.
+enum PoolWork {
+    /// Parts of one layer: slices of its output rows (tiles of pixels for the optimized convolutions).
+    case layer(LayerJob)
+    /// A batch in lane layout: part n is image n, whole, on the lane of the thread that runs
+    /// it; with `prepare`, first prepared from its pending view.
+    case images(prepare: Bool)
 }
 
 /// One layer of a run, as the calling thread hands it to the workers: its tensors and window,
 /// and what it computes (a convolution with its parameters, or a pool).
 struct LayerJob {
     /// What a layer computes.
-    enum Work {
+    enum Operation {
         case convolution(ConvolutionParameters)
         case maxPool
         case averagePool
@@ -156,12 +161,9 @@ struct LayerJob {
     /// The layer's index in the graph (the packed weights of an optimized family are kept by it).
     let layerIndex: Int
     let args: KernelArguments
-    let work: Work
+    let operation: Operation
 }
 
-/// CLOCK_MONOTONIC in nanoseconds (a vDSO call, no system call on Linux).
-func monotonicNanoseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
-}
+/// CLOCK_MONOTONIC in nanoseconds (`Platform`'s clock).
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 { Platform.monotonicNanoseconds() }
