@@ -1,9 +1,13 @@
 /* check.h - the tiny test harness of the C tests: CHECK counts, SUMMARY prints "N passed, N failed";
- * and the helpers several tests share. */
+ * and the helpers several tests share: reading a file, random inputs, and the serial baseline
+ * that threaded runs must equal bit for bit. */
 #ifndef NIN_CHECK_H
 #define NIN_CHECK_H
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "nin.h"
 
 static int check_passed, check_failed;
 
@@ -34,6 +38,41 @@ static inline unsigned char *read_file(const char *path, size_t *size) {
     fclose(f);
     *size = n > 0 ? (size_t)n : 0;
     return data;
+}
+
+/* The most classes a test keeps logits for (every shipped and golden model has fewer). */
+enum { CHECK_MAX_CLASSES = 4096 };
+
+/* Fills `bytes` bytes of `out` with the tests' pseudo-random input bytes: a linear congruential
+ * sequence continued from *state (each test its own seed, so its inputs are the same every run). */
+static inline void fill_random_input(uint8_t *out, size_t bytes, unsigned *state) {
+    for (size_t j = 0; j < bytes; j++) {
+        *state = *state * 1103515245u + 12345u;
+        out[j] = (uint8_t)(*state >> 16);
+    }
+}
+
+/* Makes `count` random inputs of the model's input size from `seed` (inputs[i], malloc'd: the
+ * caller frees them) and runs each alone on a fresh one-thread context: serial[i] gets its
+ * logits and, when `top` is not NULL, top[i] its best class. That is the baseline every
+ * threaded or shared run is compared with, bit for bit. Returns the input size in bytes. */
+static inline size_t serial_baseline(nin_model *model, int count, unsigned seed, uint8_t **inputs,
+                                     float (*serial)[CHECK_MAX_CLASSES], int *top) {
+    int c = 0, h = 0, w = 0;
+    CHECK_STATUS(nin_model_input_shape(model, &c, &h, &w), NIN_OK);
+    size_t input_bytes = (size_t)c * (size_t)h * (size_t)w;
+    unsigned state = seed;
+    nin_context *ctx = NULL;
+    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
+    for (int i = 0; i < count; i++) {
+        inputs[i] = malloc(input_bytes);
+        fill_random_input(inputs[i], input_bytes, &state);
+        CHECK_STATUS(nin_run_prepared_u8(ctx, inputs[i], input_bytes, 1), NIN_OK);
+        CHECK_STATUS(nin_context_logits(ctx, 0, serial[i], CHECK_MAX_CLASSES), NIN_OK);
+        if (top) CHECK_STATUS(nin_context_top_k(ctx, 0, 1, &top[i], NULL), NIN_OK);
+    }
+    nin_context_free(ctx);
+    return input_bytes;
 }
 
 #endif

@@ -85,10 +85,7 @@ int main(int argc, char **argv) {
     CHECK(classes >= 1 && classes <= MAX_CLASSES);
     input = malloc(input_bytes);
     unsigned state = 777;
-    for (size_t j = 0; j < input_bytes; j++) {
-        state = state * 1103515245u + 12345u;
-        input[j] = (uint8_t)(state >> 16);
-    }
+    fill_random_input(input, input_bytes, &state);
     fflush(stdout);
     fork_at(1);
     fork_at(2);

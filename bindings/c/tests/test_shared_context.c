@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { INPUTS = 4, CALLERS = 4, ROUNDS = 600, MAX_CLASSES = 4096 };
+enum { INPUTS = 4, CALLERS = 4, ROUNDS = 600, MAX_CLASSES = CHECK_MAX_CLASSES };
 
 static nin_model *model;
 static nin_context *shared;
@@ -91,24 +91,9 @@ int main(int argc, char **argv) {
     }
     CHECK_STATUS(nin_model_load_file(argv[1], &model), NIN_OK);
     if (!model) return SUMMARY("test_shared_context");
-    int c = 0, h = 0, w = 0;
-    CHECK_STATUS(nin_model_input_shape(model, &c, &h, &w), NIN_OK);
-    input_bytes = (size_t)c * (size_t)h * (size_t)w;
     classes = nin_model_class_count(model);
     CHECK(classes >= 1 && classes <= MAX_CLASSES);
-    unsigned state = 4242;
-    nin_context *ctx = NULL;
-    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
-    for (int i = 0; i < INPUTS; i++) {
-        inputs[i] = malloc(input_bytes);
-        for (size_t j = 0; j < input_bytes; j++) {
-            state = state * 1103515245u + 12345u;
-            inputs[i][j] = (uint8_t)(state >> 16);
-        }
-        CHECK_STATUS(nin_run_prepared_u8(ctx, inputs[i], input_bytes, 1), NIN_OK);
-        CHECK_STATUS(nin_context_logits(ctx, 0, serial[i], MAX_CLASSES), NIN_OK);
-    }
-    nin_context_free(ctx);
+    input_bytes = serial_baseline(model, INPUTS, 4242, inputs, serial, NULL);
     /* The inputs must give different results, or a torn read could not be told apart. */
     for (int i = 1; i < INPUTS; i++) CHECK(memcmp(serial[0], serial[i], (size_t)classes * sizeof(float)) != 0);
     hammer_at(1);

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { INPUTS = 16, THREADS = 8, MAX_CLASSES = 4096, RSS_SLACK_KB = 1024 };
+enum { INPUTS = 16, THREADS = 8, MAX_CLASSES = CHECK_MAX_CLASSES, RSS_SLACK_KB = 1024 };
 
 static int runs_per_thread = 2000;
 
@@ -168,27 +168,9 @@ int main(int argc, char **argv) {
     if (argc == 4) runs_per_thread = (int)strtol(argv[3], NULL, 10);
     CHECK_STATUS(nin_model_load_file(model_path, &model), NIN_OK);
     if (!model) return SUMMARY("test_stress");
-    int c = 0, h = 0, w = 0;
-    nin_model_input_shape(model, &c, &h, &w);
-    input_bytes = (size_t)c * (size_t)h * (size_t)w;
     classes = nin_model_class_count(model);
     CHECK(classes >= 1 && classes <= MAX_CLASSES);
-    unsigned state = 2026;
-    for (int i = 0; i < INPUTS; i++) {
-        inputs[i] = malloc(input_bytes);
-        for (size_t j = 0; j < input_bytes; j++) {
-            state = state * 1103515245u + 12345u;
-            inputs[i][j] = (uint8_t)((state >> 16) & 0xFF);
-        }
-    }
-    nin_context *ctx = NULL;
-    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
-    for (int i = 0; i < INPUTS; i++) {
-        CHECK_STATUS(nin_run_prepared_u8(ctx, inputs[i], input_bytes, 1), NIN_OK);
-        CHECK_STATUS(nin_context_logits(ctx, 0, serial_logits[i], MAX_CLASSES), NIN_OK);
-        CHECK_STATUS(nin_context_top_k(ctx, 0, 1, &serial_top[i], NULL), NIN_OK);
-    }
-    nin_context_free(ctx);
+    input_bytes = serial_baseline(model, INPUTS, 2026, inputs, serial_logits, serial_top);
 
     shared_model_threads();
     if (rss_runs > 0) long_life(rss_runs);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { INPUTS = 12, THREADS = 4, MAX_CLASSES = 4096 };
+enum { INPUTS = 12, THREADS = 4, MAX_CLASSES = CHECK_MAX_CLASSES };
 
 static nin_model *model;
 static size_t input_bytes;
@@ -42,25 +42,9 @@ int main(int argc, char **argv) {
     }
     CHECK_STATUS(nin_model_load_file(argv[1], &model), NIN_OK);
     if (!model) return SUMMARY("test_threads");
-    int c = 0, h = 0, w = 0;
-    nin_model_input_shape(model, &c, &h, &w);
-    input_bytes = (size_t)c * (size_t)h * (size_t)w;
     classes = nin_model_class_count(model);
-    unsigned state = 12345;
-    for (int i = 0; i < INPUTS; i++) {
-        inputs[i] = malloc(input_bytes);
-        for (size_t j = 0; j < input_bytes; j++) {
-            state = state * 1103515245u + 12345u;
-            inputs[i][j] = (uint8_t)((state >> 16) & 0xFF);
-        }
-    }
-    nin_context *ctx = NULL;
-    CHECK_STATUS(nin_context_create(model, NULL, &ctx), NIN_OK);
-    for (int i = 0; i < INPUTS; i++) {
-        CHECK_STATUS(nin_run_prepared_u8(ctx, inputs[i], input_bytes, 1), NIN_OK);
-        CHECK_STATUS(nin_context_logits(ctx, 0, serial[i], MAX_CLASSES), NIN_OK);
-    }
-    nin_context_free(ctx);
+    CHECK(classes >= 1 && classes <= MAX_CLASSES);
+    input_bytes = serial_baseline(model, INPUTS, 12345, inputs, serial, NULL);
     /* The serial logits are real results, not the zeroed buffer they were read into. */
     int nonzero = 0;
     for (int i = 0; i < INPUTS; i++)
