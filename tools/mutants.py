@@ -241,6 +241,34 @@ MUTANTS: List[Mutant] = [
            "each thread's part of a layer drops its last row", swift("goldenNetworkThreads")),
 ]
 
+# Issue 29: the guards at the edges of every numeric limit of validation (docs/SECURITY.md,
+# "Limits", lists each limit with the test that pins it), and the worker pool's claim protocol.
+MUTANTS += [
+    # --- threads ---
+    Mutant("pool-claim-ignores-run", "Sources/NiN/Runtime/WorkerPool.swift",
+           "while claim >> 16 == run && claim & 0xFFFF < parts {", "while claim & 0xFFFF < parts {",
+           "a worker that read an older run's claim word claims parts of a newer run", swift("workerPoolStaleClaimTakesNothing")),
+    # --- PNG ---
+    Mutant("png-inflation-1000x-looser", "Sources/NiNPNG/PNGDecoder.swift",
+           "static let maxInflation = 1032", "static let maxInflation = 1_032_000",
+           "the inflation rule 1000 times looser (the mutant of issue 29)", swift("pngInflationEdge")),
+    Mutant("png-inflation-one-byte-looser", "Sources/NiNPNG/PNGDecoder.swift",
+           "let least = (stored + maxInflation - 1) / maxInflation", "let least = stored / maxInflation",
+           "a file may declare up to 1031 bytes of samples more than 1032 x its size", swift("pngInflationEdge")),
+    Mutant("png-inflation-one-byte-tighter", "Sources/NiNPNG/PNGDecoder.swift",
+           "if input > 0, input < least {", "if input > 0, input <= least {",
+           "a file declaring exactly 1032 x its size in samples refused", swift("pngInflationEdge")),
+    Mutant("png-side-16383", "Sources/NiNPNG/PNGDecoder.swift",
+           "public static let maxSide = 16384", "public static let maxSide = 16383",
+           "a PNG of 16384 on a side refused", swift("pngSizeEdges")),
+    Mutant("png-height-16385", "Sources/NiNPNG/PNGDecoder.swift",
+           "width <= maxSide, height <= maxSide,", "width <= maxSide, height <= maxSide + 1,",
+           "a PNG 16385 high accepted", swift("pngSizeEdges")),
+    Mutant("png-pixels-below-64mi", "Sources/NiNPNG/PNGDecoder.swift",
+           "width * height <= maxPixels else", "width * height < maxPixels else",
+           "a PNG of exactly 64 Mi pixels refused", swift("pngSizeEdges")),
+]
+
 # The Python side of format 1.1 (output_max, weight_max): the reader's checks and the
 # reference's clamp, caught by the tools tests.
 MUTANTS += [
