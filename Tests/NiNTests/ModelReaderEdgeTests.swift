@@ -49,8 +49,12 @@ func readerSectionCountEdge() throws {
     expectRule(file.sealed, "section_count is 0, expected 1 to 16")
 }
 
-@Test("input size: 1 and 4096 on a side load, 0 and 4097 are refused")
+@Test("input: 1 and 4096 on a side and 1 or 3 channels load; 0 and 4097 on a side, 0, 2 and 4 channels are refused")
 func readerInputSizeEdge() throws {
+    for channels in [0, 2, 4] {
+        expectRule(writeModel([], inputChannels: channels, height: 1, width: 1, inputZeroPoint: 0),
+                   "input channels is \(channels), expected 1 or 3")
+    }
     expectLoads(writeModel([], inputChannels: 1, height: 4096, width: 1, inputZeroPoint: 0))
     expectLoads(writeModel([], inputChannels: 1, height: 1, width: 4096, inputZeroPoint: 0))
     expectLoads(writeModel([], inputChannels: 3, height: 1, width: 1, inputZeroPoint: 0))
