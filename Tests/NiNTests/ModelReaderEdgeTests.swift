@@ -135,6 +135,7 @@ func readerOutputMaxEdges() throws {
 @Test("weights: weight_max 127 loads, 128 is refused; weights at +-weight_max load, one past is refused")
 func readerWeightEdges() throws {
     // 2 x 8 x 8 weights: beyond the first 64 (the vector check's block), as well as in it.
+    /// 128 weights of 1, but for the (index, value) pairs of `special`.
     func weights(_ special: [(Int, Int8)]) -> [Int8] {
         var w = [Int8](repeating: 1, count: 128)
         for (i, v) in special { w[i] = v }
@@ -197,6 +198,7 @@ func readerAccumulatorEdge() throws {
         var first = edgeConv(inChannels: 1, outChannels: 3)
         first.outputMax = Int32(inMax)
         if inMax != 255 { layers.append(.conv(first)) }
+        /// The model with the tested conv's bias set to `bias`.
         func model(bias: Int) -> [UInt8] {
             var c = conv
             c.bias = [Int32(bias)]

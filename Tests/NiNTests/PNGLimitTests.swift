@@ -22,6 +22,7 @@ private func pngChunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
     return bigEndian32(data.count) + body + bigEndian32(Int(testCRC32(body[...])))
 }
 
+/// `value`'s low 32 bits, big-endian (PNG's byte order).
 private func bigEndian32(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
 
 /// The size of `grayPNG` without padding: signature, IHDR, IDAT of a 12-byte zlib stream, IEND.
@@ -65,6 +66,7 @@ private func expectReachesDecoding(_ bytes: [UInt8], sourceLocation: SourceLocat
 func pngInflationEdge() throws {
     // The file size n (at least 100 bytes) for which 1032 n + 1 samples make an image of at most
     // 16384 on a side: found by search, so both files have the same size.
+    /// The narrowest image of exactly `samples` pixels within 16384 on a side, if any.
     func sides(_ samples: Int) -> (width: Int, height: Int)? {
         (1...documentedSide).lazy.filter { samples % $0 == 0 && samples / $0 <= documentedSide }
             .first.map { ($0, samples / $0) }
@@ -94,6 +96,7 @@ func pngInflationEdge() throws {
 
 @Test("PNG size limits: 16384 on a side and 64 Mi pixels are allowed, one more is refused")
 func pngSizeEdges() throws {
+    /// The size rule's message for `width` x `height`.
     func tooLarge(_ width: Int, _ height: Int) -> String {
         "PNG data is \(width)x\(height): larger than \(documentedSide) on a side or \(documentedPixels) pixels"
     }

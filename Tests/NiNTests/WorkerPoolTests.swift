@@ -221,6 +221,7 @@ private final class StaleClaimJob: ParallelJob, @unchecked Sendable {
     /// Waits that ran out of time (a hook that never fired, a worker that never left).
     let timeouts = Atomic<Int>(0)
 
+    /// A job with no part run yet.
     init() { runs.initialize(repeating: 0, count: 2 * 64) }
     deinit { runs.deallocate() }
 
@@ -253,6 +254,7 @@ private final class StaleClaimJob: ParallelJob, @unchecked Sendable {
         }
     }
 
+    /// Counts the part, and holds the caller in run 0's and run 1's first parts (see the test).
     func runPart(_ part: Int, of parts: Int, thread: Int) {
         if parts != self.parts || epoch < 0 { badCounts.add(1, ordering: .relaxed) }
         // A part on the parked worker's thread between its release and its leaving is the stale call's.
