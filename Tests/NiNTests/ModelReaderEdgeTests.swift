@@ -134,30 +134,34 @@ func readerOutputMaxEdges() throws {
 
 @Test("weights: weight_max 127 loads, 128 is refused; weights at +-weight_max load, one past is refused")
 func readerWeightEdges() throws {
-    // 2 x 8 x 8 weights: beyond the first 64 (the vector check's block), as well as in it.
-    /// 128 weights of 1, but for the (index, value) pairs of `special`.
+    // 2 x 9 x 9 weights: two 64-weight blocks of the vector check, then 34 checked one by one.
+    // A block holding a weight past the bound is checked one by one from its start, so a weight
+    // at the bound before it must not be the one reported.
+    /// 162 weights of 1, but for the (index, value) pairs of `special`.
     func weights(_ special: [(Int, Int8)]) -> [Int8] {
-        var w = [Int8](repeating: 1, count: 128)
+        var w = [Int8](repeating: 1, count: 162)
         for (i, v) in special { w[i] = v }
         return w
     }
-    var conv = edgeConv(outChannels: 2, kernel: (8, 8), weights: weights([(3, 127), (70, -127)]))
-    expectLoads(oneConv(conv, height: 8, width: 8))  // weight_max 0: [-127, 127]
+    /// The one-conv model on a 9x9 input.
+    func model(_ conv: TestConv) -> [UInt8] { oneConv(conv, height: 9, width: 9) }
+    var conv = edgeConv(outChannels: 2, kernel: (9, 9), weights: weights([(3, 127), (64, -127), (70, 127), (150, -127)]))
+    expectLoads(model(conv))  // weight_max 0: [-127, 127]
     conv.weightMax = 127
-    #expect(expectLoads(oneConv(conv, height: 8, width: 8))?.graph.layers[0].weightMax == 127)
+    #expect(expectLoads(model(conv))?.graph.layers[0].weightMax == 127)
     conv.weightMax = 128
-    expectRule(oneConv(conv, height: 8, width: 8), "layer 0: weight_max 128 is outside 0..127")
+    expectRule(model(conv), "layer 0: weight_max 128 is outside 0..127")
     conv.weightMax = 0
-    conv.weights = weights([(3, 127), (100, -128)])
-    expectRule(oneConv(conv, height: 8, width: 8), "layer 0: weight 100 is -128; weights must lie in [-127, 127]")
+    conv.weights = weights([(64, -127), (100, -128)])
+    expectRule(model(conv), "layer 0: weight 100 is -128; weights must lie in [-127, 127]")
 
     conv.weightMax = 5
-    conv.weights = weights([(3, 5), (70, -5)])
-    expectLoads(oneConv(conv, height: 8, width: 8))
-    conv.weights = weights([(3, 5), (70, -6)])
-    expectRule(oneConv(conv, height: 8, width: 8), "layer 0: weight 70 lies outside [-5, 5] (weight_max)")
-    conv.weights = weights([(3, 5), (127, 6)])
-    expectRule(oneConv(conv, height: 8, width: 8), "layer 0: weight 127 lies outside [-5, 5] (weight_max)")
+    conv.weights = weights([(3, 5), (64, -5), (70, 5), (150, -5)])
+    #expect(expectLoads(model(conv))?.graph.layers[0].weightMax == 5)
+    conv.weights = weights([(64, 5), (70, -6)])
+    expectRule(model(conv), "layer 0: weight 70 lies outside [-5, 5] (weight_max)")
+    conv.weights = weights([(150, -5), (160, 6)])
+    expectRule(model(conv), "layer 0: weight 160 lies outside [-5, 5] (weight_max)")
 }
 
 @Test("multiplier: 2^30 and 2^31 - 1 load, 2^30 - 1 and 2^31 are refused")
