@@ -71,10 +71,12 @@ public enum PNGDecoder {
         }
         // Deflate expands at most 1032:1, so an input too small to hold the declared samples is
         // refused before the pixel buffer is allocated (a 74-byte file declaring 64 Mi pixels
-        // would otherwise cost hundreds of megabytes before its data ran out).
+        // would otherwise cost hundreds of megabytes before its data ran out). An input of N
+        // bytes may declare up to 1032 x N bytes of samples, and not one more.
         let stored = ninpriv_png_stored_bytes(reader), input = ninpriv_png_input_bytes(reader)
-        if input > 0, stored / maxInflation > input {
-            throw NiNError(.badImage, "\(what) declares \(width)x\(height) pixels (\(stored) bytes of samples) but has only \(input) bytes: more than deflate can expand (\(maxInflation):1); it is truncated or corrupt")
+        let least = (stored + maxInflation - 1) / maxInflation  // the fewest bytes that inflate to `stored`
+        if input > 0, input < least {
+            throw NiNError(.badImage, "\(what) declares \(width)x\(height) pixels (\(stored) bytes of samples) but has only \(input) bytes: more than deflate can expand (\(maxInflation):1 needs at least \(least)); it is truncated or corrupt")
         }
         var layout = ninpriv_png_layout()
         guard ninpriv_png_set_transforms(reader, &layout) != 0 else { throw failure(reader, "cannot read \(what)") }

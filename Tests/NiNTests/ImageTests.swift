@@ -33,3 +33,19 @@ func imageShapeChecks() throws {
                                                      pixels: [UInt8](repeating: 0, count: (1 << 16) + 1)) }, "exceeds 65536")
     _ = try Image(width: 1 << 16, height: 1, channels: 1, pixels: [UInt8](repeating: 0, count: 1 << 16))
 }
+
+@Test("image limits at their edges: 1 and 65536 on a side, 1 and 4 channels pass; 0 and 65537, 0 and 5 are refused")
+func imageLimitEdges() throws {
+    let side = 1 << 16
+    let tall = try Image(width: 1, height: side, channels: 1, pixels: [UInt8](repeating: 0, count: side))
+    #expect(tall.height == side)
+    expectInvalid({ () throws(NiNError) in try Image(width: 1, height: side + 1, channels: 1,
+                                                     pixels: [UInt8](repeating: 0, count: side + 1)) },
+                  "image size 1x65537 exceeds 65536 on a side")
+    _ = try Image(width: 1, height: 1, channels: 1, pixels: [0])
+    _ = try Image(width: 1, height: 1, channels: 4, pixels: [1, 2, 3, 4])
+    expectInvalid({ () throws(NiNError) in try Image(width: 1, height: 0, channels: 1, pixels: [0]) },
+                  "image size 1x0 must be at least 1x1")
+    expectInvalid({ () throws(NiNError) in try Image(width: 1, height: 1, channels: 5, pixels: [1, 2, 3, 4, 5]) },
+                  "image has 5 channels, expected 1, 2, 3 or 4")
+}

@@ -8,8 +8,9 @@ import NiN
 import NiNKernelCheck
 import Testing
 
-/// A model file being patched: little-endian fields, sections found through the table.
-private struct Patch {
+/// A model file being patched: little-endian fields, sections found through the table (also
+/// used by ModelReaderEdgeTests).
+struct Patch {
     var bytes: [UInt8]
 
     func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
@@ -37,7 +38,7 @@ private struct Patch {
 }
 
 /// Input 1x6x6 (zero point 0); conv 3x3 1 -> 4 with ReLU; max pool 2x2 stride 2; GAP over 4 classes.
-private func tinyModel(labels: [UInt8]? = nil, metadata: [UInt8]? = Array("name\0tiny\0".utf8)) -> Patch {
+func tinyModel(labels: [UInt8]? = nil, metadata: [UInt8]? = Array("name\0tiny\0".utf8)) -> Patch {
     let conv = TestConv(inChannels: 1, outChannels: 4, kernel: (3, 3), stride: (1, 1), pads: (0, 0, 0, 0), relu: true,
                         outputZeroPoint: 0, weights: (0..<36).map { Int8($0 % 7 - 3) }, bias: [10, -20, 30, -40],
                         multiplier: [Int32](repeating: 1 << 30, count: 4), shift: [Int32](repeating: 36, count: 4))
@@ -46,7 +47,8 @@ private func tinyModel(labels: [UInt8]? = nil, metadata: [UInt8]? = Array("name\
                                    labels: labels, metadata: metadata))
 }
 
-private func expectRule(_ bytes: [UInt8], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+/// Expects `bytes` to be refused as a bad model with exactly `message` (after "model file: ").
+func expectRule(_ bytes: [UInt8], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
     do {
         _ = try NiNModel(bytes: bytes)
         Issue.record("accepted a model that breaks: \(message)", sourceLocation: sourceLocation)

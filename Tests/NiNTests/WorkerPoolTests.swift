@@ -200,3 +200,111 @@ func workerPoolLateWorkerTouchesNoJob() throws {
     }
     #expect(elsewhere.pointee == 0, "\(elsewhere.pointee) jobs were released by a worker")
 }
+
+#if DEBUG
+/// The claim-protocol test's job and probe: a worker parked between reading the claim word and
+/// its compare-and-swap, released while the next run is under way. Parts count their runs per
+/// run of the test (`epoch`), and any part the parked call runs after its run ended is counted.
+private final class StaleClaimJob: ParallelJob, @unchecked Sendable {
+    /// Which of the test's runs is in progress (0 or 1; -1 between them), and its part count.
+    var epoch = -1, parts = 0
+    /// Times each part of each run ran.
+    let runs = UnsafeMutablePointer<Int>.allocate(capacity: 2 * 64)
+    /// The worker is parked in its claim; it may go on; its parked call has left.
+    let parked = Atomic<Bool>(false), released = Atomic<Bool>(false), left = Atomic<Bool>(false)
+    /// Whether the probe has parked a worker already (it parks the first one only).
+    let armed = Atomic<Bool>(true)
+    /// The run number the parked call served (the pool's own count), -1 until it parks.
+    let parkedRun = Atomic<Int>(-1)
+    /// Parts the parked call ran after it was released; parts run with another run's count.
+    let staleParts = Atomic<Int>(0), badCounts = Atomic<Int>(0)
+    /// Waits that ran out of time (a hook that never fired, a worker that never left).
+    let timeouts = Atomic<Int>(0)
+
+    /// A job with no part run yet.
+    init() { runs.initialize(repeating: 0, count: 2 * 64) }
+    deinit { runs.deallocate() }
+
+    /// Spins (yielding) until `condition` holds or 10 s pass; counts a timeout.
+    func wait(until condition: () -> Bool) {
+        let start = monotonicTestNanoseconds()
+        while !condition() {
+            if monotonicTestNanoseconds() - start > 10_000_000_000 {
+                timeouts.add(1, ordering: .relaxed)
+                return
+            }
+            sched_yield()
+        }
+    }
+
+    /// The pool's probe: parks the first worker that is about to claim, until `released`, and
+    /// notes when that call leaves.
+    func probe(_ event: ClaimProbeEvent) {
+        switch event {
+        case let .beforeCompareExchange(run, _, thread):
+            guard thread != 0, armed.exchange(false, ordering: .relaxed) else { return }
+            parkedRun.store(run, ordering: .relaxed)
+            parked.store(true, ordering: .releasing)
+            wait { released.load(ordering: .acquiring) }
+        case let .leaving(run, thread):
+            if thread != 0, parked.load(ordering: .acquiring), run == parkedRun.load(ordering: .relaxed),
+               released.load(ordering: .acquiring) {
+                left.store(true, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Counts the part, and holds the caller in run 0's and run 1's first parts (see the test).
+    func runPart(_ part: Int, of parts: Int, thread: Int) {
+        if parts != self.parts || epoch < 0 { badCounts.add(1, ordering: .relaxed) }
+        // A part on the parked worker's thread between its release and its leaving is the stale call's.
+        if thread != 0, released.load(ordering: .acquiring), !left.load(ordering: .acquiring) {
+            staleParts.add(1, ordering: .relaxed)
+        }
+        if epoch >= 0, part < 64 { runs[epoch * 64 + part] += 1 }
+        if thread == 0 && part == 0 {
+            if epoch == 0 {
+                // Run 0: hold the caller in its first part until a worker is parked in its claim.
+                wait { parked.load(ordering: .acquiring) }
+            } else if epoch == 1 {
+                // Run 1 is under way with parts unclaimed: let the parked worker go, and wait
+                // until the call it was parked in has left (having claimed nothing, if correct).
+                released.store(true, ordering: .releasing)
+                wait { left.load(ordering: .acquiring) }
+            }
+        }
+    }
+}
+
+@Test("a worker parked between reading the claim word and its compare-and-swap claims nothing of the next run")
+func workerPoolStaleClaimTakesNothing() throws {
+    // The run number in the claim word is what keeps a worker that read an older run's state
+    // from claiming a part of a newer one (runClaimedParts: `claim >> 16 == run`). The probe
+    // puts a worker in that window on purpose: it reads run 0's claim word and parks; the caller
+    // runs every part of run 0, returns, and starts run 1 (more parts than run 0); from inside
+    // run 1's first part it releases the worker, whose compare-and-swap then fails against run
+    // 1's claim word. It must leave without running anything: a part run by that call would be
+    // run 1's, run under run 0's part count, by a call whose run had ended (its job possibly gone).
+    let job = StaleClaimJob()
+    var pool: WorkerPool<StaleClaimJob>? = try WorkerPool<StaleClaimJob>(threadCount: 2)
+    pool!.claimProbe = { [unowned(unsafe) job] in job.probe($0) }
+    let partCounts = [3, 6]
+    for (epoch, parts) in partCounts.enumerated() {
+        job.epoch = epoch
+        job.parts = parts
+        pool!.run(job, parts: parts)
+        job.epoch = -1
+    }
+    pool = nil  // (joins the worker: no probe call can outlive the job)
+    #expect(job.timeouts.load(ordering: .relaxed) == 0, "a wait ran out: no worker parked, or the parked call never left")
+    #expect(job.parked.load(ordering: .acquiring) && job.left.load(ordering: .acquiring))
+    #expect(job.parkedRun.load(ordering: .relaxed) >= 1)
+    #expect(job.staleParts.load(ordering: .relaxed) == 0,
+            "the parked call ran \(job.staleParts.load(ordering: .relaxed)) part(s) of the next run after its own had ended")
+    #expect(job.badCounts.load(ordering: .relaxed) == 0, "a part ran with another run's part count")
+    for (epoch, parts) in partCounts.enumerated() {
+        #expect((0..<64).map { job.runs[epoch * 64 + $0] } == (0..<64).map { $0 < parts ? 1 : 0 },
+                "run \(epoch): parts ran other than exactly once")
+    }
+}
+#endif

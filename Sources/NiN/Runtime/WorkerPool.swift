@@ -55,6 +55,13 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
     /// claims a part by a compare-and-swap that also checks the run number, so a worker that
     /// read an older run's state can never claim a part of a newer one.
     private let claims = Atomic<Int>(0)
+    #if DEBUG
+    /// Test-only, and only in debug builds (release builds compile it and its calls out):
+    /// called by every thread in `runClaimedParts` between reading the claim word and its
+    /// compare-and-swap, and as it leaves. Set before the pool's first run (whose releasing
+    /// store publishes it to the workers) and never changed after.
+    package var claimProbe: ((ClaimProbeEvent) -> Void)?
+    #endif
     private let stopping = Atomic<Bool>(false)
     /// Workers asleep on `wake` (changed under `mutex`).
     private var sleepers = 0
@@ -213,6 +220,9 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
     private func runClaimedParts(of run: Int, parts: Int, thread: Int) {
         var claim = claims.load(ordering: .acquiring)
         while claim >> 16 == run && claim & 0xFFFF < parts {
+            #if DEBUG
+            claimProbe?(.beforeCompareExchange(run: run, claim: claim, thread: thread))
+            #endif
             let (exchanged, found) = claims.compareExchange(expected: claim, desired: claim + 1,
                                                             ordering: .acquiringAndReleasing)
             if exchanged {
@@ -224,8 +234,23 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
                 claim = found
             }
         }
+        #if DEBUG
+        claimProbe?(.leaving(run: run, thread: thread))
+        #endif
     }
 }
+
+#if DEBUG
+/// Test-only (debug builds): where a thread is in `WorkerPool.runClaimedParts`, as told to the
+/// pool's `claimProbe`.
+package enum ClaimProbeEvent: Sendable {
+    /// The thread read `claim` (`run << 16 | next part`) while serving `run` and is about to
+    /// compare-and-swap it.
+    case beforeCompareExchange(run: Int, claim: Int, thread: Int)
+    /// The thread stops claiming parts of `run`.
+    case leaving(run: Int, thread: Int)
+}
+#endif
 
 /// What a new thread runs: its pool's worker loop, with the pool unretained so that the threads
 /// never keep their pool alive.
