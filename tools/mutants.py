@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -106,7 +107,7 @@ MUTANTS: List[Mutant] = [
     Mutant("pool-window-short", "Sources/NiNKernelCore/PoolWindows.swift",
            "xs: max(0, ix0)..<min(g.inWidth, ix0 + g.kernelWidth)", "xs: max(0, ix0)..<min(g.inWidth, ix0 + g.kernelWidth - 1)",
            "the optimized max pools leave out each window's last column", swift("randomMaxPools")),
-    Mutant("amx-configure-every-layer", "Sources/NiNAMX/AMXTiles.swift",
+    Mutant("amx-configure-every-layer", "Sources/NiNAMXTiles/AMXTiles.swift",
            "guard !holdsConvolutionConfiguration else { return }", "guard holdsConvolutionConfiguration || true else { return }",
            "AMX loads its tile configuration at every layer", swift("amxTilesLiveForOneRun")),
     Mutant("amx-run-keeps-tiles", "Sources/NiN/Runtime/Scheduler.swift",
@@ -397,9 +398,22 @@ MUTANTS += [
            "the reference ignores output_max", Test("python", "tools/tests/test_reference_kernels.py")),
 ]
 
-# Targets whose debug build inlines @inlinable code of another target (they are built with
-# -Ounchecked): after a mutation in a key's directory, the listed directories are touched too.
-INLINERS = {"Sources/NiNKernelCore": ["Sources/NiNAVX2", "Sources/NiNAVX512VNNI", "Sources/NiNPortable"]}
+def inliners(directory: str) -> list[str]:
+    """The targets whose debug build inlines @inlinable code of the target in `directory`: those
+    Package.swift builds with -Ounchecked whose sources import its module (the kernel families
+    inline NiNKernelCore's drivers, NiNAMX the tile protocol of NiNAMXTiles). Read from the
+    sources, so a new kernel family needs no entry here."""
+    module = Path(directory).name
+    package = (REPO / "Package.swift").read_text()
+    found = []
+    for declaration in package.split(".target(")[1:]:
+        path = re.search(r'path: "(Sources/[^"]+)"', declaration)
+        if not path or path.group(1) == directory or "-Ounchecked" not in declaration.split(".target(")[0]:
+            continue
+        sources = (REPO / path.group(1)).rglob("*.swift")
+        if any(re.search(rf"^import {module}$", s.read_text(), re.M) for s in sources):
+            found.append(path.group(1))
+    return found
 
 
 def target_dir(path: str) -> str:
@@ -410,7 +424,7 @@ def target_dir(path: str) -> str:
 
 def touch_for(path: str) -> None:
     """Touches every source of the mutated target and of the targets that inline its code."""
-    for directory in [target_dir(path)] + INLINERS.get(target_dir(path), []):
+    for directory in [target_dir(path)] + inliners(target_dir(path)):
         for source in sorted((REPO / directory).rglob("*.swift")):
             source.touch()
 
