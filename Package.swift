@@ -15,7 +15,7 @@ let soname = "libnin.so.0"
 
 // Kernel families: the x86-64 ones (their targets use x86 intrinsics and -m flags) are built only
 // on an x86-64 host, and not with NIN_PORTABLE=1 (`make test-portable`), which builds what any
-// other host gets: the portable reference kernels alone.
+// other host gets: the portable family and the reference kernels.
 #if arch(x86_64)
 let x86Kernels = Context.environment["NIN_PORTABLE"] != "1"
 #else
