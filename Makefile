@@ -206,7 +206,7 @@ fp32-golden:
 
 # Mutation testing: each mutant of tools/mutants.py applied in turn, rebuilt, its tests run, the
 # kill table printed (tens of minutes; not part of CI). `tools/mutants.py --check` is instant.
-mutants:
+mutants: lib
 	nice -n 10 $(PYTHON) tools/mutants.py
 
 eval: lib

@@ -6,7 +6,9 @@ that must catch it. For every mutant in turn the script applies it, rebuilds (to
 mutated target and the targets that inline its code, so an incremental debug build cannot keep
 stale code: docs/ARCHITECTURE.md, "Building"), runs those tests, restores the file and records
 whether the tests failed (killed) or passed (survived). It prints the kill table at the end and
-exits 1 if any mutant survived or a mutation no longer applies.
+exits 1 if any mutant survived or a mutation no longer applies. A mutant whose tests need a
+kernel family this CPU lacks (`needs`: the AVX-512 VNNI and AMX ones on an AVX2-only CPU, whose
+tests skip there) is not run: it is named with the reason, and the summary counts it apart.
 
     tools/mutants.py               run every mutant (minutes per mutant; `make mutants`)
     tools/mutants.py --check       only check that every search string occurs exactly once
@@ -52,6 +54,9 @@ class Mutant:
     replace: str
     why: str       # what the mutation breaks
     test: Test
+    #: The kernel family whose tests kill it (its own, or the AMX emulator's AVX-512 VNNI), as
+    #: nin.kernel_families() names it: on a CPU without it the tests skip, so it is not run.
+    needs: Optional[str] = None
 
 
 def swift(filter: str) -> Test:
@@ -93,36 +98,44 @@ MUTANTS: List[Mutant] = [
            "the quad families skip padding taps although the padding value is not 0", swift("randomConvolutions")),
     Mutant("amx-chunks-twice", "Sources/NiNAMX/Tile32x32AMX.swift",
            "var chunk = max(start >> 4, next)", "var chunk = start >> 4",
-           "AMX multiplies a K chunk shared by two runs twice", swift("randomConvolutions")),
+           "AMX multiplies a K chunk shared by two runs twice", swift("randomConvolutions"),
+           needs="avx512vnni"),
     Mutant("amx-skip-padding-any-zero-point", "Sources/NiNAMX/ConvolutionAMX.swift",
            "let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise",
            "let skipPadding = g.inChannels % 4 == 0 && !pointwise",
-           "AMX widens its K runs over padding taps that hold a nonzero zero point", swift("randomConvolutions")),
+           "AMX widens its K runs over padding taps that hold a nonzero zero point", swift("randomConvolutions"),
+           needs="avx512vnni"),
     Mutant("amx-staging-drops-a-row", "Sources/NiNAMX/ConvolutionAMX.swift",
            "for r in 0..<count { (staged + r * rowBytes)", "for r in 0..<count - 1 { (staged + r * rowBytes)",
-           "AMX stages one row too few of a pointwise layer's last tile", swift("randomConvolutions")),
+           "AMX stages one row too few of a pointwise layer's last tile", swift("randomConvolutions"),
+           needs="avx512vnni"),
     Mutant("amx-pending-rows-outlive-table", "Sources/NiNAMX/ConvolutionAMX.swift",
            "        pending.finish()  // (its output rows", "        // pending.finish()  // (its output rows",
-           "AMX writes a block's pending rows after im2col rewrote their pixel table", swift("randomConvolutions")),
+           "AMX writes a block's pending rows after im2col rewrote their pixel table", swift("randomConvolutions"),
+           needs="avx512vnni"),
     Mutant("pool-window-short", "Sources/NiNKernelCore/PoolWindows.swift",
            "xs: max(0, ix0)..<min(g.inWidth, ix0 + g.kernelWidth)", "xs: max(0, ix0)..<min(g.inWidth, ix0 + g.kernelWidth - 1)",
            "the optimized max pools leave out each window's last column", swift("randomMaxPools")),
     Mutant("amx-configure-every-layer", "Sources/NiNAMXTiles/AMXTiles.swift",
            "guard !holdsConvolutionConfiguration else { return }", "guard holdsConvolutionConfiguration || true else { return }",
-           "AMX loads its tile configuration at every layer", swift("amxTilesLiveForOneRun")),
+           "AMX loads its tile configuration at every layer", swift("amxTilesLiveForOneRun"),
+           needs="avx512vnni"),
     Mutant("amx-run-keeps-tiles", "Sources/NiN/Runtime/Scheduler.swift",
            "defer { model.kernels.endRun?() }", "defer { _ = model.kernels.endRun }",
-           "a run leaves the caller's AMX tiles configured", swift("amxTilesLiveForOneRun")),
+           "a run leaves the caller's AMX tiles configured", swift("amxTilesLiveForOneRun"),
+           needs="avx512vnni"),
     Mutant("peak-vnni-claims-more", "Sources/NiNAVX512VNNI/PeakAVX512VNNI.swift",
            "macsPerRound: 12 * 64,", "macsPerRound: 16 * 64,",
-           "the AVX-512 VNNI peak loop claims MACs it does not do (a peak 1.33x too high)", swift("peakLoopsCountTheirMACs")),
+           "the AVX-512 VNNI peak loop claims MACs it does not do (a peak 1.33x too high)", swift("peakLoopsCountTheirMACs"),
+           needs="avx512vnni"),
     Mutant("peak-avx2-drops-a-product", "Sources/NiNAVX2/PeakAVX2.swift",
            "_mm256_maddubs_epi16(x(2 &* i &+ 1), weights))", "_mm256_setzero_si256())",
            "the AVX2 peak loop skips half its products but still counts them", swift("peakLoopsCountTheirMACs")),
     Mutant("peak-amx-one-tile", "Sources/NiNAMX/PeakAMX.swift",
            "T.dotProduct(0, 4, 6); T.dotProduct(1, 4, 7); T.dotProduct(2, 5, 6); T.dotProduct(3, 5, 7)",
            "T.dotProduct(0, 4, 6)",
-           "the AMX peak loop runs one tdpbusd per round and counts four", swift("peakLoopsCountTheirMACs")),
+           "the AMX peak loop runs one tdpbusd per round and counts four", swift("peakLoopsCountTheirMACs"),
+           needs="avx512vnni"),
     Mutant("profile-share-ignores-threads", "Sources/nin-infer/NinInfer.swift",
            "(peak.macsPerSecond * Double(context.threads))", "peak.macsPerSecond",
            "--profile gives shares of one thread's peak at any thread count", Test("python", "Tests/cli/test_nin_infer_profile.py")),
@@ -136,7 +149,8 @@ MUTANTS: List[Mutant] = [
            "if path == .zeroPointZero { return _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(clamped)) }",
            "if path == .zeroPointZero { return _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(_mm512_max_ps(scaled, load(RequantBlock.low)))) }",
            "outputs with zero point 0 and output_max under 255 (7-bit models) are not clamped at output_max",
-           swift("randomConvolutions")),
+           swift("randomConvolutions"),
+           needs="avx512vnni"),
     Mutant("maddubs-bound-loose", "Sources/NiNAVX2/MaddubsBound.swift",
            "let k = layer.kernelSize, limit = 32767", "let k = layer.kernelSize, limit = 40000",
            "AVX2 runs vpmaddubsw on layers whose int16 sums can saturate", swift("randomConvolutions")),
@@ -151,7 +165,8 @@ MUTANTS: List[Mutant] = [
            "weights beyond weight_max accepted", swift("boundRules")),
     Mutant("vnni-masked-store", "Sources/NiNAVX512VNNI/RequantizeAVX512VNNI.swift",
            "__mmask16(truncatingIfNeeded: (1 << channels) - 1)", "__mmask16(truncatingIfNeeded: (1 << channels) - 2)",
-           "VNNI partial block store drops its first channel", swift("randomConvolutions")),
+           "VNNI partial block store drops its first channel", swift("randomConvolutions"),
+           needs="avx512vnni"),
     Mutant("int16pairs-widen-zero-point", "Sources/NiNKernelCore/Int16PairConvolution.swift",
            "dst[i] = Int16(src[i]) &- zeroPoint", "dst[i] = Int16(src[i])",
            "AVX2/portable im2col forgets the input zero point", swift("randomConvolutions")),
@@ -231,7 +246,8 @@ MUTANTS: List[Mutant] = [
     Mutant("cpu-vnni-check", "Sources/NiNCPU/cpu.c",
            'return ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
            'return 0 && ninpriv_cpu_has_avx2() && __builtin_cpu_supports("avx512f")',
-           "AVX-512 VNNI never detected: the family would be skipped silently", swift("kernelFamilies")),
+           "AVX-512 VNNI never detected: the family would be skipped silently", swift("kernelFamilies"),
+           needs="avx512vnni"),
     # --- threads ---
     Mutant("threads-image-lanes", "Sources/NiN/Runtime/Scheduler.swift",
            "pool.run(self, parts: count)  //", "pool.run(self, parts: count - 1)  //",
@@ -477,6 +493,15 @@ def test_command(test: Test) -> str:
     return f"{sys.executable} -m pytest -q -x {test.what}"
 
 
+def library_kernel_families() -> list:
+    """nin.kernel_families() of this checkout's release libnin.so (`make lib`): which kernel
+    families this CPU runs, and why not."""
+    sys.path.insert(0, str(REPO / "bindings" / "python"))
+    os.environ.setdefault("NIN_LIBRARY", str(REPO / ".build" / "release" / "libnin.so"))
+    import nin  # noqa: E402 (the binding of this checkout)
+    return nin.kernel_families()
+
+
 def run_mutant(m: Mutant, log, timeout: int) -> str:
     """Applies `m`, builds, runs its tests, restores the file. Returns killed, SURVIVED or
     BUILD FAILED."""
@@ -524,6 +549,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"all {len(mutants)} mutations apply (each search string occurs exactly once)")
         return 0
 
+    # A mutant whose tests need a kernel family this CPU lacks is not run (its tests would skip
+    # and it would survive): named with the reason, and not counted as killed.
+    unsupported = {f.name: f.reason for f in library_kernel_families() if not f.supported}
+    not_run = [(m, unsupported[m.needs]) for m in mutants if m.needs in unsupported]
+    mutants = [m for m in mutants if m.needs not in unsupported]
+    for m, reason in not_run:
+        print(f"not run: {m.name}: its tests need the {m.needs} family ({reason})")
+
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     rows = []
     with open(args.log, "w") as log:
@@ -542,12 +575,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for command in sorted({build_command(m.test) for m in mutants}):
             run(command, None, log, args.timeout)
 
-    width = max(len(m.name) for m in mutants)
+    width = max([len(m.name) for m in mutants] + [6])
     print(f"\n{'mutant':{width}}  {'result':8}  {'s':>4}  tests  (file: what it breaks)")
     for m, result, seconds in rows:
         print(f"{m.name:{width}}  {result:8}  {seconds:4.0f}  {m.test.describe()}  ({m.path}: {m.why})")
     killed = sum(1 for _, r, _ in rows if r == "killed")
-    print(f"\n{killed} of {len(rows)} mutants killed")
+    skipped = f"; {len(not_run)} not run: this CPU lacks a family their tests need" if not_run else ""
+    print(f"\n{killed} of {len(rows)} mutants killed{skipped}")
     return 0 if killed == len(rows) else 1
 
 
