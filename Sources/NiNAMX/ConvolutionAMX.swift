@@ -170,6 +170,6 @@ func amxRowBytes(blockQuads: Int) -> Int {
 func stageRows(_ rows: UnsafePointer<UInt8>, stride: Int, count: Int, bytes: Int,
                into staged: UnsafeMutablePointer<UInt8>, rowBytes: Int) -> UnsafePointer<UInt8> {
     staged.initialize(repeating: 0, count: amxTileRows * rowBytes)
-    for r in 0..<count { (staged + r * rowBytes).update(from: rows + r * stride, count: bytes) }
+    for r in 0..<count { UnsafeMutableRawPointer(staged + r * rowBytes).copyMemory(from: rows + r * stride, byteCount: bytes) }
     return UnsafePointer(staged)
 }

@@ -42,6 +42,7 @@ AVX512="$AVX2 -Xcc -mavx512f -Xcc -mavx512vl -Xcc -mavx512bw -Xcc -mavx512vnni"
 swift_module() {
     name=$1; shift
     echo "embedded: $name"
+    rm -f "$MOD/$name.o"  # (objcopy rewrites some objects below; never keep one from an earlier run)
     # shellcheck disable=SC2046,SC2086
     $SWIFTC $EMBEDDED -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
         -c -o "$MOD/$name.o" $(find "$S/$name" -name '*.swift' | sort)
@@ -60,14 +61,23 @@ swift_module NiNAVXVNNI $AVX2 -Xcc -mavxvnni -Ounchecked
 swift_module NiNAVX512VNNI $AVX512 -Ounchecked
 swift_module NiNAMXTiles
 swift_module NiNAMX $AVX512 -Xcc -mamx-tile -Xcc -mamx-int8 -Ounchecked
+# An ISA module holds its own copies of the code it uses from other modules (the shared drivers
+# and im2col of NiNKernelCore, the standard library), compiled with its flags, as weak functions.
+# The linker would keep one copy per name for the whole library (the baseline module's strong
+# definition where there is one): the AVX2 kernels would run NiNKernelCore's SSE2 im2col (layer
+# times up to 9x), and a baseline caller could get an AVX2 copy. Made local, each module's copies
+# serve that module alone, as the hosted build inlines them into it.
+for name in NiNAVX2 NiNAVXVNNI NiNAVX512VNNI NiNAMX; do
+    nm --defined-only "$MOD/$name.o" | awk '$2 == "W" {print $3}' > "$MOD/$name.local"
+    [ ! -s "$MOD/$name.local" ] || objcopy --localize-symbols="$MOD/$name.local" "$MOD/$name.o"
+done
 swift_module NiN -D NIN_X86_KERNELS
 swift_module NiNPNG
 swift_module NiNCAPI
 
-# Every module carries its own copies of the generic and library code it uses (weak symbols,
-# one kept per name by the linker: the first). The baseline modules come first, so a copy that an
-# ISA module compiled with its -m flags never replaces the one baseline code calls: only code of
-# a family's target runs with its instructions, after its probe (docs/ARCHITECTURE.md, Targets).
+# The baseline modules also carry copies of each other's code (weak: the linker keeps the first);
+# the ISA modules' copies are local (above), so baseline code never calls code built with -m flags:
+# only a family's own target runs its instructions, after its probe (docs/ARCHITECTURE.md, Targets).
 OBJECTS="$MOD/cpu.o $MOD/fork.o $MOD/binary.o $MOD/png.o $MOD/NiNPlatform.o $MOD/NiNKernelCore.o $MOD/NiNPortable.o
          $MOD/NiNAMXTiles.o $MOD/NiN.o $MOD/NiNPNG.o $MOD/NiNCAPI.o
          $MOD/NiNAVX2.o $MOD/NiNAVXVNNI.o $MOD/NiNAVX512VNNI.o $MOD/NiNAMX.o"
