@@ -21,8 +21,8 @@
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 #   make kernel-check  every kernel family this CPU runs (and the AMX emulator) against the reference
 #                      on random and classic-NiN convolutions; a static binary for other machines
-#   make embedded      libnin.so and libnin.a built with Embedded Swift (no Swift runtime, no
-#                      libstdc++), from the same sources, in .build-embedded/release/
+#   make embedded      libnin.so, libnin.a, nin-infer and nin-kernel-check built with Embedded
+#                      Swift (no Swift runtime, no libstdc++), same sources, .build-embedded/release/
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
@@ -146,11 +146,13 @@ embedded:
 # The whole C suite of bindings/c (api, no_malloc, threads, fork, shared_context, paths, the
 # examples, install, README) against the Embedded library, which must export exactly nin.h's
 # functions and need only libc, libm, libpng and zlib (check_needed.sh); then the Embedded
-# nin-infer against the hosted one, byte for byte (tools/embedded/compare_cli.sh).
+# nin-infer against the hosted one, byte for byte (tools/embedded/compare_cli.sh), and the
+# Embedded nin-kernel-check (every family this CPU runs against the reference).
 test-embedded: embedded cli
 	bindings/c/tests/check_needed.sh $(EMBEDDED)/libnin.so
 	$(MAKE) -C bindings/c test LIBDIR=$(abspath $(EMBEDDED)) BUILD=$(abspath .build-embedded/c) MODEL=$(abspath $(MODEL))
 	tools/embedded/compare_cli.sh $(EMBEDDED)/nin-infer $(RELEASE)/nin-infer
+	$(EMBEDDED)/nin-kernel-check
 
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli

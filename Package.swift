@@ -89,7 +89,7 @@ let package = Package(
         // Random convolutions run on every kernel family against the reference: shared by the
         // tests and nin-kernel-check (a static executable for machines without Swift).
         .target(name: "NiNKernelCheck", dependencies: ["NiN"], path: "Sources/NiNKernelCheck"),
-        .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck"],
+        .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck", "NiNCPU", "CNiNPlatform"],
                           path: "Sources/nin-kernel-check"),
         .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"]
                         + (x86Kernels ? ["NiNAMX", "NiNAMXTiles"] : []) as [Target.Dependency],

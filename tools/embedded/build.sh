@@ -4,6 +4,7 @@
 #   DIR/release/libnin.so (SONAME libnin.so.MAJOR, exports exactly nin.h's functions) and
 #   DIR/release/libnin.a, where DIR/release links to DIR/x86_64-unknown-linux-gnu/release (SwiftPM's
 #   layout, so the library finds the checkout's models/ as a hosted one does: DefaultModel.swift);
+#   DIR/release/nin-infer and DIR/release/nin-kernel-check (static PIEs);
 #   DIR/modules/ (the Swift modules and objects, one per target).
 # Embedded Swift compiles a module whole (-wmo), so each Swift target of Package.swift is one
 # swiftc run emitting its .swiftmodule and one object, in dependency order, with that target's
@@ -30,7 +31,7 @@ for target in NiNCPU NiNPNGRead; do
     printf 'module %s {\n    umbrella "%s"\n    export *\n}\n' "$target" "$S/$target/include" > "$MOD/$target/module.modulemap"
 done
 
-EMBEDDED="-target x86_64-unknown-linux-gnu -enable-experimental-feature Embedded -wmo -parse-as-library
+EMBEDDED="-target x86_64-unknown-linux-gnu -enable-experimental-feature Embedded -wmo
           -swift-version 5 -package-name nin -O -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap
           -Xcc -fmodule-map-file=$MOD/NiNPNGRead/module.modulemap -I $S/CNiNPlatform -I $S/CNiN -I $S/CLibPNG
           -I $S/CNiNAMX $(pkg-config --cflags-only-I libpng | sed 's/-I/-Xcc -I/g')"
@@ -38,13 +39,16 @@ AVX2="-Xcc -mavx2 -Xcc -mfma"
 AVX512="$AVX2 -Xcc -mavx512f -Xcc -mavx512vl -Xcc -mavx512bw -Xcc -mavx512vnni"
 
 # swift_module NAME [FLAGS...]: Sources/NAME/**/*.swift -> MOD/NAME.swiftmodule + MOD/NAME.o
-# (an executable's NAME is its folder; pass -module-name for a module name of its own)
+# (an executable's NAME is its folder; pass -module-name for a module name of its own; a folder
+# with a main.swift is top-level code, the others are libraries or have an @main type)
 swift_module() {
     name=$1; shift
     echo "embedded: $name"
     rm -f "$MOD/$name.o"  # (objcopy rewrites some objects below; never keep one from an earlier run)
+    library=-parse-as-library
+    [ ! -f "$S/$name/main.swift" ] || library=
     # shellcheck disable=SC2046,SC2086
-    $SWIFTC $EMBEDDED -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
+    $SWIFTC $EMBEDDED $library -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
         -c -o "$MOD/$name.o" $(find "$S/$name" -name '*.swift' | sort)
 }
 
@@ -98,4 +102,10 @@ swift_module nin-infer -module-name nin_infer
 # shellcheck disable=SC2086
 $CC -static-pie -Wl,--gc-sections $(echo "$OBJECTS" | sed "s|$MOD/NiNCAPI.o||") "$MOD/nin-infer.o" -o "$OUT/nin-infer" \
     -L"$EMBEDDED_LIB" -lswiftUnicodeDataTables -lpng16 -lz -lm -lpthread
-echo "embedded: $OUT/libnin.so, $OUT/libnin.a, $OUT/nin-infer"
+# nin-kernel-check (every family this CPU runs against the reference), static PIE like nin-infer.
+swift_module NiNKernelCheck
+swift_module nin-kernel-check -module-name nin_kernel_check
+# shellcheck disable=SC2086
+$CC -static-pie -Wl,--gc-sections $(echo "$OBJECTS" | sed "s|$MOD/NiNCAPI.o||; s|$MOD/png.o||") "$MOD/NiNKernelCheck.o" \
+    "$MOD/nin-kernel-check.o" -o "$OUT/nin-kernel-check" -L"$EMBEDDED_LIB" -lswiftUnicodeDataTables -lm -lpthread
+echo "embedded: $OUT/libnin.so, $OUT/libnin.a, $OUT/nin-infer, $OUT/nin-kernel-check"
