@@ -144,13 +144,13 @@ embedded:
 	tools/embedded/build.sh .build-embedded
 
 # The whole C suite of bindings/c (api, no_malloc, threads, fork, shared_context, paths, the
-# examples, install, README) against the Embedded library, which must export exactly nin.h's
+# examples, install, README, stress, valgrind memcheck) against the Embedded library, which must export exactly nin.h's
 # functions and need only libc, libm, libpng and zlib (check_needed.sh); then the Embedded
 # nin-infer against the hosted one, byte for byte (tools/embedded/compare_cli.sh), and the
 # Embedded nin-kernel-check (every family this CPU runs against the reference).
 test-embedded: embedded cli
 	bindings/c/tests/check_needed.sh $(EMBEDDED)/libnin.so
-	$(MAKE) -C bindings/c test LIBDIR=$(abspath $(EMBEDDED)) BUILD=$(abspath .build-embedded/c) MODEL=$(abspath $(MODEL))
+	$(MAKE) -C bindings/c test test-stress memcheck LIBDIR=$(abspath $(EMBEDDED)) BUILD=$(abspath .build-embedded/c) MODEL=$(abspath $(MODEL))
 	tools/embedded/compare_cli.sh $(EMBEDDED)/nin-infer $(RELEASE)/nin-infer
 	$(EMBEDDED)/nin-kernel-check
 
