@@ -21,6 +21,9 @@
 #   make eval    Fashion-MNIST test-set accuracy of the shipped model, through the runtime
 #   make kernel-check  every kernel family this CPU runs (and the AMX emulator) against the reference
 #                      on random and classic-NiN convolutions; a static binary for other machines
+#   make embedded      libnin.so, libnin.a, nin-infer and nin-kernel-check built with Embedded
+#                      Swift (no Swift runtime, no libstdc++), same sources, .build-embedded/release/
+#   make test-embedded the C suites (bindings/c) against that library, and what it links
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -133,6 +136,24 @@ test-cpus: deps .build/kernels.stamp cli
 test-c: lib
 	$(MAKE) -C bindings/c test MODEL=$(abspath $(MODEL))
 
+# Embedded Swift (docs/ARCHITECTURE.md, "Embedded Swift"): the engine, every x86 kernel family,
+# the PNG loader and the C API compiled without the Swift runtime by tools/embedded/build.sh, one
+# swiftc run per target (whole-module, each with its own -m flags). Not what `make lib` ships.
+EMBEDDED := .build-embedded/release
+embedded:
+	tools/embedded/build.sh .build-embedded
+
+# The whole C suite of bindings/c (api, no_malloc, threads, fork, shared_context, paths, the
+# examples, install, README, stress, valgrind memcheck) against the Embedded library, which must export exactly nin.h's
+# functions and need only libc, libm, libpng and zlib (check_needed.sh); then the Embedded
+# nin-infer against the hosted one, byte for byte (tools/embedded/compare_cli.sh), and the
+# Embedded nin-kernel-check (every family this CPU runs against the reference).
+test-embedded: embedded cli
+	bindings/c/tests/check_needed.sh $(EMBEDDED)/libnin.so
+	$(MAKE) -C bindings/c test test-stress memcheck LIBDIR=$(abspath $(EMBEDDED)) BUILD=$(abspath .build-embedded/c) MODEL=$(abspath $(MODEL))
+	tools/embedded/compare_cli.sh $(EMBEDDED)/nin-infer $(RELEASE)/nin-infer
+	$(EMBEDDED)/nin-kernel-check
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -227,4 +248,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -37,8 +37,8 @@ let kernelTargets: [Target] = x86Kernels ? [
     // The tile instructions as a protocol, and their exact scalar emulator: plain Swift with no
     // ISA flags, so the emulator's own code runs on any x86-64 CPU (the driver over it is
     // NiNAMX's, reached only where the CPU has AVX-512 VNNI).
-    .target(name: "NiNAMXTiles", path: "Sources/NiNAMXTiles"),
-    .target(name: "NiNAMX", dependencies: ["NiNKernelCore", "NiNAVX512VNNI", "NiNAMXTiles", "CNiNAMX"], path: "Sources/NiNAMX",
+    .target(name: "NiNAMXTiles", dependencies: ["NiNPlatform"], path: "Sources/NiNAMXTiles"),
+    .target(name: "NiNAMX", dependencies: ["NiNKernelCore", "NiNAVX512VNNI", "NiNAMXTiles", "CNiNAMX", "NiNPlatform"], path: "Sources/NiNAMX",
             swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f", "-Xcc", "-mavx512vl",
                                           "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vnni", "-Xcc", "-mamx-tile",
                                           "-Xcc", "-mamx-int8", "-Ounchecked"])]),
@@ -54,7 +54,7 @@ let package = Package(
     dependencies: [],
     targets: [
         .target(name: "NiN",
-                dependencies: ["NiNKernelCore", "NiNCPU", "NiNPlatform"]
+                dependencies: ["NiNKernelCore", "NiNCPU", "NiNPlatform", "CNiNPlatform"]
                     + ["NiNPortable"] + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : []) as [Target.Dependency],
                 path: "Sources/NiN",
                 swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
@@ -63,7 +63,10 @@ let package = Package(
         .target(name: "NiNKernelCore", dependencies: ["NiNPlatform"], path: "Sources/NiNKernelCore"),
         // Every system call the engine makes (memory, file mapping, environment, clock, stderr),
         // in one file: what a platform without them replaces.
-        .target(name: "NiNPlatform", path: "Sources/NiNPlatform"),
+        .target(name: "NiNPlatform", dependencies: ["CNiNPlatform"], path: "Sources/NiNPlatform"),
+        // The C library as the platform layer imports it (hosted and Embedded alike: Embedded
+        // Swift has no Glibc module), with helpers for errno, open and MAP_FAILED. Header only.
+        .systemLibrary(name: "CNiNPlatform", path: "Sources/CNiNPlatform"),
         // The portable kernel family: plain Swift vectorized for the baseline target (SSE2 on
         // x86-64, NEON on arm64), no ISA flags, built on every host.
         .target(name: "NiNPortable", dependencies: ["NiNKernelCore"], path: "Sources/NiNPortable",
@@ -74,19 +77,19 @@ let package = Package(
         // libpng's regular API reports errors with longjmp: its calls live in a C target behind setjmp.
         .target(name: "NiNPNGRead", dependencies: ["CLibPNG"], path: "Sources/NiNPNGRead",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("m")]),  // libm after libpng: static links
-        .target(name: "NiNPNG", dependencies: ["NiN", "NiNPNGRead"], path: "Sources/NiNPNG"),
+        .target(name: "NiNPNG", dependencies: ["NiN", "NiNPNGRead", "NiNPlatform", "CNiNPlatform"], path: "Sources/NiNPNG"),
         .systemLibrary(name: "CNiN", path: "Sources/CNiN"),
-        .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "NiNCPU", "CNiN"], path: "Sources/NiNCAPI",
+        .target(name: "NiNCAPI", dependencies: ["NiN", "NiNPNG", "NiNCPU", "CNiN", "NiNPlatform"], path: "Sources/NiNCAPI",
                 exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "--version-script=\(exportList)",
                                                "-Xlinker", "-soname", "-Xlinker", soname])]),
         .executableTarget(name: "nin-infer",
-                          dependencies: ["NiN", "NiNPNG", "CNiN"],
+                          dependencies: ["NiN", "NiNPNG", "CNiN", "NiNCPU", "NiNPlatform", "CNiNPlatform"],
                           path: "Sources/nin-infer"),
         // Random convolutions run on every kernel family against the reference: shared by the
         // tests and nin-kernel-check (a static executable for machines without Swift).
         .target(name: "NiNKernelCheck", dependencies: ["NiN"], path: "Sources/NiNKernelCheck"),
-        .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck"],
+        .executableTarget(name: "nin-kernel-check", dependencies: ["NiN", "NiNKernelCheck", "NiNCPU", "CNiNPlatform"],
                           path: "Sources/nin-kernel-check"),
         .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"]
                         + (x86Kernels ? ["NiNAMX", "NiNAMXTiles"] : []) as [Target.Dependency],

@@ -5,9 +5,7 @@
 
 import CNiNAMX
 import NiNAMXTiles
-#if canImport(Glibc)
-import Glibc
-#endif
+import NiNPlatform
 
 /// The AMX instructions themselves.
 public enum AMXHardware: AMXTiles {
@@ -79,17 +77,12 @@ public enum AMXHardware: AMXTiles {
         setHoldsConvolutionConfiguration(false)
     }
 
-    public static var holdsConvolutionConfiguration: Bool { pthread_getspecific(hardwareConfiguredKey) != nil }
+    public static var holdsConvolutionConfiguration: Bool { hardwareConfiguredKey.value != nil }
 
     public static func setHoldsConvolutionConfiguration(_ holds: Bool) {
-        pthread_setspecific(hardwareConfiguredKey, holds ? UnsafeRawPointer(bitPattern: 1) : nil)
+        hardwareConfiguredKey.value = holds ? UnsafeMutableRawPointer(bitPattern: 1) : nil
     }
 }
 
 /// Per thread: non-nil while the thread's AMX tiles hold the convolution's configuration.
-private let hardwareConfiguredKey: pthread_key_t = {
-    var key = pthread_key_t()
-    let status = pthread_key_create(&key, nil)
-    if status != 0 { fatalError("AMX: pthread_key_create failed (\(status))") }
-    return key
-}()
+private let hardwareConfiguredKey = Platform.ThreadLocalKey(owner: "AMX", destructor: nil)

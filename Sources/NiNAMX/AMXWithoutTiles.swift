@@ -22,6 +22,7 @@ public enum AMXWithoutTiles: AMXTiles {
 
 /// `convolutionAMX`'s driver on `AMXWithoutTiles`: the time of its work outside the tiles, and
 /// wrong outputs.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAMXWithoutTiles(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolutionAMXTiles(AMXWithoutTiles.self, a, part: part, of: parts)
 }

@@ -35,6 +35,7 @@ enum AMXScratch {
 }
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAMXScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     let rowBytes = amxRowBytes(blockQuads: amxBlockQuads(kernelSize: geometry.kernelSize))
     let rows = quadIsPointwise(geometry)
@@ -46,20 +47,24 @@ public func convolutionAMXScratchBytes(_ geometry: ConvolutionGeometry, totalRow
 /// Computes part `part` of `parts` of a convolution call on the AMX tiles, with the weights of
 /// `packAMX`. Configures this thread's tiles unless an earlier layer of the run did; the run's
 /// end releases them on the calling thread (`releaseAMXTiles`).
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAMX(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolutionAMXTiles(AMXHardware.self, a, part: part, of: parts)
 }
 
 /// `convolutionAMX` on the scalar AMX emulator: the same driver, on any CPU with AVX-512 VNNI.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAMXEmulated(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolutionAMXTiles(AMXEmulator.self, a, part: part, of: parts)
 }
 
 /// Releases the calling thread's AMX tiles (`tilerelease`) if a convolution configured them:
 /// called when a run ends, so the caller's thread leaves nin with its tiles in their initial state.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func releaseAMXTiles() { AMXHardware.releaseIfConfigured() }
 
 /// `releaseAMXTiles` for the emulator's tiles.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func releaseEmulatedAMXTiles() { AMXEmulator.releaseIfConfigured() }
 
 /// The driver. A part is a contiguous run of whole pairs of 16-pixel tiles of `PixelOrder`
@@ -165,6 +170,6 @@ func amxRowBytes(blockQuads: Int) -> Int {
 func stageRows(_ rows: UnsafePointer<UInt8>, stride: Int, count: Int, bytes: Int,
                into staged: UnsafeMutablePointer<UInt8>, rowBytes: Int) -> UnsafePointer<UInt8> {
     staged.initialize(repeating: 0, count: amxTileRows * rowBytes)
-    for r in 0..<count { (staged + r * rowBytes).update(from: rows + r * stride, count: bytes) }
+    for r in 0..<count { UnsafeMutableRawPointer(staged + r * rowBytes).copyMemory(from: rows + r * stride, byteCount: bytes) }
     return UnsafePointer(staged)
 }

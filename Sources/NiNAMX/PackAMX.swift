@@ -18,6 +18,7 @@ func amxBlockQuads(kernelSize: Int) -> Int {
 }
 
 /// Packs one convolution for `convolutionAMX`, or nil when memory runs out.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func packAMX(_ layer: ConvolutionWeights) -> PackedConvolution? {
     packQuads(layer, blockQuads: amxBlockQuads(kernelSize: layer.kernelSize))
 }

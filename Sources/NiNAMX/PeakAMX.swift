@@ -8,12 +8,14 @@ import NiNKernelCore
 import NiNAMXTiles
 
 /// tdpbusd on the hardware's tiles: 4 x 16,384 MACs per round.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func peakLoopAMX() -> DotProductLoop {
     DotProductLoop(instruction: "tdpbusd", macsPerRound: 4 * amxTileMACs,
                    run: { peakRoundsAMXHardware($0) })
 }
 
 /// `peakLoopAMX` on the scalar emulator (tests only: about a million times slower).
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func peakLoopAMXEmulated() -> DotProductLoop {
     DotProductLoop(instruction: "tdpbusd (emulated)", macsPerRound: 4 * amxTileMACs,
                    run: { peakRoundsAMXEmulated($0) })

@@ -7,11 +7,7 @@
 // the AMX convolution on CPUs without AMX, in the tests and in nin-kernel-check. Built with no
 // ISA flags (this target's rule): the instructions themselves run on any x86-64 CPU.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// The AMX instructions, emulated in scalar Swift on the calling thread's own tile state.
 public enum AMXEmulator: AMXTiles {
@@ -29,10 +25,10 @@ public enum AMXEmulator: AMXTiles {
     /// The calling thread's tile state, made (unconfigured, zero) on first use.
     @inline(__always)
     static var state: UnsafeMutableRawPointer {
-        if let s = pthread_getspecific(emulatorKey) { return s }
+        if let s = emulatorKey.value { return s }
         let s = UnsafeMutableRawPointer.allocate(byteCount: stateBytes, alignment: 64)
         s.initializeMemory(as: UInt8.self, repeating: 0, count: stateBytes)
-        pthread_setspecific(emulatorKey, s)
+        emulatorKey.value = s
         return s
     }
 
@@ -157,9 +153,4 @@ public enum AMXEmulator: AMXTiles {
 }
 
 /// The key of each thread's emulated tile state (freed when the thread ends).
-private let emulatorKey: pthread_key_t = {
-    var key = pthread_key_t()
-    let status = pthread_key_create(&key) { $0?.deallocate() }
-    if status != 0 { fatalError("AMX emulator: pthread_key_create failed (\(status))") }
-    return key
-}()
+private let emulatorKey = Platform.ThreadLocalKey(owner: "AMX emulator") { $0?.deallocate() }

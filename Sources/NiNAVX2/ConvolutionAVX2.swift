@@ -20,12 +20,14 @@ let im2colAVX2 = Im2colScratch(budget: 192 * 1024, valueBytes: 2, tilePixels: 4,
 let im2colMaddubs = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 4, slack: 16)
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows (either kernel).
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX2ScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     max(im2colAVX2.bytes(outWidth: geometry.outWidth, kPadded: 2 * ((geometry.kernelSize + 1) / 2), totalRows: totalRows),
         im2colMaddubs.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows))
 }
 
 /// The name of the AVX2 kernel of a packed layer's `variant`: the vpmaddubsw step, or int16.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func avx2KernelName(variant: Int) -> String {
     switch MaddubsStep(rawValue: variant) {
     case .quadPairs: "maddubs, 4-product int16 sums"
@@ -37,6 +39,7 @@ public func avx2KernelName(variant: Int) -> String {
 /// Computes part `part` of `parts` of the output rows of a convolution call (`a.rowCount` rows,
 /// indices into batch x outHeight) with the kernel `packAVX2` chose for it: `convolveQuads` with
 /// the vpmaddubsw tiles, or the int16-pair driver with the 4x16 vpmaddwd tile.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX2(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     switch MaddubsStep(rawValue: a.variant) {
     case .quadPairs: convolveQuads(a, part: part, of: parts, layout: im2colMaddubs, tiles: MaddubsQuadPairTiles.self)

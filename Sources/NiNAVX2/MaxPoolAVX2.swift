@@ -9,6 +9,7 @@ import NiNKernelCore
 
 /// Computes output rows `rows` (indices into batch x outHeight) of a max pool with `geometry`
 /// (its channels are `inChannels`, the same in and out).
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func maxPoolAVX2(_ geometry: ConvolutionGeometry, input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>,
                         rows: Range<Int>) {
     let g = geometry, c = g.inChannels

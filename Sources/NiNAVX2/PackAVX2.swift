@@ -7,6 +7,7 @@
 import NiNKernelCore
 
 /// Packs one convolution for `convolutionAVX2`, or nil when memory runs out.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func packAVX2(_ layer: ConvolutionWeights) -> PackedConvolution? {
     guard let step = maddubsStep(for: layer) else { return packInt16Pairs(layer) }
     let packed = packQuads(layer)

@@ -10,6 +10,7 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// 2 vpmaddubsw + vpaddw + vpmaddwd + vpaddd on ymm, two L1 loads: 8 x 64 MACs per round.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func peakLoopAVX2() -> DotProductLoop {
     DotProductLoop(instruction: "2 vpmaddubsw+vpaddw+vpmaddwd+vpaddd ymm", macsPerRound: 8 * 64,
                    run: { peakRoundsAVX2($0) })

@@ -21,12 +21,14 @@ let tileRows = 16
 let im2colAVX512VNNI = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: tileRows, slack: 16)
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX512VNNIScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     im2colAVX512VNNI.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights
 /// packed by `packQuads`: `convolveQuads` with the zmm tiles.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX512VNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolveQuads(a, part: part, of: parts, layout: im2colAVX512VNNI, tiles: AVX512VNNITiles.self)
 }

@@ -6,6 +6,7 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// vpdpbusd zmm from registers only: 12 x 64 MACs per round.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func peakLoopAVX512VNNI() -> DotProductLoop {
     DotProductLoop(instruction: "vpdpbusd zmm", macsPerRound: 12 * 64,
                    run: { peakRoundsAVX512VNNI($0) })

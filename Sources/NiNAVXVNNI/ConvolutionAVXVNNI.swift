@@ -14,12 +14,14 @@ import NiNKernelCore
 let im2colAVXVNNI = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 6, slack: 16)
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVXVNNIScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     im2colAVXVNNI.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights
 /// packed by `packQuads`: `convolveQuads` with the ymm tiles.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVXVNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     convolveQuads(a, part: part, of: parts, layout: im2colAVXVNNI, tiles: AVXVNNITiles.self)
 }

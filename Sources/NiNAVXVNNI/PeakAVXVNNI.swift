@@ -5,6 +5,7 @@ import _Builtin_intrinsics.intel
 import NiNKernelCore
 
 /// vpdpbusd ymm (VEX) from registers only: 12 x 32 MACs per round.
+@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func peakLoopAVXVNNI() -> DotProductLoop {
     DotProductLoop(instruction: "vpdpbusd ymm (VEX)", macsPerRound: 12 * 32,
                    run: { peakRoundsAVXVNNI($0) })

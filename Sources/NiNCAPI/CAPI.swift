@@ -5,10 +5,8 @@
 import CNiN
 import NiN
 import NiNCPU
+import NiNPlatform
 import NiNPNG
-#if canImport(Glibc)
-import Glibc
-#endif
 
 // MARK: Helpers
 
@@ -156,7 +154,7 @@ private func staticCString(_ isa: KernelISA) -> UnsafePointer<CChar> {
 /// reason as C strings, made once on first use and kept for the life of the process (the
 /// header promises static storage).
 private let kernelFamilyStrings: [(isa: KernelISA, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?)] =
-    KernelISA.built.map { isa in (isa, UnsafePointer(strdup(isa.rawValue)!), isa.unsupportedReason.map { UnsafePointer(strdup($0)!) }) }
+    KernelISA.built.map { isa in (isa, UnsafePointer(Platform.copyCString(isa.rawValue)!), isa.unsupportedReason.map { UnsafePointer(Platform.copyCString($0)!) }) }
 
 @_cdecl("nin_kernel_family_count")
 public func ninKernelFamilyCount() -> Int32 { Int32(kernelFamilyStrings.count) }
@@ -255,9 +253,10 @@ public func ninImageLoadPNGMemory(_ data: UnsafeRawPointer?, _ size: Int, _ out:
     }
 }
 
-/// Copies a decoded image into malloc'd pixels that nin_image_free releases, and fills `out`.
+/// Copies a decoded image into pixels of our own (aligned malloc memory) that nin_image_free
+/// releases, and fills `out`.
 private func hand(_ image: Image, to out: UnsafeMutablePointer<nin_image>) throws(NiNError) {
-    guard let pixels = malloc(image.pixels.count) else {
+    guard let pixels = Platform.allocate(bytes: image.pixels.count, alignment: 16) else {
         throw NiNError(.outOfMemory, "cannot allocate \(image.pixels.count) bytes of pixels")
     }
     image.pixels.withUnsafeBytes { pixels.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -269,7 +268,7 @@ private func hand(_ image: Image, to out: UnsafeMutablePointer<nin_image>) throw
 @_cdecl("nin_image_free")
 public func ninImageFree(_ image: UnsafeMutablePointer<nin_image>?) {
     guard let image, let pixels = image.pointee.pixels else { return }
-    if Handles.remove(UnsafeRawPointer(pixels), .pixels) { free(pixels) }
+    if Handles.remove(UnsafeRawPointer(pixels), .pixels) { Platform.deallocate(pixels) }
     image.pointee = nin_image(pixels: nil, width: 0, height: 0, channels: 0, stride: 0)
 }
 

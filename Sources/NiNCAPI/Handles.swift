@@ -3,9 +3,7 @@
 // Touched only when handles are made, freed or looked up; a run allocates nothing here.
 
 import NiN
-#if canImport(Glibc)
-import Glibc
-#endif
+import NiNPlatform
 
 /// What a live handle points at.
 enum HandleKind {
@@ -16,32 +14,24 @@ enum HandleKind {
 
 /// The set of live handles, guarded by one mutex.
 enum Handles {
-    private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
-        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
-        return m
-    }()
+    private static let lock = Platform.Lock()
     nonisolated(unsafe) private static var live: [UnsafeRawPointer: HandleKind] = [:]
 
     static func insert(_ pointer: UnsafeRawPointer, _ kind: HandleKind) {
-        pthread_mutex_lock(mutex)
-        live[pointer] = kind
-        pthread_mutex_unlock(mutex)
+        lock.withLock { live[pointer] = kind }
     }
 
     /// Removes `pointer` if it is a live handle of `kind`; false if it was not.
     static func remove(_ pointer: UnsafeRawPointer, _ kind: HandleKind) -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        guard live[pointer] == kind else { return false }
-        live[pointer] = nil
-        return true
+        lock.withLock {
+            guard live[pointer] == kind else { return false }
+            live[pointer] = nil
+            return true
+        }
     }
 
     static func contains(_ pointer: UnsafeRawPointer, _ kind: HandleKind) -> Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return live[pointer] == kind
+        lock.withLock { live[pointer] == kind }
     }
 }
 

@@ -74,7 +74,7 @@ public struct AMXSplit {
 /// Times every layer of the model in `bytes` on the AMX hardware (where the CPU has it) and on
 /// the driver with no-op tiles, `rounds` interleaved rounds of `runs` profiled runs of one image
 /// each, on `threads` threads; medians per layer.
-public func amxSplit(modelBytes bytes: [UInt8], runs: Int = 100, rounds: Int = 3, threads: Int = 1) throws -> AMXSplit {
+public func amxSplit(modelBytes bytes: [UInt8], runs: Int = 100, rounds: Int = 3, threads: Int = 1) throws(NiNError) -> AMXSplit {
     let withoutTiles = try NiNModel(bytes: bytes, timingWithoutCoreInstructions: .amx)
     var models = [withoutTiles]
     var hardwareMissing: String? = nil
@@ -86,7 +86,7 @@ public func amxSplit(modelBytes bytes: [UInt8], runs: Int = 100, rounds: Int = 3
     let graph = withoutTiles.graph
     let input = (0..<graph.input.elementCount).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
     var samples = [[[UInt64]]](repeating: [[UInt64]](repeating: [], count: graph.layers.count), count: models.count)
-    let contexts = try models.map { try NiNContext(model: $0, threads: threads) }
+    let contexts = try models.map { (model) throws(NiNError) in try NiNContext(model: model, threads: threads) }
     for context in contexts { context.profiling = true }
     for _ in 0..<rounds {
         for (m, context) in contexts.enumerated() {

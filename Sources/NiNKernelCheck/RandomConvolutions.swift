@@ -167,7 +167,7 @@ public struct CheckedFamily: Equatable {
     }
 
     /// Loads `model` for this family; throws if the model loaded with another family.
-    public func load(_ model: [UInt8]) throws -> NiNModel {
+    public func load(_ model: [UInt8]) throws(NiNError) -> NiNModel {
         let loaded = emulated ? try NiNModel(bytes: model, emulating: isa) : try NiNModel(bytes: model, isa: isa)
         guard loaded.isa == isa else { throw NiNError(.invalidArgument, "asked for \(name), got \(loaded.isa.rawValue)") }
         return loaded
@@ -176,7 +176,7 @@ public struct CheckedFamily: Equatable {
 
 /// Runs `input` (`batch` images) through `model` with `threads` threads, splitting every layer
 /// as finely as the threads allow; returns every layer's output back to back.
-public func runLayers(_ model: NiNModel, input: [UInt8], batch: Int, threads: Int) throws -> [UInt8] {
+public func runLayers(_ model: NiNModel, input: [UInt8], batch: Int, threads: Int) throws(NiNError) -> [UInt8] {
     let context = try NiNContext(model: model, threads: threads, batchSize: batch)
     context.minimumWorkPerPart = 1
     var layers: [UInt8] = []

@@ -248,7 +248,7 @@ func im2colInsideRun(_ a: ConvolutionCall, image: UnsafePointer<UInt8>, row: Int
         let vector = x < vectorEnd
         var from = source, to = dst
         for _ in 0..<kernelHeight {
-            if vector { copy16(from: from, to: to) } else { to.update(from: from, count: run) }
+            if vector { copy16(from: from, to: to) } else { UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: run) }
             from += rowStride
             to += run
         }
@@ -318,7 +318,9 @@ func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePoi
     if count <= 16 && source + 16 <= sourceEnd {
         copy16(from: source, to: destination)
     } else {
-        destination.update(from: source, count: count)
+        // (copyMemory, a memmove in both builds: Embedded Swift 6.3.1 makes
+        // update(from:count:) a call per byte; docs/ARCHITECTURE.md, "Embedded Swift")
+        UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count)
     }
 }
 

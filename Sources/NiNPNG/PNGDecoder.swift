@@ -6,9 +6,8 @@
 
 import NiN
 import NiNPNGRead
-#if canImport(Glibc)
-import Glibc
-#endif
+import NiNPlatform
+import CNiNPlatform
 
 /// Decodes PNG files into `Image`s.
 public enum PNGDecoder {
@@ -29,11 +28,10 @@ public enum PNGDecoder {
     /// As `load(path:)`, for a path given as its exact bytes (any file name Linux allows).
     public static func load(path: FilePath) throws(NiNError) -> Image {
         guard let file = path.withCString({ fopen($0, "rb") }) else {
-            throw NiNError(.io, "cannot open PNG \"\(path)\": \(String(cString: strerror(errno)))")
+            throw NiNError(.io, "cannot open PNG \"\(path)\": \(Platform.lastErrorDescription())")
         }
         defer { fclose(file) }
-        var info = stat()
-        if fstat(fileno(file), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+        if ninpriv_file_is_directory(file) != 0 {
             throw NiNError(.io, "cannot open PNG \"\(path)\": Is a directory, not a PNG file")
         }
         return try read(what: "PNG \"\(path)\"") { reader, width, height in

@@ -4,9 +4,8 @@
 
 import CLibPNG
 import NiN
-#if canImport(Glibc)
-import Glibc
-#endif
+import NiNPlatform
+import CNiNPlatform
 
 /// Encodes `Image`s as PNG files.
 public enum PNGEncoder {
@@ -14,7 +13,7 @@ public enum PNGEncoder {
     /// written is an `.io` error.
     public static func write(_ image: Image, to path: FilePath) throws(NiNError) {
         guard let file = path.withCString({ fopen($0, "wb") }) else {
-            throw NiNError(.io, "cannot create PNG \"\(path)\": \(String(cString: strerror(errno)))")
+            throw NiNError(.io, "cannot create PNG \"\(path)\": \(Platform.lastErrorDescription())")
         }
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
@@ -30,7 +29,7 @@ public enum PNGEncoder {
         png_image_free(&png)
         let closed = fclose(file)
         guard written != 0, closed == 0 else {
-            throw NiNError(.io, "cannot write PNG \"\(path)\": \(written == 0 ? message : String(cString: strerror(errno)))")
+            throw NiNError(.io, "cannot write PNG \"\(path)\": \(written == 0 ? message : Platform.lastErrorDescription())")
         }
     }
 }

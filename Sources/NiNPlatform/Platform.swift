@@ -4,13 +4,11 @@
 // other files call these and import no C library for them, so a platform without these system
 // calls (Embedded Swift on a microcontroller, WebAssembly) replaces this one file. The worker
 // pool's threads (WorkerPool.swift) and the CPU probes and fork generation (NiNCPU) are the
-// other places that touch the system.
+// other places that touch the system. The C library comes through CNiNPlatform (nin_platform.h),
+// in the hosted build as in the Embedded one (which has no Glibc module), so this file has no
+// `#if`: it compiles the same way for both.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CNiNPlatform
 
 /// The system calls the engine makes.
 public enum Platform {
@@ -25,6 +23,17 @@ public enum Platform {
         guard posix_memalign(&memory, alignment, size) == 0, let memory else { return nil }
         if zeroed { memory.initializeMemory(as: UInt8.self, repeating: 0, count: size) }
         return memory
+    }
+
+    /// A NUL-terminated copy of `text` in memory from `allocate` (free it with `deallocate`), or
+    /// nil when memory runs out (strdup).
+    public static func copyCString(_ text: String) -> UnsafeMutablePointer<CChar>? {
+        var utf8 = text.utf8CString  // the text and its NUL
+        return utf8.withUnsafeMutableBytes { bytes in
+            guard let copy = allocate(bytes: bytes.count, alignment: MemoryLayout<Int>.alignment) else { return nil }
+            copy.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            return copy.assumingMemoryBound(to: CChar.self)
+        }
     }
 
     /// Frees memory from `allocate` (nil: nothing).
@@ -51,17 +60,16 @@ public enum Platform {
     /// Maps the regular file at `path` (a NUL-terminated path) read-only and private; release it
     /// with `unmap`.
     public static func mapReadOnly(_ path: UnsafePointer<CChar>) throws(MappingFailure) -> UnsafeRawBufferPointer {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = ninpriv_open_read_only(path)
         guard fd >= 0 else { throw .cannotOpen(lastErrorDescription()) }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotStat(lastErrorDescription()) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile }
-        let size = Int(info.st_size)
+        var fileSize: Int64 = 0
+        let regular = ninpriv_regular_file_size(fd, &fileSize)
+        guard regular >= 0 else { throw .cannotStat(lastErrorDescription()) }
+        guard regular == 1 else { throw .notRegularFile }
+        let size = Int(fileSize)
         guard size > 0 else { throw .empty }
-        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED else {
-            throw .cannotMap(lastErrorDescription())
-        }
+        guard let mapping = ninpriv_map_read_only(fd, size) else { throw .cannotMap(lastErrorDescription()) }
         return UnsafeRawBufferPointer(start: mapping, count: size)
     }
 
@@ -102,13 +110,68 @@ public enum Platform {
 
     /// The system's text for the last failed call's error (errno), e.g. "No such file or directory".
     public static func lastErrorDescription() -> String {
-        let code = errno
+        let code = ninpriv_errno()
         guard let message = strerror(code) else { return "error \(code)" }
         return String(cString: message)
     }
 
     /// Writes `line` and a newline to standard error.
     public static func writeStandardError(_ line: String) {
-        fputs(line + "\n", stderr)
+        fputs(line + "\n", ninpriv_stderr())
+    }
+
+    // MARK: Threads
+
+    /// A key to one pointer per thread (a pthread key): each thread reads its own, nil until it
+    /// sets one. Keys are a per-process supply (at least 128); make them once, in a global.
+    public struct ThreadLocalKey: @unchecked Sendable {
+        private let key: pthread_key_t
+
+        /// A new key. When a thread that holds a non-nil value ends, `destructor` (if any) gets
+        /// that value. Traps naming `owner` when the process has no key left.
+        public init(owner: StaticString, destructor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) {
+            var key = pthread_key_t()
+            let status = pthread_key_create(&key, destructor)
+            if status != 0 { fatalError("\(owner): pthread_key_create failed (\(status))") }
+            self.key = key
+        }
+
+        /// The calling thread's value.
+        public var value: UnsafeMutableRawPointer? {
+            get { pthread_getspecific(key) }
+            nonmutating set { pthread_setspecific(key, newValue) }
+        }
+    }
+
+    /// A mutual-exclusion lock (a pthread mutex) that lives as long as the process: for a
+    /// global that guards state shared by every thread.
+    public struct Lock: @unchecked Sendable {
+        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+        /// A new, unlocked lock (never destroyed).
+        public init() {
+            mutex = .allocate(capacity: 1)
+            pthread_mutex_init(mutex, nil)
+        }
+
+        /// Runs `body` holding the lock.
+        public func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return try body()
+        }
+    }
+
+    // MARK: Bytes and arithmetic
+
+    /// The address of the first byte equal to `value` among the `count` bytes at `bytes`, or nil
+    /// (the C library's memchr: vectorized, a fraction of a millisecond for megabytes).
+    public static func firstByte(_ value: UInt8, in bytes: UnsafeRawPointer, count: Int) -> UnsafeRawPointer? {
+        memchr(bytes, Int32(value), count).map { UnsafeRawPointer($0) }
+    }
+
+    /// e raised to `x` (the C library's expf: the bits every build's softmax gives).
+    public static func exponential(_ x: Float) -> Float {
+        expf(x)
     }
 }

@@ -6,9 +6,7 @@
 
 import NiN
 import NiNPNG
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
 
 /// A batch of PNGs decoded into one pixel buffer.
 struct DecodedBatch {

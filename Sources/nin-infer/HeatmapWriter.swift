@@ -4,9 +4,8 @@
 
 import NiN
 import NiNPNG
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
+import NiNPlatform
 
 /// Writes the heatmaps of one nin-infer run.
 struct HeatmapWriter {
@@ -49,8 +48,8 @@ struct HeatmapWriter {
             while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
             let prefix = FilePath(bytes: bytes[..<end])
             if isDirectory(prefix) { continue }
-            if prefix.withCString({ mkdir($0, 0o777) }) != 0 && errno != EEXIST {
-                return "cannot create directory \(prefix): \(String(cString: strerror(errno)))"
+            if prefix.withCString({ mkdir($0, 0o777) }) != 0 && ninpriv_errno() != EEXIST {
+                return "cannot create directory \(prefix): \(Platform.lastErrorDescription())"
             }
         }
         return isDirectory(path) ? nil : "not a directory"
@@ -58,7 +57,6 @@ struct HeatmapWriter {
 
     /// Whether `path` names a directory.
     static func isDirectory(_ path: FilePath) -> Bool {
-        var info = stat()
-        return path.withCString { stat($0, &info) } == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        path.withCString { ninpriv_is_directory_path($0, 1) } != 0
     }
 }

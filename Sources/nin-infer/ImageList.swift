@@ -5,9 +5,8 @@
 // image is reported like an unreadable directory, so such a run says so and exits 1.
 
 import NiN
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
+import NiNPlatform
 
 /// An input that could not be listed (an unreadable directory), or that named no image (a
 /// directory without a *.png below it, an empty stdin), with its reason.
@@ -51,7 +50,7 @@ enum ImageList {
         }
         while true {
             let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && ninpriv_errno() == EINTR { continue }
             guard n > 0 else { break }
             for byte in buffer[0..<n] {
                 if byte == UInt8(ascii: "\n") { finish() } else { line.append(byte) }
@@ -65,7 +64,7 @@ enum ImageList {
     private static func walk(_ directory: [UInt8], into images: inout [FilePath], errors: inout [ListingError]) {
         let path = FilePath(bytes: directory)
         guard let handle = path.withCString({ opendir($0) }) else {
-            errors.append(ListingError(path: path, message: "cannot list directory: \(String(cString: strerror(errno)))"))
+            errors.append(ListingError(path: path, message: "cannot list directory: \(Platform.lastErrorDescription())"))
             return
         }
         var names: [[UInt8]] = []
@@ -88,12 +87,13 @@ enum ImageList {
 
     private static func hasPNGExtension(_ name: [UInt8]) -> Bool {
         guard name.count > 4 else { return false }
-        return String(decoding: name.suffix(4), as: UTF8.self).lowercased() == ".png"
+        // ASCII case folding byte by byte (no Unicode tables): what lowercased() == ".png" said.
+        return zip(name.suffix(4), Array(".png".utf8)).allSatisfy { byte, wanted in
+            byte == wanted || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == wanted)
+        }
     }
 
     private static func isDirectory(_ path: FilePath, followLinks: Bool) -> Bool {
-        var info = stat()
-        let status = path.withCString { followLinks ? stat($0, &info) : lstat($0, &info) }
-        return status == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        path.withCString { ninpriv_is_directory_path($0, followLinks ? 1 : 0) } != 0
     }
 }

@@ -11,7 +11,7 @@ enum KernelList {
     /// "no: <reason>".
     static func text() -> String {
         let chosen = KernelISA.preferred
-        let width = KernelISA.built.map(\.rawValue.count).max() ?? 0
+        let width = KernelISA.built.map { $0.rawValue.count }.max() ?? 0
         return KernelISA.built.map { isa in
             let name = isa.rawValue + String(repeating: " ", count: width - isa.rawValue.count)
             guard let reason = isa.unsupportedReason else { return "\(name)  yes" + (isa == chosen ? " (chosen)" : "") }

@@ -6,17 +6,16 @@
 import CNiN
 import NiN
 import NiNPNG
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
+import NiNCPU
 
 @main
 enum NinInfer {
     static func main() {
         let options: CommandLineOptions
-        do {
-            let argv = CommandLine.unsafeArgv
-            let arguments = (1..<Int(CommandLine.argc)).map { FilePath(cString: argv[$0]!) }
+        do throws(CommandLineOptions.UsageError) {
+            let argv = ninpriv_arguments()  // (no CommandLine in Embedded Swift)
+            let arguments = (1..<max(1, Int(ninpriv_argument_count()))).map { FilePath(cString: argv![$0]!) }
             options = try CommandLineOptions.parse(arguments)
         } catch {
             printError("nin-infer: \(error.message)\n\(CommandLineOptions.synopsis)\nSee 'nin-infer --help'.")
@@ -188,7 +187,7 @@ private func profilePeak(_ isa: KernelISA) -> KernelPeak? {
 }
 
 func printError(_ message: String) {
-    fputs(message + "\n", stderr)
+    fputs(message + "\n", ninpriv_stderr())
 }
 
 /// Probability with four decimals, without Foundation.

@@ -2,9 +2,8 @@
 // images/s, ETA 17 s", redrawn at most 5 times a second) and the summary it leaves there at
 // the end. Both are shown when stderr is a terminal, or with --progress.
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
+import NiNPlatform
 
 /// Progress of one nin-infer run; silent when not `enabled`.
 struct Progress {
@@ -31,7 +30,7 @@ struct Progress {
         let elapsed = now - start
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Int((Double(total - done) / rate).rounded(.up)) : 0
-        fputs("\r\(done)/\(total) images, \(oneDecimal(rate)) images/s, ETA \(eta) s\u{1B}[K", stderr)
+        fputs("\r\(done)/\(total) images, \(oneDecimal(rate)) images/s, ETA \(eta) s\u{1B}[K", ninpriv_stderr())
     }
 
     /// Replaces the progress line with the summary: images, failures, time and images/s.
@@ -39,15 +38,13 @@ struct Progress {
         guard enabled else { return }
         let elapsed = secondsNow() - start
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        fputs("\r\u{1B}[Knin-infer: \(done) images, \(failed) failed, \(oneDecimal(elapsed)) s, \(oneDecimal(rate)) images/s\n", stderr)
+        fputs("\r\u{1B}[Knin-infer: \(done) images, \(failed) failed, \(oneDecimal(elapsed)) s, \(oneDecimal(rate)) images/s\n", ninpriv_stderr())
     }
 }
 
 /// Seconds on the monotonic clock.
 func secondsNow() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    Double(Platform.monotonicNanoseconds()) / 1e9
 }
 
 /// `x` with one decimal, without Foundation.

@@ -4,9 +4,7 @@
 // consumer reading a pipe sees each image when it is done.
 
 import NiN
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
 
 /// One image's outcome: its top classes, or why it failed.
 enum ImageResult {
@@ -76,8 +74,8 @@ struct ResultWriter {
     }
 
     private func emit(_ text: String, newline: Bool = true) {
-        fputs(newline ? text + "\n" : text, stdout)
-        fflush(stdout)
+        fputs(newline ? text + "\n" : text, ninpriv_stdout())
+        fflush(ninpriv_stdout())
     }
 }
 

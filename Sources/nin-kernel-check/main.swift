@@ -9,10 +9,9 @@
 // driver with no-op tiles (the work outside the tiles), against the tdpbusd peak (AMXSplit.swift).
 //   nin-kernel-check --amx-split MODEL.nin [--runs N] [--threads T]
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CNiNPlatform  // the C library, as the platform layer imports it (hosted and Embedded)
 import NiN
+import NiNCPU
 import NiNKernelCheck
 
 let usage = "usage: nin-kernel-check [--trials N] [--seed S] | --amx-split MODEL.nin [--runs N] [--threads T]"
@@ -20,22 +19,23 @@ var trials = 300
 var seed: UInt64 = 2026
 var splitModel: String? = nil
 var runs = 100, threads = 1
-var arguments = CommandLine.arguments.dropFirst()
+// (argv from NiNCPU: Embedded Swift has no CommandLine)
+var arguments = ArraySlice((1..<max(1, Int(ninpriv_argument_count()))).map { String(cString: ninpriv_arguments()![$0]!) })
 while let option = arguments.popFirst() {
-    guard let value = arguments.popFirst() else { fputs("nin-kernel-check: \(option) needs a value (\(usage))\n", stderr); exit(2) }
+    guard let value = arguments.popFirst() else { fputs("nin-kernel-check: \(option) needs a value (\(usage))\n", ninpriv_stderr()); exit(2) }
     switch option {
     case "--trials" where Int(value) != nil && Int(value)! >= 0: trials = Int(value)!
     case "--seed" where UInt64(value) != nil: seed = UInt64(value)!
     case "--amx-split": splitModel = value
     case "--runs" where Int(value) != nil && Int(value)! >= 1: runs = Int(value)!
     case "--threads" where Int(value) != nil && (1...256).contains(Int(value)!): threads = Int(value)!
-    default: fputs("nin-kernel-check: bad option \(option) \(value) (\(usage))\n", stderr); exit(2)
+    default: fputs("nin-kernel-check: bad option \(option) \(value) (\(usage))\n", ninpriv_stderr()); exit(2)
     }
 }
 
 // --amx-split: each layer of a model on the AMX tiles and on the driver with no-op tiles.
 if let splitModel {
-    do {
+    do throws(NiNError) {
         let bytes = try NiNModel(path: splitModel, isa: .generic).bytes  // (validated, read as any load reads it)
         let split = try amxSplit(modelBytes: bytes, runs: runs, threads: threads)
         for line in split.lines { print(line) }
@@ -58,7 +58,7 @@ cases += classicLayers.map { RandomConvolution(classic: $0, using: &rng) }
 var passed = [Int](repeating: 0, count: families.count)
 var failure = [String?](repeating: nil, count: families.count)
 let threadCounts = [1, 3]
-do {
+do throws(NiNError) {
     for (index, trial) in cases.enumerated() {
         let model = trial.model
         let reference = try runLayers(CheckedFamily(isa: .generic).load(model), input: trial.input, batch: trial.batch, threads: 1)

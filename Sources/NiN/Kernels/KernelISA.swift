@@ -42,13 +42,13 @@ public enum KernelISA: String, Sendable, CaseIterable {
     var kernels: KernelFamily {
         let table = KernelFamily.table
         // A family this build lacks (an x86 one on arm64): the best family the build has.
-        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: \.isSupported) ?? .generic }
-        return table[index...].first(where: \.isSupported) ?? .generic
+        guard let index = table.firstIndex(where: { $0.isa == self }) else { return table.first(where: { $0.isSupported }) ?? .generic }
+        return table[index...].first(where: { $0.isSupported }) ?? .generic
     }
 
     /// The families this build has, in the order a load prefers them (best first; `generic`,
     /// the reference kernels, last), whether or not this CPU runs them: the family table's order.
-    public static var built: [KernelISA] { KernelFamily.table.map(\.isa) }
+    public static var built: [KernelISA] { KernelFamily.table.map { $0.isa } }
 
     /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
     /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
@@ -70,7 +70,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
 
     /// The families this build can also run on an instruction emulator (`NiNModel(bytes:emulating:)`)
     /// on this CPU: AMX, wherever AVX-512 VNNI is.
-    package static var emulated: [KernelISA] { KernelFamily.emulated.filter(\.isSupported).map(\.isa) }
+    package static var emulated: [KernelISA] { KernelFamily.emulated.filter({ $0.isSupported }).map { $0.isa } }
 
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
     /// to the best supported family below it, with the reason on stderr, once per process).
@@ -79,7 +79,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
-        return (KernelFamily.table.first(where: \.isSupported) ?? .generic).isa
+        return (KernelFamily.table.first(where: { $0.isSupported }) ?? .generic).isa
     }
 }
 

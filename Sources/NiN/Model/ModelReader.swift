@@ -2,11 +2,7 @@
 // offset, size, shape and the checksum is checked before use, and the first broken rule is
 // reported by name.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 /// Parses and validates a model image. The bytes must stay alive while the graph's offsets are used.
 public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> ModelGraph {
@@ -23,8 +19,8 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> 
     var result = try readGraph(r, graph, weights)
     result.weightsSection = weights
     let strings = try readLabels(r, labels, count: result.classCount)
-    result.labels = strings.map(\.string)
-    result.labelOffsets = strings.map(\.offset)
+    result.labels = strings.map { $0.string }
+    result.labelOffsets = strings.map { $0.offset }
     if let meta = sections[.metadata] {
         let pairs = try readStrings(r, meta, what: "META")
         guard pairs.count % 2 == 0 else { throw .badModel("section META has a key without a value") }
@@ -285,7 +281,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     // -128 is the one int8 the contract leaves out; memchr scans the 2 MB of a classic model in
     // a fraction of a millisecond (a checked byte loop took 20 M instructions).
     if let start = r.bytes.baseAddress, outChannels * k > 0,
-       let found = memchr(start + layer.weightsOffset, 0x80, outChannels * k) {
+       let found = Platform.firstByte(0x80, in: start + layer.weightsOffset, count: outChannels * k) {
         throw fail("weight \(UnsafeRawPointer(found) - (start + layer.weightsOffset)) is -128; weights must lie in [-127, 127]")
     }
     if layer.weightMax < 127, let start = r.bytes.baseAddress,

@@ -70,7 +70,7 @@ public func planMemory(_ requests: [BufferRequest]) -> MemoryPlan {
         arenaBytes = max(arenaBytes, candidate + size)
     }
     var lowerBound = 0
-    if let lastStep = requests.map(\.lastUse).max(), let firstStep = requests.map(\.firstUse).min() {
+    if let lastStep = requests.map({ $0.lastUse }).max(), let firstStep = requests.map({ $0.firstUse }).min() {
         for step in firstStep...lastStep {
             let live = requests.filter { $0.firstUse <= step && step <= $0.lastUse }.reduce(0) { $0 + alignUp($1.bytes) }
             lowerBound = max(lowerBound, live)

@@ -187,7 +187,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         guard prepared.count == need, let source = prepared.baseAddress else {
             throw .invalid("prepared input has \(prepared.count) bytes but \(count) image(s) of \(model.graph.input) need \(need)")
         }
-        arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self).update(from: source, count: need)
+        (arena + plan.tensorOffset(after: -1)).copyMemory(from: source, byteCount: need)
         execute(count: count)
     }
 
@@ -228,7 +228,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         guard preparedInput.count == need else {
             throw .invalid("prepared input has \(preparedInput.count) bytes but \(count) image(s) of \(model.graph.input) need \(need)")
         }
-        arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self).update(from: preparedInput, count: need)
+        (arena + plan.tensorOffset(after: -1)).copyMemory(from: preparedInput, byteCount: need)
         withoutActuallyEscaping(observe) { observe in
             execute(count: count) { layer, bytes in observe(layer, Array(bytes)) }
         }

@@ -41,6 +41,6 @@ public enum DefaultModel {
         if Platform.environment(environmentVariable) != nil, let explicit = places.first { return explicit }
         for place in places where place.withCString(Platform.isReadable) { return place }
         throw NiNError(.io, "no default model found (looked at $\(environmentVariable) (unset), "
-                       + places.map(\.description).joined(separator: ", ") + ")")
+                       + places.map { $0.description }.joined(separator: ", ") + ")")
     }
 }

@@ -3,11 +3,7 @@
 // left them. Used by Swift callers and by the C API's getters alike; the top-k selection and
 // the copies allocate nothing.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NiNPlatform
 
 extension NiNContext {
     /// Turns the head's int32 sums of `count` images into logits and softmax probabilities.
@@ -111,7 +107,7 @@ func softmax(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, c
     for i in 1..<count { largest = max(largest, x[i]) }
     var sum: Float = 0
     for i in 0..<count {
-        out[i] = expf(x[i] - largest)
+        out[i] = Platform.exponential(x[i] - largest)
         sum += out[i]
     }
     for i in 0..<count { out[i] /= sum }

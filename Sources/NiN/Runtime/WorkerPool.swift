@@ -28,11 +28,7 @@
 
 import NiNCPU
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CNiNPlatform  // pthreads: the platform layer's C library (Embedded Swift has no Glibc)
 
 /// Work that can be split into numbered parts and run on several threads at once.
 package protocol ParallelJob: AnyObject {

@@ -9,4 +9,10 @@
  *  returns its length, or -1 if it is unknown or does not fit in capacity. */
 long ninpriv_binary_path(char *buffer, size_t capacity);
 
+/** The process's argc as main received it (0 when unknown). */
+int ninpriv_argument_count(void);
+
+/** The process's argv as main received it (NULL when unknown). */
+char **ninpriv_arguments(void);
+
 #endif

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # valgrind memcheck over the load / run / free cycle of test_memcheck (make memcheck).
-#   tests/memcheck.sh LIBDIR MODEL.nin IMAGE.png
+#   tests/memcheck.sh LIBDIR MODEL.nin IMAGE.png [BUILD]   (BUILD: where test_memcheck is; build/)
 # valgrind cannot read the Swift toolchain's DWARF, so it runs against an `objcopy --strip-debug`
 # copy of LIBDIR/libnin.so (the program's rpath points at that copy). Passes when, for 2 and for 6
 # cycles: no memcheck errors, nothing "definitely lost" or "indirectly lost", and the same number
@@ -11,7 +11,9 @@
 set -euo pipefail
 libdir=$1 model=$2 image=$3
 here=$(cd "$(dirname "$0")/.." && pwd)
-copy=$here/build/memcheck
+build=${4:-build}
+case $build in /*) ;; *) build=$here/$build ;; esac
+copy=$build/memcheck
 mkdir -p "$copy"
 objcopy --strip-debug "$libdir/libnin.so" "$copy/libnin.so"
 soname=$(readelf -d "$copy/libnin.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
@@ -21,7 +23,7 @@ for cycles in 2 6; do
     log=$copy/valgrind-$cycles.log
     status=0
     valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
-        "$here/build/test_memcheck" "$model" "$image" "$cycles" > "$log" 2>&1 || status=$?
+        "$build/test_memcheck" "$model" "$image" "$cycles" > "$log" 2>&1 || status=$?
     grep -E 'test_memcheck:|definitely lost:|indirectly lost:|possibly lost:|ERROR SUMMARY' "$log" | sed "s/^/$cycles cycles: /"
     if [ $status -ne 0 ]; then echo "memcheck: valgrind or the test failed (exit $status), see $log"; exit 1; fi
     for kind in definitely indirectly; do

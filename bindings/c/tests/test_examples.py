@@ -1,10 +1,12 @@
 """The C examples (examples/c/, built by this folder's Makefile into bindings/c/build/) print
 and draw what the Python package computes from the same library: classify's top-5 lines equal
 ``Model.classify`` formatted with C's ``%.4f``, and heatmap's PPM equals ``Model.heatmap``.
-Run by ``make -C bindings/c test`` (``make test-c``), after it builds the examples."""
+Run by ``make -C bindings/c test`` (``make test-c``, ``make test-embedded``), after it builds the
+examples into ``$NIN_C_BUILD`` (the Makefile's BUILD folder)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 import nin
 
 REPO = Path(__file__).resolve().parents[3]
-BUILD = REPO / "bindings" / "c" / "build"
+BUILD = Path(os.environ.get("NIN_C_BUILD", REPO / "bindings" / "c" / "build"))
 C_CLASSIFY = BUILD / "classify"
 C_HEATMAP = BUILD / "heatmap"
 DEFAULT_MODEL = REPO / "models" / "fashion_classic.nin"
