@@ -81,7 +81,7 @@ public func amxSplit(modelBytes bytes: [UInt8], runs: Int = 100, rounds: Int = 3
     if KernelISA.amx.isSupported {
         models.insert(try NiNModel(bytes: bytes, isa: .amx), at: 0)
     } else {
-        hardwareMissing = KernelISA.amx.unsupportedReason ?? "the CPU lacks amx_tile/amx_int8"
+        hardwareMissing = KernelISA.amx.unsupportedReason ?? "unsupported"  // (every unsupported family has a reason)
     }
     let graph = withoutTiles.graph
     let input = (0..<graph.input.elementCount).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }

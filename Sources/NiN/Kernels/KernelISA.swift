@@ -30,10 +30,13 @@ public enum KernelISA: String, Sendable, CaseIterable {
 
     /// True when this build has the family's kernels (make test-portable and non-x86 hosts
     /// build without the x86 ones); generic is always built.
-    public var isBuilt: Bool { KernelFamily.table.contains { $0.isa == self } }
+    public var isBuilt: Bool { entry != nil }
 
     /// True when this build has the family and this CPU can run it.
-    public var isSupported: Bool { KernelFamily.table.contains { $0.isa == self && $0.isSupported } }
+    public var isSupported: Bool { entry?.isSupported ?? false }
+
+    /// The family's entry in the table, or nil when this build lacks it.
+    private var entry: KernelFamily? { KernelFamily.table.first { $0.isa == self } }
 
     /// `self` if the CPU can run it, else the best supported family below it (in the end, generic).
     public var supportedFallback: KernelISA { kernels.isa }
@@ -53,15 +56,13 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
     /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
     public var unsupportedReason: String? {
-        guard let family = KernelFamily.table.first(where: { $0.isa == self }) else {
-            return "not in this build (x86 families compiled out)"
-        }
-        return family.unavailableReason
+        guard let entry else { return "not in this build (x86 families compiled out)" }
+        return entry.unavailableReason
     }
 
     /// The CPU flags the family needs, as /proc/cpuinfo names them (empty: any CPU the build
     /// runs on), or nil when this build lacks the family.
-    package var cpuFlags: [String]? { KernelFamily.table.first(where: { $0.isa == self })?.cpuFlags }
+    package var cpuFlags: [String]? { entry?.cpuFlags }
 
     /// Why this CPU cannot run the family's instruction emulator (nil: it can, or the build has none).
     package var emulatorUnsupportedReason: String? {
