@@ -1,8 +1,7 @@
 // Scheduling a run: the layers one after another, each split across the context's worker
 // threads by output rows (or, for the optimized convolutions, by tiles of pixels); or, for a
 // batch in lane layout, whole images dealt to the threads, each on its lane's tensors. A layer
-// reaches the workers as one `LayerJob` value; the kernel is the model's family's, or the
-// reference one.
+// reaches the workers as one `LayerJob` value; its kernel is the model's family's.
 
 import NiNCPU
 import NiNPlatform
@@ -53,9 +52,8 @@ extension NiNContext {
                     input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
                     output: arena + plan.tensorOffset(after: index, image: n, lane: t),
                     inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
-                    inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
-                    low: layer.relu ? layer.outputZeroPoint : 0, high: layer.outputMax),
-                operation: operation(of: layer))
+                    inputZeroPoint: layer.inputZeroPoint),
+                kind: layer.kind)
             if split && layer.kind != .globalAveragePool {  // (the head's sums: one pass, on this thread)
                 poolWork = .layer(job)
                 pool.run(self, parts: parts(for: layer, rows: job.args.rowCount, count: batch))
@@ -97,20 +95,6 @@ extension NiNContext {
         }
     }
 
-    /// What `layer` computes, with a convolution's parameters from the model image.
-    private func operation(of layer: Layer) -> LayerJob.Operation {
-        switch layer.kind {
-        case .convolution:
-            .convolution(ConvolutionParameters(
-                weights: model.pointer(layer.weightsOffset, as: Int8.self), bias: model.pointer(layer.biasOffset, as: Int32.self),
-                multiplier: model.pointer(layer.multiplierOffset, as: Int32.self),
-                shift: model.pointer(layer.shiftOffset, as: Int32.self)))
-        case .maxPool: .maxPool
-        case .averagePool: .averagePool
-        case .globalAveragePool: .globalAveragePool
-        }
-    }
-
     /// Runs part `part` of `parts` of one layer's kernel, with thread (or lane) `scratchThread`'s
     /// scratch. A part is a contiguous slice of the output rows, except for the optimized
     /// convolutions, which share out their tiles of pixels (a 13-row layer splits 7/6 by rows,
@@ -119,19 +103,13 @@ extension NiNContext {
         let args = job.args
         let rows = args.rowCount
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
-        switch job.operation {
-        case .convolution(let parameters):
-            if let convolution = model.kernels.convolution, let packed = model.packed[job.layerIndex] {
-                convolution.run(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
-            } else {
-                convolutionReference(args, parameters, rows: rowRange)
-            }
+        switch job.kind {
+        case .convolution:
+            // (a convolution layer always has its packed parameters: Model.swift)
+            let call = args.convolutionCall(model.packed[job.layerIndex]!, scratch: arena + plan.scratchOffset(thread: scratchThread))
+            model.kernels.convolution.run(call, part, parts)
         case .maxPool:
-            if let maxPool = model.kernels.maxPool {
-                maxPool(args.geometry, args.input, args.output.assumingMemoryBound(to: UInt8.self), rowRange)
-            } else {
-                maxPoolReference(args, rows: rowRange)
-            }
+            model.kernels.maxPool(args.geometry, args.input, args.output.assumingMemoryBound(to: UInt8.self), rowRange)
         case .averagePool: averagePoolReference(args, rows: rowRange)
         case .globalAveragePool: globalAveragePoolReference(args)  // (whole, on one thread: runLayers)
         }
@@ -148,20 +126,12 @@ enum PoolWork {
 }
 
 /// One layer of a run, as the calling thread hands it to the workers: its tensors and window,
-/// and what it computes (a convolution with its parameters, or a pool).
+/// and what it computes (a convolution, on the parameters its family packed, or a pool).
 struct LayerJob {
-    /// What a layer computes.
-    enum Operation {
-        case convolution(ConvolutionParameters)
-        case maxPool
-        case averagePool
-        case globalAveragePool
-    }
-
-    /// The layer's index in the graph (the packed weights of an optimized family are kept by it).
+    /// The layer's index in the graph (the packed weights of its convolution are kept by it).
     let layerIndex: Int
     let args: KernelArguments
-    let operation: Operation
+    let kind: LayerKind
 }
 
 /// CLOCK_MONOTONIC in nanoseconds (`Platform`'s clock).

@@ -1,19 +1,22 @@
 // Reference pooling kernels on u8 NHWC tensors: max pool, average pool (count_include_pad,
 // round half up) and the global average pool head (int32 sums).
 
-/// Max pooling over output rows `rows`; padded positions are never selected.
-func maxPoolReference(_ a: KernelArguments, rows: Range<Int>) {
-    let c = a.inShape.channels, inH = a.inShape.height, inW = a.inShape.width
-    let outH = a.outShape.height, outW = a.outShape.width
-    let output = a.output.assumingMemoryBound(to: UInt8.self)
+import NiNKernelCore
+
+/// Max pooling over output rows `rows` (indices into batch x output height) of `g`; padded
+/// positions are never selected. The reference family's max pool.
+func maxPoolReference(_ g: ConvolutionGeometry, input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>,
+                      rows: Range<Int>) {
+    let c = g.inChannels, inH = g.inHeight, inW = g.inWidth
+    let outH = g.outHeight, outW = g.outWidth
     for row in rows {
         let n = row / outH, oy = row % outH
-        let image = a.input + n * a.inShape.elementCount
-        let iy0 = oy * a.window.strideHeight - a.window.padTop
-        let yStart = max(0, iy0), yEnd = min(inH, iy0 + a.window.kernelHeight)
+        let image = input + n * inH * inW * c
+        let iy0 = oy * g.strideHeight - g.padTop
+        let yStart = max(0, iy0), yEnd = min(inH, iy0 + g.kernelHeight)
         for ox in 0..<outW {
-            let ix0 = ox * a.window.strideWidth - a.window.padLeft
-            let xStart = max(0, ix0), xEnd = min(inW, ix0 + a.window.kernelWidth)
+            let ix0 = ox * g.strideWidth - g.padLeft
+            let xStart = max(0, ix0), xEnd = min(inW, ix0 + g.kernelWidth)
             let out = output + ((n * outH + oy) * outW + ox) * c
             for ch in 0..<c { out[ch] = 0 }
             for y in yStart..<yEnd {
