@@ -329,8 +329,8 @@ private func copyResult(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeM
         guard capacity >= classes else {
             throw NiNError(.bufferTooSmall, "out holds \(capacity) floats but the model has \(classes) classes")
         }
-        let source = try ctx.resultPointer(probabilities ? ctx.probabilitiesOffset : ctx.logitsOffset, index: Int(index))
-        out.update(from: source, count: classes)
+        let source = try ctx.result(probabilities ? .probabilities : .logits, image: Int(index))
+        out.update(from: source.baseAddress!, count: classes)
     }
 }
 
