@@ -14,19 +14,15 @@ from pathlib import Path
 from nin_tools.bench.common import RELEASE
 
 
-# The /proc/cpuinfo flags that decide which kernels nin and its peers can run.
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
-             "amx_tile", "amx_int8")
-
-
 # A family slower than this per image (nin-infer --profile 1) is timed with one warm-up run and
 # one timed run per round (the generic reference kernels take about 0.5 s on the classic model),
 # and is left out of the instruction counts (minutes under callgrind).
 SLOW_FAMILY_MS = 100.0
 
 
-def parse_cpuinfo(text: str) -> dict:
-    """The first processor's "model name" and which of CPU_FLAGS its "flags" line lists."""
+def parse_cpuinfo(text: str, wanted: list[str]) -> dict:
+    """The first processor's "model name" and which of the flags `wanted` (the families' own,
+    `family_cpu_flags`) its "flags" line lists."""
     model, flags = None, set()
     for line in text.splitlines():
         key, _, value = line.partition(":")
@@ -36,28 +32,38 @@ def parse_cpuinfo(text: str) -> dict:
         elif key == "flags" and not flags:
             flags = set(value.split())
     return {"model": model or platform.processor() or "unknown",
-            "flags": [f for f in CPU_FLAGS if f in flags],
-            "missing": [f for f in CPU_FLAGS if f not in flags]}
+            "flags": [f for f in wanted if f in flags],
+            "missing": [f for f in wanted if f not in flags]}
 
 
-def cpu_features() -> dict:
-    """parse_cpuinfo of this machine's /proc/cpuinfo (no flags where there is none)."""
+def family_cpu_flags(families: list[dict]) -> list[str]:
+    """Every CPU flag a family of `kernel_families` needs, in the table's order, each once: the
+    flags that decide which kernels nin (and, on the same CPU, its peers) can run."""
+    flags: list[str] = []
+    for family in families:
+        flags += [f for f in family.get("cpu_flags", []) if f not in flags]
+    return flags
+
+
+def cpu_features(cli: Path | None = None) -> dict:
+    """parse_cpuinfo of this machine's /proc/cpuinfo for the build's families' flags (no flags
+    where there is no /proc/cpuinfo)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         text = ""
-    return parse_cpuinfo(text)
+    return parse_cpuinfo(text, family_cpu_flags(kernel_families(cli)))
 
 
 def cpu_flags_line(cpu: dict) -> str:
     missing = f" (not: {' '.join(cpu['missing'])})" if cpu["missing"] else ""
-    return f"CPU flags: {' '.join(cpu['flags']) or 'none of ' + ' '.join(CPU_FLAGS)}{missing}"
+    return f"CPU flags: {' '.join(cpu['flags']) or 'none of ' + ' '.join(cpu['missing'])}{missing}"
 
 
 def kernel_families(cli: Path | None = None) -> list[dict]:
     """The build's kernel families in the order a load prefers them, as `nin-infer
     --list-kernels --json` lists them from the engine's own table: [{"name", "supported",
-    "reason" (why this CPU cannot run it, or None), "chosen"}]."""
+    "reason" (why this CPU cannot run it, or None), "chosen", "cpu_flags"}]."""
     cli = cli or RELEASE / "nin-infer"
     r = subprocess.run([str(cli), "--list-kernels", "--json"], capture_output=True, text=True, env=isa_env(None))
     if r.returncode != 0:
