@@ -15,15 +15,15 @@ import NiNKernelCore
 /// 16-channel weight block a chunk stays in L2).
 let im2colAVX2 = Im2colScratch(budget: 192 * 1024, valueBytes: 2, tilePixels: 4, slack: 0)
 
-/// The im2col chunks of the vpmaddubsw kernel (`convolveQuads`): u8 values, whole 4-pixel tiles,
-/// 16 bytes of slack for im2col's vector stores.
+/// The im2col chunks of the vpmaddubsw kernel (`convolveQuads`, `MaddubsTiles.im2col`): u8
+/// values, whole 4-pixel tiles, 16 bytes of slack for im2col's vector stores.
 let im2colMaddubs = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 4, slack: 16)
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows (either kernel).
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX2ScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     max(im2colAVX2.bytes(outWidth: geometry.outWidth, kPadded: 2 * ((geometry.kernelSize + 1) / 2), totalRows: totalRows),
-        im2colMaddubs.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows))
+        quadScratchBytes(geometry, totalRows: totalRows, tiles: MaddubsPairTiles.self))
 }
 
 /// The name of the AVX2 kernel of a packed layer's `variant`: the vpmaddubsw step, or int16.
@@ -42,8 +42,8 @@ public func avx2KernelName(variant: Int) -> String {
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX2(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
     switch MaddubsStep(rawValue: a.variant) {
-    case .quadPairs: convolveQuads(a, part: part, of: parts, layout: im2colMaddubs, tiles: MaddubsQuadPairTiles.self)
-    case .pairs: convolveQuads(a, part: part, of: parts, layout: im2colMaddubs, tiles: MaddubsPairTiles.self)
+    case .quadPairs: convolveQuads(a, part: part, of: parts, tiles: MaddubsQuadPairTiles.self)
+    case .pairs: convolveQuads(a, part: part, of: parts, tiles: MaddubsPairTiles.self)
     case nil: convolutionInt16Pairs(a, part: part, of: parts, layout: im2colAVX2, tile: Tile4x16AVX2.self)
     }
 }

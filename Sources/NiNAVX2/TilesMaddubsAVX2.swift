@@ -31,29 +31,24 @@ protocol MaddubsTiles: QuadTiles {
 extension MaddubsTiles {
     static var pairTilePixels: Int { 2 }
     static var blockTilePixels: Int { 4 }
+    static var im2col: Im2colScratch { im2colMaddubs }
 
     @inline(__always)
-    static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                         kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                         channel: Int, channels: Int) {
-        tile2x32Maddubs(rows, kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads, bias: bias,
-                        requant: requant, output: output, channel: channel, channels: channels, step: step)
+    static func pairTile(_ t: QuadTileArguments) {
+        tile2x32Maddubs(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, kQuads: t.kQuads, bias: t.bias,
+                        requant: t.requant, output: t.output, channel: t.channel, channels: t.channels, step: step)
     }
 
     @inline(__always)
-    static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                          bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                          channel: Int, channels: Int) {
-        tile4x16Maddubs(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant,
-                        output: output, channel: channel, channels: channels, step: step)
+    static func blockTile(_ t: QuadTileArguments) {
+        tile4x16Maddubs(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
+                        output: t.output, channel: t.channel, channels: t.channels, step: step)
     }
 
     @inline(__always)
-    static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      channels: Int) {
-        pixel1x16Maddubs(row, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
-                         channels: channels, step: step)
+    static func pixel(_ t: QuadTileArguments) {
+        pixel1x16Maddubs(t.rows, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant, output: t.pixelOutput,
+                         channels: t.channels, step: step)
     }
 }
 

@@ -13,24 +13,17 @@ import NiNKernelCore
 /// Output pixels per microkernel tile of one block.
 let tileRows = 16
 
-/// The im2col chunks of the VNNI convolution: u8 values, whole 16-pixel tiles, and 16 bytes of
-/// slack after the rows (im2col may store a whole 16-byte vector for a shorter run, see
-/// copyRun). The chunk and the weights a chunk sweeps share the L2 (1 MiB on Zen 4; the classic
-/// 5x5 layer's weights take 600 KiB): 96 KiB measured about 1% faster than 192 KiB on the
-/// classic model, 64 KiB 2% slower.
-let im2colAVX512VNNI = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: tileRows, slack: 16)
-
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX512VNNIScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    im2colAVX512VNNI.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
+    quadScratchBytes(geometry, totalRows: totalRows, tiles: AVX512VNNITiles.self)
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights
 /// packed by `packQuads`: `convolveQuads` with the zmm tiles.
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVX512VNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
-    convolveQuads(a, part: part, of: parts, layout: im2colAVX512VNNI, tiles: AVX512VNNITiles.self)
+    convolveQuads(a, part: part, of: parts, tiles: AVX512VNNITiles.self)
 }
 
 /// The VNNI microkernels: 8 x 32 main tiles (two zmm of weights and eight pixel broadcasts per
@@ -38,27 +31,27 @@ public func convolutionAVX512VNNI(_ a: ConvolutionCall, part: Int = 0, of parts:
 enum AVX512VNNITiles: QuadTiles {
     static var pairTilePixels: Int { 8 }
     static var blockTilePixels: Int { tileRows }
+    /// u8 values, whole 16-pixel tiles, and 16 bytes of slack after the rows (im2col may store a
+    /// whole 16-byte vector for a shorter run, see copyRun). The chunk and the weights a chunk
+    /// sweeps share the L2 (1 MiB on Zen 4; the classic 5x5 layer's weights take 600 KiB): 96 KiB
+    /// measured about 1% faster than 192 KiB on the classic model, 64 KiB 2% slower.
+    static var im2col: Im2colScratch { Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: tileRows, slack: 16) }
 
     @inline(__always)
-    static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                         kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                         channel: Int, channels: Int) {
-        tile8x32AVX512VNNI(rows, kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads, bias: bias, requant: requant,
-                 output: output, channel: channel, channels: channels)
+    static func pairTile(_ t: QuadTileArguments) {
+        tile8x32AVX512VNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, kQuads: t.kQuads, bias: t.bias,
+                           requant: t.requant, output: t.output, channel: t.channel, channels: t.channels)
     }
 
     @inline(__always)
-    static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                          bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                          channel: Int, channels: Int) {
-        tile16x16AVX512VNNI(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
-                  channel: channel, channels: channels)
+    static func blockTile(_ t: QuadTileArguments) {
+        tile16x16AVX512VNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
+                            output: t.output, channel: t.channel, channels: t.channels)
     }
 
     @inline(__always)
-    static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      channels: Int) {
-        pixel1x16AVX512VNNI(row, taps: taps, weights: weights, bias: bias, requant: requant, output: output, channels: channels)
+    static func pixel(_ t: QuadTileArguments) {
+        pixel1x16AVX512VNNI(t.rows, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant, output: t.pixelOutput,
+                            channels: t.channels)
     }
 }

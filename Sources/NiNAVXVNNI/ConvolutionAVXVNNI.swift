@@ -10,52 +10,45 @@
 import _Builtin_intrinsics.intel
 import NiNKernelCore
 
-/// The im2col chunks: u8 values, whole 6-pixel tiles, 16 bytes of slack for im2col's vector stores.
-let im2colAVXVNNI = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 6, slack: 16)
-
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows.
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVXVNNIScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    im2colAVXVNNI.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
+    quadScratchBytes(geometry, totalRows: totalRows, tiles: AVXVNNITiles.self)
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights
 /// packed by `packQuads`: `convolveQuads` with the ymm tiles.
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionAVXVNNI(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
-    convolveQuads(a, part: part, of: parts, layout: im2colAVXVNNI, tiles: AVXVNNITiles.self)
+    convolveQuads(a, part: part, of: parts, tiles: AVXVNNITiles.self)
 }
 
 /// The AVX-VNNI microkernels: 6 x 16 tiles (two weight vectors and six pixel broadcasts per K
-/// quad feed 12 vpdpbusd; two of them side by side make the 32-channel tile), and one pixel at a time.
+/// quad feed 12 vpdpbusd; two of them side by side make the 32-channel tile), and one pixel at
+/// a time; im2col chunks of u8 values, whole 6-pixel tiles, 16 bytes of slack for its vector stores.
 enum AVXVNNITiles: QuadTiles {
     static var pairTilePixels: Int { 6 }
     static var blockTilePixels: Int { 6 }
+    static var im2col: Im2colScratch { Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 6, slack: 16) }
 
     @inline(__always)
-    static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                         kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                         channel: Int, channels: Int) {
-        tile6x16AVXVNNI(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant,
-                        output: output, channel: channel, channels: 16)
-        tile6x16AVXVNNI(rows, kPadded: kPadded, taps: taps, weights: weights + kQuads * 64, bias: bias + 16,
-                        requant: requant + RequantBlock.bytes, output: output, channel: channel + 16,
-                        channels: channels - 16)
+    static func pairTile(_ t: QuadTileArguments) {
+        tile6x16AVXVNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
+                        output: t.output, channel: t.channel, channels: 16)
+        tile6x16AVXVNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights + t.kQuads * 64, bias: t.bias + 16,
+                        requant: t.requant + RequantBlock.bytes, output: t.output, channel: t.channel + 16,
+                        channels: t.channels - 16)
     }
 
     @inline(__always)
-    static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                          bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                          channel: Int, channels: Int) {
-        tile6x16AVXVNNI(rows, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant,
-                        output: output, channel: channel, channels: channels)
+    static func blockTile(_ t: QuadTileArguments) {
+        tile6x16AVXVNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
+                        output: t.output, channel: t.channel, channels: t.channels)
     }
 
     @inline(__always)
-    static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      channels: Int) {
-        pixel1x16AVXVNNI(row, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
-                         channels: channels)
+    static func pixel(_ t: QuadTileArguments) {
+        pixel1x16AVXVNNI(t.rows, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant, output: t.pixelOutput,
+                         channels: t.channels)
     }
 }

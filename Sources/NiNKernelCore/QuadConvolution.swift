@@ -7,27 +7,69 @@
 // that module's ISA flags. Weights are packed `[block][kQuads][16][4]` with the input zero point
 // folded into the bias (`packQuads`).
 
-/// A family's microkernels for `convolveQuads`. Each reads the rows of its pixels' K bytes
-/// (`kPadded` apart), the K quads of `taps`, 16-channel blocks of quad-packed weights, their
-/// int32 biases and `RequantBlock` tables, and stores requantized bytes at `output`'s rows.
+/// One microkernel call of `convolveQuads`: the tile's pixels (their im2col rows, `kPadded`
+/// bytes apart, and the K quads of `taps`), its 16-channel block of quad-packed weights with
+/// their int32 biases and `RequantBlock` table, and where its requantized bytes go.
+public struct QuadTileArguments {
+    /// The first pixel's row of K bytes; pixel r's is `kPadded * r` bytes later.
+    public var rows: UnsafePointer<UInt8>
+    /// K rounded up to whole quads (`quadPaddedK`).
+    public var kPadded: Int
+    /// The K quads the tile reads (padding taps left out).
+    public var taps: TileTaps
+    /// The first block's packed weights; a pair tile's second block follows `kQuads * 64` bytes later.
+    public var weights: UnsafePointer<Int8>
+    /// K in quads, the stride of a block's weights in groups of 16 channels.
+    public var kQuads: Int
+    /// The first block's biases (the second block's follow, 16 later).
+    public var bias: UnsafePointer<Int32>
+    /// The first block's `RequantBlock` table (the second block's follows, `RequantBlock.bytes` later).
+    public var requant: UnsafeRawPointer
+    /// The output rows of the tile's pixels.
+    public var output: TileOutput
+    /// The first output channel (the block's first).
+    public var channel: Int
+    /// How many of the tile's channels are real (a pair tile: 17 to 32; a block tile 1 to 16;
+    /// a pixel 0 to 16, 0 storing nothing).
+    public var channels: Int
+
+    /// The arguments from their values.
+    @inlinable @inline(__always)
+    public init(rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>, kQuads: Int,
+                bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int, channels: Int) {
+        self.rows = rows; self.kPadded = kPadded; self.taps = taps; self.weights = weights; self.kQuads = kQuads
+        self.bias = bias; self.requant = requant; self.output = output; self.channel = channel; self.channels = channels
+    }
+
+    /// Where a one-pixel call stores its first channel: the first pixel's row, at `channel`.
+    @inlinable @inline(__always)
+    public var pixelOutput: UnsafeMutablePointer<UInt8> { output.row(0) + channel }
+}
+
+/// A family's microkernels for `convolveQuads`, and the im2col chunks they read. Each reads the
+/// rows of its pixels' K bytes, 16-channel blocks of quad-packed weights, their int32 biases and
+/// `RequantBlock` tables, and stores requantized bytes at the output rows (`QuadTileArguments`).
 public protocol QuadTiles {
     /// Pixels of the main tile, which covers two 16-channel blocks side by side.
     static var pairTilePixels: Int { get }
     /// Pixels of the tile of a last single 16-channel block.
     static var blockTilePixels: Int { get }
-    /// `pairTilePixels` pixels x the 32 channels from `channel` (`channels` of them are real,
-    /// 17 to 32): `weights` is the first block's, the second follows `kQuads * 64` bytes later.
-    static func pairTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                         kQuads: Int, bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                         channel: Int, channels: Int)
-    /// `blockTilePixels` pixels x the 16 channels from `channel` (`channels` real, 1 to 16).
-    static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                          bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                          channel: Int, channels: Int)
-    /// One pixel x 16 channels (`channels` real, 0 to 16: 0 stores nothing), stored at `output`.
-    static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
-                      channels: Int)
+    /// The im2col chunks of the family's convolution (u8 values, whole tiles, slack for its
+    /// vector stores).
+    static var im2col: Im2colScratch { get }
+    /// `pairTilePixels` pixels x the 32 channels of two blocks.
+    static func pairTile(_ t: QuadTileArguments)
+    /// `blockTilePixels` pixels x the 16 channels of one block.
+    static func blockTile(_ t: QuadTileArguments)
+    /// One pixel x the 16 channels of one block, stored at `t.pixelOutput`.
+    static func pixel(_ t: QuadTileArguments)
+}
+
+/// Scratch bytes one thread needs for `Tiles`' convolution of `geometry` over `totalRows` output
+/// rows: the im2col chunk and its pixel table.
+@inlinable @inline(__always)
+public func quadScratchBytes<Tiles: QuadTiles>(_ geometry: ConvolutionGeometry, totalRows: Int, tiles: Tiles.Type) -> Int {
+    Tiles.im2col.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
 }
 
 /// K rounded up to whole quads: the length of an im2col row of a quad family.
@@ -45,14 +87,14 @@ public func quadIsPointwise(_ g: ConvolutionGeometry) -> Bool {
 /// indices into batch x outHeight) with `Tiles`' microkernels. The pixels are taken in
 /// `PixelOrder`; a part is a contiguous run of whole main tiles of that order (so parts differ by
 /// at most one tile, whatever the row count), taken in chunks of whole tiles whose im2col fits
-/// `layout`'s budget; each pair of 16-channel blocks then sweeps the chunk (so a block's weights
+/// `Tiles.im2col`'s budget; each pair of 16-channel blocks then sweeps the chunk (so a block's weights
 /// stream from cache once per chunk), and the few pixels that do not fill a tile at the part's
 /// end go one at a time. Padding taps are skipped when they contribute nothing: input zero point
 /// 0 (as after a ReLU), channels a multiple of 4 (so taps start on a quad).
 @inlinable @inline(__always)
-public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of parts: Int, layout: Im2colScratch,
-                                            tiles: Tiles.Type) {
+public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of parts: Int, tiles: Tiles.Type) {
     let g = a.geometry
+    let layout = Tiles.im2col
     let rows = 0..<a.rowCount
     let kQuads = a.kGroups
     let packedWeights = a.weights.assumingMemoryBound(to: Int8.self)
@@ -96,19 +138,21 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
             var p = 0
             while p + Tiles.pairTilePixels <= pixels {
                 let (output, taps) = destination(p, Tiles.pairTilePixels)
-                Tiles.pairTile(tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
-                               bias: a.bias + block * 16, requant: requant, output: output, channel: block * 16,
-                               channels: channels)
+                Tiles.pairTile(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
+                                                 bias: a.bias + block * 16, requant: requant, output: output,
+                                                 channel: block * 16, channels: channels))
                 p += Tiles.pairTilePixels
             }
             while p < pixels {  // the part's last few pixels, one at a time (a tile would cost a whole one)
                 let (output, taps) = destination(p, 1)
                 let low = min(channels, 16)
-                Tiles.pixel(tile(p), taps: taps, weights: weights, bias: a.bias + block * 16, requant: requant,
-                            output: output.row(0) + block * 16, channels: low)
-                Tiles.pixel(tile(p), taps: taps, weights: weights + kQuads * 64, bias: a.bias + block * 16 + 16,
-                            requant: requant + RequantBlock.bytes, output: output.row(0) + block * 16 + 16,
-                            channels: channels - low)
+                Tiles.pixel(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
+                                              bias: a.bias + block * 16, requant: requant, output: output,
+                                              channel: block * 16, channels: low))
+                Tiles.pixel(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights + kQuads * 64,
+                                              kQuads: kQuads, bias: a.bias + block * 16 + 16,
+                                              requant: requant + RequantBlock.bytes, output: output,
+                                              channel: block * 16 + 16, channels: channels - low))
                 p += 1
             }
             block += 2
@@ -120,14 +164,16 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
             var p = 0
             while p + Tiles.blockTilePixels <= pixels {
                 let (output, taps) = destination(p, Tiles.blockTilePixels)
-                Tiles.blockTile(tile(p), kPadded: kPadded, taps: taps, weights: weights, bias: a.bias + block * 16,
-                                requant: requant, output: output, channel: block * 16, channels: channels)
+                Tiles.blockTile(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
+                                                  bias: a.bias + block * 16, requant: requant, output: output,
+                                                  channel: block * 16, channels: channels))
                 p += Tiles.blockTilePixels
             }
             while p < pixels {  // the part's last few pixels, one at a time
                 let (output, taps) = destination(p, 1)
-                Tiles.pixel(tile(p), taps: taps, weights: weights, bias: a.bias + block * 16, requant: requant,
-                            output: output.row(0) + block * 16, channels: channels)
+                Tiles.pixel(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
+                                              bias: a.bias + block * 16, requant: requant, output: output,
+                                              channel: block * 16, channels: channels))
                 p += 1
             }
         }
