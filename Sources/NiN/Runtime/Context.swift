@@ -165,14 +165,13 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     package func run(count: Int, view: (Int) -> PixelView) throws(NiNError) {
         try checkCount(count)
         for n in 0..<count { pendingViews[n] = view(n) }
-        execute(count: count, prepare: true)
+        execute(count: count, views: UnsafeBufferPointer(start: pendingViews, count: count))
     }
 
-    /// Prepares image `n` of the run in progress from its pending view into its slot of the
-    /// input tensor.
-    func prepareInput(_ n: Int) {
+    /// Prepares image `n` of the run in progress from `view` into its slot of the input tensor.
+    func prepareInput(_ n: Int, from view: PixelView) {
         let input = arenaPointer(plan.tensorOffset(after: -1), as: UInt8.self)
-        prepareImage(pendingViews[n], shape: model.graph.input, into: input + n * model.graph.input.elementCount)
+        prepareImage(view, shape: model.graph.input, into: input + n * model.graph.input.elementCount)
     }
 
     /// Runs prepared u8 input, `count` images of H x W x C.

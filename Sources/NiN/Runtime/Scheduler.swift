@@ -9,10 +9,11 @@ import NiNPlatform
 
 extension NiNContext {
     /// Runs the network over `count` images, then the logits: the input tensor's, or with
-    /// `prepare` the pending views', each prepared by the thread that runs it. In lane layout a
+    /// `views` those images, each prepared by the thread that runs it. In lane layout a
     /// batch is spread over the threads image by image; otherwise (and for a single image) each
     /// layer is split across the threads by output rows. The caller has invalidated the results.
-    func execute(count: Int, prepare: Bool = false, observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
+    func execute(count: Int, views: UnsafeBufferPointer<PixelView>? = nil,
+                 observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
         // The requantization and the logits are float32 arithmetic in round-to-nearest; a host
         // that changed the rounding mode gets it back when the run returns. (Workers set it once.)
         let rounding = ninpriv_fp_round_to_nearest()
@@ -28,12 +29,12 @@ extension NiNContext {
                 }
                 for (layer, bytes) in gathered.enumerated() { bytes.withUnsafeBytes { observer(layer, $0) } }
             } else {
-                poolWork = .images(prepare: prepare)
+                poolWork = .images(views)
                 pool.run(self, parts: count)  // (an image a part, on the lane of the thread that claims it)
                 poolWork = nil
             }
         } else {
-            if prepare { for n in 0..<count { prepareInput(n) } }
+            if let views { for n in 0..<count { prepareInput(n, from: views[n]) } }
             runLayers(image: 0, lane: 0, batch: count, split: true, observer: observer)
         }
         let head = model.graph.layers[layerCount - 1]
@@ -81,8 +82,8 @@ extension NiNContext {
     /// with the thread's scratch.
     package func runPart(_ part: Int, of parts: Int, thread: Int) {
         switch poolWork {
-        case .images(let prepare):
-            if prepare { prepareInput(part) }
+        case .images(let views):
+            if let views { prepareInput(part, from: views[part]) }
             runLayers(image: part, lane: thread, batch: 1, split: false)
         case .layer(let call):
             runKernel(call, part: part, of: parts, scratchThread: thread)
@@ -118,8 +119,8 @@ enum PoolWork {
     /// Parts of one layer: slices of its output rows (tiles of pixels for the optimized convolutions).
     case layer(LayerCall)
     /// A batch in lane layout: part n is image n, whole, on the lane of the thread that runs
-    /// it; with `prepare`, first prepared from its pending view.
-    case images(prepare: Bool)
+    /// it; with views (one per image), first prepared from its view, else already in the input tensor.
+    case images(UnsafeBufferPointer<PixelView>?)
 }
 
 /// CLOCK_MONOTONIC in nanoseconds (`Platform`'s clock).
