@@ -18,7 +18,8 @@ struct LayerStep {
     /// A convolution's parameters as its family's `pack` made them (nil for pools).
     let packed: PackedConvolution?
     /// Work per image: multiply-accumulates for a convolution, window reads for a pool (how
-    /// finely a layer is worth splitting across threads).
+    /// finely a layer is worth splitting across threads), at most Int.max (a large layer's MAC
+    /// count passes 2^31 where Int has 32 bits: WebAssembly, Cortex-M).
     let workPerImage: Int
 
     /// The step of `layer` (at `index`), with `packed` for a convolution.
@@ -28,8 +29,8 @@ struct LayerStep {
         geometry = layer.geometry
         inputZeroPoint = layer.inputZeroPoint
         self.packed = packed
-        workPerImage = layer.kind == .convolution
-            ? layer.macs : layer.output.elementCount * layer.window.kernelHeight * layer.window.kernelWidth
+        let window = layer.window.kernelHeight * layer.window.kernelWidth
+        workPerImage = saturatingProduct(layer.output.elementCount, layer.kind == .convolution ? window * layer.input.channels : window)
     }
 }
 
@@ -50,4 +51,10 @@ struct LayerCall {
                         output: output.assumingMemoryBound(to: UInt8.self), inputZeroPoint: step.inputZeroPoint,
                         packed: step.packed!, scratch: scratch)  // (a convolution's step always has it: Model.swift)
     }
+}
+
+/// `a * b`, or Int.max where that overflows.
+func saturatingProduct(_ a: Int, _ b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? .max : product
 }

@@ -73,7 +73,7 @@ extension NiNContext {
     /// multiply-accumulates (or window reads, for pools), since waking a worker costs microseconds.
     private func parts(for call: LayerCall) -> Int {
         guard threads > 1 else { return 1 }
-        let work = call.batch * call.step.workPerImage
+        let work = saturatingProduct(call.batch, call.step.workPerImage)
         return max(1, min(threads * partsPerThread, call.rowCount, work / max(minimumWorkPerPart, 1)))
     }
 
