@@ -153,12 +153,15 @@ $(EMBEDDED)/libnin.so: tools/embedded/build.sh include/nin.h $(shell find Source
 # examples, install, README, stress, valgrind memcheck) against the Embedded library, which must export exactly nin.h's
 # functions and need only libc, libm, libpng and zlib (check_needed.sh); then the Embedded
 # nin-infer against the hosted one, byte for byte (tools/embedded/compare_cli.sh), and the
-# Embedded nin-kernel-check (every family this CPU runs against the reference).
+# Embedded nin-kernel-check (every family this CPU runs against the reference); then the Python
+# binding's own tests with the Embedded library ($NIN_LIBRARY: it loads either build; about 30 s).
+BINDING_TESTS := test_library.py test_errors.py test_results.py test_paths.py test_constants.py test_isa_fallback.py
 test-embedded: embedded cli
 	bindings/c/tests/check_needed.sh $(EMBEDDED)/libnin.so
 	$(MAKE) -C bindings/c test test-stress memcheck LIBDIR=$(abspath $(EMBEDDED)) BUILD=$(abspath .build-embedded/c) MODEL=$(abspath $(MODEL))
 	tools/embedded/compare_cli.sh $(EMBEDDED)/nin-infer $(RELEASE)/nin-infer
 	$(EMBEDDED)/nin-kernel-check
+	NIN_LIBRARY=$(abspath $(EMBEDDED))/libnin.so $(PYTHON) -m pytest -q $(addprefix bindings/python/tests/,$(BINDING_TESTS))
 
 # Issue 23's goals, hosted against Embedded, as the table docs/ARCHITECTURE.md quotes (medians of
 # interleaved runs; the host CPU named): libnin.so's stripped size and text, nin-infer's peak RSS

@@ -1,6 +1,7 @@
 /* tools/embedded/cold_run.c: `cold_run PROGRAM ARGS...` runs PROGRAM once with its stdout on
- * /dev/null and prints "SECONDS MAXRSS_BYTES": the wall time from fork to its exit, and its peak
- * resident set (ru_maxrss of wait4). A small C parent, because a child's ru_maxrss also counts
+ * /dev/null and prints "SECONDS CPU_SECONDS MAXRSS_BYTES": the wall time from fork to its exit,
+ * the CPU time it used (user + system: what a busy machine's waits do not inflate), and its
+ * peak resident set (ru_maxrss of wait4). A small C parent, because a child's ru_maxrss also counts
  * the memory of the process it was forked from before its exec (a Python parent's 15 MB would
  * hide the few MB measured here). tools/embedded/goals.py builds and runs it. */
 #define _GNU_SOURCE
@@ -42,6 +43,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) * 1e-9;
-    printf("%.6f %ld\n", seconds, usage.ru_maxrss * 1024L);
+    double cpu = (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+    printf("%.6f %.6f %ld\n", seconds, cpu, usage.ru_maxrss * 1024L);
     return 0;
 }
