@@ -4,9 +4,9 @@ one, as a table: libnin.so's size (stripped file, and its text as `size` counts 
 read-only data, symbol tables), static nin-infer's size, its peak RSS classifying one example
 image with the classic model, and its cold start (exec to exit, top-5 printed) for that image.
 RSS and cold start (wall, and the CPU time it used, which a busy machine inflates less) are
-medians of N runs (default 21), the two builds interleaved run by run, so drift hits both alike; both come from tools/embedded/cold_run.c (fork, exec, wait4: wall
-time and ru_maxrss). Latency (nin_bench) is tools/embedded/bench.sh; `make bench-embedded` runs
-both. Needs `make lib cli` and `make embedded`."""
+medians of N runs (default 21), the two builds interleaved run by run, so drift hits both alike;
+all three come from tools/embedded/cold_run.c (fork, exec, wait4). Latency (nin_bench) is
+tools/embedded/bench.sh; `make bench-embedded` runs both. Needs `make lib cli` and `make embedded`."""
 
 import argparse
 import os
@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
