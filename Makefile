@@ -143,10 +143,11 @@ test-c: lib
 # the PNG loader and the C API compiled without the Swift runtime by tools/embedded/build.sh, one
 # swiftc run per target (whole-module, each with its own -m flags). Not what `make lib` ships.
 # Rebuilt when a source, the C API's header or export list, or the script changes (make test
-# builds it, and test-embedded after it in CI finds it done).
+# builds it, and test-embedded after it in CI finds it done); nin-kernel-check is what the
+# script links last, so a run that failed half-way is not taken for a finished one.
 EMBEDDED := .build-embedded/release
-embedded: $(EMBEDDED)/libnin.so
-$(EMBEDDED)/libnin.so: tools/embedded/build.sh include/nin.h $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.map')
+embedded: $(EMBEDDED)/nin-kernel-check
+$(EMBEDDED)/nin-kernel-check: tools/embedded/build.sh include/nin.h $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.map')
 	tools/embedded/build.sh .build-embedded
 
 # The whole C suite of bindings/c (api, no_malloc, threads, fork, shared_context, paths, the
