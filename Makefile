@@ -1,7 +1,8 @@
 # nin: build, demo, tests, models.
 #   make demo    build and classify the shipped example images with the shipped model
 #   make test    every test: Swift (swift test), C (bindings/c, its examples too), Python (tools/,
-#                bindings/python) and nin-infer (Tests/cli, with pytest)
+#                bindings/python) and nin-infer (Tests/cli, with pytest); builds the Embedded
+#                library too (make embedded), so hosted-only Swift cannot creep into the engine
 #   make lib     build libnin.so (release, Swift runtime linked in: no libswift* at run time)
 #   make install PREFIX=DIR   libnin.so.VERSION + symlinks, nin.h, nin.pc, bin/nin-infer, share/nin/models
 #   make uninstall PREFIX=DIR remove what install put there
@@ -24,6 +25,8 @@
 #   make embedded      libnin.so, libnin.a, nin-infer and nin-kernel-check built with Embedded
 #                      Swift (no Swift runtime, no libstdc++), same sources, .build-embedded/release/
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
+#   make bench-embedded the Embedded build against the hosted one: library size, nin-infer's peak
+#                      RSS and cold start (tools/embedded/goals.py), nin_bench latency (bench.sh)
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -89,7 +92,7 @@ deps:
 	.ci/deps
 
 test: deps
-	$(MAKE) test-swift test-c test-python
+	$(MAKE) test-swift embedded test-c test-python
 
 # The Swift suite runs twice: with the best kernels for this CPU, and with NIN_ISA=generic.
 # Each run shows which kernel families the comparison tests ran and which were skipped, with
@@ -139,20 +142,34 @@ test-c: lib
 # Embedded Swift (docs/ARCHITECTURE.md, "Embedded Swift"): the engine, every x86 kernel family,
 # the PNG loader and the C API compiled without the Swift runtime by tools/embedded/build.sh, one
 # swiftc run per target (whole-module, each with its own -m flags). Not what `make lib` ships.
+# Rebuilt when a source, the C API's header or export list, or the script changes (make test
+# builds it, and test-embedded after it in CI finds it done); nin-kernel-check is what the
+# script links last, so a run that failed half-way is not taken for a finished one.
 EMBEDDED := .build-embedded/release
-embedded:
+embedded: $(EMBEDDED)/nin-kernel-check
+$(EMBEDDED)/nin-kernel-check: tools/embedded/build.sh include/nin.h $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.map')
 	tools/embedded/build.sh .build-embedded
 
 # The whole C suite of bindings/c (api, no_malloc, threads, fork, shared_context, paths, the
 # examples, install, README, stress, valgrind memcheck) against the Embedded library, which must export exactly nin.h's
 # functions and need only libc, libm, libpng and zlib (check_needed.sh); then the Embedded
 # nin-infer against the hosted one, byte for byte (tools/embedded/compare_cli.sh), and the
-# Embedded nin-kernel-check (every family this CPU runs against the reference).
+# Embedded nin-kernel-check (every family this CPU runs against the reference); then the Python
+# binding's own tests with the Embedded library ($NIN_LIBRARY: it loads either build; about 30 s).
+BINDING_TESTS := test_library.py test_errors.py test_results.py test_paths.py test_constants.py test_isa_fallback.py
 test-embedded: embedded cli
 	bindings/c/tests/check_needed.sh $(EMBEDDED)/libnin.so
 	$(MAKE) -C bindings/c test test-stress memcheck LIBDIR=$(abspath $(EMBEDDED)) BUILD=$(abspath .build-embedded/c) MODEL=$(abspath $(MODEL))
 	tools/embedded/compare_cli.sh $(EMBEDDED)/nin-infer $(RELEASE)/nin-infer
 	$(EMBEDDED)/nin-kernel-check
+	NIN_LIBRARY=$(abspath $(EMBEDDED))/libnin.so $(PYTHON) -m pytest -q $(addprefix bindings/python/tests/,$(BINDING_TESTS))
+
+# Issue 23's goals, hosted against Embedded, as the table docs/ARCHITECTURE.md quotes (medians of
+# interleaved runs; the host CPU named): libnin.so's stripped size and text, nin-infer's peak RSS
+# and cold start for one image, then nin_bench latency (b1 1T, b1 2T, b16 2T).
+bench-embedded: lib cli embedded
+	$(PYTHON) tools/embedded/goals.py
+	tools/embedded/bench.sh
 
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
@@ -248,4 +265,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -221,6 +221,28 @@ func layerDamage() throws {
     }
 }
 
+@Test("the checksum, summed in 256 KB steps, covers every step of a 2 MB model: a byte flipped in any is refused, from memory and from a file (whose pages loading lets go of)")
+func checksumCoversEveryStep() throws {
+    let pristine = try readBytes(repositoryRoot + "/models/fashion_classic.nin")
+    #expect(pristine.count > 4 * 256 * 1024)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nin-flipped-\(getpid()).nin").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    for offset in [64, 64 + 256 * 1024 - 1, 64 + 256 * 1024, pristine.count / 2, pristine.count - 1] {
+        var bytes = pristine
+        bytes[offset] ^= 0x10
+        expectRefused(bytes, ["checksum"])
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        do {
+            _ = try NiNModel(path: path)
+            Issue.record("the model with byte \(offset) flipped loaded from a file")
+        } catch {
+            #expect(error.code == .badModel && error.message.contains("checksum"), "byte \(offset): \(error.message)")
+        }
+    }
+    #expect(FileManager.default.createFile(atPath: path, contents: Data(pristine)))
+    _ = try NiNModel(path: path)
+}
+
 @Test("a missing or empty file is an I/O or model error, not a crash")
 func missingFile() throws {
     #expect(throws: NiNError.self) { try NiNModel(path: "/nonexistent/model.nin") }

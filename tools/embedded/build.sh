@@ -31,8 +31,12 @@ for target in NiNCPU NiNPNGRead; do
     printf 'module %s {\n    umbrella "%s"\n    export *\n}\n' "$target" "$S/$target/include" > "$MOD/$target/module.modulemap"
 done
 
+# -function-sections (a frontend flag: the driver's own spelling is ignored under Embedded): each
+# function in its own section, so that --gc-sections drops what nothing reaches. Embedded Swift
+# compiles what a module uses from another into it, so without it every copy stayed (the C API
+# module repeats much of the engine): 963 KB of text then, 471 KB with it.
 EMBEDDED="-target x86_64-unknown-linux-gnu -enable-experimental-feature Embedded -wmo
-          -swift-version 5 -package-name nin -O -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap
+          -swift-version 5 -package-name nin -O -Xfrontend -function-sections -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap
           -Xcc -fmodule-map-file=$MOD/NiNPNGRead/module.modulemap -I $S/CNiNPlatform -I $S/CNiN -I $S/CLibPNG
           -I $S/CNiNAMX $(pkg-config --cflags-only-I libpng | sed 's/-I/-Xcc -I/g')"
 AVX2="-Xcc -mavx2 -Xcc -mfma"
@@ -57,7 +61,11 @@ $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/fork.c" -o "$MOD/fork.o"
 $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/binary.c" -o "$MOD/binary.o"
 $CC -O2 -fPIC -I "$S/NiNPNGRead/include" $(pkg-config --cflags libpng) -c "$S/NiNPNGRead/ninpriv_png.c" -o "$MOD/png.o"
 
-swift_module NiNPlatform
+# The modules off the hot path (platform calls, model reading, PNG, the C API's glue and the CLI)
+# are compiled for size (-Osize; the last -O flag wins); the kernel modules and the engine that
+# drives them keep -O / -Ounchecked (docs/ARCHITECTURE.md, "Embedded Swift": measured).
+SMALL=-Osize
+swift_module NiNPlatform $SMALL
 swift_module NiNKernelCore
 swift_module NiNPortable -Ounchecked
 swift_module NiNAVX2 $AVX2 -Ounchecked
@@ -75,9 +83,9 @@ for name in NiNAVX2 NiNAVXVNNI NiNAVX512VNNI NiNAMX; do
     nm --defined-only "$MOD/$name.o" | awk '$2 == "W" {print $3}' > "$MOD/$name.local"
     [ ! -s "$MOD/$name.local" ] || objcopy --localize-symbols="$MOD/$name.local" "$MOD/$name.o"
 done
-swift_module NiN -D NIN_X86_KERNELS
-swift_module NiNPNG
-swift_module NiNCAPI
+swift_module NiN -D NIN_X86_KERNELS $SMALL
+swift_module NiNPNG $SMALL
+swift_module NiNCAPI $SMALL
 
 # The baseline modules also carry copies of each other's code (weak: the linker keeps the first);
 # the ISA modules' copies are local (above), so baseline code never calls code built with -m flags:
@@ -98,7 +106,7 @@ ln -sf libnin.so "$OUT/libnin.so.$MAJOR"
 
 # nin-infer: a static PIE (plain -static fails on a copy relocation of a protected Swift symbol),
 # from the same objects less the C API's, with libpng and zlib linked in.
-swift_module nin-infer -module-name nin_infer
+swift_module nin-infer -module-name nin_infer $SMALL
 # shellcheck disable=SC2086
 $CC -static-pie -Wl,--gc-sections $(echo "$OBJECTS" | sed "s|$MOD/NiNCAPI.o||") "$MOD/nin-infer.o" -o "$OUT/nin-infer" \
     -L"$EMBEDDED_LIB" -lswiftUnicodeDataTables -lpng16 -lz -lm -lpthread

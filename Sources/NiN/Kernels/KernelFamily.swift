@@ -96,7 +96,7 @@ private let amxFlags = avx512vnniFlags + ["amx_tile", "amx_int8"]
 /// `flags`, or those beyond AVX2's where the CPU has AVX2.
 private func lacking(_ probe: Int32, _ flags: [String]) -> String? {
     guard probe == 0 else { return nil }
-    let beyond = ninpriv_cpu_has_avx2() != 0 ? flags.filter { !avx2Flags.contains($0) } : flags
+    let beyond = ninpriv_cpu_has_avx2() != 0 ? flags.filter { flag in !avx2Flags.contains { $0.hasSameBytes(as: flag) } } : flags
     return "CPU lacks " + beyond.joined(separator: "/")
 }
 

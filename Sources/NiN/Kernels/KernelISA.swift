@@ -76,12 +76,18 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
     /// to the best supported family below it, with the reason on stderr, once per process).
     public static var preferred: KernelISA {
-        if let value = Platform.environment("NIN_ISA"), let requested = KernelISA(rawValue: String(cString: value)) {
+        if let value = Platform.environment("NIN_ISA"), let requested = named(String(cString: value)) {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
         return (KernelFamily.table.first(where: { $0.isSupported }) ?? .generic).isa
     }
+}
+
+/// The family whose raw value is `name`, byte for byte (`init(rawValue:)` compares Strings with
+/// Unicode normalization: ByteString.swift).
+private func named(_ name: String) -> KernelISA? {
+    KernelISA.allCases.first { $0.rawValue.hasSameBytes(as: name) }
 }
 
 /// Says once per process on stderr why a requested family is not used, and which one is.

@@ -1,10 +1,11 @@
 // CRC-32 (IEEE 802.3, reflected, as zlib's crc32): the .nin checksum. Slicing by 8: eight
 // bytes per step through eight 256-entry tables (a 2 MB model in about 2 ms less than bytewise).
 
-/// CRC-32 of `bytes`, identical to zlib's `crc32(0, bytes, count)`.
-func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    guard let base = bytes.baseAddress else { return 0 }
+/// CRC-32 of `bytes` continuing from the CRC `previous` of the bytes before them, identical to
+/// zlib's `crc32(previous, bytes, count)` (0: the CRC of `bytes` alone).
+func crc32(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+    var crc = previous ^ 0xFFFF_FFFF
+    guard let base = bytes.baseAddress else { return previous }
     return crc32Tables.withUnsafeBufferPointer { t in
         var p = base, left = bytes.count
         while left >= 8 {

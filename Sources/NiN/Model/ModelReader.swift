@@ -5,8 +5,11 @@
 import NiNPlatform
 
 /// Parses and validates a model image. The bytes must stay alive while the graph's offsets are used.
-public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> ModelGraph {
-    let r = ByteReader(bytes: bytes)
+/// `isFileMapping`: the bytes are a private read-only file mapping (`Platform.mapReadOnly`), whose
+/// pages the reader drops once read (`ByteReader.doneReading`); never for other memory.
+public func readModelGraph(_ bytes: UnsafeRawBufferPointer, isFileMapping: Bool = false) throws(NiNError) -> ModelGraph {
+    var r = ByteReader(bytes: bytes)
+    r.isFileMapping = isFileMapping
     let sections = try readHeaderAndSections(r)
     guard let graph = sections[.graph] else { throw .badModel("required section GRPH is missing") }
     guard let weights = sections[.weights] else { throw .badModel("required section WGHT is missing") }
@@ -26,7 +29,7 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer) throws(NiNError) -> 
         guard pairs.count % 2 == 0 else { throw .badModel("section META has a key without a value") }
         for i in stride(from: 0, to: pairs.count, by: 2) {
             guard !pairs[i].string.isEmpty else { throw .badModel("section META has an empty key") }
-            guard !result.metadata.contains(where: { $0.key == pairs[i].string }) else {
+            guard !result.metadata.contains(where: { $0.key.hasSameBytes(as: pairs[i].string) }) else {
                 throw .badModel("section META has the key \"\(pairs[i].string)\" twice")
             }
             result.metadata.append((key: pairs[i].string, value: pairs[i + 1].string))
@@ -62,7 +65,13 @@ private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> [ModelFo
         throw .badModel("section table needs \(tableEnd) bytes but the file has \(r.count)")
     }
     let stored = r.u32(24)
-    let actual = crc32(UnsafeRawBufferPointer(rebasing: r.bytes[ModelFormat.headerBytes...]))
+    // (in 256 KB steps, each let go of once summed: the weights are read again layer by layer)
+    var actual: UInt32 = 0
+    for start in stride(from: ModelFormat.headerBytes, to: r.count, by: 256 << 10) {
+        let chunk = start..<min(start + (256 << 10), r.count)
+        actual = crc32(UnsafeRawBufferPointer(rebasing: r.bytes[chunk]), continuing: actual)
+        r.doneReading(chunk)
+    }
     guard stored == actual else {
         throw .badModel("checksum mismatch: header says 0x\(hex(stored)), contents give 0x\(hex(actual)) (file corrupted)")
     }
@@ -289,6 +298,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
                                count: outChannels * k) {
         throw fail("weight \(index) lies outside [-\(layer.weightMax), \(layer.weightMax)] (weight_max)")
     }
+    r.doneReading(layer.weightsOffset..<(layer.weightsOffset + outChannels * k))
     return layer
 }
 
@@ -323,18 +333,25 @@ private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: String) thr
 
 func hex(_ value: UInt32) -> String {
     let digits = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    return String(repeating: "0", count: max(0, 8 - digits.utf8.count)) + digits
 }
 
-/// The index of the first of `count` weights whose magnitude exceeds `bound`, or nil. Checks 64
-/// weights at a time (a vector compare), then finds the one.
+/// The index of the first of `count` weights whose magnitude exceeds `bound`, or nil. Finds the
+/// largest magnitude of each 256 weights in a loop the compiler vectorizes (a byte max), then
+/// looks for the one from the first block beyond `bound` (a SIMD64 compare took 2 ms of a 20 ms
+/// cold start on the classic model's 2 MB; `@_optimize(speed)`: the Embedded build compiles this
+/// module for size, which leaves loops scalar).
+@_optimize(speed)
 private func firstWeight(beyond bound: Int32, _ weights: UnsafePointer<Int8>, count: Int) -> Int? {
-    let high = SIMD64<Int8>(repeating: Int8(bound)), low = SIMD64<Int8>(repeating: -Int8(bound))
     var i = 0
-    while i + 64 <= count {
-        let v = UnsafeRawPointer(weights + i).loadUnaligned(as: SIMD64<Int8>.self)
-        if any((v .> high) .| (v .< low)) { break }
-        i += 64
+    while i + 256 <= count {
+        var largest: UInt8 = 0
+        for j in i..<(i + 256) {
+            let w = weights[j], sign = w >> 7
+            largest = max(largest, UInt8(bitPattern: (w ^ sign) &- sign))  // |w| (128 for -128)
+        }
+        if Int32(largest) > bound { break }
+        i += 256
     }
     while i < count {
         if abs(Int32(weights[i])) > bound { return i }

@@ -118,7 +118,8 @@ public final class NiNModel: @unchecked Sendable {
 
     private init(base: UnsafeRawPointer, count: Int, release: Release, isa requested: KernelISA? = nil,
                  family: KernelFamily? = nil) throws(NiNError) {
-        self.graph = try readModelGraph(UnsafeRawBufferPointer(start: base, count: count))
+        let image = UnsafeRawBufferPointer(start: base, count: count)
+        self.graph = try readModelGraph(image, isFileMapping: release == .unmap)
         self.base = base
         self.byteCount = count
         self.release = release
@@ -129,7 +130,12 @@ public final class NiNModel: @unchecked Sendable {
             var packed: PackedConvolution?
             if layer.kind == .convolution {
                 packed = kernels.convolution.pack(layer.convolutionWeights(base: base))
-                guard packed != nil else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
+                guard let p = packed else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
+                if release == .unmap && !p.borrowsModel {
+                    // (this layer's weights pages, read by `pack`, as the reader drops them)
+                    let weights = layer.weightsOffset..<(layer.weightsOffset + layer.output.channels * layer.geometry.kernelSize)
+                    Platform.discardPages(of: image, weights)
+                }
             }
             steps.append(LayerStep(layer, index: index, packed: packed))
         }
@@ -158,13 +164,13 @@ public final class NiNModel: @unchecked Sendable {
 
     /// The value of metadata `key` as a NUL-terminated C string inside the model image.
     package func metadataCString(_ key: String) -> UnsafePointer<CChar>? {
-        guard let i = graph.metadata.firstIndex(where: { $0.key == key }) else { return nil }
+        guard let i = graph.metadata.firstIndex(where: { $0.key.hasSameBytes(as: key) }) else { return nil }
         return (base + graph.metadataValueOffsets[i]).assumingMemoryBound(to: CChar.self)
     }
 
     /// The value of metadata `key`, if present.
     public func metadata(_ key: String) -> String? {
-        graph.metadata.first(where: { $0.key == key })?.value
+        graph.metadata.first(where: { $0.key.hasSameBytes(as: key) })?.value
     }
 
     /// Typed pointer to an array at a byte offset of the image (offsets are 64-byte aligned).
