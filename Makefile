@@ -24,6 +24,8 @@
 #   make embedded      libnin.so, libnin.a, nin-infer and nin-kernel-check built with Embedded
 #                      Swift (no Swift runtime, no libstdc++), same sources, .build-embedded/release/
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
+#   make wasm          web/nin.wasm: Embedded Swift for wasm32, one thread, no files (web/nin.js loads it)
+#   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm)
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -154,6 +156,17 @@ test-embedded: embedded cli
 	tools/embedded/compare_cli.sh $(EMBEDDED)/nin-infer $(RELEASE)/nin-infer
 	$(EMBEDDED)/nin-kernel-check
 
+# WebAssembly: web/nin.wasm, the engine, the portable family and the C API in Embedded Swift for
+# wasm32 on the single-threaded, file-less platform backend (tools/wasm/build.sh), for web/nin.js.
+wasm:
+	tools/wasm/build.sh web/nin.wasm
+
+# nin.js and nin.wasm in Node against the native build (Tests/wasm: logits bit for bit on the
+# example images, bad inputs, memory over 1,000 runs); the native side from the Python binding.
+test-wasm: wasm lib
+	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
+	node --test Tests/wasm/
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -248,4 +261,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded wasm test-wasm kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -1,0 +1,99 @@
+// Tests/wasm/nin.test.mjs - web/nin.js and web/nin.wasm in Node (`node --test`, run by
+// `make test-wasm`): on the 10 example images, with the pixels of nin's own PNG decoder as RGBA,
+// logits equal to the native build's bit for bit, the same top-5 and the same heatmap pixels, for
+// both shipped models; every bad input gives a NinError and leaves the instance working; linear
+// memory does not grow over 1,000 runs. The native side comes from tools/wasm/make_fixtures.py
+// (NIN_WASM_FIXTURES names its output).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadModel, memoryStats, NinError, Status } from '../../web/nin.js';
+
+const root = new URL('../../', import.meta.url);
+const fixtures = JSON.parse(readFileSync(process.env.NIN_WASM_FIXTURES ?? new URL('.build/wasm/fixtures.json', root), 'utf8'));
+const images = fixtures.images.map((image) => ({
+  name: image.name,
+  pixels: { data: new Uint8Array(Buffer.from(image.rgba, 'base64')), width: image.width, height: image.height, channels: 4 },
+}));
+const modelURL = (file) => new URL(`models/${file}`, root);
+
+for (const expected of fixtures.models) {
+  test(`${expected.file}: logits, top-5 and heatmap equal the native build's on the example images`, async () => {
+    const model = await loadModel(modelURL(expected.file));
+    assert.deepEqual(model.labels, expected.labels);
+    images.forEach(({ name, pixels }, i) => {
+      const want = expected.results[i];
+      const bits = Array.from(new Uint32Array(model.logits(pixels).buffer));
+      assert.deepEqual(bits, want.logitBits, `${name}: logits`);
+      assert.deepEqual(model.classify(pixels, { top: 5 }).map((c) => c.index), want.top5, `${name}: top-5`);
+      const heatmap = model.heatmap(pixels);
+      assert.equal(heatmap.width, want.heatmap.width);
+      assert.equal(heatmap.height, want.heatmap.height);
+      const rgb = Buffer.alloc(heatmap.width * heatmap.height * 3);
+      for (let p = 0, q = 0; q < rgb.length; p += 4, q += 3) rgb.set(heatmap.data.subarray(p, p + 3), q);
+      assert.equal(createHash('sha256').update(rgb).digest('hex'), want.heatmap.sha256, `${name}: heatmap`);
+    });
+    model.dispose();
+  });
+}
+
+/** Asserts that `call` throws a NinError with `status` whose message matches `message`. */
+async function assertNinError(call, status, message) {
+  await assert.rejects(async () => call(), (error) => {
+    assert.ok(error instanceof NinError, `expected a NinError, got ${error}`);
+    assert.equal(error.status, status, error.message);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+test('bad inputs give a NinError and the instance keeps working', async () => {
+  const bytes = readFileSync(modelURL('fashion_classic.nin'));
+  const model = await loadModel(bytes);
+  const { pixels } = images[0];
+  const expected = Array.from(model.logits(pixels));
+  const good = () => assert.deepEqual(Array.from(model.logits(pixels)), expected);
+
+  await assertNinError(() => loadModel(new Uint8Array(0)), Status.INVALID_ARGUMENT, /0 bytes/);
+  await assertNinError(() => loadModel(new Uint8Array(1000).fill(7)), Status.BAD_MODEL, /./);
+  await assertNinError(() => loadModel(bytes.subarray(0, bytes.length >> 1)), Status.BAD_MODEL, /./);
+  const flipped = new Uint8Array(bytes); flipped[flipped.length >> 1] ^= 0x40;
+  await assertNinError(() => loadModel(flipped), Status.BAD_MODEL, /./);
+  await assertNinError(() => loadModel(42), Status.INVALID_ARGUMENT, /Uint8Array/);
+  good();
+  const cases = [
+    [{ ...pixels, width: 0 }, /width is 0/],
+    [{ ...pixels, height: -3 }, /height is -3/],
+    [{ ...pixels, data: pixels.data.subarray(1) }, /has \d+ bytes but/],
+    [{ ...pixels, channels: 5 }, /channels is 5/],
+    [{ ...pixels, data: [1, 2, 3] }, /Uint8Array/],
+    [null, /ImageData/],
+  ];
+  for (const [bad, message] of cases) {
+    await assertNinError(() => model.classify(bad), Status.INVALID_ARGUMENT, message);
+    await assertNinError(() => model.logits(bad), Status.INVALID_ARGUMENT, message);
+    await assertNinError(() => model.heatmap(bad), Status.INVALID_ARGUMENT, message);
+    good();
+  }
+  await assertNinError(() => model.classify(pixels, { top: 0 }), Status.INVALID_ARGUMENT, /top is 0/);
+  await assertNinError(() => model.heatmap(pixels, { cls: 99 }), Status.INVALID_ARGUMENT, /cls is 99/);
+  await assertNinError(() => model.heatmap(pixels, { cls: 'Pizza' }), Status.INVALID_ARGUMENT, /Pizza/);
+  good();
+  const other = await loadModel(bytes);
+  model.dispose();
+  model.dispose();
+  await assertNinError(() => model.classify(pixels), Status.STATE, /disposed/);
+  assert.deepEqual(Array.from(other.logits(pixels)), expected);
+  other.dispose();
+});
+
+test('linear memory does not grow over 1,000 runs', async () => {
+  const model = await loadModel(modelURL('fashion_small.nin'));  // (1,000 runs of the classic one take minutes)
+  for (const { pixels } of images) model.classify(pixels);
+  const before = await memoryStats();
+  for (let run = 0; run < 1000; run++) model.classify(images[run % images.length].pixels, { top: 3 });
+  const after = await memoryStats();
+  assert.deepEqual(after, before);
+  model.dispose();
+});
