@@ -2,8 +2,9 @@
 // `make test-wasm`): on the 10 example images, with the pixels of nin's own PNG decoder as RGBA,
 // logits equal to the native build's bit for bit, the same top-5 and the same heatmap pixels, for
 // both shipped models; every bad input gives a NinError and leaves the instance working; linear
-// memory does not grow over 1,000 runs. The native side comes from tools/wasm/make_fixtures.py
-// (NIN_WASM_FIXTURES names its output).
+// memory does not grow over 1,000 runs; every kernel family of nin.wasm (wasmsimd, portable) equals
+// the reference kernels on random convolutions (.build-wasm/kernel-check.wasm). The native side
+// comes from tools/wasm/make_fixtures.py (NIN_WASM_FIXTURES names its output).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,6 +18,19 @@ const images = fixtures.images.map((image) => ({
   pixels: { data: new Uint8Array(Buffer.from(image.rgba, 'base64')), width: image.width, height: image.height, channels: 4 },
 }));
 const modelURL = (file) => new URL(`models/${file}`, root);
+
+test('every kernel family of the wasm build equals the reference kernels (kernel check)', async () => {
+  const { instance } = await WebAssembly.instantiate(readFileSync(new URL('.build-wasm/kernel-check.wasm', root)),
+    { env: { ninjs_monotonic_ns: () => 0n } });
+  assert.equal(instance.exports.ninwasm_kernel_check_families(), 2);  // wasmsimd and portable
+  assert.equal(instance.exports.ninwasm_kernel_check(300, 2026), 0);
+});
+
+test('models load with the wasmsimd family', async () => {
+  const model = await loadModel(modelURL('fashion_classic.nin'));
+  assert.equal(model.kernels, 'wasmsimd');
+  model.dispose();
+});
 
 for (const expected of fixtures.models) {
   test(`${expected.file}: logits, top-5 and heatmap equal the native build's on the example images`, async () => {

@@ -1,8 +1,8 @@
 #!/bin/sh
 # tools/wasm/build.sh [OUT]: nin as WebAssembly, OUT (default web/nin.wasm): the engine, the
-# portable kernel family and the C API of include/nin.h, compiled with Embedded Swift for
-# wasm32-unknown-none-wasm (no Swift runtime, no C library) on the single-threaded, file-less
-# platform backend (Sources/CNiNPlatform/nin_platform_bare.h and .c: one thread, models and images
+# wasmsimd (Sources/NiNWasmSIMD: SIMD128) and portable kernel families and the C API of
+# include/nin.h, compiled with Embedded Swift for wasm32-unknown-none-wasm (no Swift runtime, no C
+# library) on the single-threaded, file-less platform backend (Sources/CNiNPlatform/nin_platform_bare.h and .c: one thread, models and images
 # from memory, its own allocator over linear memory), linked by wasm-ld. Like
 # tools/embedded/build.sh, one whole-module swiftc run per Swift target, in dependency order, into
 # .build-wasm/. PNG decoding is left out (tools/wasm/NoPNG.swift): JavaScript decodes images.
@@ -26,9 +26,9 @@ printf 'module NiNCPU {\n    umbrella "%s"\n    export *\n}\n' "$S/NiNCPU/includ
 
 SWIFTFLAGS="-target $TARGET -enable-experimental-feature Embedded -wmo -swift-version 5 -package-name nin -O -Xfrontend -disable-stack-protector
             -Xcc -DNIN_PLATFORM_BARE -Xcc -msimd128 -Xcc -mbulk-memory -Xllvm -mattr=+simd128,+bulk-memory
-            -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap -I $S/CNiNPlatform -I $S/CNiN"
+            -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap -I $S/CNiNPlatform -I $S/CNiN -I $S/CNiNWasmSIMD"
 
-# swift_module NAME SOURCES_DIR [FLAGS...]: the .swift files under SOURCES_DIR -> MOD/NAME.o
+# swift_module NAME SOURCES [FLAGS...]: the .swift files under SOURCES (a folder or a file) -> MOD/NAME.o
 swift_module() {
     name=$1 dir=$2; shift 2
     echo "wasm: $name"
@@ -43,8 +43,9 @@ swift_module() {
 swift_module NiNPlatform "$S/NiNPlatform"
 swift_module NiNKernelCore "$S/NiNKernelCore"
 swift_module NiNPortable "$S/NiNPortable" -Ounchecked
-swift_module NiN "$S/NiN"
-swift_module NiNPNG "$ROOT/tools/wasm"
+swift_module NiNWasmSIMD "$S/NiNWasmSIMD" -Ounchecked
+swift_module NiN "$S/NiN" -D NIN_WASM_KERNELS
+swift_module NiNPNG "$ROOT/tools/wasm/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
 
 # Exports: every function nin.h declares, and the allocator (JavaScript puts models and pixels
@@ -53,7 +54,18 @@ EXPORTS=$(sed -n 's/^[a-z].*[ *]\(nin_[a-z0-9_]*\)(.*/--export=\1/p' "$ROOT/incl
 # shellcheck disable=SC2086
 "$WASM_LD" --no-entry $EXPORTS --export=malloc --export=free --export=ninpriv_bare_heap_bytes \
     --export=ninpriv_bare_heap_used -z stack-size=1048576 --gc-sections --strip-debug \
-    "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" "$MOD/NiN.o" \
+    "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" "$MOD/NiNWasmSIMD.o" "$MOD/NiN.o" \
     "$MOD/NiNPNG.o" "$MOD/NiNCAPI.o" "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" \
     -o "$OUTPUT"
 echo "wasm: $OUTPUT ($(wc -c < "$OUTPUT") bytes)"
+
+# The kernel check (tools/wasm/KernelCheck.swift over NiNKernelCheck): every family of this build
+# against the reference kernels, for Tests/wasm.
+swift_module NiNKernelCheck "$S/NiNKernelCheck"
+swift_module KernelCheck "$ROOT/tools/wasm/KernelCheck.swift"
+# shellcheck disable=SC2086
+"$WASM_LD" --no-entry --export=ninwasm_kernel_check --export=ninwasm_kernel_check_families -z stack-size=1048576 \
+    --gc-sections --strip-debug "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" \
+    "$MOD/NiNWasmSIMD.o" "$MOD/NiN.o" "$MOD/NiNKernelCheck.o" "$MOD/KernelCheck.o" \
+    "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -o "$MOD/kernel-check.wasm"
+echo "wasm: $MOD/kernel-check.wasm"
