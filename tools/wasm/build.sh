@@ -6,6 +6,7 @@
 # from memory, its own allocator over linear memory), linked by wasm-ld. Like
 # tools/embedded/build.sh, one whole-module swiftc run per Swift target, in dependency order, into
 # .build-wasm/. PNG decoding is left out (tools/wasm/NoPNG.swift): JavaScript decodes images.
+# Also .build-wasm/kernel-check.wasm: every family of this build against the reference kernels.
 # `make wasm` runs this; web/nin.js loads what it builds.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,12 +49,16 @@ swift_module NiN "$S/NiN" -D NIN_WASM_KERNELS
 swift_module NiNPNG "$ROOT/tools/wasm/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
 
+# The function names section (48 KB) is dropped unless NIN_WASM_NAMES=1 (profiles in Node or
+# Chromium then name Swift functions).
+STRIP=--strip-all
+[ "${NIN_WASM_NAMES:-0}" = 0 ] || STRIP=--strip-debug
 # Exports: every function nin.h declares, and the allocator (JavaScript puts models and pixels
 # in linear memory); the heap figures for the memory test.
 EXPORTS=$(sed -n 's/^[a-z].*[ *]\(nin_[a-z0-9_]*\)(.*/--export=\1/p' "$ROOT/include/nin.h" | sort -u | tr '\n' ' ')
 # shellcheck disable=SC2086
 "$WASM_LD" --no-entry $EXPORTS --export=malloc --export=free --export=ninpriv_bare_heap_bytes \
-    --export=ninpriv_bare_heap_used -z stack-size=1048576 --gc-sections --strip-debug \
+    --export=ninpriv_bare_heap_used -z stack-size=1048576 --gc-sections $STRIP \
     "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" "$MOD/NiNWasmSIMD.o" "$MOD/NiN.o" \
     "$MOD/NiNPNG.o" "$MOD/NiNCAPI.o" "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" \
     -o "$OUTPUT"
