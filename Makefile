@@ -26,6 +26,7 @@
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
 #   make wasm          web/nin.wasm: Embedded Swift for wasm32, one thread, no files (web/nin.js loads it)
 #   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm)
+#   make bench-wasm    nin.wasm in Node against the native library, interleaved rounds
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -167,6 +168,11 @@ test-wasm: wasm lib
 	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
 	node --test Tests/wasm/
 
+# nin.wasm in Node against the native library (best family and portable), one thread, batch 1,
+# interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
+bench-wasm: wasm lib
+	tools/wasm/bench.sh $(or $(ROUNDS),5) $(or $(RUNS),50)
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -261,4 +267,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded wasm test-wasm kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded wasm test-wasm bench-wasm kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
