@@ -1,7 +1,8 @@
 // Tests/wasm/nin.test.mjs - web/nin.js and web/nin.wasm in Node (`node --test`, run by
 // `make test-wasm`): on the 10 example images, with the pixels of nin's own PNG decoder as RGBA,
 // logits equal to the native build's bit for bit, the same top-5 and the same heatmap pixels, for
-// both shipped models; every bad input gives a NinError and leaves the instance working; linear
+// both shipped models; every bad input gives a NinError and leaves the instance working (mutated
+// models included); linear
 // memory does not grow over 1,000 runs; every kernel family of nin.wasm (wasmsimd, portable) equals
 // the reference kernels on random convolutions (.build-wasm/kernel-check.wasm). The native side
 // comes from tools/wasm/make_fixtures.py (NIN_WASM_FIXTURES names its output).
@@ -100,6 +101,42 @@ test('bad inputs give a NinError and the instance keeps working', async () => {
   await assertNinError(() => model.classify(pixels), Status.STATE, /disposed/);
   assert.deepEqual(Array.from(other.logits(pixels)), expected);
   other.dispose();
+});
+
+/** CRC-32 (IEEE 802.3) of `bytes`, as the .nin header stores it (docs/FORMAT.md). */
+function crc32(bytes) {
+  let crc = ~0;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xEDB88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}
+
+test('mutated models with a valid checksum run or give a NinError, never a trap (wasm32 has a 32-bit Int)', async () => {
+  const bytes = readFileSync(modelURL('fashion_small.nin'));
+  const pixels = { data: new Uint8Array(28 * 28).fill(9), width: 28, height: 28, channels: 1 };
+  let seed = 777;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const extremes = [0, 1, 0x7f, 0x80, 0xff];
+  let refused = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const mutated = new Uint8Array(bytes);
+    for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
+      const at = 64 + Math.floor(random() * Math.min(2000, mutated.length - 64));  // the header and layer table
+      mutated[at] = random() < 0.6 ? extremes[Math.floor(random() * extremes.length)] : Math.floor(random() * 256);
+    }
+    new DataView(mutated.buffer).setUint32(24, crc32(mutated.subarray(64)), true);
+    try {
+      const model = await loadModel(mutated);
+      model.classify(pixels);
+      model.dispose();
+    } catch (error) {
+      assert.ok(error instanceof NinError, `trial ${trial}: ${error}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 0 && refused < 300, `${refused} of 300 refused`);
 });
 
 test('linear memory does not grow over 1,000 runs', async () => {
