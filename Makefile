@@ -25,7 +25,9 @@
 #                      Swift (no Swift runtime, no libstdc++), same sources, .build-embedded/release/
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
 #   make wasm          web/nin.wasm: Embedded Swift for wasm32, one thread, no files (web/nin.js loads it)
-#   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm)
+#   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm),
+#                      and the demo page in headless Chromium (selenium)
+#   make serve         the demo page (web/index.html, nin.wasm in a Web Worker) on 127.0.0.1:PORT
 #   make bench-wasm    nin.wasm in Node against the native library, interleaved rounds
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
@@ -164,9 +166,18 @@ wasm:
 
 # nin.js and nin.wasm in Node against the native build (Tests/wasm: logits bit for bit on the
 # example images, bad inputs, memory over 1,000 runs); the native side from the Python binding.
-test-wasm: wasm lib
+# Then the demo page in headless Chromium (Tests/wasm/browser_test.py: top-1 as nin-infer's, and
+# a screenshot in .build/wasm/ and docs/).
+test-wasm: deps wasm cli
 	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
 	node --test Tests/wasm/
+	$(PYTHON) Tests/wasm/browser_test.py
+
+# The demo page (web/index.html) on http://127.0.0.1:$(PORT)/web/ (PORT default 8000).
+PORT ?= 8000
+serve: wasm
+	@echo "nin demo: http://127.0.0.1:$(PORT)/web/"
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(CURDIR) $(PORT)
 
 # nin.wasm in Node against the native library (best family and portable), one thread, batch 1,
 # interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
@@ -267,4 +278,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded wasm test-wasm bench-wasm kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded wasm test-wasm bench-wasm serve kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
