@@ -28,7 +28,7 @@
 #   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm),
 #                      and the demo page in headless Chromium (selenium)
 #   make serve         the demo page (web/index.html, nin.wasm in a Web Worker) on 127.0.0.1:PORT
-#   make bench-wasm    nin.wasm in Node against the native library, interleaved rounds
+#   make bench-wasm    nin.wasm in Node and Chromium against the native library, interleaved rounds
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -179,9 +179,9 @@ serve: wasm
 	@echo "nin demo: http://127.0.0.1:$(PORT)/web/"
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(CURDIR) $(PORT)
 
-# nin.wasm in Node against the native library (best family and portable), one thread, batch 1,
-# interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
-bench-wasm: wasm lib
+# nin.wasm in Node and headless Chromium against the native library (best family and portable),
+# one thread, batch 1, interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
+bench-wasm: deps wasm lib
 	tools/wasm/bench.sh $(or $(ROUNDS),5) $(or $(RUNS),50)
 
 test-python: lib cli
