@@ -100,7 +100,8 @@ static void *heap_take(size_t size, size_t alignment) {
 
 int posix_memalign(void **memory, size_t alignment, size_t size) {
     if (alignment < 16) alignment = 16;
-    if (alignment & (alignment - 1) || size > ((size_t)-1) / 2) return 12; /* ENOMEM */
+    if (alignment & (alignment - 1)) return 22;  /* EINVAL: not a power of two */
+    if (size > ((size_t)-1) / 2) return 12;       /* ENOMEM */
     size = (size + 15u) & ~(size_t)15u;
     void *found = heap_take(size, alignment);
     if (!found && heap_grow(size + alignment + 3 * sizeof(Block))) found = heap_take(size, alignment);
