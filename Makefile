@@ -27,6 +27,11 @@
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
 #   make bench-embedded the Embedded build against the hosted one: library size, nin-infer's peak
 #                      RSS and cold start (tools/embedded/goals.py), nin_bench latency (bench.sh)
+#   make wasm          web/nin.wasm: Embedded Swift for wasm32, one thread, no files (web/nin.js loads it)
+#   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm),
+#                      and the demo page in headless Chromium (selenium)
+#   make serve         the demo page (web/index.html, nin.wasm in a Web Worker) on 127.0.0.1:PORT
+#   make bench-wasm    nin.wasm in Node and Chromium against the native library, interleaved rounds
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -171,6 +176,31 @@ bench-embedded: lib cli embedded
 	$(PYTHON) tools/embedded/goals.py
 	tools/embedded/bench.sh
 
+# WebAssembly: web/nin.wasm, the engine, the portable family and the C API in Embedded Swift for
+# wasm32 on the single-threaded, file-less platform backend (tools/wasm/build.sh), for web/nin.js.
+wasm:
+	tools/wasm/build.sh web/nin.wasm
+
+# nin.js and nin.wasm in Node against the native build (Tests/wasm: logits bit for bit on the
+# example images, bad inputs, memory over 1,000 runs); the native side from the Python binding.
+# Then the demo page in headless Chromium (Tests/wasm/browser_test.py: top-1 as nin-infer's, and
+# a screenshot in .build/wasm/ and docs/).
+test-wasm: deps wasm cli
+	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
+	node --test Tests/wasm/
+	$(PYTHON) Tests/wasm/browser_test.py
+
+# The demo page (web/index.html) on http://127.0.0.1:$(PORT)/web/ (PORT default 8000).
+PORT ?= 8000
+serve: wasm
+	@echo "nin demo: http://127.0.0.1:$(PORT)/web/"
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(CURDIR) $(PORT)
+
+# nin.wasm in Node and headless Chromium against the native library (best family and portable),
+# one thread, batch 1, interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
+bench-wasm: deps wasm lib
+	tools/wasm/bench.sh $(or $(ROUNDS),5) $(or $(RUNS),50)
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -265,4 +295,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded wasm test-wasm bench-wasm serve kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -371,8 +371,8 @@ MUTANTS += [
            "let worstProducts = Int64(255) * Int64(layer.weightMax) * Int64(k)",
            "the accumulator bound ignores a narrowed input bound (refuses valid 7-bit layers)", swift("readerAccumulatorEdge")),
     Mutant("reader-gap-bound-256", "Sources/NiN/Model/ModelReader.swift",
-           "guard 255 * input.height * input.width < 1 << 31 else",
-           "guard 256 * input.height * input.width < 1 << 31 else",
+           "guard Int64(255) * Int64(input.height) * Int64(input.width) < Int64(1) << 31 else",
+           "guard Int64(256) * Int64(input.height) * Int64(input.width) < Int64(1) << 31 else",
            "a GAP just under the int32 bound refused", swift("readerGapEdge")),
     # --- caller images and contexts ---
     Mutant("image-height-65537", "Sources/NiN/Runtime/Image.swift",

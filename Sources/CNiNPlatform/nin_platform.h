@@ -2,9 +2,20 @@
  * files that call the system (the worker pool's threads, the C API's lock and thread-local error,
  * the AMX thread keys). Hosted Swift could import Glibc for these; Embedded Swift has no Glibc
  * module, so both builds import this one. The helpers are the parts Swift cannot import: a macro
- * (errno, MAP_FAILED, S_ISREG) or a variadic function (open). Internal: ninpriv_ names. */
+ * (errno, MAP_FAILED, S_ISREG) or a variadic function (open). Internal: ninpriv_ names.
+ * Two backends: POSIX (below) and, with NIN_PLATFORM_BARE, nin_platform_bare.h (one thread, no
+ * files: WebAssembly and microcontrollers), which declares the same names. */
 #ifndef NIN_PLATFORM_H
 #define NIN_PLATFORM_H
+
+#if defined(NIN_PLATFORM_BARE)
+/* No operating system (WebAssembly, a microcontroller): the single-threaded, file-less backend. */
+#include "nin_platform_bare.h"
+#else
+/* POSIX (Linux): the C library, threads, files, mmap. */
+
+/** Most threads a worker pool starts (the calling thread included): NIN_MAX_THREADS of nin.h. */
+#define NINPRIV_MAX_THREADS 256
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,5 +69,7 @@ static inline FILE *ninpriv_stderr(void) { return stderr; }
 
 /** The standard output stream (a macro in some C libraries). */
 static inline FILE *ninpriv_stdout(void) { return stdout; }
+
+#endif /* POSIX */
 
 #endif

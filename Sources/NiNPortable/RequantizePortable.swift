@@ -1,17 +1,18 @@
 // The portable requantization of 16 int32 accumulators to 16 bytes (docs/QUANTIZATION.md),
 // reading a block's `RequantBlock` tables, in plain Swift SIMD (SSE2: cvtdq2ps, mulps,
 // maxps/minps, addps, psubd). Bit-exact with the reference: float32 scaling, a clamp to
-// [floor - z, 255 - z], round half to even, + z.
+// [floor - z, 255 - z], round half to even, + z. The wasmsimd family (Sources/NiNWasmSIMD) uses it
+// too.
 
 import NiNKernelCore
 
 /// 1.5 x 2^23: adding it to a float32 of magnitude below 2^22 rounds it to an integer (in the
 /// current rounding mode, nearest even: the engine sets it for every run) and leaves that
 /// integer in the low mantissa bits, so the float's bit pattern minus this constant's is it.
-let roundingMagic: Float = 12_582_912
+@usableFromInline let roundingMagic: Float = 12_582_912
 
 /// Requantizes four int32 accumulators of channels `4 * group ..< 4 * group + 4` of a block.
-@inline(__always)
+@inline(__always) @usableFromInline
 func requantize4(_ acc: SIMD4<Int32>, _ r: UnsafeRawPointer, group: Int) -> SIMD4<Int32> {
     let lane = 16 * group
     let scale = r.loadUnaligned(fromByteOffset: RequantBlock.scale + lane, as: SIMD4<Float>.self)
@@ -30,9 +31,9 @@ func requantize4(_ acc: SIMD4<Int32>, _ r: UnsafeRawPointer, group: Int) -> SIMD
 }
 
 /// Requantizes 16 accumulators (channels 0-3, 4-7, 8-11, 12-15) and stores the first `channels`
-/// bytes at `output`.
-@inline(__always)
-func requantizeAndStore(_ c0: SIMD4<Int32>, _ c1: SIMD4<Int32>, _ c2: SIMD4<Int32>, _ c3: SIMD4<Int32>,
+/// bytes at `output`. (Inlinable: the wasmsimd family's tile uses it too.)
+@inline(__always) @inlinable
+public func requantizeAndStore(_ c0: SIMD4<Int32>, _ c1: SIMD4<Int32>, _ c2: SIMD4<Int32>, _ c3: SIMD4<Int32>,
                         _ r: UnsafeRawPointer, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     let v0 = requantize4(c0, r, group: 0), v1 = requantize4(c1, r, group: 1)
     let v2 = requantize4(c2, r, group: 2), v3 = requantize4(c3, r, group: 3)

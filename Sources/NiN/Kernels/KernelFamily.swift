@@ -12,6 +12,8 @@ import NiNAVX2
 import NiNAVX512VNNI
 import NiNAVXVNNI
 import NiNAMX
+#elseif NIN_WASM_KERNELS
+import NiNWasmSIMD
 #endif
 
 /// A family's convolution: the packing of a layer's weights at model load and the kernel that
@@ -146,6 +148,17 @@ private let familiesWithoutCoreInstructions: [KernelFamily] = [
                                                   run: convolutionAMXWithoutTiles),
                  maxPool: maxPoolAVX2),
 ]
+#elseif NIN_WASM_KERNELS
+/// The WebAssembly family (nin.wasm, tools/wasm/build.sh): SIMD128, which every engine that
+/// accepts nin.wasm runs (it would refuse the module otherwise), so no probe.
+private let optimizedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .wasmsimd, unavailableReason: nil,
+                 convolution: ConvolutionKernels(pack: packInt16Pairs, scratchBytes: convolutionWasmSIMDScratchBytes,
+                                                 run: convolutionWasmSIMD),
+                 maxPool: maxPoolPortable),
+]
+private let emulatedFamilies: [KernelFamily] = []
+private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #else
 /// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
 private let optimizedFamilies: [KernelFamily] = []

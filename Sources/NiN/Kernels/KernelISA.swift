@@ -21,6 +21,9 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case amx
     /// Plain Swift kernels vectorized for the baseline target, built on every host (Sources/NiNPortable).
     case portable
+    /// WebAssembly SIMD128 kernels on i32x4.dot_i16x8_s (Sources/NiNWasmSIMD), built only into
+    /// nin.wasm (tools/wasm/build.sh).
+    case wasmsimd
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported
@@ -56,7 +59,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
     /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
     public var unsupportedReason: String? {
-        guard let entry else { return "not in this build (x86 families compiled out)" }
+        guard let entry else { return "not in this build (compiled out, or for another architecture)" }
         return entry.unavailableReason
     }
 

@@ -56,7 +56,7 @@ private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> [ModelFo
         throw .badModel("header says the file has \(fileBytes) bytes but it has \(r.count) (truncated or padded)")
     }
     guard r.isZero(28, 36) else { throw .badModel("reserved header bytes 28..63 are not zero") }
-    let sectionCount = Int(r.u32(12))
+    let sectionCount = Int(clamping: r.u32(12))
     guard (1...ModelFormat.maxSections).contains(sectionCount) else {
         throw .badModel("section_count is \(sectionCount), expected 1 to \(ModelFormat.maxSections)")
     }
@@ -123,10 +123,10 @@ private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<In
         throw .badModel("section GRPH has \(graph.count) bytes, fewer than the 32-byte input record")
     }
     let g = graph.lowerBound
-    let channels = Int(r.u32(g)), height = Int(r.u32(g + 4)), width = Int(r.u32(g + 8))
-    let layerCount = Int(r.u32(g + 12))
+    let channels = Int(clamping: r.u32(g)), height = Int(clamping: r.u32(g + 4)), width = Int(clamping: r.u32(g + 8))
+    let layerCount = Int(clamping: r.u32(g + 12))
     let inputScale = r.f32(g + 16), inputZero = r.i32(g + 20)
-    let classCount = Int(r.u32(g + 24))
+    let classCount = Int(clamping: r.u32(g + 24))
     guard channels == 1 || channels == 3 else { throw .badModel("input channels is \(channels), expected 1 or 3") }
     guard (1...ModelFormat.maxInputSide).contains(height), (1...ModelFormat.maxInputSide).contains(width) else {
         throw .badModel("input size \(height)x\(width) is outside 1..4096")
@@ -187,7 +187,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     guard r.isZero(base + 84, 12) else { throw fail("reserved bytes 84..95 are not zero") }
     // Version 1.1's bounds (0: the 1.0 meaning, 255 and 127).
     let outputMaxField = r.u32(base + 76), weightMaxField = r.u32(base + 80)
-    let inChannels = Int(r.u32(base + 8)), outChannels = Int(r.u32(base + 12))
+    let inChannels = Int(clamping: r.u32(base + 8)), outChannels = Int(clamping: r.u32(base + 12))
     guard inChannels == input.channels else {
         throw fail("in_channels is \(inChannels) but its input has \(input.channels) channels")
     }
@@ -195,18 +195,18 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
         throw fail("out_channels is \(outChannels), expected 1 to \(ModelFormat.maxChannels)")
     }
     var window = Window()
-    window.kernelHeight = Int(r.u32(base + 16)); window.kernelWidth = Int(r.u32(base + 20))
-    window.strideHeight = Int(r.u32(base + 24)); window.strideWidth = Int(r.u32(base + 28))
-    window.padTop = Int(r.u32(base + 32)); window.padLeft = Int(r.u32(base + 36))
-    window.padBottom = Int(r.u32(base + 40)); window.padRight = Int(r.u32(base + 44))
+    window.kernelHeight = Int(clamping: r.u32(base + 16)); window.kernelWidth = Int(clamping: r.u32(base + 20))
+    window.strideHeight = Int(clamping: r.u32(base + 24)); window.strideWidth = Int(clamping: r.u32(base + 28))
+    window.padTop = Int(clamping: r.u32(base + 32)); window.padLeft = Int(clamping: r.u32(base + 36))
+    window.padBottom = Int(clamping: r.u32(base + 40)); window.padRight = Int(clamping: r.u32(base + 44))
     let outScale = r.f32(base + 48), outZero = r.i32(base + 52)
-    let offsets = (0..<5).map { Int(r.u32(base + 56 + 4 * $0)) }
+    let offsets = (0..<5).map { Int(clamping: r.u32(base + 56 + 4 * $0)) }
 
     var output: TensorShape
     if kind == .globalAveragePool {
         guard isLast else { throw fail("gap must be the last layer") }
         guard window == Window() else { throw fail("gap must have zero kernel, stride and padding") }
-        guard 255 * input.height * input.width < 1 << 31 else {
+        guard Int64(255) * Int64(input.height) * Int64(input.width) < Int64(1) << 31 else {  // (Int64: Int has 32 bits on wasm32)
             throw fail("gap over \(input.height)x\(input.width) positions could overflow its int32 sums")
         }
         output = TensorShape(height: 1, width: 1, channels: inChannels)

@@ -74,9 +74,10 @@ package final class WorkerPool<Job: ParallelJob>: @unchecked Sendable {
     /// microseconds, longer than the gap between two layers of one inference.
     static var spinLimit: Int { 20_000 }
 
-    /// Starts `threadCount - 1` workers.
+    /// Starts `threadCount - 1` workers (none on a platform of one thread, NINPRIV_MAX_THREADS
+    /// of nin_platform.h being 1 there: every part then runs on the calling thread).
     package init(threadCount: Int) throws(NiNError) {
-        self.threadCount = threadCount
+        self.threadCount = min(threadCount, Int(NINPRIV_MAX_THREADS))
         generation = ninpriv_fork_generation()  // also registers the fork handler
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)

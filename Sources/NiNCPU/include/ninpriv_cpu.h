@@ -4,7 +4,7 @@
 #ifndef NINPRIV_CPU_H
 #define NINPRIV_CPU_H
 
-#if !defined(__x86_64__) && !defined(__i386__)
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__wasm__)
 #include <fenv.h>
 #endif
 
@@ -45,6 +45,8 @@ static inline unsigned ninpriv_fp_round_to_nearest(void) {
     unsigned csr = __builtin_ia32_stmxcsr();
     if (csr & 0x6000u) __builtin_ia32_ldmxcsr(csr & ~0x6000u);
     return csr;
+#elif defined(__wasm__)
+    return 0; /* WebAssembly has one rounding mode: to nearest even */
 #else
     int mode = fegetround();
     if (mode != FE_TONEAREST) fesetround(FE_TONEAREST);
@@ -56,6 +58,8 @@ static inline unsigned ninpriv_fp_round_to_nearest(void) {
 static inline void ninpriv_fp_restore(unsigned saved) {
 #if defined(__x86_64__) || defined(__i386__)
     if (saved & 0x6000u) __builtin_ia32_ldmxcsr(saved);
+#elif defined(__wasm__)
+    (void)saved;
 #else
     if ((int)saved != FE_TONEAREST) fesetround((int)saved);
 #endif

@@ -1,0 +1,78 @@
+#!/bin/sh
+# tools/wasm/build.sh [OUT]: nin as WebAssembly, OUT (default web/nin.wasm): the engine, the
+# wasmsimd (Sources/NiNWasmSIMD: SIMD128) and portable kernel families and the C API of
+# include/nin.h, compiled with Embedded Swift for wasm32-unknown-none-wasm (no Swift runtime, no C
+# library) on the single-threaded, file-less platform backend (Sources/CNiNPlatform/nin_platform_bare.h and .c: one thread, models and images
+# from memory, its own allocator over linear memory), linked by wasm-ld. Like
+# tools/embedded/build.sh, one whole-module swiftc run per Swift target, in dependency order, into
+# .build-wasm/. PNG decoding is left out (tools/wasm/NoPNG.swift): JavaScript decodes images.
+# Also .build-wasm/kernel-check.wasm: every family of this build against the reference kernels.
+# `make wasm` runs this; web/nin.js loads what it builds.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUTPUT=${1:-$ROOT/web/nin.wasm}
+MOD=$ROOT/.build-wasm
+mkdir -p "$MOD" "$(dirname "$OUTPUT")"
+S=$ROOT/Sources
+SWIFTC=${SWIFTC:-swiftc}
+TOOLCHAIN=$(dirname "$(dirname "$(command -v "$SWIFTC")")")
+CLANG=${CLANG:-$TOOLCHAIN/bin/clang}
+WASM_LD=${WASM_LD:-$TOOLCHAIN/bin/wasm-ld}
+TARGET=wasm32-unknown-none-wasm
+# SIMD128 and bulk memory (memory.copy/fill): every browser since 2021 and Node 16+ have both.
+FEATURES="-msimd128 -mbulk-memory"
+
+# -Osize for the engine and the C API (322 -> 293 KB, no change in a run's time measured); the
+# kernel families' modules are -Ounchecked, as in the hosted build.
+mkdir -p "$MOD/NiNCPU"
+printf 'module NiNCPU {\n    umbrella "%s"\n    export *\n}\n' "$S/NiNCPU/include" > "$MOD/NiNCPU/module.modulemap"
+
+SWIFTFLAGS="-target $TARGET -enable-experimental-feature Embedded -wmo -swift-version 5 -package-name nin -Osize -Xfrontend -disable-stack-protector
+            -Xcc -DNIN_PLATFORM_BARE -Xcc -msimd128 -Xcc -mbulk-memory -Xllvm -mattr=+simd128,+bulk-memory
+            -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap -I $S/CNiNPlatform -I $S/CNiN -I $S/CNiNWasmSIMD"
+
+# swift_module NAME SOURCES [FLAGS...]: the .swift files under SOURCES (a folder or a file) -> MOD/NAME.o
+swift_module() {
+    name=$1 dir=$2; shift 2
+    echo "wasm: $name"
+    # shellcheck disable=SC2046,SC2086
+    $SWIFTC $SWIFTFLAGS -parse-as-library -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
+        -c -o "$MOD/$name.o" $(find "$dir" -name '*.swift' | sort)
+}
+
+# shellcheck disable=SC2086
+"$CLANG" --target=$TARGET -O2 $FEATURES -DNIN_PLATFORM_BARE -ffreestanding -fno-builtin -Wall -Werror \
+    -c "$S/CNiNPlatform/nin_platform_bare.c" -o "$MOD/nin_platform_bare.o"
+swift_module NiNPlatform "$S/NiNPlatform"
+swift_module NiNKernelCore "$S/NiNKernelCore"
+swift_module NiNPortable "$S/NiNPortable" -Ounchecked
+swift_module NiNWasmSIMD "$S/NiNWasmSIMD" -Ounchecked
+swift_module NiN "$S/NiN" -D NIN_WASM_KERNELS
+swift_module NiNPNG "$ROOT/tools/wasm/NoPNG.swift"
+swift_module NiNCAPI "$S/NiNCAPI"
+
+# The function names section (48 KB) is dropped unless NIN_WASM_NAMES=1 (profiles in Node or
+# Chromium then name Swift functions).
+STRIP=--strip-all
+[ "${NIN_WASM_NAMES:-0}" = 0 ] || STRIP=--strip-debug
+# Exports: every function nin.h declares, and the allocator (JavaScript puts models and pixels
+# in linear memory); the heap figures for the memory test.
+EXPORTS=$(sed -n 's/^[a-z].*[ *]\(nin_[a-z0-9_]*\)(.*/--export=\1/p' "$ROOT/include/nin.h" | sort -u | tr '\n' ' ')
+# shellcheck disable=SC2086
+"$WASM_LD" --no-entry $EXPORTS --export=malloc --export=free --export=ninpriv_bare_heap_bytes \
+    --export=ninpriv_bare_heap_used -z stack-size=1048576 --gc-sections $STRIP \
+    "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" "$MOD/NiNWasmSIMD.o" "$MOD/NiN.o" \
+    "$MOD/NiNPNG.o" "$MOD/NiNCAPI.o" "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" \
+    -o "$OUTPUT"
+echo "wasm: $OUTPUT ($(wc -c < "$OUTPUT") bytes)"
+
+# The kernel check (tools/wasm/KernelCheck.swift over NiNKernelCheck): every family of this build
+# against the reference kernels, for Tests/wasm.
+swift_module NiNKernelCheck "$S/NiNKernelCheck"
+swift_module KernelCheck "$ROOT/tools/wasm/KernelCheck.swift"
+# shellcheck disable=SC2086
+"$WASM_LD" --no-entry --export=ninwasm_kernel_check --export=ninwasm_kernel_check_families -z stack-size=1048576 \
+    --gc-sections --strip-debug "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" \
+    "$MOD/NiNWasmSIMD.o" "$MOD/NiN.o" "$MOD/NiNKernelCheck.o" "$MOD/KernelCheck.o" \
+    "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -o "$MOD/kernel-check.wasm"
+echo "wasm: $MOD/kernel-check.wasm"
