@@ -30,6 +30,7 @@
 #   make wasm          web/nin.wasm: Embedded Swift for wasm32, one thread, no files (web/nin.js loads it)
 #   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm),
 #                      and the demo page in headless Chromium (selenium)
+#   make wasm-screenshot  the README's screenshot of the demo page (docs/browser-demo.png)
 #   make serve         the demo page (web/index.html, nin.wasm in a Web Worker) on 127.0.0.1:PORT
 #   make bench-wasm    nin.wasm in Node and Chromium against the native library, interleaved rounds
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
@@ -184,11 +185,15 @@ wasm:
 # nin.js and nin.wasm in Node against the native build (Tests/wasm: logits bit for bit on the
 # example images, bad inputs, memory over 1,000 runs); the native side from the Python binding.
 # Then the demo page in headless Chromium (Tests/wasm/browser_test.py: top-1 as nin-infer's, and
-# a screenshot in .build/wasm/ and docs/).
+# a screenshot in .build/wasm/).
 test-wasm: deps wasm cli
 	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
 	node --test Tests/wasm/
 	$(PYTHON) Tests/wasm/browser_test.py
+
+# The README's screenshot of the demo page (docs/browser-demo.png), from the browser test.
+wasm-screenshot: deps wasm cli
+	$(PYTHON) Tests/wasm/browser_test.py --update-docs
 
 # The demo page (web/index.html) on http://127.0.0.1:$(PORT)/web/ (PORT default 8000).
 PORT ?= 8000
@@ -295,4 +300,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded wasm test-wasm bench-wasm serve kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded wasm test-wasm wasm-screenshot bench-wasm serve kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
