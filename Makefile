@@ -26,6 +26,9 @@
 #   make test-embedded the C suites (bindings/c) against that library, and what it links
 #   make wasm          web/nin.wasm: Embedded Swift for wasm32, one thread, no files (web/nin.js loads it)
 #   make test-wasm     web/nin.js and nin.wasm in Node against the native build (node --test Tests/wasm)
+#   make mcu           .build-mcu/nin-mcu.elf: Cortex-M firmware (qemu mps2-an386/an500), the small model
+#                      in flash, a static arena, no heap (tools/mcu/build.sh)
+#   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -167,6 +170,15 @@ test-wasm: wasm lib
 	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
 	node --test Tests/wasm/
 
+# A microcontroller: Cortex-M firmware for qemu's MPS2 boards (tools/mcu/build.sh: Embedded Swift
+# for armv7em-none-none-eabi, the bare platform backend, the model in flash, a static arena, no
+# malloc); run under qemu-system-arm with semihosting, logits checked against the host's golden.
+mcu:
+	tools/mcu/build.sh
+
+test-mcu: mcu
+	$(PYTHON) tools/mcu/test.py
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -261,4 +273,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded wasm test-wasm kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded wasm test-wasm mcu test-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
