@@ -29,6 +29,7 @@
 #   make mcu           .build-mcu/nin-mcu.elf: Cortex-M firmware (qemu mps2-an386/an500), the small model
 #                      in flash, a static arena, no heap (tools/mcu/build.sh)
 #   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's
+#   make bench-mcu     its flash, RAM and instructions per inference (tools/mcu/bench.py)
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -179,6 +180,9 @@ mcu:
 test-mcu: mcu
 	$(PYTHON) tools/mcu/test.py
 
+bench-mcu: mcu
+	$(PYTHON) tools/mcu/bench.py
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -273,4 +277,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded wasm test-wasm mcu test-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded wasm test-wasm mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -3,7 +3,8 @@
  * (images.c, made on the host by tools/mcu/make_images.py) and prints, through semihosting, one
  * line per image (its name, the logits as float32 bit patterns and rounded, the top-1 class) and
  * then the memory figures. Exit status 0; 1 when nin reports an error; 2 when the arena is
- * smaller than the model needs. tools/mcu/test.py checks the logits against the host's. */
+ * smaller than the model needs. tools/mcu/test.py checks the logits against the host's;
+ * tools/mcu/bench.py counts instructions between the mcu_mark() calls. */
 #include <stdint.h>
 
 #include "images.h"
@@ -67,6 +68,7 @@ static void figure(const char *name, size_t value) {
 }
 
 int main(void) {
+    mcu_mark();  /* loading the model and making the context: up to the first image's mark */
     nin_model *model = NULL;
     nin_status status = nin_model_load_memory(nin_mcu_model, (size_t)(nin_mcu_model_end - nin_mcu_model), &model);
     if (status != NIN_OK) return fail("loading the model", status);
@@ -89,7 +91,9 @@ int main(void) {
     float logits[64];
     if (classes < 1 || classes > 64) return fail("class count", NIN_ERROR_INVALID_ARGUMENT);
     for (unsigned i = 0; i < mcu_image_count; i++) {
+        mcu_mark();  /* the instructions of one inference: between this mark and the next */
         status = nin_run_prepared_u8(context, mcu_images[i], mcu_image_bytes, 1);
+        mcu_mark();
         if (status != NIN_OK) return fail("running", status);
         if ((status = nin_context_logits(context, 0, logits, 64)) != NIN_OK) return fail("logits", status);
         int best = 0;

@@ -32,6 +32,12 @@ void mcu_exit(int status) {
     for (;;) __asm__ volatile("wfi");
 }
 
+/* ---- Instruction-count marks ---- */
+
+/* Does nothing, and is never inlined: tools/mcu/insn_count.c (a qemu plugin) records the running
+ * instruction count each time its first instruction executes. */
+__attribute__((noinline, used)) void mcu_mark(void) { __asm__ volatile("" ::: "memory"); }
+
 /* ---- Stack painting ---- */
 
 #define STACK_PAINT 0x5AA5C33Cu
