@@ -28,7 +28,7 @@ CLANG=${CLANG:-$TOOLCHAIN/bin/clang}
 CROSS=${CROSS:-arm-none-eabi-}
 TARGET=armv7em-none-none-eabi
 CPU="-mcpu=cortex-m4 -mthumb -mfloat-abi=softfp -mfpu=fpv4-sp-d16"
-SWIFT_OPT=${SWIFT_OPT:--O}
+SWIFT_OPT=${SWIFT_OPT:--Osize}  # the kernels: -Ounchecked (below)
 
 mkdir -p "$MOD/NiNCPU"
 printf 'module NiNCPU {\n    umbrella "%s"\n    export *\n}\n' "$S/NiNCPU/include" > "$MOD/NiNCPU/module.modulemap"
@@ -70,7 +70,7 @@ swift_module NiNPNG "$ROOT/tools/wasm"
 swift_module NiNCAPI "$S/NiNCAPI"
 
 # shellcheck disable=SC2086
-"${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$STACK_BYTES" -Wl,--gc-sections \
+"${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$STACK_BYTES" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
     -Wl,-Map="$OUT/nin-mcu.map" \
     "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware.o" "$OUT/images.o" "$OUT/model.o" "$MOD/nin_platform_bare.o" \
     "$MOD/NiNCAPI.o" "$MOD/NiN.o" "$MOD/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \

@@ -54,10 +54,33 @@ size_t mcu_stack_bytes(void) { return (size_t)((const char *)__stack_top - (cons
 
 __attribute__((noreturn)) void mcu_reset(void);
 
-__attribute__((noreturn)) static void mcu_fault(void) {
-    mcu_write("mcu: hard fault\n");
+static void write_hex(const char *name, uint32_t value) {
+    char text[20] = " ";
+    size_t at = 1;
+    for (const char *c = name; *c; c++) text[at++] = *c;
+    text[at++] = '=';
+    for (int i = 0; i < 8; i++) text[at++] = "0123456789abcdef"[(value >> (28 - 4 * i)) & 15u];
+    text[at] = 0;
+    mcu_write(text);
+}
+
+/* The fault's report: the faulting pc and lr from the exception frame, and the fault status
+ * registers CFSR and (for a bus or memory fault) the address, then exit status 3. */
+__attribute__((noreturn, used)) static void mcu_fault_report(const uint32_t *frame) {
+    mcu_write("mcu: fault");
+    write_hex("pc", frame[6]);
+    write_hex("lr", frame[5]);
+    write_hex("cfsr", *(volatile uint32_t *)0xE000ED28u);
+    write_hex("hfsr", *(volatile uint32_t *)0xE000ED2Cu);
+    write_hex("address", *(volatile uint32_t *)0xE000ED38u);
+    mcu_write("\n");
     mcu_exit(3);
-    for (;;) {}
+}
+
+/* Every fault: the exception frame is on the main stack (no thread mode stack is used). */
+__attribute__((naked)) static void mcu_fault(void) {
+    __asm__ volatile("mrs r0, msp\n"
+                     "b mcu_fault_report\n");
 }
 
 /* Cortex-M vector table: initial stack pointer, reset, NMI, HardFault, MemManage, BusFault,
