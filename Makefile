@@ -78,7 +78,7 @@ bench-kit: cli
 	cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude bench/nin_bench.c -o $(KIT)/nin_bench -L$(RELEASE) -lnin -Wl,-rpath,'$$ORIGIN'
 	cp $(RELEASE)/libnin.so $(KIT)/libnin.so.$(SOVERSION)
 	cp .build-cli/release/nin-infer .build-kernel-check/release/nin-kernel-check bench/kit/run.sh bench/kit/engines.py $(KIT)/
-	cp tools/nin_tools/layer_profile.py $(KIT)/
+	cp tools/nin_tools/layer_profile.py tools/nin_tools/bench/timing.py $(KIT)/
 	cp models/fashion_classic.nin $(KIT)/ && cp $(IMAGES) $(KIT)/images/
 	[ -n "$$(ls .build/bench/peers/*fashion_classic*/int8_qdq.onnx 2>/dev/null)" ] || $(WITH_BINDING) $(PYTHON) tools/bench.py --peers-only
 	-cp $$(ls -t .build/bench/peers/*fashion_classic*/int8_qdq.onnx 2>/dev/null | head -1) $(KIT)/int8_qdq.onnx

@@ -177,6 +177,11 @@ int nin_kernel_family_supported(int index);
  *  and for an out-of-range `index`. */
 const char *nin_kernel_family_unavailable_reason(int index);
 
+/** The CPU flags family `index` needs, space-separated as Linux's /proc/cpuinfo names them
+ *  (e.g. "avx2 fma"), what its probe checks; "" for a family every CPU of the build's
+ *  architecture runs ("portable", "generic"). Static storage; NULL for an out-of-range `index`. */
+const char *nin_kernel_family_cpu_flags(int index);
+
 /* ---- Contexts --------------------------------------------------------------------------- */
 
 /** An inference stream: the arena, the worker threads, the results of the last run. */

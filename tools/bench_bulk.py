@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-import bench                      # nin_bench build and run
 from nin_tools import fashion_mnist as FM
+from nin_tools.bench.nin_bench import build_nin_bench, nin_bench
 from nin_tools.png_write import write_png
 
 FOLDER = ROOT / ".build" / "bench" / "fashion_test_png"
@@ -56,10 +56,10 @@ def main() -> int:
     MODEL = args.model
     images, labels = FM.load_split("test")
     write_folder(images)
-    exe = bench.build_nin_bench()
+    exe = build_nin_bench()
     cli_rates, engine_rates, records = [], [], []
     for r in range(args.rounds):
-        times = bench.nin_bench(exe, MODEL, 20, 2, 16)
+        times = nin_bench(exe, MODEL, 20, 2, 16)
         engine_rates.append(16000.0 / statistics.median(times))
         seconds, records = run_cli(2)
         cli_rates.append(len(records) / seconds)

@@ -150,11 +150,18 @@ private func staticCString(_ isa: KernelISA) -> UnsafePointer<CChar> {
     kernelFamilyStrings.first { $0.isa == isa }!.name
 }
 
-/// Each family of the build (`KernelISA.built`, best first) with its name and unavailable
-/// reason as C strings, made once on first use and kept for the life of the process (the
+/// Each family of the build (`KernelISA.built`, best first) with its name, unavailable reason
+/// and CPU flags as C strings, made once on first use and kept for the life of the process (the
 /// header promises static storage).
-private let kernelFamilyStrings: [(isa: KernelISA, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?)] =
-    KernelISA.built.map { isa in (isa, UnsafePointer(Platform.copyCString(isa.rawValue)!), isa.unsupportedReason.map { UnsafePointer(Platform.copyCString($0)!) }) }
+private let kernelFamilyStrings: [(isa: KernelISA, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?,
+                                   cpuFlags: UnsafePointer<CChar>)] =
+    KernelISA.built.map { isa in
+        (isa, staticCopy(isa.rawValue), isa.unsupportedReason.map(staticCopy),
+         staticCopy((isa.cpuFlags ?? []).joined(separator: " ")))
+    }
+
+/// `text` as a C string kept for the life of the process.
+private func staticCopy(_ text: String) -> UnsafePointer<CChar> { UnsafePointer(Platform.copyCString(text)!) }
 
 @_cdecl("nin_kernel_family_count")
 public func ninKernelFamilyCount() -> Int32 { Int32(kernelFamilyStrings.count) }
@@ -173,6 +180,11 @@ public func ninKernelFamilySupported(_ index: Int32) -> Int32 {
 @_cdecl("nin_kernel_family_unavailable_reason")
 public func ninKernelFamilyUnavailableReason(_ index: Int32) -> UnsafePointer<CChar>? {
     kernelFamilyStrings.indices.contains(Int(index)) ? kernelFamilyStrings[Int(index)].reason : nil
+}
+
+@_cdecl("nin_kernel_family_cpu_flags")
+public func ninKernelFamilyCPUFlags(_ index: Int32) -> UnsafePointer<CChar>? {
+    kernelFamilyStrings.indices.contains(Int(index)) ? kernelFamilyStrings[Int(index)].cpuFlags : nil
 }
 
 @_cdecl("nin_model_metadata")
@@ -329,8 +341,8 @@ private func copyResult(_ handle: OpaquePointer?, _ index: Int32, _ out: UnsafeM
         guard capacity >= classes else {
             throw NiNError(.bufferTooSmall, "out holds \(capacity) floats but the model has \(classes) classes")
         }
-        let source = try ctx.resultPointer(probabilities ? ctx.probabilitiesOffset : ctx.logitsOffset, index: Int(index))
-        out.update(from: source, count: classes)
+        let source = try ctx.result(probabilities ? .probabilities : .logits, image: Int(index))
+        out.update(from: source.baseAddress!, count: classes)
     }
 }
 

@@ -20,10 +20,10 @@ public struct ConvolutionGeometry {
         self.padTop = padTop; self.padLeft = padLeft
     }
 
-    /// K, the length of one output pixel's dot product: kernelHeight x kernelWidth x inChannels.
-    @inlinable
     /// A 1x1 convolution with stride 1 (an NiN block's "pointwise" layers): its im2col is its
     /// input, so every family reads the input rows in place instead.
     public var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 }
+    /// K, the length of one output pixel's dot product: kernelHeight x kernelWidth x inChannels.
+    @inlinable
     public var kernelSize: Int { kernelHeight * kernelWidth * inChannels }
 }

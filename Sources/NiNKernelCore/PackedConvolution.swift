@@ -37,14 +37,21 @@ public struct ConvolutionWeights {
     }
 }
 
-/// One convolution's packed parameters, owned memory (64-byte aligned, zero-filled when made).
+/// One convolution's packed parameters, owned memory (64-byte aligned, zero-filled when made);
+/// or, for a family that reads the weights and biases as the model stores them, those borrowed
+/// in place (`borrowsModel`) and only its requantization table owned.
 public final class PackedConvolution {
-    /// The family's weights, per block of 16 output channels: `kGroups x 16 x group` values.
+    /// The family's weights, per block of 16 output channels: `kGroups x 16 x group` values
+    /// (borrowed: the model's OHWI weights, never written).
     public let weights: UnsafeMutableRawPointer
-    /// int32 bias per output channel, padded to a multiple of 16 (the family may fold terms in).
+    /// int32 bias per output channel, padded to a multiple of 16 (the family may fold terms in);
+    /// borrowed: the model's, `outChannels` values, never written.
     public let bias: UnsafeMutablePointer<Int32>
-    /// `RequantBlock.bytes` per block of 16 channels.
+    /// `RequantBlock.bytes` per block of 16 channels (the family's own layout of that size).
     public let requant: UnsafeMutableRawPointer
+    /// True when `weights` and `bias` are the model image's own bytes: the model keeps them
+    /// (its mapped weight pages must stay), and this object frees only `requant`.
+    public let borrowsModel: Bool
     /// K rounded up to the family's group, in groups (or further, as a family packs it: AMX rounds
     /// up to whole tiles of 16 quads); the stride of a block of weights, in groups of 16 channels.
     public let kGroups: Int
@@ -63,11 +70,26 @@ public final class PackedConvolution {
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
         self.kGroups = kGroups
+        borrowsModel = false
+    }
+
+    /// The weights and biases of `layer` in place, as the model stores them (OHWI, `kGroups` =
+    /// K), with a zeroed requantization table of its own; nil when memory runs out. The model
+    /// must outlive it (a model owns its packed layers).
+    public init?(borrowing layer: ConvolutionWeights) {
+        guard let r = alignedAllocate((layer.outChannels + 15) / 16 * RequantBlock.bytes) else { return nil }
+        weights = UnsafeMutableRawPointer(mutating: layer.weights)
+        bias = UnsafeMutablePointer(mutating: layer.bias)
+        requant = r
+        kGroups = layer.kernelSize
+        borrowsModel = true
     }
 
     deinit {
-        Platform.deallocate(weights)
-        Platform.deallocate(bias)
+        if !borrowsModel {
+            Platform.deallocate(weights)
+            Platform.deallocate(bias)
+        }
         Platform.deallocate(requant)
     }
 }

@@ -19,12 +19,15 @@ enum KernelList {
         }.joined(separator: "\n")
     }
 
-    /// One JSON array of `{"name", "supported", "reason" (null when supported), "chosen"}`.
+    /// One JSON array of `{"name", "supported", "reason" (null when supported), "chosen",
+    /// "cpu_flags"}` (cpu_flags: what the family's probe checks, as /proc/cpuinfo names them).
     static func json() -> String {
         let chosen = KernelISA.preferred
         let objects = KernelISA.built.map { isa in
-            "{\"name\": \(jsonString(isa.rawValue)), \"supported\": \(isa.isSupported), "
-                + "\"reason\": \(isa.unsupportedReason.map(jsonString) ?? "null"), \"chosen\": \(isa == chosen)}"
+            let flags = (isa.cpuFlags ?? []).map(jsonString).joined(separator: ", ")
+            return "{\"name\": \(jsonString(isa.rawValue)), \"supported\": \(isa.isSupported), "
+                + "\"reason\": \(isa.unsupportedReason.map(jsonString) ?? "null"), \"chosen\": \(isa == chosen), "
+                + "\"cpu_flags\": [\(flags)]}"
         }
         return "[" + objects.joined(separator: ", ") + "]"
     }

@@ -9,28 +9,27 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 
-KIT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import layer_profile  # noqa: E402  (tools/nin_tools/layer_profile.py, copied beside this file)
+HERE = os.path.dirname(os.path.abspath(__file__))
+KIT = sys.argv[1] if len(sys.argv) > 1 else HERE
+sys.path.insert(0, HERE)
+# In the kit, tools/nin_tools/layer_profile.py and tools/nin_tools/bench/timing.py (the timing
+# loop tools/bench.py uses too) lie beside this file (make bench-kit copies them); in the
+# repository they are imported from tools/.
+try:
+    import layer_profile  # noqa: E402
+    import timing  # noqa: E402
+except ImportError:
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+    from nin_tools import layer_profile  # noqa: E402
+    from nin_tools.bench import timing  # noqa: E402
+
 QDQ = os.path.join(KIT, "int8_qdq.onnx")
 NIN = os.path.join(KIT, "fashion_classic.nin")
 CONFIGS = [(1, 1), (2, 1), (2, 16)] + ([(16, 1), (16, 16)] if (os.cpu_count() or 1) >= 16 else [])
 RUNS, ROUNDS = 40, 3
-
-
-def median_ms(call, runs):
-    for _ in range(3):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def ort_runner(threads, batch, x):
@@ -83,10 +82,10 @@ def main():
             x = np.random.default_rng(0).random((batch, 1, 227, 227), dtype=np.float32)
             found = {"nin": nin_ms(threads, batch)}
             if "onnxruntime" in engines:
-                found["ort"] = median_ms(ort_runner(threads, batch, x), RUNS)
+                found["ort"] = timing.median_ms(ort_runner(threads, batch, x), RUNS, warmup=3)
             if "openvino" in engines:
                 request = openvino_compiled(threads, batch)
-                found["openvino"] = median_ms(lambda: request.infer({0: x}), RUNS)
+                found["openvino"] = timing.median_ms(lambda: request.infer({0: x}), RUNS, warmup=3)
             for key, ms in found.items():
                 rows.setdefault((key, threads, batch), []).append(ms)
             print(f"round {r} t{threads} b{batch}: " + "  ".join(f"{k} {v:.3f} ms" for k, v in found.items()), flush=True)

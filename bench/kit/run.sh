@@ -20,8 +20,12 @@ MODEL=$KIT/fashion_classic.nin
 IMG=$(ls "$KIT"/images/*.png | head -1)
 # Every family of the build but the reference (generic, timed apart), best first: nin-infer's list.
 FAMILIES=$("$KIT/nin-infer" --list-kernels | awk '$1 != "generic" {print $1}' | tr '\n' ' ')
+# The CPU flags the families' probes check (their table's cpu_flags), each once.
+WANTED=$("$KIT/nin-infer" --list-kernels --json | grep -o '"cpu_flags": \[[^]]*\]' | sed 's/"cpu_flags": //' \
+         | tr -d '[]",' | tr ' ' '\n' | awk 'NF && !seen[$0]++')
+CPU_FLAGS=" $(grep -m1 flags /proc/cpuinfo | cut -d: -f2) "
 { grep -m1 'model name' /proc/cpuinfo; echo "cpus: $(nproc)"
-  echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx_vnni|amx_tile|amx_int8)$' | tr '\n' ' ')"
+  echo "flags: $(for f in $WANTED; do case $CPU_FLAGS in *" $f "*) printf '%s ' "$f" ;; esac; done)"
   # CPUs that share a core (hyperthreads share its AMX unit and L2): "0,8 1,9 ..." or "0 1 2 ..."
   echo "core siblings: $(cat /sys/devices/system/cpu/cpu[0-9]*/topology/thread_siblings_list 2>/dev/null | sort -un | tr '\n' ' ')"; } | tee "$OUT/cpu.txt"
 echo "== every family against the reference (300 random convolutions and the classic layers, 1 and 3 threads)"

@@ -10,6 +10,7 @@
 - :mod:`nin_tools.png_read`, :mod:`nin_tools.png_write`  an independent PNG codec for tests
 - :mod:`nin_tools.fashion_mnist` the Fashion-MNIST IDX files
 - :mod:`nin_tools.runtime`       imports the runtime binding (``nin``) for the tools that run it
+- :mod:`nin_tools.bench`         ``make bench``'s benchmark (``tools/bench.py``), one part a module
 
 The scripts beside this package in ``tools/`` import it directly (Python puts a script's
 folder first on the import path); anything else puts ``tools/`` on ``PYTHONPATH``, as the

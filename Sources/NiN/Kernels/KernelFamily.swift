@@ -29,8 +29,8 @@ struct ConvolutionKernels {
 }
 
 /// One family's kernels: one entry of the family table, the single place a family's facts
-/// live (name, CPU flags and probe, place in the order, kernels). An entry's kernel left nil
-/// runs the scalar reference kernel instead (the executable spec every family equals bit for bit).
+/// live (name, CPU flags and probe, place in the order, kernels). The scalar reference kernels
+/// (the executable spec every family equals bit for bit) are an entry like the others, `generic`.
 struct KernelFamily {
     /// The family's name, also its `NIN_ISA` value.
     let isa: KernelISA
@@ -41,11 +41,11 @@ struct KernelFamily {
     /// can. Nothing of a family's target runs before this said nil: its code may use any
     /// instruction its flags allow, even where plain Swift does (Package.swift's -m flags).
     let unavailableReason: String?
-    /// The family's convolution (nil: the reference convolution, on the model's own weights).
-    let convolution: ConvolutionKernels?
+    /// The family's convolution.
+    let convolution: ConvolutionKernels
     /// Computes output rows `rows` (indices into batch x outHeight) of a max pool.
-    let maxPool: ((_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
-                   _ rows: Range<Int>) -> Void)?
+    let maxPool: (_ geometry: ConvolutionGeometry, _ input: UnsafePointer<UInt8>, _ output: UnsafeMutablePointer<UInt8>,
+                  _ rows: Range<Int>) -> Void
     /// Called on the calling thread when a run ends: a family that keeps per-thread state across
     /// a run's layers gives it back there (AMX: the tiles its first layer configured).
     var endRun: (() -> Void)? = nil
@@ -58,7 +58,12 @@ struct KernelFamily {
     var isSupported: Bool { unavailableReason == nil }
 
     /// The scalar reference kernels (Kernels/Reference), `NIN_ISA=generic`: every CPU runs them.
-    static let generic = KernelFamily(isa: .generic, unavailableReason: nil, convolution: nil, maxPool: nil)
+    /// They read the model's weights in place (`packReference` borrows them).
+    static let generic = KernelFamily(
+        isa: .generic, unavailableReason: nil,
+        convolution: ConvolutionKernels(pack: packReference, scratchBytes: { _, _ in 0 },
+                                        run: { call, part, parts in convolutionReference(call, part: part, parts: parts) }),
+        maxPool: { geometry, input, output, rows in maxPoolReference(geometry, input: input, output: output, rows: rows) })
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
     /// supported one after it. The reference family is last.

@@ -1,6 +1,5 @@
-// What the engine hands a kernel family, built from its own types: a layer's (or a kernel
-// call's) geometry, a convolution's parameters as the model stores them (for `pack`), and a
-// convolution call on a packed layer.
+// What the engine hands a kernel family, built from its own types: a layer's geometry and a
+// convolution's parameters as the model stores them (for `pack`).
 
 import NiNKernelCore
 
@@ -29,17 +28,5 @@ extension Layer {
             shift: (base + shiftOffset).assumingMemoryBound(to: Int32.self),
             inputZeroPoint: inputZeroPoint, outputZeroPoint: outputZeroPoint, relu: relu,
             inputMax: inputMax, outputMax: outputMax)
-    }
-}
-
-extension KernelArguments {
-    /// The call's sizes and window as the kernels see them.
-    var geometry: ConvolutionGeometry { ConvolutionGeometry(input: inShape, output: outShape, window: window) }
-
-    /// This convolution call on the weights of `packed`, with `scratch`.
-    func convolutionCall(_ packed: PackedConvolution, scratch: UnsafeMutableRawPointer) -> ConvolutionCall {
-        ConvolutionCall(geometry: geometry, rowCount: rowCount, input: input,
-                        output: output.assumingMemoryBound(to: UInt8.self), inputZeroPoint: inputZeroPoint,
-                        packed: packed, scratch: scratch)
     }
 }

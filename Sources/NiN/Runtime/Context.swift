@@ -70,7 +70,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         let rowsBatch = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) ? 1 : batchSize
         var scratch = 0
         for layer in model.graph.layers where layer.kind == .convolution {
-            scratch = max(scratch, model.kernels.convolution?.scratchBytes(layer.geometry, rowsBatch * layer.output.height) ?? 0)
+            scratch = max(scratch, model.kernels.convolution.scratchBytes(layer.geometry, rowsBatch * layer.output.height))
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }

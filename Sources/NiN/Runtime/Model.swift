@@ -19,14 +19,14 @@ public final class NiNModel: @unchecked Sendable {
     public let isa: KernelISA
     /// The kernels of `isa`: the family table entry every run dispatches through.
     let kernels: KernelFamily
-    /// Per layer: the convolution's parameters repacked by the family's `pack` (nil for pools,
-    /// and for every layer of a family without one, such as generic).
-    let packed: [PackedConvolution?]
+    /// Per layer: its fixed kernel arguments, with a convolution's parameters as the family's
+    /// `pack` made them.
+    let steps: [LayerStep]
 
     /// The kernel that runs layer `index`: the family, and for a family with several
     /// convolution kernels the one its `pack` chose for this layer (e.g. "avx2 (int16)").
     public func kernelName(layer index: Int) -> String {
-        guard index < packed.count, let p = packed[index], let name = kernels.convolution?.variantName else { return isa.rawValue }
+        guard index < steps.count, let p = steps[index].packed, let name = kernels.convolution.variantName else { return isa.rawValue }
         return "\(isa.rawValue) (\(name(p.variant)))"
     }
 
@@ -124,22 +124,21 @@ public final class NiNModel: @unchecked Sendable {
         self.release = release
         let isa = family?.isa ?? requested?.supportedFallback ?? KernelISA.preferred
         let kernels = family ?? isa.kernels
-        var packed: [PackedConvolution?] = []
-        if let pack = kernels.convolution?.pack {
-            for layer in graph.layers {
-                guard layer.kind == .convolution else { packed.append(nil); continue }
-                guard let p = pack(layer.convolutionWeights(base: base)) else {
-                    throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model")
-                }
-                packed.append(p)
+        var steps: [LayerStep] = []
+        for (index, layer) in graph.layers.enumerated() {
+            var packed: PackedConvolution?
+            if layer.kind == .convolution {
+                packed = kernels.convolution.pack(layer.convolutionWeights(base: base))
+                guard packed != nil else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
             }
+            steps.append(LayerStep(layer, index: index, packed: packed))
         }
         self.isa = isa
         self.kernels = kernels
-        self.packed = packed
-        if release == .unmap && kernels.convolution != nil {
-            // The optimized kernels read only their packed copy: let the kernel drop the mapped
-            // weight pages (a private read-only file mapping re-reads them if ever touched).
+        self.steps = steps
+        if release == .unmap && !steps.contains(where: { $0.packed?.borrowsModel ?? false }) {
+            // The family reads only its packed copy: let the kernel drop the mapped weight pages
+            // (a private read-only file mapping re-reads them if ever touched).
             Platform.discardPages(of: UnsafeRawBufferPointer(start: base, count: count), graph.weightsSection)
         }
     }

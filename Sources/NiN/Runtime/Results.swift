@@ -20,14 +20,12 @@ extension NiNContext {
 
     /// Logits of image `index` of the last run (bit-exact dequantized global-average-pool sums).
     public func logits(_ index: Int) throws(NiNError) -> [Float] {
-        let source = try resultPointer(plan.logitsOffset, index: index)
-        return Array(UnsafeBufferPointer(start: source, count: model.graph.classCount))
+        Array(try result(.logits, image: index))
     }
 
     /// Softmax probabilities of image `index` of the last run.
     public func probabilities(_ index: Int) throws(NiNError) -> [Float] {
-        let source = try resultPointer(plan.probabilitiesOffset, index: index)
-        return Array(UnsafeBufferPointer(start: source, count: model.graph.classCount))
+        Array(try result(.probabilities, image: index))
     }
 
     /// The `k` most probable classes of image `index`, best first; ties go to the lower index.
@@ -42,29 +40,47 @@ extension NiNContext {
     package func forEachTopK(_ index: Int, k: Int, _ body: (Int, Float) -> Void) throws(NiNError) {
         let classes = model.graph.classCount
         guard (1...classes).contains(k) else { throw .invalid("k is \(k), expected 1 to \(classes)") }
-        selectTopK(try resultPointer(plan.probabilitiesOffset, index: index), count: classes, k: k, body)
+        selectTopK(try result(.probabilities, image: index).baseAddress!, count: classes, k: k, body)
     }
 
-    /// Pointer to the float results of image `index`, after checking that a run produced it.
-    package func resultPointer(_ offset: Int, index: Int) throws(NiNError) -> UnsafePointer<Float> {
+    /// The float results of a run, one vector of `classCount` values per image.
+    package enum ResultKind {
+        /// The logits (dequantized global-average-pool sums).
+        case logits
+        /// Their softmax.
+        case probabilities
+    }
+
+    /// Image `index`'s `kind` results of the last run, in the arena (valid until the next run):
+    /// every read of a result goes through here or `confidenceMapsPointer`, which check that
+    /// a run produced it.
+    package func result(_ kind: ResultKind, image index: Int) throws(NiNError) -> UnsafeBufferPointer<Float> {
+        try checkResultIndex(index)
+        let offset = kind == .logits ? plan.logitsOffset : plan.probabilitiesOffset
+        let classes = model.graph.classCount
+        return UnsafeBufferPointer(start: arenaPointer(offset, as: Float.self) + index * classes, count: classes)
+    }
+
+    /// The u8 confidence maps of image `index` of the last run (H x W x classes), in the arena.
+    private func confidenceMapsPointer(image index: Int) throws(NiNError) -> UnsafePointer<UInt8> {
+        try checkResultIndex(index)
+        return UnsafePointer(arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self))
+    }
+
+    /// Throws unless the last run produced results for image `index`.
+    private func checkResultIndex(_ index: Int) throws(NiNError) {
         guard resultCount > 0 else { throw NiNError(.state, "no results yet: run the context first") }
         guard index >= 0, index < resultCount else {
             throw .invalid("result index \(index) is outside the last run's \(resultCount) image(s)")
         }
-        return UnsafePointer(arenaPointer(offset, as: Float.self) + index * model.graph.classCount)
     }
-
-    /// Pointers to the logits/probabilities block (for the C boundary).
-    package var logitsOffset: Int { plan.logitsOffset }
-    package var probabilitiesOffset: Int { plan.probabilitiesOffset }
 
     /// Copies the dequantized confidence maps of image `index` into `out` as classes x H x W
     /// (no allocation).
     package func copyConfidenceMaps(_ index: Int, into out: UnsafeMutablePointer<Float>) throws(NiNError) {
-        _ = try resultPointer(plan.logitsOffset, index: index)
+        let maps = try confidenceMapsPointer(image: index)
         let head = model.graph.layers[model.graph.layers.count - 1]
         let shape = head.input, plane = shape.height * shape.width
-        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self)
         for p in 0..<plane {
             for c in 0..<shape.channels {
                 out[c * plane + p] = head.inputScale * Float(Int32(maps[p * shape.channels + c]) - head.inputZeroPoint)
@@ -75,10 +91,9 @@ extension NiNContext {
     /// The u8 confidence maps of image `index` (classes innermost: H x W x classes) and their
     /// scale and zero point.
     public func confidenceMaps(_ index: Int) throws(NiNError) -> (values: [UInt8], scale: Float, zeroPoint: Int32) {
-        _ = try resultPointer(plan.logitsOffset, index: index)
+        let maps = try confidenceMapsPointer(image: index)
         let head = model.graph.layers[model.graph.layers.count - 1]
         let size = head.input.elementCount
-        let maps = arenaPointer(plan.tensorOffset(after: model.graph.layers.count - 2, image: index), as: UInt8.self)
         return (Array(UnsafeBufferPointer(start: maps, count: size)), head.inputScale, head.inputZeroPoint)
     }
 

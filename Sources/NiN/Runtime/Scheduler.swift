@@ -1,8 +1,8 @@
 // Scheduling a run: the layers one after another, each split across the context's worker
 // threads by output rows (or, for the optimized convolutions, by tiles of pixels); or, for a
 // batch in lane layout, whole images dealt to the threads, each on its lane's tensors. A layer
-// reaches the workers as one `LayerJob` value; the kernel is the model's family's, or the
-// reference one.
+// reaches the workers as one `LayerCall` value (its fixed `LayerStep`, made at load, and this
+// run's tensors); its kernel is the model's family's.
 
 import NiNCPU
 import NiNPlatform
@@ -45,28 +45,23 @@ extension NiNContext {
     /// `split` each layer is shared out across the pool, else it runs on the calling thread.
     private func runLayers(image n: Int, lane t: Int, batch: Int, split: Bool,
                            observer: ((Int, UnsafeRawBufferPointer) -> Void)? = nil) {
-        for (index, layer) in model.graph.layers.enumerated() {
+        for step in model.steps {
+            let index = step.index
             let start = profiling && split ? monotonicNanoseconds() : 0
-            let job = LayerJob(
-                layerIndex: index,
-                args: KernelArguments(
-                    input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
-                    output: arena + plan.tensorOffset(after: index, image: n, lane: t),
-                    inShape: layer.input, outShape: layer.output, batch: batch, window: layer.window,
-                    inputZeroPoint: layer.inputZeroPoint, outputZeroPoint: layer.outputZeroPoint,
-                    low: layer.relu ? layer.outputZeroPoint : 0, high: layer.outputMax),
-                operation: operation(of: layer))
-            if split && layer.kind != .globalAveragePool {  // (the head's sums: one pass, on this thread)
-                poolWork = .layer(job)
-                pool.run(self, parts: parts(for: layer, rows: job.args.rowCount, count: batch))
+            let call = LayerCall(
+                step: step,
+                input: UnsafePointer(arenaPointer(plan.tensorOffset(after: index - 1, image: n, lane: t), as: UInt8.self)),
+                output: arena + plan.tensorOffset(after: index, image: n, lane: t), batch: batch)
+            if split && step.kind != .globalAveragePool {  // (the head's sums: one pass, on this thread)
+                poolWork = .layer(call)
+                pool.run(self, parts: parts(for: call))
                 poolWork = nil
             } else {
-                runKernel(job, scratchThread: t)
+                runKernel(call, scratchThread: t)
             }
             if profiling && split { layerNanoseconds[index] = monotonicNanoseconds() &- start }
             if let observer {
-                observer(index, UnsafeRawBufferPointer(start: arena + plan.tensorOffset(after: index, image: n, lane: t),
-                                                       count: batch * plan.imageBytes[index + 1]))
+                observer(index, UnsafeRawBufferPointer(start: call.output, count: batch * plan.imageBytes[index + 1]))
             }
         }
     }
@@ -75,11 +70,10 @@ extension NiNContext {
     /// to run (a worker whose core another process holds) delays the layer by one small part at
     /// most, the others claiming the rest; but each part gets at least `minimumWorkPerPart`
     /// multiply-accumulates (or window reads, for pools), since waking a worker costs microseconds.
-    private func parts(for layer: Layer, rows: Int, count: Int) -> Int {
+    private func parts(for call: LayerCall) -> Int {
         guard threads > 1 else { return 1 }
-        let work = count * (layer.kind == .convolution
-            ? layer.macs : layer.output.elementCount * layer.window.kernelHeight * layer.window.kernelWidth)
-        return max(1, min(threads * partsPerThread, rows, work / max(minimumWorkPerPart, 1)))
+        let work = call.batch * call.step.workPerImage
+        return max(1, min(threads * partsPerThread, call.rowCount, work / max(minimumWorkPerPart, 1)))
     }
 
     /// Part `part` of the pool's current work, on thread `thread`: in lane layout image `part`,
@@ -90,24 +84,10 @@ extension NiNContext {
         case .images(let prepare):
             if prepare { prepareInput(part) }
             runLayers(image: part, lane: thread, batch: 1, split: false)
-        case .layer(let job):
-            runKernel(job, part: part, of: parts, scratchThread: thread)
+        case .layer(let call):
+            runKernel(call, part: part, of: parts, scratchThread: thread)
         case nil:
             break
-        }
-    }
-
-    /// What `layer` computes, with a convolution's parameters from the model image.
-    private func operation(of layer: Layer) -> LayerJob.Operation {
-        switch layer.kind {
-        case .convolution:
-            .convolution(ConvolutionParameters(
-                weights: model.pointer(layer.weightsOffset, as: Int8.self), bias: model.pointer(layer.biasOffset, as: Int32.self),
-                multiplier: model.pointer(layer.multiplierOffset, as: Int32.self),
-                shift: model.pointer(layer.shiftOffset, as: Int32.self)))
-        case .maxPool: .maxPool
-        case .averagePool: .averagePool
-        case .globalAveragePool: .globalAveragePool
         }
     }
 
@@ -115,25 +95,20 @@ extension NiNContext {
     /// scratch. A part is a contiguous slice of the output rows, except for the optimized
     /// convolutions, which share out their tiles of pixels (a 13-row layer splits 7/6 by rows,
     /// evenly by tiles).
-    private func runKernel(_ job: LayerJob, part: Int = 0, of parts: Int = 1, scratchThread: Int) {
-        let args = job.args
-        let rows = args.rowCount
+    private func runKernel(_ call: LayerCall, part: Int = 0, of parts: Int = 1, scratchThread: Int) {
+        let rows = call.rowCount, g = call.step.geometry
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
-        switch job.operation {
-        case .convolution(let parameters):
-            if let convolution = model.kernels.convolution, let packed = model.packed[job.layerIndex] {
-                convolution.run(args.convolutionCall(packed, scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
-            } else {
-                convolutionReference(args, parameters, rows: rowRange)
-            }
+        switch call.step.kind {
+        case .convolution:
+            model.kernels.convolution.run(call.convolution(scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
         case .maxPool:
-            if let maxPool = model.kernels.maxPool {
-                maxPool(args.geometry, args.input, args.output.assumingMemoryBound(to: UInt8.self), rowRange)
-            } else {
-                maxPoolReference(args, rows: rowRange)
-            }
-        case .averagePool: averagePoolReference(args, rows: rowRange)
-        case .globalAveragePool: globalAveragePoolReference(args)  // (whole, on one thread: runLayers)
+            model.kernels.maxPool(g, call.input, call.output.assumingMemoryBound(to: UInt8.self), rowRange)
+        case .averagePool:
+            averagePoolReference(g, input: call.input, output: call.output.assumingMemoryBound(to: UInt8.self), rows: rowRange,
+                                 zeroPoint: call.step.inputZeroPoint)
+        case .globalAveragePool:  // (whole, on one thread: runLayers)
+            globalAveragePoolReference(g, input: call.input, sums: call.output.assumingMemoryBound(to: Int32.self),
+                                       batch: call.batch, zeroPoint: call.step.inputZeroPoint)
         }
     }
 }
@@ -141,27 +116,10 @@ extension NiNContext {
 /// What one `pool.run` hands the threads, as one value.
 enum PoolWork {
     /// Parts of one layer: slices of its output rows (tiles of pixels for the optimized convolutions).
-    case layer(LayerJob)
+    case layer(LayerCall)
     /// A batch in lane layout: part n is image n, whole, on the lane of the thread that runs
     /// it; with `prepare`, first prepared from its pending view.
     case images(prepare: Bool)
-}
-
-/// One layer of a run, as the calling thread hands it to the workers: its tensors and window,
-/// and what it computes (a convolution with its parameters, or a pool).
-struct LayerJob {
-    /// What a layer computes.
-    enum Operation {
-        case convolution(ConvolutionParameters)
-        case maxPool
-        case averagePool
-        case globalAveragePool
-    }
-
-    /// The layer's index in the graph (the packed weights of an optimized family are kept by it).
-    let layerIndex: Int
-    let args: KernelArguments
-    let operation: Operation
 }
 
 /// CLOCK_MONOTONIC in nanoseconds (`Platform`'s clock).

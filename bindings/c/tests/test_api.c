@@ -102,12 +102,18 @@ static void test_kernel_families(void) {
         CHECK((supported == 1) == (reason == NULL));
         CHECK(reason == NULL || reason[0] != 0);
         CHECK(nin_kernel_family_name(i) == name);  /* static storage: the same pointer each call */
+        /* flags: none for the families every CPU runs; space-separated names, no empty one */
+        const char *flags = nin_kernel_family_cpu_flags(i);
+        CHECK(flags != NULL && nin_kernel_family_cpu_flags(i) == flags);
+        if (flags && name && (strcmp(name, "portable") == 0 || strcmp(name, "generic") == 0)) CHECK(flags[0] == 0);
+        if (flags && flags[0]) CHECK(flags[0] != ' ' && flags[strlen(flags) - 1] != ' ' && !strstr(flags, "  "));
     }
     CHECK(count >= 2 && strcmp(nin_kernel_family_name(count - 1), "generic") == 0 && nin_kernel_family_supported(count - 1) == 1);
     CHECK(count >= 2 && strcmp(nin_kernel_family_name(count - 2), "portable") == 0 && nin_kernel_family_supported(count - 2) == 1);
     CHECK(nin_kernel_family_name(-1) == NULL && nin_kernel_family_name(count) == NULL);
     CHECK(nin_kernel_family_supported(-1) == -1 && nin_kernel_family_supported(count) == -1);
     CHECK(nin_kernel_family_unavailable_reason(-1) == NULL && nin_kernel_family_unavailable_reason(count) == NULL);
+    CHECK(nin_kernel_family_cpu_flags(-1) == NULL && nin_kernel_family_cpu_flags(count) == NULL);
 }
 
 /* nin_model_kernels names the family NIN_ISA asked for at load time (generic and portable run

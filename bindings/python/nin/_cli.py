@@ -385,7 +385,8 @@ def _list_kernels(fmt: Optional[str], out: TextIO) -> int:
     if fmt == "json":
         objects = [f'{{"name": {json_string(f.name)}, "supported": {"true" if f.supported else "false"}, '
                    f'"reason": {json_string(f.reason) if f.reason is not None else "null"}, '
-                   f'"chosen": {"true" if f.name == chosen else "false"}}}' for f in families]
+                   f'"chosen": {"true" if f.name == chosen else "false"}, '
+                   f'"cpu_flags": [{", ".join(json_string(flag) for flag in f.cpu_flags)}]}}' for f in families]
         print("[" + ", ".join(objects) + "]", file=out)
         return 0
     width = max(len(f.name) for f in families)

@@ -1,7 +1,8 @@
 """The kernel families of the loaded libnin.so: ``nin.kernel_families()``.
 
 The same list, in the same order, as ``nin_kernel_family_count`` / ``nin_kernel_family_name`` /
-``nin_kernel_family_supported`` / ``nin_kernel_family_unavailable_reason`` of ``include/nin.h``
+``nin_kernel_family_supported`` / ``nin_kernel_family_unavailable_reason`` /
+``nin_kernel_family_cpu_flags`` of ``include/nin.h``
 and ``nin-infer --list-kernels``: the build's families, best first, ``portable`` and
 ``generic`` (the scalar reference kernels) last.
 """
@@ -9,7 +10,7 @@ and ``nin-infer --list-kernels``: the build's families, best first, ``portable``
 from __future__ import annotations
 
 import os
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 from ._lib import get_lib
 
@@ -23,6 +24,9 @@ class KernelFamily(NamedTuple):
     supported: bool
     #: Why not ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni"); None when it runs.
     reason: Optional[str]
+    #: The CPU flags it needs, as /proc/cpuinfo names them (("avx2", "fma")); () for a family
+    #: every CPU of the library's architecture runs.
+    cpu_flags: Tuple[str, ...] = ()
 
 
 def kernel_families() -> List[KernelFamily]:
@@ -34,7 +38,8 @@ def kernel_families() -> List[KernelFamily]:
         reason = lib.nin_kernel_family_unavailable_reason(index)
         families.append(KernelFamily(name=lib.nin_kernel_family_name(index).decode("ascii"),
                                      supported=lib.nin_kernel_family_supported(index) == 1,
-                                     reason=reason.decode("utf-8", "replace") if reason is not None else None))
+                                     reason=reason.decode("utf-8", "replace") if reason is not None else None,
+                                     cpu_flags=tuple(lib.nin_kernel_family_cpu_flags(index).decode("ascii").split())))
     return families
 
 

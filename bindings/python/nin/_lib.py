@@ -114,6 +114,7 @@ SIGNATURES: Dict[str, Tuple[object, Sequence[object]]] = {
     "nin_kernel_family_name": (c_char_p, [c_int]),
     "nin_kernel_family_supported": (c_int, [c_int]),
     "nin_kernel_family_unavailable_reason": (c_char_p, [c_int]),
+    "nin_kernel_family_cpu_flags": (c_char_p, [c_int]),
     # Contexts
     "nin_context_default_params": (NinContextParams, []),
     "nin_model_arena_bytes": (c_size_t, [_model_p, POINTER(NinContextParams)]),

@@ -182,6 +182,7 @@ def test_list_kernels_is_the_librarys_list(monkeypatch, nin_isa, extra):
         assert [entry["supported"] for entry in listed] == [family.supported for family in families]
         assert [entry["reason"] for entry in listed] == [family.reason for family in families]
         assert [entry["name"] for entry in listed if entry["chosen"]] == [version.removeprefix("kernels: ")]
+        assert [tuple(entry["cpu_flags"]) for entry in listed] == [family.cpu_flags for family in families]
     else:
         lines = out.splitlines()
         assert [line.split()[0] for line in lines] == [family.name for family in families]
