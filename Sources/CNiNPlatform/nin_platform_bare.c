@@ -290,7 +290,8 @@ int access(const char *path, int mode) { (void)path; (void)mode; error_code = EN
 
 /* ---- Environment, clock, standard error ---- */
 
-char *getenv(const char *name) { (void)name; return NULL; }
+/* Weak: an embedder with settings to give (a firmware choosing NIN_ISA) defines its own. */
+__attribute__((weak)) char *getenv(const char *name) { (void)name; return NULL; }
 
 #if defined(__wasm__)
 /* The embedder's monotonic clock in nanoseconds (nin.js: performance.now()). */

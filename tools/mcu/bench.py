@@ -11,7 +11,10 @@ tools/mcu/build.sh), printed as a table; `make bench-mcu` runs it.
   at reset) and size; the used and reserved figures are what the firmware prints;
 - instructions, counted under qemu-system-arm -M mps2-an386 by the TCG plugin insn_count.c
   (built here with the host's cc): loading the model and making the context, and each inference
-  (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8)."""
+  (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8).
+RAM and instructions are given for each kernel family of the firmware: portable (packs the
+weights into the pool, im2col scratch in the arena) and generic (the reference kernels: weights
+read in place from flash, no im2col), chosen by the command line (-append NIN_ISA=...)."""
 import subprocess
 import sys
 import tempfile
@@ -38,20 +41,32 @@ def symbols(elf: Path) -> dict:
     return found
 
 
-def run_counted(elf: Path, mark: int, workdir: Path) -> tuple[str, list[int], int]:
+FAMILIES = ("portable", "generic")
+
+
+def build_plugin(workdir: Path) -> Path:
     plugin = workdir / "insn_count.so"
     subprocess.run(["cc", "-O2", "-shared", "-fPIC", str(HERE / "insn_count.c"), "-o", str(plugin)], check=True)
-    log = workdir / "insn.log"
+    return plugin
+
+
+def run_counted(elf: Path, mark: int, plugin: Path, family: str) -> tuple[dict, list[int], int]:
+    """The firmware's figures, the instruction counts at its marks, and the whole run's count,
+    with kernel family `family` on mps2-an386."""
+    log = plugin.parent / f"insn-{family}.log"
     done = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
                            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
+                           "-append", f"NIN_ISA={family}",
                            "-plugin", f"{plugin},mark={mark:#x}", "-d", "plugin", "-D", str(log)],
                           capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
     if done.returncode != 0:
-        sys.exit(f"bench-mcu: the firmware exited with {done.returncode}:\n{done.stdout}{done.stderr}")
+        sys.exit(f"bench-mcu: the firmware exited with {done.returncode}:\n{output}")
+    figures = {w[1]: int(w[2]) for w in (line.split() for line in output.splitlines()) if w[:1] == ["figure"]}
     lines = log.read_text().splitlines()
     marks = [int(line.split()[2]) for line in lines if line.startswith("insn mark ")]
     total = [int(line.split()[2]) for line in lines if line.startswith("insn total ")]
-    return done.stdout + done.stderr, marks, total[0] if total else 0
+    return figures, marks, total[0] if total else 0
 
 
 def main() -> int:
@@ -60,46 +75,51 @@ def main() -> int:
         print(f"bench-mcu: no firmware at {elf} (run make mcu)")
         return 1
     size, sym = sections(elf), symbols(elf)
+    runs = {}
     with tempfile.TemporaryDirectory() as tmp:
-        output, marks, total = run_counted(elf, sym["mcu_mark"][0], Path(tmp))
-    figures = {w[1]: int(w[2]) for w in (line.split() for line in output.splitlines()) if w[:1] == ["figure"]}
+        plugin = build_plugin(Path(tmp))
+        for family in FAMILIES:
+            runs[family] = run_counted(elf, sym["mcu_mark"][0], plugin, family)
     model = sym["nin_mcu_model_end"][0] - sym["nin_mcu_model"][0]
     images = sym["mcu_images"][1]
     arena, pool = sym["arena"][1], sym["heap_array"][1]
     code = size.get(".text", 0) + size.get(".ARM.exidx", 0) + size.get(".ARM.extab", 0)
     constants = size[".rodata"] - model - images
-    data = size.get(".data", 0) + size.get(".got", 0) + size.get(".got.plt", 0)
+    data = size.get(".data", 0)
     static = data + size[".bss"] - arena - pool
-    inferences = [b - a for a, b in zip(marks[1::2], marks[2::2])]
-    load = marks[1] - marks[0] if len(marks) > 1 else 0
 
-    def row(what: str, value: int, note: str = "") -> None:
-        print(f"  {what:<34} {value:>11,}  {note}")
+    def row(what: str, values, note: str = "") -> None:
+        cells = "".join(f"{v:>14,}" if isinstance(v, int) else f"{v:>14}" for v in values)
+        print(f"  {what:<30}{cells}  {note}")
 
-    print(f"nin on a Cortex-M4F (qemu-system-arm -M mps2-an386), {elf.name}: portable kernel family")
+    print(f"nin on a Cortex-M4F (qemu-system-arm -M mps2-an386), {elf.name}")
     print("flash (bytes)")
-    row("code", code, ".text + unwind tables")
-    row("constants", constants, ".rodata less model and images (Swift's Unicode tables among them)")
-    row("model file (weights)", model, "the file in flash, parsed in place")
-    row("example images", images, f"{figures.get('images', len(inferences))} prepared 28x28 inputs")
-    row(".data initial values", data)
-    row("total", code + size[".rodata"] + data)
+    row("code", [code], ".text + unwind tables (both families, the C API, the engine)")
+    row("constants", [constants], ".rodata less model and images (Swift's Unicode tables among them)")
+    row("model file (weights)", [model], "the .nin file in flash, parsed in place")
+    row("example images", [images], "prepared 28x28 inputs")
+    row(".data initial values", [data])
+    row("total", [code + size[".rodata"] + data])
+    row("kernel family", list(FAMILIES))
     print("RAM (bytes)")
-    row("arena: needed", figures["arena_needed"], "nin_model_arena_bytes")
-    row("arena: reserved", arena, "static array (ARENA_BYTES)")
-    row("pool: used", figures["pool_used"], "the model's objects and packed weights")
-    row("pool: reserved", pool, "nin_platform_bare.c's static pool (POOL_BYTES)")
-    row("other static data", static, ".data + .bss less arena and pool")
-    row("stack: high-water mark", figures["stack_high_water"], "painted at reset")
-    row("stack: reserved", figures["stack_reserved"], "STACK_BYTES")
-    row("used: arena + pool + data + stack", figures["arena_needed"] + figures["pool_used"] + static
-        + figures["stack_high_water"])
+    need = {f: runs[f][0] for f in FAMILIES}
+    row("arena: needed", [need[f]["arena_needed"] for f in FAMILIES], "nin_model_arena_bytes")
+    row("arena: reserved", [arena] * len(FAMILIES), "static array (ARENA_BYTES)")
+    row("pool: used", [need[f]["pool_used"] for f in FAMILIES],
+        "the model's objects, and packed weights where the family packs them")
+    row("pool: reserved", [pool] * len(FAMILIES), "nin_platform_bare.c's static pool (POOL_BYTES)")
+    row("other static data", [static] * len(FAMILIES), ".data + .bss less arena and pool")
+    row("stack: high-water mark", [need[f]["stack_high_water"] for f in FAMILIES], "painted at reset")
+    row("stack: reserved", [need[f]["stack_reserved"] for f in FAMILIES], "STACK_BYTES")
+    row("used: arena+pool+data+stack",
+        [need[f]["arena_needed"] + need[f]["pool_used"] + static + need[f]["stack_high_water"] for f in FAMILIES])
     print("instructions (qemu TCG plugin insn_count.c)")
-    row("load model + make context", load)
-    if inferences:
-        row("per inference (min)", min(inferences), f"over {len(inferences)} images")
-        row("per inference (max)", max(inferences))
-    row("whole run", total, "reset to exit")
+    marks = {f: runs[f][1] for f in FAMILIES}
+    per = {f: [b - a for a, b in zip(marks[f][1::2], marks[f][2::2])] for f in FAMILIES}
+    row("load model + make context", [marks[f][1] - marks[f][0] for f in FAMILIES])
+    row("per inference (min)", [min(per[f]) for f in FAMILIES], f"over {len(per[FAMILIES[0]])} images")
+    row("per inference (max)", [max(per[f]) for f in FAMILIES])
+    row("whole run", [runs[f][2] for f in FAMILIES], "reset to exit")
     return 0
 
 

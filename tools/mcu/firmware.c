@@ -4,7 +4,8 @@
  * line per image (its name, the logits as float32 bit patterns and rounded, the top-1 class) and
  * then the memory figures. Exit status 0; 1 when nin reports an error; 2 when the arena is
  * smaller than the model needs. tools/mcu/test.py checks the logits against the host's;
- * tools/mcu/bench.py counts instructions between the mcu_mark() calls. */
+ * tools/mcu/bench.py counts instructions between the mcu_mark() calls. The kernel family is
+ * the best one (portable) unless the command line (qemu -append) says NIN_ISA=NAME. */
 #include <stdint.h>
 
 #include "images.h"
@@ -18,6 +19,26 @@
 extern const unsigned char nin_mcu_model[], nin_mcu_model_end[];
 size_t ninpriv_bare_heap_bytes(void);
 size_t ninpriv_bare_heap_used(void);
+
+/* The environment nin reads (nin_platform_bare.c's getenv is weak): the NAME=VALUE words of the
+ * command line (qemu -append 'NIN_ISA=generic' picks the reference kernels). */
+char *getenv(const char *name) {
+    static char words[128];
+    static int parsed;
+    if (!parsed) {
+        const char *line = mcu_command_line();
+        for (size_t i = 0; i + 1 < sizeof words && line[i]; i++) words[i] = line[i] == ' ' ? 0 : line[i];
+        parsed = 1;
+    }
+    for (size_t at = 0; at < sizeof words;) {
+        size_t i = 0;
+        while (name[i] && words[at + i] == name[i]) i++;
+        if (!name[i] && words[at + i] == '=') return words + at + i + 1;
+        while (at < sizeof words && words[at]) at++;
+        at++;
+    }
+    return NULL;
+}
 
 /** Every tensor of a run: planned by nin_context_create, never allocated. */
 static _Alignas(64) unsigned char arena[NIN_MCU_ARENA_BYTES];
@@ -117,6 +138,9 @@ int main(void) {
         mcu_write(nin_model_label(model, best));
         mcu_write("\n");
     }
+    mcu_write("kernels ");
+    mcu_write(nin_model_kernels(model));
+    mcu_write("\n");
     figure("model_bytes", (size_t)(nin_mcu_model_end - nin_mcu_model));
     figure("arena_needed", needed);
     figure("arena_reserved", sizeof arena);

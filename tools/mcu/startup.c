@@ -1,7 +1,7 @@
 /* startup.c - what runs a Cortex-M firmware before and around main, for the MPS2 boards under
  * qemu (tools/mcu/mps2.ld): the vector table, the reset handler (FPU on, .data copied from flash,
  * .bss zeroed, the stack painted), the fault handler, and the semihosting calls the firmware
- * prints and exits with (ARM's semihosting: BKPT 0xAB, operation in r0, argument in r1; qemu
+ * prints, exits and reads its command line with (ARM's semihosting: BKPT 0xAB, operation in r0, argument in r1; qemu
  * answers them with -semihosting). On a real board, mcu_write would send to a UART instead and
  * mcu_exit would stop or reset. */
 #include <stddef.h>
@@ -30,6 +30,13 @@ void mcu_exit(int status) {
     const uint32_t block[2] = {0x20026u, (uint32_t)status};
     semihost(0x20, block);
     for (;;) __asm__ volatile("wfi");
+}
+
+const char *mcu_command_line(void) {
+    /* SYS_GET_CMDLINE: {buffer, its size}; qemu fills it with -append's text. */
+    static char text[128];
+    uint32_t block[2] = {(uint32_t)text, sizeof text};
+    return semihost(0x15, block) == 0 ? text : "";
 }
 
 /* ---- Instruction-count marks ---- */
