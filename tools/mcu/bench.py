@@ -12,9 +12,10 @@ tools/mcu/build.sh), printed as a table; `make bench-mcu` runs it.
 - instructions, counted under qemu-system-arm -M mps2-an386 by the TCG plugin insn_count.c
   (built here with the host's cc): loading the model and making the context, and each inference
   (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8).
-RAM and instructions are given for each kernel family of the firmware: portable (packs the
-weights into the pool, im2col scratch in the arena) and generic (the reference kernels: weights
-read in place from flash, no im2col), chosen by the command line (-append NIN_ISA=...)."""
+RAM and instructions are given for each kernel family of the firmware, chosen by the command line
+(-append NIN_ISA=...): cortexm (the default: the DSP extension's SMLAD, weights read in place
+from flash, im2col chunks of at most 8 KB), portable (packs the weights into the pool, im2col
+scratch in the arena) and generic (the reference kernels: weights in place, no im2col)."""
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ def symbols(elf: Path) -> dict:
     return found
 
 
-FAMILIES = ("portable", "generic")
+FAMILIES = ("cortexm", "portable", "generic")
 
 
 def build_plugin(workdir: Path) -> Path:
@@ -94,7 +95,7 @@ def main() -> int:
 
     print(f"nin on a Cortex-M4F (qemu-system-arm -M mps2-an386), {elf.name}")
     print("flash (bytes)")
-    row("code", [code], ".text + unwind tables (both families, the C API, the engine)")
+    row("code", [code], ".text + unwind tables (the three families, the C API, the engine)")
     row("constants", [constants], ".rodata less model and images (Swift's Unicode tables among them)")
     row("model file (weights)", [model], "the .nin file in flash, parsed in place")
     row("example images", [images], "prepared 28x28 inputs")

@@ -65,7 +65,8 @@ cc "$MCU/model.S" "$OUT/model.o" -DNIN_MCU_MODEL="\"$MODEL\""
 swift_module NiNPlatform "$S/NiNPlatform"
 swift_module NiNKernelCore "$S/NiNKernelCore"
 swift_module NiNPortable "$S/NiNPortable" -Ounchecked
-swift_module NiN "$S/NiN"
+swift_module NiNCortexM "$S/NiNCortexM" -Ounchecked
+swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
 swift_module NiNPNG "$ROOT/tools/wasm"
 swift_module NiNCAPI "$S/NiNCAPI"
 
@@ -73,7 +74,7 @@ swift_module NiNCAPI "$S/NiNCAPI"
 "${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$STACK_BYTES" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
     -Wl,-Map="$OUT/nin-mcu.map" \
     "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware.o" "$OUT/images.o" "$OUT/model.o" "$MOD/nin_platform_bare.o" \
-    "$MOD/NiNCAPI.o" "$MOD/NiN.o" "$MOD/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
+    "$MOD/NiNCAPI.o" "$MOD/NiN.o" "$MOD/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
     "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -lgcc -o "$OUT/nin-mcu.elf"
 "${CROSS}objcopy" -O binary "$OUT/nin-mcu.elf" "$OUT/nin-mcu.bin"
 "${CROSS}size" "$OUT/nin-mcu.elf"

@@ -2,7 +2,7 @@
 """tools/mcu/test.py [ELF]: runs the firmware (default .build-mcu/nin-mcu.elf, from
 tools/mcu/build.sh) under qemu-system-arm on each MPS2 board (mps2-an386: Cortex-M4F;
 mps2-an500: Cortex-M7) with semihosting, once with each kernel family the firmware has
-(portable; generic, the reference kernels, which read the weights in place: -append
+(cortexm, the default; portable; generic, the reference kernels: -append
 NIN_ISA=generic), and checks that it exits with status 0 within the timeout, ran the family
 asked for, printed a result for every example image, and that each image's logits equal, bit for
 bit, Tests/golden/shipped/fashion_small/<image>.logits.f32: the numpy reference's logits
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "Tests" / "golden" / "shipped" / "fashion_small"
 BOARDS = ("mps2-an386", "mps2-an500")
-FAMILIES = ("portable", "generic")
+FAMILIES = ("cortexm", "portable", "generic")
 TIMEOUT_S = 120
 
 

@@ -7,6 +7,9 @@
 import NiNCPU
 import NiNKernelCore
 import NiNPortable
+#if NIN_CORTEXM_KERNELS
+import NiNCortexM
+#endif
 #if NIN_X86_KERNELS
 import NiNAVX2
 import NiNAVX512VNNI
@@ -146,6 +149,17 @@ private let familiesWithoutCoreInstructions: [KernelFamily] = [
                                                   run: convolutionAMXWithoutTiles),
                  maxPool: maxPoolAVX2),
 ]
+#elseif NIN_CORTEXM_KERNELS
+/// The Cortex-M firmware's build (tools/mcu/build.sh, armv7em): its DSP family first. Every
+/// Armv7E-M core has the DSP extension (the build's target guarantees it).
+private let optimizedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .cortexm, cpuFlags: ["dsp"], unavailableReason: nil,
+                 convolution: ConvolutionKernels(pack: packCortexM, scratchBytes: convolutionCortexMScratchBytes,
+                                                 run: convolutionCortexM),
+                 maxPool: maxPoolPortable),
+]
+private let emulatedFamilies: [KernelFamily] = []
+private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #else
 /// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
 private let optimizedFamilies: [KernelFamily] = []

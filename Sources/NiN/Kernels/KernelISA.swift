@@ -21,6 +21,11 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case amx
     /// Plain Swift kernels vectorized for the baseline target, built on every host (Sources/NiNPortable).
     case portable
+#if NIN_CORTEXM_KERNELS
+    /// Armv7E-M DSP kernels (SMLAD, SXTB16) reading the weights in place, for Cortex-M4/M7
+    /// firmware (Sources/NiNCortexM; only tools/mcu/build.sh builds them).
+    case cortexm
+#endif
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported

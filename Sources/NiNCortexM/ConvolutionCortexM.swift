@@ -1,0 +1,152 @@
+// The cortexm kernel family's convolution, for Armv7E-M (Cortex-M4, M7) with the DSP extension:
+// the int8 weights read in place from the model (flash on a microcontroller; `packCortexM`
+// borrows them, only the requantization tables are made), the input as int16 `x - z` im2col rows
+// of at most `im2colBudgetCortexM` bytes (padding stored as 0), and a 2-channel x 2-pixel tile
+// whose inner step takes 4 K values at once: one word of 4 int8 weights per channel widened by
+// SXTB16 (bytes 0 and 2; then 1 and 3), each multiplied with a word of two int16 inputs by
+// SMLAD, as CMSIS-NN's kernels do; the im2col stores each 4 K values in the order k0 k2 k1 k3 to
+// match. Exact: |x - z| <= 255 and |w| <= 127, so products and sums fit int32. Requantization is
+// QUANTIZATION.md's float32 scaling per output, as the other families do it.
+
+import NiNCPU
+import NiNKernelCore
+
+/// Bytes of im2col rows one chunk of output pixels may use (at least two pixels' rows).
+public let im2colBudgetCortexM = 8 * 1024
+
+/// Output pixels per im2col chunk for a K of `kernelSize`: an even count within the budget, at least 2.
+@inline(__always)
+func chunkPixelsCortexM(_ kernelSize: Int) -> Int {
+    max(2, im2colBudgetCortexM / (2 * kernelSize) / 2 * 2)
+}
+
+/// Scratch bytes one thread needs for a layer of `geometry`: one chunk's im2col rows.
+public func convolutionCortexMScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
+    let k = geometry.kernelSize
+    return min(chunkPixelsCortexM(k), max(2, totalRows * geometry.outWidth + 1)) * 2 * k
+}
+
+/// The layer's weights and biases in place, and the requantization tables (RequantBlock);
+/// nil when memory runs out.
+public func packCortexM(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    guard let packed = PackedConvolution(borrowing: layer) else { return nil }
+    RequantBlock.fill(packed, from: layer)
+    return packed
+}
+
+/// Computes part `part` of `parts` of the output rows of a convolution call (`a.rowCount` rows,
+/// indices into batch x outHeight), with the weights of `packCortexM`.
+public func convolutionCortexM(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
+    let g = a.geometry
+    let k = g.kernelSize, outC = g.outChannels
+    let firstRow = a.rowCount * part / parts, endRow = a.rowCount * (part + 1) / parts
+    let endPixel = endRow * g.outWidth
+    let chunk = chunkPixelsCortexM(k)
+    let rows = a.scratch.assumingMemoryBound(to: Int16.self)
+    let weights = a.weights.assumingMemoryBound(to: Int8.self)
+    var first = firstRow * g.outWidth
+    while first < endPixel {
+        let pixels = min(chunk, endPixel - first)
+        for p in 0..<pixels { im2colCortexM(a, pixel: first + p, into: rows + p * k) }
+        var o = 0
+        while o < outC {
+            let w0 = weights + o * k, w1 = o + 1 < outC ? w0 + k : w0
+            var p = 0
+            while p < pixels {
+                let x0 = rows + p * k, x1 = p + 1 < pixels ? x0 + k : x0
+                let acc = tile2x2CortexM(w0, w1, x0, x1, k: k, bias0: a.bias[o], bias1: o + 1 < outC ? a.bias[o + 1] : 0)
+                store(acc.0, a, channel: o, pixel: first + p)
+                if o + 1 < outC { store(acc.1, a, channel: o + 1, pixel: first + p) }
+                if p + 1 < pixels {
+                    store(acc.2, a, channel: o, pixel: first + p + 1)
+                    if o + 1 < outC { store(acc.3, a, channel: o + 1, pixel: first + p + 1) }
+                }
+                p += 2
+            }
+            o += 2
+        }
+        first += pixels
+    }
+}
+
+/// Channels 0 and 1 (weights at `w0`, `w1`) x pixels 0 and 1 (im2col rows at `x0`, `x1`): the
+/// four int32 dot products over K plus the biases, (c0 p0, c1 p0, c0 p1, c1 p1).
+@inline(__always)
+func tile2x2CortexM(_ w0: UnsafePointer<Int8>, _ w1: UnsafePointer<Int8>, _ x0: UnsafePointer<Int16>,
+                    _ x1: UnsafePointer<Int16>, k: Int, bias0: Int32, bias1: Int32) -> (Int32, Int32, Int32, Int32) {
+    var c00 = bias0, c10 = bias1, c01 = bias0, c11 = bias1
+    let wa = UnsafeRawPointer(w0), wb = UnsafeRawPointer(w1)
+    let xa = UnsafeRawPointer(x0), xb = UnsafeRawPointer(x1)
+    var i = 0
+    while i &+ 4 <= k {
+        let qa = wa.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+        let qb = wb.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+        let a02 = ninpriv_sxtb16(qa), a13 = ninpriv_sxtb16_odd(qa)
+        let b02 = ninpriv_sxtb16(qb), b13 = ninpriv_sxtb16_odd(qb)
+        // Inputs: k0 k2 k1 k3 as int16, so the first word pairs with bytes 0 and 2.
+        let p02 = xa.loadUnaligned(fromByteOffset: 2 &* i, as: UInt32.self)
+        let p13 = xa.loadUnaligned(fromByteOffset: 2 &* i &+ 4, as: UInt32.self)
+        let q02 = xb.loadUnaligned(fromByteOffset: 2 &* i, as: UInt32.self)
+        let q13 = xb.loadUnaligned(fromByteOffset: 2 &* i &+ 4, as: UInt32.self)
+        c00 = ninpriv_smlad(a02, p02, c00); c00 = ninpriv_smlad(a13, p13, c00)
+        c10 = ninpriv_smlad(b02, p02, c10); c10 = ninpriv_smlad(b13, p13, c10)
+        c01 = ninpriv_smlad(a02, q02, c01); c01 = ninpriv_smlad(a13, q13, c01)
+        c11 = ninpriv_smlad(b02, q02, c11); c11 = ninpriv_smlad(b13, q13, c11)
+        i &+= 4
+    }
+    while i < k {  // the last K mod 4 values, in plain order
+        let a = Int32(w0[i]), b = Int32(w1[i]), p = Int32(x0[i]), q = Int32(x1[i])
+        c00 &+= a &* p; c10 &+= b &* p; c01 &+= a &* q; c11 &+= b &* q
+        i &+= 1
+    }
+    return (c00, c10, c01, c11)
+}
+
+/// Writes output pixel `pixel` (of the call's batch x outHeight x outWidth) and channel `channel`:
+/// `acc` requantized with the channel's RequantBlock lane (float32 scale, clamp, round half to
+/// even, + z).
+@inline(__always)
+func store(_ acc: Int32, _ a: ConvolutionCall, channel: Int, pixel: Int) {
+    let table = a.requant + (channel >> 4) * RequantBlock.bytes, lane = 4 * (channel & 15)
+    let scale = table.load(fromByteOffset: RequantBlock.scale + lane, as: Float.self)
+    let low = table.load(fromByteOffset: RequantBlock.low + lane, as: Float.self)
+    let high = table.load(fromByteOffset: RequantBlock.high + lane, as: Float.self)
+    let z = table.load(fromByteOffset: RequantBlock.zeroPoint + lane, as: Int32.self)
+    let scaled = min(max(Float(acc) * scale, low), high)
+    // 1.5 x 2^23 added rounds a float32 below 2^22 to an integer, half to even (the run's
+    // rounding mode), leaving it in the low mantissa bits.
+    let rounded = Int32(bitPattern: (scaled + 12_582_912).bitPattern) &- Int32(bitPattern: Float(12_582_912).bitPattern)
+    a.output[pixel &* a.geometry.outChannels &+ channel] = UInt8(truncatingIfNeeded: rounded &+ z)
+}
+
+/// The im2col row of output pixel `pixel` (index into batch x outHeight x outWidth): K int16
+/// values `x - z`, 0 in the padding, each whole 4 of them stored as k0 k2 k1 k3.
+@inline(__always)
+func im2colCortexM(_ a: ConvolutionCall, pixel: Int, into row: UnsafeMutablePointer<Int16>) {
+    let g = a.geometry
+    let c = g.inChannels, z = Int16(a.inputZeroPoint)
+    let perImage = g.outHeight * g.outWidth
+    let n = pixel / perImage, oy = pixel % perImage / g.outWidth, ox = pixel % g.outWidth
+    let image = a.input + n * g.inHeight * g.inWidth * c
+    let iy0 = oy * g.strideHeight - g.padTop, ix0 = ox * g.strideWidth - g.padLeft
+    var at = 0
+    for ky in 0..<g.kernelHeight {
+        let iy = iy0 + ky
+        for kx in 0..<g.kernelWidth {
+            let ix = ix0 + kx
+            if iy < 0 || iy >= g.inHeight || ix < 0 || ix >= g.inWidth {
+                for _ in 0..<c { row[at] = 0; at &+= 1 }
+            } else {
+                let src = image + (iy * g.inWidth + ix) * c
+                for ch in 0..<c { row[at &+ ch] = Int16(src[ch]) &- z }
+                at &+= c
+            }
+        }
+    }
+    // Each whole 4 as k0 k2 k1 k3 (swap the middle two).
+    var i = 0
+    while i &+ 4 <= at {
+        let t = row[i &+ 1]; row[i &+ 1] = row[i &+ 2]; row[i &+ 2] = t
+        i &+= 4
+    }
+}
