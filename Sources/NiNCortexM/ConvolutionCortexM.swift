@@ -51,16 +51,20 @@ public func convolutionCortexM(_ a: ConvolutionCall, part: Int = 0, of parts: In
         var o = 0
         while o < outC {
             let w0 = weights + o * k, w1 = o + 1 < outC ? w0 + k : w0
+            let r0 = Requant(a, channel: o), r1 = Requant(a, channel: min(o + 1, outC - 1))
+            let bias0 = a.bias[o], bias1 = o + 1 < outC ? a.bias[o + 1] : 0
+            var out = a.output + first * outC + o
             var p = 0
             while p < pixels {
                 let x0 = rows + p * k, x1 = p + 1 < pixels ? x0 + k : x0
-                let acc = tile2x2CortexM(w0, w1, x0, x1, k: k, bias0: a.bias[o], bias1: o + 1 < outC ? a.bias[o + 1] : 0)
-                store(acc.0, a, channel: o, pixel: first + p)
-                if o + 1 < outC { store(acc.1, a, channel: o + 1, pixel: first + p) }
+                let acc = tile2x2CortexM(w0, w1, x0, x1, k: k, bias0: bias0, bias1: bias1)
+                out[0] = r0.apply(acc.0)
+                if o + 1 < outC { out[1] = r1.apply(acc.1) }
                 if p + 1 < pixels {
-                    store(acc.2, a, channel: o, pixel: first + p + 1)
-                    if o + 1 < outC { store(acc.3, a, channel: o + 1, pixel: first + p + 1) }
+                    out[outC] = r0.apply(acc.2)
+                    if o + 1 < outC { out[outC + 1] = r1.apply(acc.3) }
                 }
+                out += 2 * outC
                 p += 2
             }
             o += 2
@@ -75,25 +79,24 @@ public func convolutionCortexM(_ a: ConvolutionCall, part: Int = 0, of parts: In
 func tile2x2CortexM(_ w0: UnsafePointer<Int8>, _ w1: UnsafePointer<Int8>, _ x0: UnsafePointer<Int16>,
                     _ x1: UnsafePointer<Int16>, k: Int, bias0: Int32, bias1: Int32) -> (Int32, Int32, Int32, Int32) {
     var c00 = bias0, c10 = bias1, c01 = bias0, c11 = bias1
-    let wa = UnsafeRawPointer(w0), wb = UnsafeRawPointer(w1)
-    let xa = UnsafeRawPointer(x0), xb = UnsafeRawPointer(x1)
-    var i = 0
-    while i &+ 4 <= k {
-        let qa = wa.loadUnaligned(fromByteOffset: i, as: UInt32.self)
-        let qb = wb.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+    var wa = UnsafeRawPointer(w0), wb = UnsafeRawPointer(w1)
+    var xa = UnsafeRawPointer(x0), xb = UnsafeRawPointer(x1)
+    var quads = k >> 2
+    while quads > 0 {
+        let qa = wa.loadUnaligned(as: UInt32.self), qb = wb.loadUnaligned(as: UInt32.self)
         let a02 = ninpriv_sxtb16(qa), a13 = ninpriv_sxtb16_odd(qa)
         let b02 = ninpriv_sxtb16(qb), b13 = ninpriv_sxtb16_odd(qb)
         // Inputs: k0 k2 k1 k3 as int16, so the first word pairs with bytes 0 and 2.
-        let p02 = xa.loadUnaligned(fromByteOffset: 2 &* i, as: UInt32.self)
-        let p13 = xa.loadUnaligned(fromByteOffset: 2 &* i &+ 4, as: UInt32.self)
-        let q02 = xb.loadUnaligned(fromByteOffset: 2 &* i, as: UInt32.self)
-        let q13 = xb.loadUnaligned(fromByteOffset: 2 &* i &+ 4, as: UInt32.self)
+        let p02 = xa.loadUnaligned(as: UInt32.self), p13 = xa.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
         c00 = ninpriv_smlad(a02, p02, c00); c00 = ninpriv_smlad(a13, p13, c00)
         c10 = ninpriv_smlad(b02, p02, c10); c10 = ninpriv_smlad(b13, p13, c10)
+        let q02 = xb.loadUnaligned(as: UInt32.self), q13 = xb.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
         c01 = ninpriv_smlad(a02, q02, c01); c01 = ninpriv_smlad(a13, q13, c01)
         c11 = ninpriv_smlad(b02, q02, c11); c11 = ninpriv_smlad(b13, q13, c11)
-        i &+= 4
+        wa += 4; wb += 4; xa += 8; xb += 8
+        quads &-= 1
     }
+    var i = k & ~3
     while i < k {  // the last K mod 4 values, in plain order
         let a = Int32(w0[i]), b = Int32(w1[i]), p = Int32(x0[i]), q = Int32(x1[i])
         c00 &+= a &* p; c10 &+= b &* p; c01 &+= a &* q; c11 &+= b &* q
@@ -102,21 +105,29 @@ func tile2x2CortexM(_ w0: UnsafePointer<Int8>, _ w1: UnsafePointer<Int8>, _ x0: 
     return (c00, c10, c01, c11)
 }
 
-/// Writes output pixel `pixel` (of the call's batch x outHeight x outWidth) and channel `channel`:
-/// `acc` requantized with the channel's RequantBlock lane (float32 scale, clamp, round half to
-/// even, + z).
-@inline(__always)
-func store(_ acc: Int32, _ a: ConvolutionCall, channel: Int, pixel: Int) {
-    let table = a.requant + (channel >> 4) * RequantBlock.bytes, lane = 4 * (channel & 15)
-    let scale = table.load(fromByteOffset: RequantBlock.scale + lane, as: Float.self)
-    let low = table.load(fromByteOffset: RequantBlock.low + lane, as: Float.self)
-    let high = table.load(fromByteOffset: RequantBlock.high + lane, as: Float.self)
-    let z = table.load(fromByteOffset: RequantBlock.zeroPoint + lane, as: Int32.self)
-    let scaled = min(max(Float(acc) * scale, low), high)
-    // 1.5 x 2^23 added rounds a float32 below 2^22 to an integer, half to even (the run's
-    // rounding mode), leaving it in the low mantissa bits.
-    let rounded = Int32(bitPattern: (scaled + 12_582_912).bitPattern) &- Int32(bitPattern: Float(12_582_912).bitPattern)
-    a.output[pixel &* a.geometry.outChannels &+ channel] = UInt8(truncatingIfNeeded: rounded &+ z)
+/// One output channel's requantization (its RequantBlock lane): float32 scale, clamp, round
+/// half to even, + z.
+struct Requant {
+    let scale: Float, low: Float, high: Float, zeroPoint: Int32
+
+    @inline(__always)
+    init(_ a: ConvolutionCall, channel: Int) {
+        let table = a.requant + (channel >> 4) * RequantBlock.bytes, lane = 4 * (channel & 15)
+        scale = table.load(fromByteOffset: RequantBlock.scale + lane, as: Float.self)
+        low = table.load(fromByteOffset: RequantBlock.low + lane, as: Float.self)
+        high = table.load(fromByteOffset: RequantBlock.high + lane, as: Float.self)
+        zeroPoint = table.load(fromByteOffset: RequantBlock.zeroPoint + lane, as: Int32.self)
+    }
+
+    /// The output byte of accumulator `acc`.
+    @inline(__always)
+    func apply(_ acc: Int32) -> UInt8 {
+        let scaled = min(max(Float(acc) * scale, low), high)
+        // 1.5 x 2^23 added rounds a float32 below 2^22 to an integer, half to even (the run's
+        // rounding mode), leaving it in the low mantissa bits.
+        let rounded = Int32(bitPattern: (scaled + 12_582_912).bitPattern) &- Int32(bitPattern: Float(12_582_912).bitPattern)
+        return UInt8(truncatingIfNeeded: rounded &+ zeroPoint)
+    }
 }
 
 /// The im2col row of output pixel `pixel` (index into batch x outHeight x outWidth): K int16
@@ -125,6 +136,17 @@ func store(_ acc: Int32, _ a: ConvolutionCall, channel: Int, pixel: Int) {
 func im2colCortexM(_ a: ConvolutionCall, pixel: Int, into row: UnsafeMutablePointer<Int16>) {
     let g = a.geometry
     let c = g.inChannels, z = Int16(a.inputZeroPoint)
+    if g.isPointwise && g.padTop == 0 && g.padLeft == 0 {  // the pixel's own channels, in order
+        let src = a.input + pixel * c
+        var i = 0
+        while i &+ 4 <= c {
+            row[i] = Int16(src[i]) &- z; row[i &+ 1] = Int16(src[i &+ 2]) &- z
+            row[i &+ 2] = Int16(src[i &+ 1]) &- z; row[i &+ 3] = Int16(src[i &+ 3]) &- z
+            i &+= 4
+        }
+        while i < c { row[i] = Int16(src[i]) &- z; i &+= 1 }
+        return
+    }
     let perImage = g.outHeight * g.outWidth
     let n = pixel / perImage, oy = pixel % perImage / g.outWidth, ox = pixel % g.outWidth
     let image = a.input + n * g.inHeight * g.inWidth * c
