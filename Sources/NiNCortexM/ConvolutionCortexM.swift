@@ -1,29 +1,33 @@
 // The cortexm kernel family's convolution, for Armv7E-M (Cortex-M4, M7) with the DSP extension:
-// the int8 weights read in place from the model (flash on a microcontroller; `packCortexM`
-// borrows them, only the requantization tables are made), the input as int16 `x - z` im2col rows
-// of at most `im2colBudgetCortexM` bytes (padding stored as 0), and a 2-channel x 2-pixel tile
-// whose inner step takes 4 K values at once: one word of 4 int8 weights per channel widened by
-// SXTB16 (bytes 0 and 2; then 1 and 3), each multiplied with a word of two int16 inputs by
-// SMLAD, as CMSIS-NN's kernels do; the im2col stores each 4 K values in the order k0 k2 k1 k3 to
-// match. Exact: |x - z| <= 255 and |w| <= 127, so products and sums fit int32. Requantization is
-// QUANTIZATION.md's float32 scaling per output, as the other families do it.
+// the int8 weights read in place from the model (flash on a microcontroller; `packCortexM` borrows
+// them, only the requantization tables are made), the input as int16 `x - z` im2col rows of at
+// most `im2colBudgetCortexM` bytes, or one pixel's (padding stored as 0), and a 2-channel x
+// 2-pixel tile whose inner step takes 4 K values at once: one word of 4 int8 weights per channel
+// widened by SXTB16 (bytes 0 and 2; then 1 and 3), each multiplied with a word of two int16 inputs
+// by SMLAD, as CMSIS-NN's kernels do; the im2col stores each 4 K values in the order k0 k2 k1 k3
+// to match. Exact: |x - z| <= 255 and |w| <= 127, so products and sums fit int32. Requantization
+// is QUANTIZATION.md's float32 scaling per output, as the other families do it.
 
 import NiNCPU
 import NiNKernelCore
 
-/// Bytes of im2col rows one chunk of output pixels may use (at least two pixels' rows).
-public let im2colBudgetCortexM = 8 * 1024
+/// Bytes of im2col rows one chunk of output pixels may use (one pixel's row at least): small,
+/// since the layers with the largest activations have the shortest rows (K of 25 or 32 here),
+/// and the scratch lies beside the activations in the arena.
+public let im2colBudgetCortexM = 3584
 
-/// Output pixels per im2col chunk for a K of `kernelSize`: an even count within the budget, at least 2.
+/// Output pixels per im2col chunk for a K of `kernelSize`: an even count within the budget, or one
+/// pixel where two do not fit (the tile then computes two channels of that pixel).
 @inline(__always)
 func chunkPixelsCortexM(_ kernelSize: Int) -> Int {
-    max(2, im2colBudgetCortexM / (2 * kernelSize) / 2 * 2)
+    let fits = im2colBudgetCortexM / (2 * kernelSize)
+    return fits >= 2 ? fits / 2 * 2 : 1
 }
 
 /// Scratch bytes one thread needs for a layer of `geometry`: one chunk's im2col rows.
 public func convolutionCortexMScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
     let k = geometry.kernelSize
-    return min(chunkPixelsCortexM(k), max(2, totalRows * geometry.outWidth + 1)) * 2 * k
+    return min(chunkPixelsCortexM(k), max(1, totalRows * geometry.outWidth)) * 2 * k
 }
 
 /// The layer's weights and biases in place, and the requantization tables (RequantBlock);

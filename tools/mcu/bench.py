@@ -14,7 +14,7 @@ tools/mcu/build.sh), printed as a table; `make bench-mcu` runs it.
   (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8).
 RAM and instructions are given for each kernel family of the firmware, chosen by the command line
 (-append NIN_ISA=...): cortexm (the default: the DSP extension's SMLAD, weights read in place
-from flash, im2col chunks of at most 8 KB), portable (packs the weights into the pool, im2col
+from flash, im2col chunks of at most 3.5 KB), portable (packs the weights into the pool, im2col
 scratch in the arena) and generic (the reference kernels: weights in place, no im2col)."""
 import subprocess
 import sys
