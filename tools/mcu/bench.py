@@ -11,11 +11,14 @@ tools/mcu/build.sh), printed as a table; `make bench-mcu` runs it.
   at reset) and size; the used and reserved figures are what the firmware prints;
 - instructions, counted under qemu-system-arm -M mps2-an386 by the TCG plugin insn_count.c
   (built here with the host's cc): loading the model and making the context, and each inference
-  (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8).
+  (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8); and,
+  with CMSIS_NN and CMSIS_CORE set (sources not in this repository), CMSIS-NN's instructions for
+  the same layer shapes (bench_cmsis_nn.sh), the anchor of the cortexm family.
 RAM and instructions are given for each kernel family of the firmware, chosen by the command line
 (-append NIN_ISA=...): cortexm (the default: the DSP extension's SMLAD, weights read in place
 from flash, im2col chunks of at most 3.5 KB), portable (packs the weights into the pool, im2col
 scratch in the arena) and generic (the reference kernels: weights in place, no im2col)."""
+import os
 import subprocess
 import sys
 import tempfile
@@ -121,7 +124,25 @@ def main() -> int:
     row("per inference (min)", [min(per[f]) for f in FAMILIES], f"over {len(per[FAMILIES[0]])} images")
     row("per inference (max)", [max(per[f]) for f in FAMILIES])
     row("whole run", [runs[f][2] for f in FAMILIES], "reset to exit")
+    anchor = cmsis_nn_instructions()
+    if anchor:
+        best = min(per[FAMILIES[0]])
+        print(f"CMSIS-NN (tools/mcu/bench_cmsis_nn.sh, same layer shapes): {anchor:,} instructions per inference; "
+              f"nin {FAMILIES[0]} {best / anchor:.3f}x")
+    else:
+        print("CMSIS-NN: set CMSIS_NN (a CMSIS-NN checkout) and CMSIS_CORE (CMSIS_6's CMSIS/Core/Include) to compare")
     return 0
+
+
+def cmsis_nn_instructions() -> int:
+    """CMSIS-NN's instructions per inference of the same network (bench_cmsis_nn.sh), or 0
+    when CMSIS_NN and CMSIS_CORE do not name the sources."""
+    nn, core = os.environ.get("CMSIS_NN"), os.environ.get("CMSIS_CORE")
+    if not nn or not core:
+        return 0
+    out = subprocess.run([str(HERE / "bench_cmsis_nn.sh"), nn, core], capture_output=True, text=True, check=True).stdout
+    found = [line.split()[1] for line in out.splitlines() if line.startswith("cmsis-nn: ") and "per inference" in line]
+    return int(found[0]) if found else 0
 
 
 if __name__ == "__main__":
