@@ -60,13 +60,16 @@ public func convolutionCortexM(_ a: ConvolutionCall, part: Int = 0, of parts: In
             var out = a.output + first * outC + o
             var p = 0
             while p < pixels {
-                let x0 = rows + p * k, x1 = p + 1 < pixels ? x0 + k : x0
-                let acc = tile2x2CortexM(w0, w1, x0, x1, k: k, bias0: bias0, bias1: bias1)
-                out[0] = r0.apply(acc.0)
-                if o + 1 < outC { out[1] = r1.apply(acc.1) }
+                let x0 = rows + p * k
                 if p + 1 < pixels {
+                    let acc = tile2x2CortexM(w0, w1, x0, x0 + k, k: k, bias0: bias0, bias1: bias1)
+                    out[0] = r0.apply(acc.0)
                     out[outC] = r0.apply(acc.2)
-                    if o + 1 < outC { out[outC + 1] = r1.apply(acc.3) }
+                    if o + 1 < outC { out[1] = r1.apply(acc.1); out[outC + 1] = r1.apply(acc.3) }
+                } else {  // a chunk's last odd pixel (every pixel, where a chunk is one pixel)
+                    let acc = tile2x1CortexM(w0, w1, x0, k: k, bias0: bias0, bias1: bias1)
+                    out[0] = r0.apply(acc.0)
+                    if o + 1 < outC { out[1] = r1.apply(acc.1) }
                 }
                 out += 2 * outC
                 p += 2
@@ -107,6 +110,31 @@ func tile2x2CortexM(_ w0: UnsafePointer<Int8>, _ w1: UnsafePointer<Int8>, _ x0: 
         i &+= 1
     }
     return (c00, c10, c01, c11)
+}
+
+/// Channels 0 and 1 (weights at `w0`, `w1`) x one pixel (im2col row at `x0`): the two int32 dot
+/// products over K plus the biases, as `tile2x2CortexM` computes them.
+@inline(__always)
+func tile2x1CortexM(_ w0: UnsafePointer<Int8>, _ w1: UnsafePointer<Int8>, _ x0: UnsafePointer<Int16>,
+                    k: Int, bias0: Int32, bias1: Int32) -> (Int32, Int32) {
+    var c00 = bias0, c10 = bias1
+    var wa = UnsafeRawPointer(w0), wb = UnsafeRawPointer(w1), xa = UnsafeRawPointer(x0)
+    var quads = k >> 2
+    while quads > 0 {
+        let qa = wa.loadUnaligned(as: UInt32.self), qb = wb.loadUnaligned(as: UInt32.self)
+        let p02 = xa.loadUnaligned(as: UInt32.self), p13 = xa.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+        c00 = ninpriv_smlad(ninpriv_sxtb16(qa), p02, c00); c00 = ninpriv_smlad(ninpriv_sxtb16_odd(qa), p13, c00)
+        c10 = ninpriv_smlad(ninpriv_sxtb16(qb), p02, c10); c10 = ninpriv_smlad(ninpriv_sxtb16_odd(qb), p13, c10)
+        wa += 4; wb += 4; xa += 8
+        quads &-= 1
+    }
+    var i = k & ~3
+    while i < k {
+        let p = Int32(x0[i])
+        c00 &+= Int32(w0[i]) &* p; c10 &+= Int32(w1[i]) &* p
+        i &+= 1
+    }
+    return (c00, c10)
 }
 
 /// One output channel's requantization (its RequantBlock lane): float32 scale, clamp, round
