@@ -30,6 +30,9 @@ TARGET=armv7em-none-none-eabi
 CPU="-mcpu=cortex-m4 -mthumb -mfloat-abi=softfp -mfpu=fpv4-sp-d16"
 SWIFT_OPT=${SWIFT_OPT:--Osize}  # the kernels: -Ounchecked (below)
 
+for tool in "${CROSS}gcc" "$CLANG" python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "mcu: $tool not found (.ci/deps installs gcc-arm-none-eabi)" >&2; exit 1; }
+done
 mkdir -p "$MOD/NiNCPU"
 printf 'module NiNCPU {\n    umbrella "%s"\n    export *\n}\n' "$S/NiNCPU/include" > "$MOD/NiNCPU/module.modulemap"
 

@@ -8,6 +8,7 @@ asked for, printed a result for every example image, and that each image's logit
 bit, Tests/golden/shipped/fashion_small/<image>.logits.f32: the numpy reference's logits
 (tools/make_golden.py), which the host build's golden tests match bit for bit. `make test-mcu`
 runs it. Exit status 0 when every board passes, 1 otherwise (each failure is printed)."""
+import shutil
 import struct
 import subprocess
 import sys
@@ -71,6 +72,9 @@ def main() -> int:
     elf = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".build-mcu" / "nin-mcu.elf"
     if not elf.is_file():
         print(f"test-mcu: no firmware at {elf} (run make mcu)")
+        return 1
+    if shutil.which("qemu-system-arm") is None:
+        print("test-mcu: qemu-system-arm not found (.ci/deps installs qemu-system-arm)")
         return 1
     failures = [f for board in BOARDS for family in FAMILIES for f in check(board, family, elf)]
     for failure in failures:
