@@ -33,6 +33,10 @@
 #   make wasm-screenshot  the README's screenshot of the demo page (docs/browser-demo.png)
 #   make serve         the demo page (web/index.html, nin.wasm in a Web Worker) on 127.0.0.1:PORT
 #   make bench-wasm    nin.wasm in Node and Chromium against the native library, interleaved rounds
+#   make mcu           .build-mcu/nin-mcu.elf: Cortex-M firmware (qemu mps2-an386/an500), the small model
+#                      in flash, a static arena, no heap (tools/mcu/build.sh)
+#   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's
+#   make bench-mcu     its flash, RAM and instructions per inference (tools/mcu/bench.py)
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -206,6 +210,18 @@ serve: wasm
 bench-wasm: deps wasm lib
 	tools/wasm/bench.sh $(or $(ROUNDS),5) $(or $(RUNS),50)
 
+# A microcontroller: Cortex-M firmware for qemu's MPS2 boards (tools/mcu/build.sh: Embedded Swift
+# for armv7em-none-none-eabi, the bare platform backend, the model in flash, a static arena, no
+# malloc); run under qemu-system-arm with semihosting, logits checked against the host's golden.
+mcu:
+	tools/mcu/build.sh
+
+test-mcu: mcu
+	$(PYTHON) tools/mcu/test.py
+
+bench-mcu: mcu
+	$(PYTHON) tools/mcu/bench.py
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -300,4 +316,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded wasm test-wasm wasm-screenshot bench-wasm serve kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -110,6 +110,9 @@ int posix_memalign(void **memory, size_t alignment, size_t size) {
     return 0;
 }
 
+#if !defined(NIN_BARE_NO_MALLOC)
+/* NIN_BARE_NO_MALLOC (the Cortex-M firmware, tools/mcu/build.sh) leaves malloc, calloc and realloc
+ * out, so that any call to them fails the link: nin itself allocates only with posix_memalign. */
 void *malloc(size_t size) {
     void *memory = NULL;
     return posix_memalign(&memory, 16, size ? size : 1) == 0 ? memory : NULL;
@@ -121,6 +124,7 @@ void *calloc(size_t count, size_t size) {
     if (memory) memset(memory, 0, count * size);
     return memory;
 }
+#endif
 
 void free(void *memory) {
     if (!memory) return;
@@ -129,6 +133,7 @@ void free(void *memory) {
     block->used = 0;
 }
 
+#if !defined(NIN_BARE_NO_MALLOC)
 void *realloc(void *memory, size_t size) {
     if (!memory) return malloc(size);
     size_t old = block_at((unsigned char *)memory - sizeof(Block))->size - sizeof(Block);
@@ -139,6 +144,7 @@ void *realloc(void *memory, size_t size) {
     }
     return moved;
 }
+#endif
 
 size_t ninpriv_bare_heap_bytes(void) { return (size_t)(heap_end - heap_start); }
 size_t ninpriv_bare_heap_used(void) { return heap_used; }
@@ -233,6 +239,7 @@ float roundf(float x) {
 
 /* The low 128 bits of a * b: the compiler's helper for 128-bit multiplication (Swift's
  * multipliedFullWidth and overflow checks of 64-bit products), from 32-bit halves. */
+#if defined(__SIZEOF_INT128__)
 __int128 __multi3(__int128 a, __int128 b) {
     uint64_t al = (uint64_t)a, ah = (uint64_t)((unsigned __int128)a >> 64);
     uint64_t bl = (uint64_t)b, bh = (uint64_t)((unsigned __int128)b >> 64);
@@ -243,6 +250,7 @@ __int128 __multi3(__int128 a, __int128 b) {
     uint64_t high = p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32) + al * bh + ah * bl;
     return (__int128)(((unsigned __int128)high << 64) | low);
 }
+#endif
 
 /* Bytes for the Swift standard library's hash seeds. There is no entropy source here, and none
  * is needed (nin hashes no untrusted keys): a fixed SplitMix64 stream. */
@@ -283,7 +291,8 @@ int access(const char *path, int mode) { (void)path; (void)mode; error_code = EN
 
 /* ---- Environment, clock, standard error ---- */
 
-char *getenv(const char *name) { (void)name; return NULL; }
+/* Weak: an embedder with settings to give (a firmware choosing NIN_ISA) defines its own. */
+__attribute__((weak)) char *getenv(const char *name) { (void)name; return NULL; }
 
 #if defined(__wasm__)
 /* The embedder's monotonic clock in nanoseconds (nin.js: performance.now()). */

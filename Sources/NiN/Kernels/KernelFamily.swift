@@ -14,6 +14,8 @@ import NiNAVXVNNI
 import NiNAMX
 #elseif NIN_WASM_KERNELS
 import NiNWasmSIMD
+#elseif NIN_CORTEXM_KERNELS
+import NiNCortexM
 #endif
 
 /// A family's convolution: the packing of a layer's weights at model load and the kernel that
@@ -155,6 +157,17 @@ private let optimizedFamilies: [KernelFamily] = [
     KernelFamily(isa: .wasmsimd, unavailableReason: nil,
                  convolution: ConvolutionKernels(pack: packInt16Pairs, scratchBytes: convolutionWasmSIMDScratchBytes,
                                                  run: convolutionWasmSIMD),
+                 maxPool: maxPoolPortable),
+]
+private let emulatedFamilies: [KernelFamily] = []
+private let familiesWithoutCoreInstructions: [KernelFamily] = []
+#elseif NIN_CORTEXM_KERNELS
+/// The Cortex-M firmware's build (tools/mcu/build.sh, armv7em): its DSP family first. Every
+/// Armv7E-M core has the DSP extension (the build's target guarantees it).
+private let optimizedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .cortexm, cpuFlags: ["dsp"], unavailableReason: nil,
+                 convolution: ConvolutionKernels(pack: packCortexM, scratchBytes: convolutionCortexMScratchBytes,
+                                                 run: convolutionCortexM),
                  maxPool: maxPoolPortable),
 ]
 private let emulatedFamilies: [KernelFamily] = []

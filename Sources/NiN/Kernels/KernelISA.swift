@@ -24,6 +24,9 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// WebAssembly SIMD128 kernels on i32x4.dot_i16x8_s (Sources/NiNWasmSIMD), built only into
     /// nin.wasm (tools/wasm/build.sh).
     case wasmsimd
+    /// Armv7E-M DSP kernels (SMLAD, SXTB16) reading the weights in place, for Cortex-M4/M7
+    /// firmware (Sources/NiNCortexM; only tools/mcu/build.sh builds them).
+    case cortexm
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported

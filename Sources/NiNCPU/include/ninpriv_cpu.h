@@ -4,7 +4,12 @@
 #ifndef NINPRIV_CPU_H
 #define NINPRIV_CPU_H
 
-#if !defined(__x86_64__) && !defined(__i386__) && !defined(__wasm__)
+/* Bare-metal 32-bit Arm (a Cortex-M firmware, tools/mcu): the FPSCR directly, no C library. */
+#if defined(__arm__) && !defined(__linux__)
+#define NINPRIV_BARE_ARM 1
+#endif
+
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__wasm__) && !defined(NINPRIV_BARE_ARM)
 #include <fenv.h>
 #endif
 
@@ -47,6 +52,14 @@ static inline unsigned ninpriv_fp_round_to_nearest(void) {
     return csr;
 #elif defined(__wasm__)
     return 0; /* WebAssembly has one rounding mode: to nearest even */
+#elif defined(NINPRIV_BARE_ARM)
+#if defined(__ARM_FP)
+    unsigned fpscr = __builtin_arm_get_fpscr(); /* RMode (bits 23:22) 0: to nearest; FZ (24) 0 */
+    if (fpscr & 0x01C00000u) __builtin_arm_set_fpscr(fpscr & ~0x01C00000u);
+    return fpscr;
+#else
+    return 0; /* software floating point: to nearest even */
+#endif
 #else
     int mode = fegetround();
     if (mode != FE_TONEAREST) fesetround(FE_TONEAREST);
@@ -60,6 +73,12 @@ static inline void ninpriv_fp_restore(unsigned saved) {
     if (saved & 0x6000u) __builtin_ia32_ldmxcsr(saved);
 #elif defined(__wasm__)
     (void)saved;
+#elif defined(NINPRIV_BARE_ARM)
+#if defined(__ARM_FP)
+    if (saved & 0x01C00000u) __builtin_arm_set_fpscr(saved);
+#else
+    (void)saved;
+#endif
 #else
     if ((int)saved != FE_TONEAREST) fesetround((int)saved);
 #endif

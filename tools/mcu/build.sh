@@ -1,0 +1,84 @@
+#!/bin/sh
+# tools/mcu/build.sh: nin as Cortex-M firmware for qemu's MPS2 boards (mps2-an386, Cortex-M4F;
+# the same image runs on mps2-an500, Cortex-M7), into .build-mcu/nin-mcu.elf (and .bin). The
+# engine, the portable kernel family and the C API of include/nin.h, compiled with Embedded Swift
+# for armv7em-none-none-eabi (Thumb-2, DSP, single-precision FPU; soft-float calling convention,
+# as the toolchain's lib/swift/embedded/armv7em-none-none-eabi is built) on the single-threaded,
+# file-less platform backend (Sources/CNiNPlatform/nin_platform_bare.c, its allocator over a
+# static pool: NIN_BARE_HEAP_BYTES); tools/mcu's startup file, linker script (mps2.ld) and demo
+# (firmware.c); the model (MODEL, default models/fashion_small.nin) incbin'd into flash; the
+# example images prepared by make_images.py. Linked by arm-none-eabi-gcc with no C library at all
+# (-nostdlib; libgcc for the compiler's helpers): malloc, calloc and realloc are not defined, so
+# any call to them fails the link. `make mcu` runs this.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MCU=$ROOT/tools/mcu
+OUT=${OUT:-$ROOT/.build-mcu}
+MODEL=${MODEL:-$ROOT/models/fashion_small.nin}
+# The static pool the model's objects (and its packed weights) come from, and the arena.
+POOL_BYTES=${POOL_BYTES:-1048576}
+ARENA_BYTES=${ARENA_BYTES:-184320}
+STACK_BYTES=${STACK_BYTES:-32768}
+MOD=$OUT/swift
+mkdir -p "$MOD" "$OUT/gen"
+S=$ROOT/Sources
+SWIFTC=${SWIFTC:-swiftc}
+TOOLCHAIN=$(dirname "$(dirname "$(command -v "$SWIFTC")")")
+CLANG=${CLANG:-$TOOLCHAIN/bin/clang}
+CROSS=${CROSS:-arm-none-eabi-}
+TARGET=armv7em-none-none-eabi
+CPU="-mcpu=cortex-m4 -mthumb -mfloat-abi=softfp -mfpu=fpv4-sp-d16"
+SWIFT_OPT=${SWIFT_OPT:--Osize}  # the kernels: -Ounchecked (below)
+
+for tool in "${CROSS}gcc" "$CLANG" python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "mcu: $tool not found (.ci/deps installs gcc-arm-none-eabi)" >&2; exit 1; }
+done
+mkdir -p "$MOD/NiNCPU"
+printf 'module NiNCPU {\n    umbrella "%s"\n    export *\n}\n' "$S/NiNCPU/include" > "$MOD/NiNCPU/module.modulemap"
+
+SWIFTFLAGS="-target $TARGET -enable-experimental-feature Embedded -wmo -swift-version 5 -package-name nin
+            -Xfrontend -disable-stack-protector -Xfrontend -function-sections
+            -Xcc -DNIN_PLATFORM_BARE -Xcc -mcpu=cortex-m4 -Xcc -mfloat-abi=softfp -Xcc -mfpu=fpv4-sp-d16
+            -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap -I $S/CNiNPlatform -I $S/CNiN"
+
+# swift_module NAME SOURCES_DIR [FLAGS...]: the .swift files under SOURCES_DIR -> MOD/NAME.o
+swift_module() {
+    name=$1 dir=$2; shift 2
+    echo "mcu: $name"
+    # shellcheck disable=SC2046,SC2086
+    $SWIFTC $SWIFTFLAGS $SWIFT_OPT -parse-as-library -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
+        -c -o "$MOD/$name.o" $(find "$dir" -name '*.swift' | sort)
+}
+
+# cc SOURCE OBJECT [FLAGS...]
+cc() {
+    src=$1 obj=$2; shift 2
+    # shellcheck disable=SC2086
+    "$CLANG" --target=armv7em-none-eabi $CPU -O2 -ffreestanding -fno-builtin -ffunction-sections -fdata-sections \
+        -Wall -Werror -I "$ROOT/include" -I "$MCU" -I "$OUT/gen" "$@" -c "$src" -o "$obj"
+}
+
+python3 "$MCU/make_images.py" "$(basename "$MODEL" .nin)" "$OUT/gen"
+cc "$S/CNiNPlatform/nin_platform_bare.c" "$MOD/nin_platform_bare.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$POOL_BYTES" -DNIN_BARE_NO_MALLOC
+cc "$MCU/startup.c" "$OUT/startup.o"
+cc "$MCU/runtime.c" "$OUT/runtime.o"
+cc "$MCU/firmware.c" "$OUT/firmware.o" -DNIN_MCU_ARENA_BYTES="$ARENA_BYTES"
+cc "$OUT/gen/images.c" "$OUT/images.o"
+cc "$MCU/model.S" "$OUT/model.o" -DNIN_MCU_MODEL="\"$MODEL\""
+swift_module NiNPlatform "$S/NiNPlatform"
+swift_module NiNKernelCore "$S/NiNKernelCore"
+swift_module NiNPortable "$S/NiNPortable" -Ounchecked
+swift_module NiNCortexM "$S/NiNCortexM" -Ounchecked
+swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
+swift_module NiNPNG "$ROOT/tools/wasm"
+swift_module NiNCAPI "$S/NiNCAPI"
+
+# shellcheck disable=SC2086
+"${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$STACK_BYTES" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
+    -Wl,-Map="$OUT/nin-mcu.map" \
+    "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware.o" "$OUT/images.o" "$OUT/model.o" "$MOD/nin_platform_bare.o" \
+    "$MOD/NiNCAPI.o" "$MOD/NiN.o" "$MOD/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
+    "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -lgcc -o "$OUT/nin-mcu.elf"
+"${CROSS}objcopy" -O binary "$OUT/nin-mcu.elf" "$OUT/nin-mcu.bin"
+"${CROSS}size" "$OUT/nin-mcu.elf"
+echo "mcu: $OUT/nin-mcu.elf"
