@@ -70,7 +70,7 @@ swift_module NiNKernelCore "$S/NiNKernelCore"
 swift_module NiNPortable "$S/NiNPortable" -Ounchecked
 swift_module NiNCortexM "$S/NiNCortexM" -Ounchecked
 swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
-swift_module NiNPNG "$ROOT/tools/wasm"
+swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
 
 # shellcheck disable=SC2086

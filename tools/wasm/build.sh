@@ -5,7 +5,7 @@
 # library) on the single-threaded, file-less platform backend (Sources/CNiNPlatform/nin_platform_bare.h and .c: one thread, models and images
 # from memory, its own allocator over linear memory), linked by wasm-ld. Like
 # tools/embedded/build.sh, one whole-module swiftc run per Swift target, in dependency order, into
-# .build-wasm/. PNG decoding is left out (tools/wasm/NoPNG.swift): JavaScript decodes images.
+# .build-wasm/. PNG decoding is left out (tools/bare/NoPNG.swift): JavaScript decodes images.
 # Also .build-wasm/kernel-check.wasm: every family of this build against the reference kernels.
 # `make wasm` runs this; web/nin.js loads what it builds.
 set -eu
@@ -48,7 +48,7 @@ swift_module NiNKernelCore "$S/NiNKernelCore"
 swift_module NiNPortable "$S/NiNPortable" -Ounchecked
 swift_module NiNWasmSIMD "$S/NiNWasmSIMD" -Ounchecked
 swift_module NiN "$S/NiN" -D NIN_WASM_KERNELS
-swift_module NiNPNG "$ROOT/tools/wasm/NoPNG.swift"
+swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
 
 # The function names section (48 KB) is dropped unless NIN_WASM_NAMES=1 (profiles in Node or

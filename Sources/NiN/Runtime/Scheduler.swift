@@ -5,6 +5,7 @@
 // run's tensors); its kernel is the model's family's.
 
 import NiNCPU
+import NiNKernelCore
 import NiNPlatform
 
 extension NiNContext {

@@ -1,5 +1,6 @@
-// NoPNG.swift - the module NiNPNG for the WebAssembly build (tools/wasm/build.sh), which has no
-// libpng: the browser (or Node) decodes PNG, JPEG and WebP itself and hands nin pixels. The C
+// NoPNG.swift - the module NiNPNG for the builds without libpng or files: WebAssembly
+// (tools/wasm/build.sh: the browser or Node decodes PNG, JPEG and WebP itself and hands nin
+// pixels) and the microcontroller firmware (tools/mcu/build.sh: images come as arrays). The C
 // API's two PNG functions compile unchanged against it and give a clear error.
 
 import NiN
@@ -13,6 +14,6 @@ public enum PNGDecoder {
     public static func decode(_ data: UnsafeRawBufferPointer) throws(NiNError) -> Image { throw unavailable }
 
     private static var unavailable: NiNError {
-        NiNError(.badImage, "PNG decoding is not in the WebAssembly build: decode the image in JavaScript (ImageData) and pass its pixels")
+        NiNError(.badImage, "PNG decoding is not in this build (WebAssembly or a microcontroller): pass decoded pixels (in JavaScript, an ImageData)")
     }
 }
