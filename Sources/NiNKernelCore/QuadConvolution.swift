@@ -24,10 +24,20 @@ public protocol QuadTiles {
     static func blockTile(_ rows: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
                           bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                           channel: Int, channels: Int)
+    /// Whether the tiles may skip padding taps (default true: the extension below).
+    static var skipsPaddingTaps: Bool { get }
     /// One pixel x 16 channels (`channels` real, 0 to 16: 0 stores nothing), stored at `output`.
     static func pixel(_ row: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>,
                       bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>,
                       channels: Int)
+}
+
+extension QuadTiles {
+    /// Whether the tiles may skip the padding taps where they contribute nothing (input zero
+    /// point 0): true unless a family's products count every tap (the arm64 families shift
+    /// inputs to s8, so a padding byte 0 contributes -128 x w, which their bias already holds).
+    @inlinable
+    public static var skipsPaddingTaps: Bool { true }
 }
 
 /// K rounded up to whole quads: the length of an im2col row of a quad family.
@@ -60,7 +70,7 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
     let kPadded = 4 * kQuads
     let blocks = (g.outChannels + 15) / 16
     let pointwise = quadIsPointwise(g)
-    let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
+    let skipPadding = Tiles.skipsPaddingTaps && a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
     let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)
     let unit = Tiles.pairTilePixels
     let tileCount = (order.pixelCount + unit - 1) / unit

@@ -37,7 +37,7 @@ case $TARGET in
         # (the cross gcc's -fuse-ld=lld looks for aarch64-linux-gnu-ld.lld: the toolchain's ld.lld)
         mkdir -p "$MOD/bin" && ln -sf "$(command -v ld.lld)" "$MOD/bin/aarch64-linux-gnu-ld.lld" && PATH=$MOD/bin:$PATH
         export PKG_CONFIG_LIBDIR=${PKG_CONFIG_LIBDIR:-/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig}
-        ENGINE_DEFINES="" ;;
+        ENGINE_DEFINES="-D NIN_ARM64_KERNELS" ;;
     *) echo "build.sh: TARGET $TARGET: not x86_64-* or aarch64-*" >&2; exit 2 ;;
 esac
 # The Embedded standard library's Unicode tables (String comparison and counting need them).
@@ -88,7 +88,10 @@ case $TARGET in
         swift_module NiNAMX $AVX512 -Xcc -mamx-tile -Xcc -mamx-int8 -Ounchecked
         ISA_MODULES="NiNAVX2 NiNAVXVNNI NiNAVX512VNNI NiNAMX" BASELINE_EXTRA=NiNAMXTiles ;;
     aarch64-*)
-        ISA_MODULES="" BASELINE_EXTRA="" ;;
+        swift_module NiNNEON -Ounchecked
+        swift_module NiNNEONDot -Xcc -march=armv8.2-a+dotprod -Ounchecked
+        swift_module NiNI8MM -Xcc -march=armv8.2-a+dotprod+i8mm -Ounchecked
+        ISA_MODULES="NiNNEON NiNNEONDot NiNI8MM" BASELINE_EXTRA="" ;;
 esac
 # An ISA module holds its own copies of the code it uses from other modules (the shared drivers
 # and im2col of NiNKernelCore, the standard library), compiled with its flags, as weak functions.

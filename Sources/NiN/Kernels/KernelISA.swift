@@ -21,6 +21,14 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case amx
     /// Plain Swift kernels vectorized for the baseline target, built on every host (Sources/NiNPortable).
     case portable
+    /// arm64 NEON kernels of ARMv8.0 (every arm64 CPU): widening multiplies and pairwise
+    /// accumulates (Sources/NiNNEON).
+    case neon
+    /// arm64 dot product kernels: SDOT of ARMv8.2's asimddp (Sources/NiNNEONDot).
+    case neondot
+    /// arm64 int8 matrix multiply extension kernels: SUDOT/USDOT of `i8mm`, u8 x s8 without a
+    /// shift (Sources/NiNI8MM).
+    case i8mm
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
     public static let avx2Supported = KernelISA.avx2.isSupported
@@ -56,7 +64,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
     /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
     public var unsupportedReason: String? {
-        guard let entry else { return "not in this build (x86 families compiled out)" }
+        guard let entry else { return "not in this build (another architecture's family, or compiled out)" }
         return entry.unavailableReason
     }
 
