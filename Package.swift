@@ -55,7 +55,7 @@ let arm64Kernels = false
 #endif
 let arm64KernelTargets: [Target] = arm64Kernels ? [
     // ARMv8.0 NEON: every arm64 CPU; also the arm64 families' packing and requantization.
-    .target(name: "NiNNEON", dependencies: ["NiNKernelCore"], path: "Sources/NiNNEON",
+    .target(name: "NiNNEON", dependencies: ["NiNKernelCore", "NiNCPU"], path: "Sources/NiNNEON",
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
     .target(name: "NiNNEONDot", dependencies: ["NiNKernelCore", "NiNNEON"], path: "Sources/NiNNEONDot",
             swiftSettings: [.unsafeFlags(["-Xcc", "-march=armv8.2-a+dotprod", "-Ounchecked"])]),
