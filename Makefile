@@ -37,6 +37,9 @@
 #                      in flash, a static arena, no heap (tools/mcu/build.sh)
 #   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's
 #   make bench-mcu     its flash, RAM and instructions per inference (tools/mcu/bench.py)
+#   make arm64         the same Embedded build cross-compiled for aarch64 Linux, .build-arm64/release/
+#   make test-arm64    that build under qemu-aarch64 on emulated arm64 CPUs of each class: the family
+#                      each picks, nin-kernel-check, nin-infer byte for byte against the x86-64 one
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -222,6 +225,17 @@ test-mcu: mcu
 bench-mcu: mcu
 	$(PYTHON) tools/mcu/bench.py
 
+# arm64 (docs/ARCHITECTURE.md, "arm64"): tools/embedded/build.sh for aarch64-unknown-linux-gnu
+# (Embedded Swift for aarch64, linked by aarch64-linux-gnu-gcc: .ci/deps installs it, and libpng
+# and zlib for arm64), then tested under qemu-aarch64 -cpu cortex-a53 (ARMv8.0), neoverse-n1
+# (dot product) and max (i8mm) by tools/arm64/test.sh.
+ARM64 := .build-arm64/release
+arm64: deps
+	TARGET=aarch64-unknown-linux-gnu tools/embedded/build.sh .build-arm64
+
+test-arm64: arm64 cli
+	tools/arm64/test.sh $(ARM64) $(RELEASE)/nin-infer
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -316,4 +330,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

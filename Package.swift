@@ -44,6 +44,25 @@ let kernelTargets: [Target] = x86Kernels ? [
                                           "-Xcc", "-mamx-int8", "-Ounchecked"])]),
 ] : []
 
+// Kernel families for arm64 (Sources/NiNNEON, NiNNEONDot, NiNI8MM), built only on an arm64 host and not
+// with NIN_PORTABLE=1. The toolchain has no hosted Swift for arm64 Linux here, so `make arm64`
+// builds them with Embedded Swift (tools/embedded/build.sh); these targets are what a hosted
+// arm64 toolchain would build.
+#if arch(arm64)
+let arm64Kernels = Context.environment["NIN_PORTABLE"] != "1"
+#else
+let arm64Kernels = false
+#endif
+let arm64KernelTargets: [Target] = arm64Kernels ? [
+    // ARMv8.0 NEON: every arm64 CPU; also the arm64 families' packing and requantization.
+    .target(name: "NiNNEON", dependencies: ["NiNKernelCore", "NiNCPU"], path: "Sources/NiNNEON",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+    .target(name: "NiNNEONDot", dependencies: ["NiNKernelCore", "NiNNEON"], path: "Sources/NiNNEONDot",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-march=armv8.2-a+dotprod", "-Ounchecked"])]),
+    .target(name: "NiNI8MM", dependencies: ["NiNKernelCore", "NiNNEONDot"], path: "Sources/NiNI8MM",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-march=armv8.2-a+dotprod+i8mm", "-Ounchecked"])]),
+] : []
+
 let package = Package(
     name: "nin",
     products: [
@@ -55,9 +74,10 @@ let package = Package(
     targets: [
         .target(name: "NiN",
                 dependencies: ["NiNKernelCore", "NiNCPU", "NiNPlatform", "CNiNPlatform"]
-                    + ["NiNPortable"] + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : []) as [Target.Dependency],
+                    + ["NiNPortable"] + (x86Kernels ? ["NiNAVX2", "NiNAVXVNNI", "NiNAVX512VNNI", "NiNAMX"] : [])
+                    + (arm64Kernels ? ["NiNNEON", "NiNNEONDot", "NiNI8MM"] : []) as [Target.Dependency],
                 path: "Sources/NiN",
-                swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : []),
+                swiftSettings: x86Kernels ? [.define("NIN_X86_KERNELS")] : arm64Kernels ? [.define("NIN_ARM64_KERNELS")] : []),
         // What every kernel family shares (geometry, call, packing storage, requantization
         // tables, pixel order, scratch sizing): plain Swift, no ISA flags, no intrinsics.
         .target(name: "NiNKernelCore", dependencies: ["NiNPlatform"], path: "Sources/NiNKernelCore"),
@@ -94,7 +114,7 @@ let package = Package(
         .testTarget(name: "NiNTests", dependencies: ["NiN", "NiNPNG", "NiNKernelCore", "NiNKernelCheck", "CNiN"]
                         + (x86Kernels ? ["NiNAMX", "NiNAMXTiles"] : []) as [Target.Dependency],
                     path: "Tests/NiNTests"),
-    ] + kernelTargets,
+    ] + kernelTargets + arm64KernelTargets,
     swiftLanguageModes: [.v5]
 )
 

@@ -3,6 +3,9 @@
 #include "ninpriv_cpu.h"
 
 #include <pthread.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 #if defined(__x86_64__) && defined(__linux__)
 #include <cpuid.h>
 #include <errno.h>
@@ -40,11 +43,43 @@ int ninpriv_cpu_has_avxvnni(void) {
 #endif
 }
 
+/* arm64: Linux reports what the CPU (and the kernel) supports in the auxiliary vector's
+ * AT_HWCAP and AT_HWCAP2 words (the bits of the kernel's uapi asm/hwcap.h, spelled here). */
+#if defined(__aarch64__) && defined(__linux__)
+static int aarch64_hwcap(unsigned long type, unsigned long bit) { return (getauxval(type) & bit) != 0; }
+#endif
+
+int ninpriv_cpu_has_asimd(void) {
+#if defined(__aarch64__) && defined(__linux__)
+    return aarch64_hwcap(AT_HWCAP, 1ul << 1);  /* HWCAP_ASIMD */
+#else
+    return 0;
+#endif
+}
+
+int ninpriv_cpu_has_asimddp(void) {
+#if defined(__aarch64__) && defined(__linux__)
+    return ninpriv_cpu_has_asimd() && aarch64_hwcap(AT_HWCAP, 1ul << 20);  /* HWCAP_ASIMDDP */
+#else
+    return 0;
+#endif
+}
+
+int ninpriv_cpu_has_i8mm(void) {
+#if defined(__aarch64__) && defined(__linux__)
+    return ninpriv_cpu_has_asimddp() && aarch64_hwcap(AT_HWCAP2, 1ul << 13);  /* HWCAP2_I8MM */
+#else
+    return 0;
+#endif
+}
+
 const void *ninpriv_opaque_pointer(const void *pointer) { return pointer; }
 
 /* AMX: why not (NULL: it can run), decided once per process by amx_probe. */
 static const char *amx_reason;
+#if defined(__x86_64__) && defined(__linux__)
 static char amx_reason_text[160];
+#endif
 static pthread_once_t amx_probed = PTHREAD_ONCE_INIT;
 
 /* CPUID amx_tile and amx_int8, XCR0 tile state enabled by the OS, then the permission: Linux

@@ -57,12 +57,22 @@ public protocol QuadTiles {
     /// The im2col chunks of the family's convolution (u8 values, whole tiles, slack for its
     /// vector stores).
     static var im2col: Im2colScratch { get }
+    /// Whether the tiles may skip padding taps (default true: the extension below).
+    static var skipsPaddingTaps: Bool { get }
     /// `pairTilePixels` pixels x the 32 channels of two blocks.
     static func pairTile(_ t: QuadTileArguments)
     /// `blockTilePixels` pixels x the 16 channels of one block.
     static func blockTile(_ t: QuadTileArguments)
     /// One pixel x the 16 channels of one block, stored at `t.pixelOutput`.
     static func pixel(_ t: QuadTileArguments)
+}
+
+extension QuadTiles {
+    /// Whether the tiles may skip the padding taps where they contribute nothing (input zero
+    /// point 0): true unless a family's products count every tap (the arm64 families shift
+    /// inputs to s8, so a padding byte 0 contributes -128 x w, which their bias already holds).
+    @inlinable
+    public static var skipsPaddingTaps: Bool { true }
 }
 
 /// Scratch bytes one thread needs for `Tiles`' convolution of `geometry` over `totalRows` output
@@ -102,7 +112,7 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
     let kPadded = 4 * kQuads
     let blocks = (g.outChannels + 15) / 16
     let pointwise = quadIsPointwise(g)
-    let skipPadding = a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
+    let skipPadding = Tiles.skipsPaddingTaps && a.inputZeroPoint == 0 && g.inChannels % 4 == 0 && !pointwise
     let order = PixelOrder(rows: rows, geometry: g, skipPadding: skipPadding)
     let unit = Tiles.pairTilePixels
     let tileCount = (order.pixelCount + unit - 1) / unit

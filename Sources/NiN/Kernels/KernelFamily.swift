@@ -12,6 +12,10 @@ import NiNAVX2
 import NiNAVX512VNNI
 import NiNAVXVNNI
 import NiNAMX
+#elseif NIN_ARM64_KERNELS
+import NiNNEON
+import NiNNEONDot
+import NiNI8MM
 #elseif NIN_WASM_KERNELS
 import NiNWasmSIMD
 #elseif NIN_CORTEXM_KERNELS
@@ -150,6 +154,29 @@ private let familiesWithoutCoreInstructions: [KernelFamily] = [
                                                   run: convolutionAMXWithoutTiles),
                  maxPool: maxPoolAVX2),
 ]
+#elseif NIN_ARM64_KERNELS
+/// The arm64 families (Package.swift and tools/embedded/build.sh build their targets only for
+/// arm64), best first; each probe (HWCAP on Linux) requires the one below it.
+private let optimizedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .i8mm, cpuFlags: ["asimd", "asimddp", "i8mm"],
+                 unavailableReason: ninpriv_cpu_has_i8mm() != 0 ? nil
+                     : ninpriv_cpu_has_asimddp() != 0 ? "CPU lacks i8mm" : "CPU lacks asimddp/i8mm",
+                 convolution: ConvolutionKernels(pack: packI8MM, scratchBytes: convolutionI8MMScratchBytes,
+                                                  run: convolutionI8MM),
+                 maxPool: maxPoolPortable, peakLoop: peakLoopI8MM),
+    KernelFamily(isa: .neondot, cpuFlags: ["asimd", "asimddp"],
+                 unavailableReason: ninpriv_cpu_has_asimddp() != 0 ? nil : "CPU lacks asimddp",
+                 convolution: ConvolutionKernels(pack: packQuadsShifted, scratchBytes: convolutionNEONDotScratchBytes,
+                                                  run: convolutionNEONDot),
+                 maxPool: maxPoolPortable, peakLoop: peakLoopNEONDot),
+    KernelFamily(isa: .neon, cpuFlags: ["asimd"],
+                 unavailableReason: ninpriv_cpu_has_asimd() != 0 ? nil : "CPU lacks asimd",
+                 convolution: ConvolutionKernels(pack: packQuadsShifted, scratchBytes: convolutionNEONScratchBytes,
+                                                  run: convolutionNEON),
+                 maxPool: maxPoolPortable, peakLoop: peakLoopNEON),
+]
+private let emulatedFamilies: [KernelFamily] = []
+private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #elseif NIN_WASM_KERNELS
 /// The WebAssembly family (nin.wasm, tools/wasm/build.sh): SIMD128, which every engine that
 /// accepts nin.wasm runs (it would refuse the module otherwise), so no probe.
@@ -173,7 +200,7 @@ private let optimizedFamilies: [KernelFamily] = [
 private let emulatedFamilies: [KernelFamily] = []
 private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #else
-/// No x86 family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
+/// No optimized family in this build (another architecture, or NIN_PORTABLE=1): the portable family is the best.
 private let optimizedFamilies: [KernelFamily] = []
 private let emulatedFamilies: [KernelFamily] = []
 private let familiesWithoutCoreInstructions: [KernelFamily] = []

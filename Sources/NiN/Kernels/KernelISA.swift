@@ -21,6 +21,14 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case amx
     /// Plain Swift kernels vectorized for the baseline target, built on every host (Sources/NiNPortable).
     case portable
+    /// arm64 NEON kernels of ARMv8.0 (every arm64 CPU): widening multiplies and pairwise
+    /// accumulates (Sources/NiNNEON).
+    case neon
+    /// arm64 dot product kernels: SDOT of ARMv8.2's asimddp (Sources/NiNNEONDot).
+    case neondot
+    /// arm64 int8 matrix multiply extension kernels: SUDOT/USDOT of `i8mm`, u8 x s8 without a
+    /// shift (Sources/NiNI8MM).
+    case i8mm
     /// WebAssembly SIMD128 kernels on i32x4.dot_i16x8_s (Sources/NiNWasmSIMD), built only into
     /// nin.wasm (tools/wasm/build.sh).
     case wasmsimd

@@ -22,6 +22,17 @@ int ninpriv_cpu_has_avx512vnni(void);
 /** 1 when the CPU and the OS support AVX2, FMA and AVX-VNNI (VEX vpdpbusd on ymm), else 0. */
 int ninpriv_cpu_has_avxvnni(void);
 
+/** arm64 Linux: 1 when the CPU has Advanced SIMD (NEON; HWCAP asimd), else 0 (0 on other hosts). */
+int ninpriv_cpu_has_asimd(void);
+
+/** arm64 Linux: 1 when the CPU has NEON and the dot product instructions SDOT/UDOT (ARMv8.2
+ *  asimddp), else 0. */
+int ninpriv_cpu_has_asimddp(void);
+
+/** arm64 Linux: 1 when the CPU has the dot product and the int8 matrix multiply instructions
+ *  USDOT/SMMLA (HWCAP2 i8mm), else 0. */
+int ninpriv_cpu_has_i8mm(void);
+
 /** Returns `pointer`, from a separate translation unit, so that the Swift optimizer cannot see
  * that the result equals the argument: kernels use it to keep loads of the same address through
  * different copies apart (each then folds into the instruction that uses it, instead of being
@@ -35,10 +46,12 @@ int ninpriv_cpu_has_amx(void);
 /** NULL when ninpriv_cpu_has_amx() is 1, else a one-line reason (static text). */
 const char *ninpriv_cpu_amx_unavailable(void);
 
-/** Tells the CPU this thread is spin-waiting (x86 `pause`); inlined into Swift callers. */
+/** Tells the CPU this thread is spin-waiting (x86 `pause`, arm64 `yield`); inlined into Swift callers. */
 static inline void ninpriv_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
 #endif
 }
 

@@ -1,0 +1,21 @@
+// The weight packing of the arm64 families: `packQuads`' layout (`[block][kQuads][16][4]`, the
+// 16 bytes of four channels' quads per NEON vector, what one SDOT multiplies by a pixel's quad)
+// with the inputs' shift to s8 folded into the bias. The kernels multiply `x - 128` (x XOR 0x80:
+// a u8 input as s8, what SDOT and SMULL take) by the s8 weights, over every tap (they skip no
+// padding taps), so the bias gains 128 x sum(w): acc = bias - z * sum(w) + 128 * sum(w)
+// + sum(w * (x - 128)) = bias + sum(w * (x - z)), exact in wrapping int32 arithmetic.
+
+import NiNKernelCore
+
+/// Packs one convolution for the arm64 families; nil when memory runs out.
+@export(interface)  // compiled only here (Embedded: not into callers)
+public func packQuadsShifted(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    guard let packed = packQuads(layer) else { return nil }
+    let k = layer.kernelSize
+    for o in 0..<layer.outChannels {
+        var sum: Int32 = 0
+        for kk in 0..<k { sum &+= Int32(layer.weights[o * k + kk]) }
+        packed.bias[o] &+= 128 &* sum
+    }
+    return packed
+}
