@@ -50,18 +50,18 @@ swift_module() {
         -c -o "$MOD/$name.o" $(find "$dir" -name '*.swift' | sort)
 }
 
-# cc SOURCE OBJECT [FLAGS...]
+# cc SOURCE OBJECT [FLAGS...]: -Os (for flash) unless FLAGS say otherwise
 cc() {
     src=$1 obj=$2; shift 2
     # shellcheck disable=SC2086
-    "$CLANG" --target=armv7em-none-eabi $CPU -O2 -ffreestanding -fno-builtin -ffunction-sections -fdata-sections \
+    "$CLANG" --target=armv7em-none-eabi $CPU -Os -ffreestanding -fno-builtin -ffunction-sections -fdata-sections \
         -Wall -Werror -I "$ROOT/include" -I "$MCU" -I "$OUT/gen" "$@" -c "$src" -o "$obj"
 }
 
 python3 "$MCU/make_images.py" "$(basename "$MODEL" .nin)" "$OUT/gen"
 cc "$S/CNiNPlatform/nin_platform_bare.c" "$MOD/nin_platform_bare.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$POOL_BYTES" -DNIN_BARE_NO_MALLOC
 cc "$MCU/startup.c" "$OUT/startup.o"
-cc "$MCU/runtime.c" "$OUT/runtime.o"
+cc "$MCU/runtime.c" "$OUT/runtime.o" -O2  # memcpy/memset, which kernels call
 cc "$MCU/firmware.c" "$OUT/firmware.o" -DNIN_MCU_ARENA_BYTES="$ARENA_BYTES"
 cc "$OUT/gen/images.c" "$OUT/images.o"
 cc "$MCU/model.S" "$OUT/model.o" -DNIN_MCU_MODEL="\"$MODEL\""
