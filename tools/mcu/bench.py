@@ -85,20 +85,20 @@ def main() -> int:
             return 1
     elf = build / IMAGE[FAMILIES[0]]
     size, sym = sections(elf), symbols(elf)
-    runs, static = {}, {}
+    runs, static, sizes = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         plugin = build_plugin(Path(tmp))
         for family in FAMILIES:
             image = build / IMAGE[family]
             image_size, image_sym = sections(image), symbols(image)
             runs[family] = run_counted(image, image_sym["mcu_mark"][0], plugin, family)
+            sizes[family] = {"arena": image_sym["arena"][1], "pool": image_sym["heap_array"][1]}
             static[family] = (image_size.get(".data", 0) + image_size[".bss"]
                               - image_sym["arena"][1] - image_sym["heap_array"][1])
     all_size = sections(build / IMAGE["portable"])
     all_code = all_size.get(".text", 0) + all_size.get(".ARM.exidx", 0) + all_size.get(".ARM.extab", 0)
     model = sym["nin_mcu_model_end"][0] - sym["nin_mcu_model"][0]
     images = sym["mcu_images"][1]
-    arena, pool = sym["arena"][1], sym["heap_array"][1]
     code = size.get(".text", 0) + size.get(".ARM.exidx", 0) + size.get(".ARM.extab", 0)
     constants = size[".rodata"] - model - images
     data = size.get(".data", 0)
@@ -121,15 +121,20 @@ def main() -> int:
     print("RAM (bytes)")
     need = {f: runs[f][0] for f in FAMILIES}
     row("arena: needed", [need[f]["arena_needed"] for f in FAMILIES], "nin_model_arena_bytes")
-    row("arena: reserved", [arena] * len(FAMILIES), "static array (ARENA_BYTES)")
+    row("arena: reserved", [sizes[f]["arena"] for f in FAMILIES], "static array (ARENA_BYTES)")
     row("pool: used", [need[f]["pool_used"] for f in FAMILIES],
         "the model's objects, and packed weights where the family packs them")
-    row("pool: reserved", [pool] * len(FAMILIES), "nin_platform_bare.c's static pool (POOL_BYTES)")
+    row("pool: high-water mark", [need[f]["pool_bytes"] for f in FAMILIES], "the pool's extent (load included)")
+    row("pool: reserved", [sizes[f]["pool"] for f in FAMILIES], "nin_platform_bare.c's static pool (POOL_BYTES)")
     row("other static data", [static[f] for f in FAMILIES], ".data + .bss less arena and pool")
     row("stack: high-water mark", [need[f]["stack_high_water"] for f in FAMILIES], "painted at reset")
     row("stack: reserved", [need[f]["stack_reserved"] for f in FAMILIES], "STACK_BYTES")
     row("used: arena+pool+data+stack",
-        [need[f]["arena_needed"] + need[f]["pool_used"] + static[f] + need[f]["stack_high_water"] for f in FAMILIES])
+        [need[f]["arena_needed"] + need[f]["pool_bytes"] + static[f] + need[f]["stack_high_water"] for f in FAMILIES],
+        "high-water marks")
+    row("reserved: arena+pool+data+stack",
+        [sizes[f]["arena"] + sizes[f]["pool"] + static[f] + need[f]["stack_reserved"] for f in FAMILIES],
+        "what the image's RAM must hold")
     print("instructions (qemu TCG plugin insn_count.c)")
     marks = {f: runs[f][1] for f in FAMILIES}
     per = {f: [b - a for a, b in zip(marks[f][1::2], marks[f][2::2])] for f in FAMILIES}

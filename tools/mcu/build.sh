@@ -16,10 +16,16 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MCU=$ROOT/tools/mcu
 OUT=${OUT:-$ROOT/.build-mcu}
 MODEL=${MODEL:-$ROOT/models/fashion_small.nin}
-# The static pool the model's objects (and its packed weights) come from, and the arena.
-POOL_BYTES=${POOL_BYTES:-1048576}
-ARENA_BYTES=${ARENA_BYTES:-184320}
-STACK_BYTES=${STACK_BYTES:-32768}
+# The static pool the model's objects (and its packed weights) come from, the arena and the
+# stack: nin-mcu.elf's sized for the small model with the cortexm family (what make bench-mcu
+# reports, plus margin: RAM of 96,000 bytes holds them all), nin-mcu-all.elf's for the portable
+# family (its packed weights and large im2col). A model needing more is a clear error at run.
+POOL_BYTES=${POOL_BYTES:-33792}
+ARENA_BYTES=${ARENA_BYTES:-53760}
+STACK_BYTES=${STACK_BYTES:-5120}
+ALL_POOL_BYTES=${ALL_POOL_BYTES:-1048576}
+ALL_ARENA_BYTES=${ALL_ARENA_BYTES:-184320}
+ALL_STACK_BYTES=${ALL_STACK_BYTES:-32768}
 MOD=$OUT/swift
 mkdir -p "$MOD" "$OUT/gen"
 S=$ROOT/Sources
@@ -62,11 +68,13 @@ cc() {
 }
 
 python3 "$MCU/make_images.py" "$(basename "$MODEL" .nin)" "$OUT/gen"
-cc "$S/CNiNPlatform/nin_platform_bare.c" "$MOD/nin_platform_bare.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$POOL_BYTES" -DNIN_BARE_NO_MALLOC \
-    -O2  # its memcpy and memmove, which the engine calls while running (-Os: 0.25% more instructions)
+# its memcpy and memmove, which the engine calls while running, at -O2 (-Os: 0.25% more instructions)
+cc "$S/CNiNPlatform/nin_platform_bare.c" "$OUT/pool.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$POOL_BYTES" -DNIN_BARE_NO_MALLOC -O2
+cc "$S/CNiNPlatform/nin_platform_bare.c" "$OUT/pool-all.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$ALL_POOL_BYTES" -DNIN_BARE_NO_MALLOC -O2
 cc "$MCU/startup.c" "$OUT/startup.o"
 cc "$MCU/runtime.c" "$OUT/runtime.o" -O2  # memset and the rounding functions the engine calls while running
 cc "$MCU/firmware.c" "$OUT/firmware.o" -DNIN_MCU_ARENA_BYTES="$ARENA_BYTES"
+cc "$MCU/firmware.c" "$OUT/firmware-all.o" -DNIN_MCU_ARENA_BYTES="$ALL_ARENA_BYTES"
 cc "$OUT/gen/images.c" "$OUT/images.o"
 cc "$MCU/model.S" "$OUT/model.o" -DNIN_MCU_MODEL="\"$MODEL\""
 swift_module NiNPlatform "$S/NiNPlatform"
@@ -86,18 +94,19 @@ DEST=$ALL swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
 DEST=$ALL swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 DEST=$ALL swift_module NiNCAPI "$S/NiNCAPI"
 
-# link IMAGE ENGINE_DIR: OUT/IMAGE.elf (and .bin, .map) with ENGINE_DIR's NiN, NiNPNG and NiNCAPI
+# link IMAGE ENGINE_DIR SUFFIX STACK: OUT/IMAGE.elf (and .bin, .map) with ENGINE_DIR's NiN, NiNPNG
+# and NiNCAPI, OUT/firmware$SUFFIX.o and OUT/pool$SUFFIX.o (its arena and pool), STACK bytes of stack
 link() {
-    image=$1 engine=$2
+    image=$1 engine=$2 suffix=$3 stack=$4
     # shellcheck disable=SC2086
-    "${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$STACK_BYTES" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
+    "${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$stack" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
         -Wl,-Map="$OUT/$image.map" \
-        "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware.o" "$OUT/images.o" "$OUT/model.o" "$MOD/nin_platform_bare.o" \
+        "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware$suffix.o" "$OUT/images.o" "$OUT/model.o" "$OUT/pool$suffix.o" \
         "$engine/NiNCAPI.o" "$engine/NiN.o" "$engine/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
         "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -lgcc -o "$OUT/$image.elf"
     "${CROSS}objcopy" -O binary "$OUT/$image.elf" "$OUT/$image.bin"
     "${CROSS}size" "$OUT/$image.elf"
     echo "mcu: $OUT/$image.elf"
 }
-link nin-mcu "$MOD"
-link nin-mcu-all "$ALL"
+link nin-mcu "$MOD" "" "$STACK_BYTES"
+link nin-mcu-all "$ALL" -all "$ALL_STACK_BYTES"
