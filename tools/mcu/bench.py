@@ -111,7 +111,7 @@ def main() -> int:
     print("flash (bytes)")
     row("code", [code], ".text + unwind tables (cortexm and generic, the C API, the engine)")
     row("code with portable too", [all_code], f"{IMAGE['portable']}, which make test-mcu runs portable on")
-    row("constants", [constants], ".rodata less model and images (Swift's Unicode tables among them)")
+    row("constants", [constants], ".rodata less model and images (Swift's Unicode and static tables among them)")
     row("model file (weights)", [model], "the .nin file in flash, parsed in place")
     row("example images", [images], "prepared 28x28 inputs")
     row(".data initial values", [data])
