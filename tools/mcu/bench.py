@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""tools/mcu/bench.py [ELF]: the firmware's figures (default .build-mcu/nin-mcu.elf, from
-tools/mcu/build.sh), printed as a table; `make bench-mcu` runs it.
+"""tools/mcu/bench.py [BUILD]: the firmware's figures (default .build-mcu: nin-mcu.elf, with the
+cortexm and generic families, and nin-mcu-all.elf, which adds portable, from tools/mcu/build.sh),
+printed as a table; `make bench-mcu` runs it. Flash is nin-mcu.elf's (and the code of
+nin-mcu-all.elf); each family's RAM and instructions come from the image that has it.
 
 - flash: code (.text and the unwind tables), constants (.rodata less the model and the images:
   Swift's Unicode tables among them), the model file (its weights), the prepared images, and
@@ -46,6 +48,8 @@ def symbols(elf: Path) -> dict:
 
 
 FAMILIES = ("cortexm", "portable", "generic")
+# The image each family is measured in.
+IMAGE = {"cortexm": "nin-mcu.elf", "portable": "nin-mcu-all.elf", "generic": "nin-mcu.elf"}
 
 
 def build_plugin(workdir: Path) -> Path:
@@ -74,23 +78,30 @@ def run_counted(elf: Path, mark: int, plugin: Path, family: str) -> tuple[dict, 
 
 
 def main() -> int:
-    elf = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".build-mcu" / "nin-mcu.elf"
-    if not elf.is_file():
-        print(f"bench-mcu: no firmware at {elf} (run make mcu)")
-        return 1
+    build = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".build-mcu"
+    for image in set(IMAGE.values()):
+        if not (build / image).is_file():
+            print(f"bench-mcu: no firmware at {build / image} (run make mcu)")
+            return 1
+    elf = build / IMAGE[FAMILIES[0]]
     size, sym = sections(elf), symbols(elf)
-    runs = {}
+    runs, static, sizes = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         plugin = build_plugin(Path(tmp))
         for family in FAMILIES:
-            runs[family] = run_counted(elf, sym["mcu_mark"][0], plugin, family)
+            image = build / IMAGE[family]
+            image_size, image_sym = sections(image), symbols(image)
+            runs[family] = run_counted(image, image_sym["mcu_mark"][0], plugin, family)
+            sizes[family] = {"arena": image_sym["arena"][1], "pool": image_sym["heap_array"][1]}
+            static[family] = (image_size.get(".data", 0) + image_size[".bss"]
+                              - image_sym["arena"][1] - image_sym["heap_array"][1])
+    all_size = sections(build / IMAGE["portable"])
+    all_code = all_size.get(".text", 0) + all_size.get(".ARM.exidx", 0) + all_size.get(".ARM.extab", 0)
     model = sym["nin_mcu_model_end"][0] - sym["nin_mcu_model"][0]
     images = sym["mcu_images"][1]
-    arena, pool = sym["arena"][1], sym["heap_array"][1]
     code = size.get(".text", 0) + size.get(".ARM.exidx", 0) + size.get(".ARM.extab", 0)
     constants = size[".rodata"] - model - images
     data = size.get(".data", 0)
-    static = data + size[".bss"] - arena - pool
 
     def row(what: str, values, note: str = "") -> None:
         cells = "".join(f"{v:>14,}" if isinstance(v, int) else f"{v:>14}" for v in values)
@@ -98,25 +109,32 @@ def main() -> int:
 
     print(f"nin on a Cortex-M4F (qemu-system-arm -M mps2-an386), {elf.name}")
     print("flash (bytes)")
-    row("code", [code], ".text + unwind tables (the three families, the C API, the engine)")
-    row("constants", [constants], ".rodata less model and images (Swift's Unicode tables among them)")
+    row("code", [code], ".text + unwind tables (cortexm and generic, the C API, the engine)")
+    row("code with portable too", [all_code], f"{IMAGE['portable']}, which make test-mcu runs portable on")
+    row("constants", [constants], ".rodata less model and images (Swift's Unicode and static tables among them)")
     row("model file (weights)", [model], "the .nin file in flash, parsed in place")
     row("example images", [images], "prepared 28x28 inputs")
     row(".data initial values", [data])
     row("total", [code + size[".rodata"] + data])
     row("kernel family", list(FAMILIES))
+    row("image", [IMAGE[f].removesuffix(".elf") for f in FAMILIES])
     print("RAM (bytes)")
     need = {f: runs[f][0] for f in FAMILIES}
     row("arena: needed", [need[f]["arena_needed"] for f in FAMILIES], "nin_model_arena_bytes")
-    row("arena: reserved", [arena] * len(FAMILIES), "static array (ARENA_BYTES)")
+    row("arena: reserved", [sizes[f]["arena"] for f in FAMILIES], "static array (ARENA_BYTES)")
     row("pool: used", [need[f]["pool_used"] for f in FAMILIES],
         "the model's objects, and packed weights where the family packs them")
-    row("pool: reserved", [pool] * len(FAMILIES), "nin_platform_bare.c's static pool (POOL_BYTES)")
-    row("other static data", [static] * len(FAMILIES), ".data + .bss less arena and pool")
+    row("pool: high-water mark", [need[f]["pool_bytes"] for f in FAMILIES], "the pool's extent (load included)")
+    row("pool: reserved", [sizes[f]["pool"] for f in FAMILIES], "nin_platform_bare.c's static pool (POOL_BYTES)")
+    row("other static data", [static[f] for f in FAMILIES], ".data + .bss less arena and pool")
     row("stack: high-water mark", [need[f]["stack_high_water"] for f in FAMILIES], "painted at reset")
     row("stack: reserved", [need[f]["stack_reserved"] for f in FAMILIES], "STACK_BYTES")
     row("used: arena+pool+data+stack",
-        [need[f]["arena_needed"] + need[f]["pool_used"] + static + need[f]["stack_high_water"] for f in FAMILIES])
+        [need[f]["arena_needed"] + need[f]["pool_bytes"] + static[f] + need[f]["stack_high_water"] for f in FAMILIES],
+        "high-water marks")
+    row("reserved: arena+pool+data+stack",
+        [sizes[f]["arena"] + sizes[f]["pool"] + static[f] + need[f]["stack_reserved"] for f in FAMILIES],
+        "what the image's RAM must hold")
     print("instructions (qemu TCG plugin insn_count.c)")
     marks = {f: runs[f][1] for f in FAMILIES}
     per = {f: [b - a for a, b in zip(marks[f][1::2], marks[f][2::2])] for f in FAMILIES}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/mcu/build.sh: nin as Cortex-M firmware for qemu's MPS2 boards (mps2-an386, Cortex-M4F;
-# the same image runs on mps2-an500, Cortex-M7), into .build-mcu/nin-mcu.elf (and .bin). The
-# engine, the portable kernel family and the C API of include/nin.h, compiled with Embedded Swift
+# the same image runs on mps2-an500, Cortex-M7), into .build-mcu/nin-mcu.elf (and .bin): the
+# engine with the cortexm and generic kernel families (nin-mcu-all.elf: and the portable one,
+# which make test-mcu runs too), and the C API of include/nin.h, compiled with Embedded Swift
 # for armv7em-none-none-eabi (Thumb-2, DSP, single-precision FPU; soft-float calling convention,
 # as the toolchain's lib/swift/embedded/armv7em-none-none-eabi is built) on the single-threaded,
 # file-less platform backend (Sources/CNiNPlatform/nin_platform_bare.c, its allocator over a
@@ -15,10 +16,16 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MCU=$ROOT/tools/mcu
 OUT=${OUT:-$ROOT/.build-mcu}
 MODEL=${MODEL:-$ROOT/models/fashion_small.nin}
-# The static pool the model's objects (and its packed weights) come from, and the arena.
-POOL_BYTES=${POOL_BYTES:-1048576}
-ARENA_BYTES=${ARENA_BYTES:-184320}
-STACK_BYTES=${STACK_BYTES:-32768}
+# The static pool the model's objects (and its packed weights) come from, the arena and the
+# stack: nin-mcu.elf's sized for the small model with the cortexm family (what make bench-mcu
+# reports, plus margin: RAM of 96,000 bytes holds them all), nin-mcu-all.elf's for the portable
+# family (its packed weights and large im2col). A model needing more is a clear error at run.
+POOL_BYTES=${POOL_BYTES:-33792}
+ARENA_BYTES=${ARENA_BYTES:-53760}
+STACK_BYTES=${STACK_BYTES:-5120}
+ALL_POOL_BYTES=${ALL_POOL_BYTES:-1048576}
+ALL_ARENA_BYTES=${ALL_ARENA_BYTES:-184320}
+ALL_STACK_BYTES=${ALL_STACK_BYTES:-32768}
 MOD=$OUT/swift
 mkdir -p "$MOD" "$OUT/gen"
 S=$ROOT/Sources
@@ -41,44 +48,65 @@ SWIFTFLAGS="-target $TARGET -enable-experimental-feature Embedded -wmo -swift-ve
             -Xcc -DNIN_PLATFORM_BARE -Xcc -mcpu=cortex-m4 -Xcc -mfloat-abi=softfp -Xcc -mfpu=fpv4-sp-d16
             -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap -I $S/CNiNPlatform -I $S/CNiN"
 
-# swift_module NAME SOURCES_DIR [FLAGS...]: the .swift files under SOURCES_DIR -> MOD/NAME.o
+# swift_module NAME SOURCES_DIR [FLAGS...]: the .swift files under SOURCES_DIR -> DEST/NAME.o
+# (DEST: MOD unless set; modules in DEST are found before those in MOD)
 swift_module() {
     name=$1 dir=$2; shift 2
-    echo "mcu: $name"
+    dest=${DEST:-$MOD}
+    echo "mcu: $name${DEST:+ ($DEST)}"
     # shellcheck disable=SC2046,SC2086
-    $SWIFTC $SWIFTFLAGS $SWIFT_OPT -parse-as-library -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
-        -c -o "$MOD/$name.o" $(find "$dir" -name '*.swift' | sort)
+    $SWIFTC -I "$dest" $SWIFTFLAGS $SWIFT_OPT -parse-as-library -module-name "$name" "$@" -emit-module -emit-module-path "$dest/$name.swiftmodule" \
+        -c -o "$dest/$name.o" $(find "$dir" -name '*.swift' | sort)
 }
 
-# cc SOURCE OBJECT [FLAGS...]
+# cc SOURCE OBJECT [FLAGS...]: -Os (for flash) unless FLAGS say otherwise
 cc() {
     src=$1 obj=$2; shift 2
     # shellcheck disable=SC2086
-    "$CLANG" --target=armv7em-none-eabi $CPU -O2 -ffreestanding -fno-builtin -ffunction-sections -fdata-sections \
+    "$CLANG" --target=armv7em-none-eabi $CPU -Os -ffreestanding -fno-builtin -ffunction-sections -fdata-sections \
         -Wall -Werror -I "$ROOT/include" -I "$MCU" -I "$OUT/gen" "$@" -c "$src" -o "$obj"
 }
 
 python3 "$MCU/make_images.py" "$(basename "$MODEL" .nin)" "$OUT/gen"
-cc "$S/CNiNPlatform/nin_platform_bare.c" "$MOD/nin_platform_bare.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$POOL_BYTES" -DNIN_BARE_NO_MALLOC
+# its memcpy and memmove, which the engine calls while running, at -O2 (-Os: 0.25% more instructions)
+cc "$S/CNiNPlatform/nin_platform_bare.c" "$OUT/pool.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$POOL_BYTES" -DNIN_BARE_NO_MALLOC -O2
+cc "$S/CNiNPlatform/nin_platform_bare.c" "$OUT/pool-all.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$ALL_POOL_BYTES" -DNIN_BARE_NO_MALLOC -O2
 cc "$MCU/startup.c" "$OUT/startup.o"
-cc "$MCU/runtime.c" "$OUT/runtime.o"
+cc "$MCU/runtime.c" "$OUT/runtime.o" -O2  # memset and the rounding functions the engine calls while running
 cc "$MCU/firmware.c" "$OUT/firmware.o" -DNIN_MCU_ARENA_BYTES="$ARENA_BYTES"
+cc "$MCU/firmware.c" "$OUT/firmware-all.o" -DNIN_MCU_ARENA_BYTES="$ALL_ARENA_BYTES"
 cc "$OUT/gen/images.c" "$OUT/images.o"
 cc "$MCU/model.S" "$OUT/model.o" -DNIN_MCU_MODEL="\"$MODEL\""
 swift_module NiNPlatform "$S/NiNPlatform"
 swift_module NiNKernelCore "$S/NiNKernelCore"
 swift_module NiNPortable "$S/NiNPortable" -Ounchecked
 swift_module NiNCortexM "$S/NiNCortexM" -Ounchecked
-swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
+# The firmware (nin-mcu.elf): the cortexm family and the reference kernels (generic), which
+# read the weights in place; the portable family, which packs them into RAM (660 KB for the
+# small model: no small part holds that), is left out to save its 11 KB of code. nin-mcu-all.elf,
+# the same with the portable family too, is what make test-mcu also runs to check portable.
+swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS -DNIN_NO_PORTABLE_FAMILY
 swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
+ALL=$OUT/swift-all
+mkdir -p "$ALL"
+DEST=$ALL swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
+DEST=$ALL swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
+DEST=$ALL swift_module NiNCAPI "$S/NiNCAPI"
 
-# shellcheck disable=SC2086
-"${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$STACK_BYTES" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
-    -Wl,-Map="$OUT/nin-mcu.map" \
-    "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware.o" "$OUT/images.o" "$OUT/model.o" "$MOD/nin_platform_bare.o" \
-    "$MOD/NiNCAPI.o" "$MOD/NiN.o" "$MOD/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
-    "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -lgcc -o "$OUT/nin-mcu.elf"
-"${CROSS}objcopy" -O binary "$OUT/nin-mcu.elf" "$OUT/nin-mcu.bin"
-"${CROSS}size" "$OUT/nin-mcu.elf"
-echo "mcu: $OUT/nin-mcu.elf"
+# link IMAGE ENGINE_DIR SUFFIX STACK: OUT/IMAGE.elf (and .bin, .map) with ENGINE_DIR's NiN, NiNPNG
+# and NiNCAPI, OUT/firmware$SUFFIX.o and OUT/pool$SUFFIX.o (its arena and pool), STACK bytes of stack
+link() {
+    image=$1 engine=$2 suffix=$3 stack=$4
+    # shellcheck disable=SC2086
+    "${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$stack" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
+        -Wl,-Map="$OUT/$image.map" \
+        "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware$suffix.o" "$OUT/images.o" "$OUT/model.o" "$OUT/pool$suffix.o" \
+        "$engine/NiNCAPI.o" "$engine/NiN.o" "$engine/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
+        "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -lgcc -o "$OUT/$image.elf"
+    "${CROSS}objcopy" -O binary "$OUT/$image.elf" "$OUT/$image.bin"
+    "${CROSS}size" "$OUT/$image.elf"
+    echo "mcu: $OUT/$image.elf"
+}
+link nin-mcu "$MOD" "" "$STACK_BYTES"
+link nin-mcu-all "$ALL" -all "$ALL_STACK_BYTES"

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""tools/mcu/test.py [ELF]: runs the firmware (default .build-mcu/nin-mcu.elf, from
-tools/mcu/build.sh) under qemu-system-arm on each MPS2 board (mps2-an386: Cortex-M4F;
-mps2-an500: Cortex-M7) with semihosting, once with each kernel family the firmware has
-(cortexm, the default; portable; generic, the reference kernels: -append
-NIN_ISA=generic), and checks that it exits with status 0 within the timeout, ran the family
+"""tools/mcu/test.py [BUILD]: runs the firmware images of tools/mcu/build.sh (default
+.build-mcu) under qemu-system-arm on each MPS2 board (mps2-an386: Cortex-M4F; mps2-an500:
+Cortex-M7) with semihosting, once with each kernel family an image is checked with (nin-mcu.elf:
+cortexm, the default, and generic, the reference kernels: -append NIN_ISA=generic;
+nin-mcu-all.elf: portable, the family the firmware leaves out), and checks that it exits with status 0 within the timeout, ran the family
 asked for, printed a result for every example image, and that each image's logits equal, bit for
 bit, Tests/golden/shipped/fashion_small/<image>.logits.f32: the numpy reference's logits
 (tools/make_golden.py), which the host build's golden tests match bit for bit. `make test-mcu`
@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "Tests" / "golden" / "shipped" / "fashion_small"
 BOARDS = ("mps2-an386", "mps2-an500")
-FAMILIES = ("cortexm", "portable", "generic")
+# Each image and the kernel families it is run with.
+IMAGES = {"nin-mcu.elf": ("cortexm", "generic"), "nin-mcu-all.elf": ("portable",)}
 TIMEOUT_S = 120
 
 
@@ -38,7 +39,7 @@ def run(board: str, family: str, elf: Path) -> tuple[int, str]:
 def check(board: str, family: str, elf: Path) -> list[str]:
     """The failures of one run (empty when it passes)."""
     status, output = run(board, family, elf)
-    board = f"{board} {family}"
+    board = f"{board} {elf.name} {family}"
     if status is None:
         return [f"{board}: no exit within {TIMEOUT_S} s (hang); output so far:\n{output}"]
     failures = [] if status == 0 else [f"{board}: exit status {status}; output:\n{output}"]
@@ -69,14 +70,16 @@ def check(board: str, family: str, elf: Path) -> list[str]:
 
 
 def main() -> int:
-    elf = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".build-mcu" / "nin-mcu.elf"
-    if not elf.is_file():
-        print(f"test-mcu: no firmware at {elf} (run make mcu)")
-        return 1
+    build = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".build-mcu"
+    for image in IMAGES:
+        if not (build / image).is_file():
+            print(f"test-mcu: no firmware at {build / image} (run make mcu)")
+            return 1
     if shutil.which("qemu-system-arm") is None:
         print("test-mcu: qemu-system-arm not found (.ci/deps installs qemu-system-arm)")
         return 1
-    failures = [f for board in BOARDS for family in FAMILIES for f in check(board, family, elf)]
+    failures = [f for board in BOARDS for image, families in IMAGES.items() for family in families
+                for f in check(board, family, build / image)]
     for failure in failures:
         print(f"test-mcu: FAIL {failure}")
     return 1 if failures else 0

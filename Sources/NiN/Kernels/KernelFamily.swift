@@ -74,8 +74,13 @@ struct KernelFamily {
         maxPool: { geometry, input, output, rows in maxPoolReference(geometry, input: input, output: output, rows: rows) })
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
-    /// supported one after it. The reference family is last.
+    /// supported one after it. The reference family is last. NIN_NO_PORTABLE_FAMILY leaves the
+    /// portable family out (the Cortex-M firmware's small image, tools/mcu/build.sh).
+    #if NIN_NO_PORTABLE_FAMILY
+    static let table: [KernelFamily] = optimizedFamilies + [generic]
+    #else
     static let table: [KernelFamily] = optimizedFamilies + [portable, generic]
+    #endif
 
     /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
     static let portable = KernelFamily(
