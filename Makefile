@@ -196,6 +196,7 @@ wasm:
 test-wasm: deps wasm cli
 	$(WITH_BINDING) $(PYTHON) tools/wasm/make_fixtures.py .build/wasm/fixtures.json
 	node --test Tests/wasm/
+	node --experimental-wasm-relaxed-simd --test Tests/wasm/
 	$(PYTHON) Tests/wasm/browser_test.py
 
 # The README's screenshot of the demo page (docs/browser-demo.png), from the browser test.
@@ -208,9 +209,10 @@ serve: wasm
 	@echo "nin demo: http://127.0.0.1:$(PORT)/web/"
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(CURDIR) $(PORT)
 
-# nin.wasm in Node and headless Chromium against the native library (best family and portable),
-# one thread, batch 1, interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
-bench-wasm: deps wasm lib
+# nin.wasm and nin-relaxed.wasm in Node and headless Chromium against the native library (best
+# family and portable) and ONNX Runtime native int8 (when installed), one thread, batch 1,
+# interleaved rounds (tools/wasm/bench.sh: ROUNDS, RUNS).
+bench-wasm: deps wasm lib cli
 	tools/wasm/bench.sh $(or $(ROUNDS),5) $(or $(RUNS),50)
 
 # A microcontroller: Cortex-M firmware for qemu's MPS2 boards (tools/mcu/build.sh: Embedded Swift

@@ -50,11 +50,14 @@ export declare class Model {
 }
 
 /** Loads a model from .nin bytes, or a URL (or path, in Node) to read them from. `wasm` says
- *  where nin.wasm is (default: beside nin.js). */
+ *  where nin.wasm is (default: `defaultWasmURL()`). */
 export declare function loadModel(
   source: Uint8Array | ArrayBuffer | URL | string,
   options?: { wasm?: Uint8Array | ArrayBuffer | URL | string },
 ): Promise<Model>;
+
+/** nin-relaxed.wasm beside nin.js where the engine validates relaxed SIMD, else nin.wasm. */
+export declare function defaultWasmURL(): URL;
 
 /** Linear memory figures of the shared WebAssembly instance (tests, diagnostics). */
 export declare function memoryStats(): Promise<{ memoryBytes: number; heapBytes: number; heapUsed: number }>;

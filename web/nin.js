@@ -1,6 +1,6 @@
 // nin.js - nin in JavaScript: the WebAssembly build of the runtime (nin.wasm, `make wasm`) behind
 // a small API, for browsers and Node 20 or later, with no dependencies. It owns loading nin.wasm
-// (one instance, shared by every model), moving bytes in and out of its linear memory, and
+// (or nin-relaxed.wasm where the engine has relaxed SIMD; one instance, shared by every model), moving bytes in and out of its linear memory, and
 // turning the C API's status codes into NinError. Types: nin.d.ts.
 //
 //   import { loadModel } from './nin.js';
@@ -83,13 +83,25 @@ class Runtime {
 let runtimePromise = null;
 
 /**
- * The shared runtime, instantiated on first use from `wasm` (bytes, a URL, or by default nin.wasm
- * beside this file).
+ * A 37-byte module whose one function is i32x4.relaxed_dot_i8x16_i7x16_add_s: an engine
+ * validates it only where it has relaxed SIMD (Chromium; Node with --experimental-wasm-relaxed-simd).
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123,
+  3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 147, 2, 11]);
+
+/** The module beside this file that this engine runs best: nin-relaxed.wasm with relaxed SIMD, else nin.wasm. */
+export function defaultWasmURL() {
+  return new URL(WebAssembly.validate(RELAXED_SIMD_PROBE) ? './nin-relaxed.wasm' : './nin.wasm', import.meta.url);
+}
+
+/**
+ * The shared runtime, instantiated on first use from `wasm` (bytes, a URL, or by default
+ * `defaultWasmURL()`).
  */
 function runtime(wasm) {
   if (!runtimePromise) {
     runtimePromise = (async () => {
-      const bytes = wasm instanceof Uint8Array || wasm instanceof ArrayBuffer ? wasm : await readBytes(wasm ?? new URL('./nin.wasm', import.meta.url));
+      const bytes = wasm instanceof Uint8Array || wasm instanceof ArrayBuffer ? wasm : await readBytes(wasm ?? defaultWasmURL());
       const imports = { env: { ninjs_monotonic_ns: () => BigInt(Math.round(performance.now() * 1e6)) } };
       const { instance } = await WebAssembly.instantiate(bytes, imports);
       return new Runtime(instance);
@@ -102,7 +114,8 @@ function runtime(wasm) {
 /**
  * Loads a model (.nin bytes, or a URL or path to fetch them from).
  * @param {Uint8Array|ArrayBuffer|URL|string} source
- * @param {{wasm?: Uint8Array|ArrayBuffer|URL|string}} [options] where nin.wasm is (default: beside nin.js)
+ * @param {{wasm?: Uint8Array|ArrayBuffer|URL|string}} [options] where nin.wasm is (default: `defaultWasmURL()`,
+ *   beside nin.js)
  * @returns {Promise<Model>}
  */
 export async function loadModel(source, options = {}) {

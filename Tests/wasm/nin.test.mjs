@@ -5,12 +5,15 @@
 // models included); linear
 // memory does not grow over 1,000 runs; every kernel family of nin.wasm (wasmsimd, portable) equals
 // the reference kernels on random convolutions (.build-wasm/kernel-check.wasm). The native side
-// comes from tools/wasm/make_fixtures.py (NIN_WASM_FIXTURES names its output).
+// comes from tools/wasm/make_fixtures.py (NIN_WASM_FIXTURES names its output). Where the engine
+// has relaxed SIMD (make test-wasm runs this file a second time with node
+// --experimental-wasm-relaxed-simd), all of it runs on nin-relaxed.wasm instead, whose kernel
+// check (.build-wasm/relaxed/kernel-check.wasm) adds the wasmrelaxed family.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadModel, memoryStats, NinError, Status } from '../../web/nin.js';
+import { defaultWasmURL, loadModel, memoryStats, NinError, Status } from '../../web/nin.js';
 
 const root = new URL('../../', import.meta.url);
 const fixtures = JSON.parse(readFileSync(process.env.NIN_WASM_FIXTURES ?? new URL('.build/wasm/fixtures.json', root), 'utf8'));
@@ -19,17 +22,21 @@ const images = fixtures.images.map((image) => ({
   pixels: { data: new Uint8Array(Buffer.from(image.rgba, 'base64')), width: image.width, height: image.height, channels: 4 },
 }));
 const modelURL = (file) => new URL(`models/${file}`, root);
+// Which module nin.js loads here: nin-relaxed.wasm where the engine validates relaxed SIMD.
+const relaxed = defaultWasmURL().pathname.endsWith('/nin-relaxed.wasm');
 
-test('every kernel family of the wasm build equals the reference kernels (kernel check)', async () => {
-  const { instance } = await WebAssembly.instantiate(readFileSync(new URL('.build-wasm/kernel-check.wasm', root)),
+test(`every kernel family of the ${relaxed ? 'relaxed ' : ''}wasm build equals the reference kernels (kernel check)`, async () => {
+  const check = relaxed ? '.build-wasm/relaxed/kernel-check.wasm' : '.build-wasm/kernel-check.wasm';
+  const { instance } = await WebAssembly.instantiate(readFileSync(new URL(check, root)),
     { env: { ninjs_monotonic_ns: () => 0n } });
-  assert.equal(instance.exports.ninwasm_kernel_check_families(), 2);  // wasmsimd and portable
+  // wasmsimd and portable (and wasmrelaxed)
+  assert.equal(instance.exports.ninwasm_kernel_check_families(), relaxed ? 3 : 2);
   assert.equal(instance.exports.ninwasm_kernel_check(300, 2026), 0);
 });
 
-test('models load with the wasmsimd family', async () => {
+test(`models load with the ${relaxed ? 'wasmrelaxed' : 'wasmsimd'} family`, async () => {
   const model = await loadModel(modelURL('fashion_classic.nin'));
-  assert.equal(model.kernels, 'wasmsimd');
+  assert.equal(model.kernels, relaxed ? 'wasmrelaxed' : 'wasmsimd');
   model.dispose();
 });
 

@@ -2,7 +2,9 @@
 """tools/wasm/bench_chromium.py MODEL RUNS [WARMUP]: times web/nin.wasm in headless Chromium
 (tools/wasm/bench.html, served from the checkout on a free port of 127.0.0.1, through selenium
 and chromium-driver) and prints bench.html's line: "median_ms=... best_ms=...". MODEL is a name
-under models/ without .nin. For tools/wasm/bench.sh."""
+under models/ without .nin; NIN_WASM names another module under web/ (nin-relaxed.wasm). For
+tools/wasm/bench.sh."""
+import os
 import shutil
 import socket
 import subprocess
@@ -38,7 +40,8 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        driver.get(f"http://127.0.0.1:{port}/tools/wasm/bench.html?model={model}&runs={runs}&warmup={warmup}")
+        driver.get(f"http://127.0.0.1:{port}/tools/wasm/bench.html?model={model}&runs={runs}&warmup={warmup}"
+                   f"&wasm={os.environ.get('NIN_WASM', 'nin.wasm')}")
         result = WebDriverWait(driver, 600).until(
             lambda d: (t := d.find_element(By.ID, "result").text) != "running" and t)
         print(result)

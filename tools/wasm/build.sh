@@ -7,6 +7,11 @@
 # tools/embedded/build.sh, one whole-module swiftc run per Swift target, in dependency order, into
 # .build-wasm/. PNG decoding is left out (tools/bare/NoPNG.swift): JavaScript decodes images.
 # Also .build-wasm/kernel-check.wasm: every family of this build against the reference kernels.
+# Then the same with relaxed SIMD: OUT's nin-relaxed.wasm (the wasmrelaxed family first,
+# Sources/NiNWasmRelaxed; engine, C API and kernel check rebuilt in .build-wasm/relaxed/ with
+# NIN_WASM_RELAXED) and .build-wasm/relaxed/kernel-check.wasm. A module that uses relaxed SIMD
+# is refused whole by an engine without it, hence two modules; nin.js loads nin-relaxed.wasm
+# where WebAssembly.validate accepts relaxed SIMD, else nin.wasm.
 # `make wasm` runs this; web/nin.js loads what it builds.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,13 +36,15 @@ SWIFTFLAGS="-target $TARGET -enable-experimental-feature Embedded -wmo -swift-ve
             -Xcc -DNIN_PLATFORM_BARE -Xcc -msimd128 -Xcc -mbulk-memory -Xllvm -mattr=+simd128,+bulk-memory
             -I $MOD -Xcc -fmodule-map-file=$MOD/NiNCPU/module.modulemap -I $S/CNiNPlatform -I $S/CNiN -I $S/CNiNWasmSIMD"
 
-# swift_module NAME SOURCES [FLAGS...]: the .swift files under SOURCES (a folder or a file) -> MOD/NAME.o
+# swift_module NAME SOURCES [FLAGS...]: the .swift files under SOURCES (a folder or a file) ->
+# DEST/NAME.o (DEST: MOD, or MOD/relaxed for nin-relaxed.wasm, whose modules are found first)
+DEST=$MOD
 swift_module() {
     name=$1 dir=$2; shift 2
-    echo "wasm: $name"
+    echo "wasm: $name${DEST#"$MOD"}"
     # shellcheck disable=SC2046,SC2086
-    $SWIFTC $SWIFTFLAGS -parse-as-library -module-name "$name" "$@" -emit-module -emit-module-path "$MOD/$name.swiftmodule" \
-        -c -o "$MOD/$name.o" $(find "$dir" -name '*.swift' | sort)
+    $SWIFTC -I "$DEST" $SWIFTFLAGS -parse-as-library -module-name "$name" "$@" -emit-module -emit-module-path "$DEST/$name.swiftmodule" \
+        -c -o "$DEST/$name.o" $(find "$dir" -name '*.swift' | sort)
 }
 
 # shellcheck disable=SC2086
@@ -76,3 +83,29 @@ swift_module KernelCheck "$ROOT/tools/wasm/KernelCheck.swift"
     "$MOD/NiNWasmSIMD.o" "$MOD/NiN.o" "$MOD/NiNKernelCheck.o" "$MOD/KernelCheck.o" \
     "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -o "$MOD/kernel-check.wasm"
 echo "wasm: $MOD/kernel-check.wasm"
+
+# nin-relaxed.wasm: relaxed SIMD for the wasmrelaxed family and the modules that name it.
+# (Every module that imports NiNWasmRelaxed, even indirectly, sees CNiNWasmSIMD with relaxed SIMD.)
+SWIFTFLAGS="$SWIFTFLAGS -Xcc -mrelaxed-simd -Xllvm -mattr=+simd128,+relaxed-simd,+bulk-memory"
+DEST=$MOD/relaxed
+mkdir -p "$DEST"
+swift_module NiNWasmRelaxed "$S/NiNWasmRelaxed" -Ounchecked
+swift_module NiN "$S/NiN" -D NIN_WASM_KERNELS -D NIN_WASM_RELAXED
+swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
+swift_module NiNCAPI "$S/NiNCAPI"
+RELAXED_OUTPUT=$(dirname "$OUTPUT")/nin-relaxed.wasm
+# shellcheck disable=SC2086
+"$WASM_LD" --no-entry $EXPORTS --export=malloc --export=free --export=ninpriv_bare_heap_bytes \
+    --export=ninpriv_bare_heap_used -z stack-size=1048576 --gc-sections $STRIP \
+    "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" "$MOD/NiNWasmSIMD.o" \
+    "$DEST/NiNWasmRelaxed.o" "$DEST/NiN.o" "$DEST/NiNPNG.o" "$DEST/NiNCAPI.o" \
+    "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -o "$RELAXED_OUTPUT"
+echo "wasm: $RELAXED_OUTPUT ($(wc -c < "$RELAXED_OUTPUT") bytes)"
+swift_module NiNKernelCheck "$S/NiNKernelCheck"
+swift_module KernelCheck "$ROOT/tools/wasm/KernelCheck.swift"
+# shellcheck disable=SC2086
+"$WASM_LD" --no-entry --export=ninwasm_kernel_check --export=ninwasm_kernel_check_families -z stack-size=1048576 \
+    --gc-sections --strip-debug "$MOD/nin_platform_bare.o" "$MOD/NiNPlatform.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPortable.o" \
+    "$MOD/NiNWasmSIMD.o" "$DEST/NiNWasmRelaxed.o" "$DEST/NiN.o" "$DEST/NiNKernelCheck.o" "$DEST/KernelCheck.o" \
+    "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -o "$DEST/kernel-check.wasm"
+echo "wasm: $DEST/kernel-check.wasm"

@@ -18,6 +18,9 @@ import NiNNEONDot
 import NiNI8MM
 #elseif NIN_WASM_KERNELS
 import NiNWasmSIMD
+#if NIN_WASM_RELAXED
+import NiNWasmRelaxed
+#endif
 #elseif NIN_CORTEXM_KERNELS
 import NiNCortexM
 #endif
@@ -185,12 +188,24 @@ private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #elseif NIN_WASM_KERNELS
 /// The WebAssembly family (nin.wasm, tools/wasm/build.sh): SIMD128, which every engine that
 /// accepts nin.wasm runs (it would refuse the module otherwise), so no probe.
-private let optimizedFamilies: [KernelFamily] = [
+private let optimizedFamilies: [KernelFamily] = wasmRelaxedFamilies + [
     KernelFamily(isa: .wasmsimd, unavailableReason: nil,
                  convolution: ConvolutionKernels(pack: packInt16Pairs, scratchBytes: convolutionWasmSIMDScratchBytes,
                                                  run: convolutionWasmSIMD),
                  maxPool: maxPoolPortable),
 ]
+#if NIN_WASM_RELAXED
+/// nin-relaxed.wasm's relaxed-SIMD family, which nin.js loads only where the engine validates
+/// relaxed SIMD (so no probe here either).
+private let wasmRelaxedFamilies: [KernelFamily] = [
+    KernelFamily(isa: .wasmrelaxed, unavailableReason: nil,
+                 convolution: ConvolutionKernels(pack: packWasmRelaxed, scratchBytes: convolutionWasmRelaxedScratchBytes,
+                                                 run: convolutionWasmRelaxed, variantName: wasmRelaxedKernelName),
+                 maxPool: maxPoolPortable),
+]
+#else
+private let wasmRelaxedFamilies: [KernelFamily] = []
+#endif
 private let emulatedFamilies: [KernelFamily] = []
 private let familiesWithoutCoreInstructions: [KernelFamily] = []
 #elseif NIN_CORTEXM_KERNELS

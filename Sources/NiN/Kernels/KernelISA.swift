@@ -32,6 +32,9 @@ public enum KernelISA: String, Sendable, CaseIterable {
     /// WebAssembly SIMD128 kernels on i32x4.dot_i16x8_s (Sources/NiNWasmSIMD), built only into
     /// nin.wasm (tools/wasm/build.sh).
     case wasmsimd
+    /// WebAssembly relaxed SIMD (i32x4.relaxed_dot_i8x16_i7x16_add_s) on layers of 7-bit inputs,
+    /// wasmsimd on the others (Sources/NiNWasmRelaxed), built only into nin-relaxed.wasm.
+    case wasmrelaxed
     /// Armv7E-M DSP kernels (SMLAD, SXTB16) reading the weights in place, for Cortex-M4/M7
     /// firmware (Sources/NiNCortexM; only tools/mcu/build.sh builds them).
     case cortexm
