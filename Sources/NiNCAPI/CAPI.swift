@@ -146,16 +146,16 @@ public func ninModelKernels(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
 }
 
 /// The family's `NIN_ISA` name in static storage.
-private func staticCString(_ isa: KernelISA) -> UnsafePointer<CChar> {
+private func staticCString(_ isa: KernelFamilyID) -> UnsafePointer<CChar> {
     kernelFamilyStrings.first { $0.isa == isa }!.name
 }
 
-/// Each family of the build (`KernelISA.built`, best first) with its name, unavailable reason
+/// Each family of the build (`KernelFamilyID.built`, best first) with its name, unavailable reason
 /// and CPU flags as C strings, made once on first use and kept for the life of the process (the
 /// header promises static storage).
-private let kernelFamilyStrings: [(isa: KernelISA, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?,
+private let kernelFamilyStrings: [(isa: KernelFamilyID, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?,
                                    cpuFlags: UnsafePointer<CChar>)] =
-    KernelISA.built.map { isa in
+    KernelFamilyID.built.map { isa in
         (isa, staticCopy(isa.rawValue), isa.unsupportedReason.map(staticCopy),
          staticCopy((isa.cpuFlags ?? []).joined(separator: " ")))
     }

@@ -1,7 +1,7 @@
 // Where an AMX layer's time goes, on the machine at hand: each layer timed on the AMX hardware
 // and on the same driver with its tile instructions as no-ops (`AMXWithoutTiles`), in
 // interleaved rounds; the difference is the tiles' own time, set against the tdpbusd peak
-// measured on this thread (`KernelISA.measurePeak`). Where the CPU lacks AMX only the work
+// measured on this thread (`KernelFamilyID.measurePeak`). Where the CPU lacks AMX only the work
 // outside the tiles is timed (it needs AVX-512 VNNI). `nin-kernel-check --amx-split MODEL`.
 
 import NiN
@@ -78,10 +78,10 @@ public func amxSplit(modelBytes bytes: [UInt8], runs: Int = 100, rounds: Int = 3
     let withoutTiles = try NiNModel(bytes: bytes, timingWithoutCoreInstructions: .amx)
     var models = [withoutTiles]
     var hardwareMissing: String? = nil
-    if KernelISA.amx.isSupported {
+    if KernelFamilyID.amx.isSupported {
         models.insert(try NiNModel(bytes: bytes, isa: .amx), at: 0)
     } else {
-        hardwareMissing = KernelISA.amx.unsupportedReason ?? "unsupported"  // (every unsupported family has a reason)
+        hardwareMissing = KernelFamilyID.amx.unsupportedReason ?? "unsupported"  // (every unsupported family has a reason)
     }
     let graph = withoutTiles.graph
     let input = (0..<graph.input.elementCount).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
@@ -103,7 +103,7 @@ public func amxSplit(modelBytes bytes: [UInt8], runs: Int = 100, rounds: Int = 3
                       hardwareMs: models.count == 2 ? median(0, i) : nil, withoutTilesMs: median(models.count - 1, i))
     }
     return AMXSplit(threads: threads, runs: runs, rounds: rounds, layers: layers,
-                    peak: KernelISA.amx.measurePeak(), hardwareMissing: hardwareMissing)
+                    peak: KernelFamilyID.amx.measurePeak(), hardwareMissing: hardwareMissing)
 }
 
 /// `x` with `decimals` decimals, without Foundation.

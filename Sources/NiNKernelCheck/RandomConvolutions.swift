@@ -148,13 +148,13 @@ public let classicLayers: [ClassicLayer] = [
     ClassicLayer(inChannels: 10, outChannels: 10, kernel: 1, stride: 1, pad: 0, inputSize: 6),
 ]
 
-/// A kernel family to compare: a `KernelISA` on this CPU, or (`emulated`) on its instruction
+/// A kernel family to compare: a `KernelFamilyID` on this CPU, or (`emulated`) on its instruction
 /// emulator.
 public struct CheckedFamily: Equatable {
-    public var isa: KernelISA, emulated: Bool
+    public var isa: KernelFamilyID, emulated: Bool
 
     /// A family on its hardware, or on its emulator.
-    public init(isa: KernelISA, emulated: Bool = false) { self.isa = isa; self.emulated = emulated }
+    public init(isa: KernelFamilyID, emulated: Bool = false) { self.isa = isa; self.emulated = emulated }
 
     /// Its name: the NIN_ISA value, with "-emulator" for the emulated one.
     public var name: String { emulated ? isa.rawValue + "-emulator" : isa.rawValue }
@@ -162,8 +162,8 @@ public struct CheckedFamily: Equatable {
     /// Every family this build and CPU can run, best first: the optimized ones on their hardware,
     /// then the emulated ones, then generic (the reference) last.
     public static var runnable: [CheckedFamily] {
-        KernelISA.allCases.filter { $0 != .generic && $0.isSupported }.map { CheckedFamily(isa: $0) }
-            + KernelISA.emulated.map { CheckedFamily(isa: $0, emulated: true) } + [CheckedFamily(isa: .generic)]
+        KernelFamilyID.allCases.filter { $0 != .generic && $0.isSupported }.map { CheckedFamily(isa: $0) }
+            + KernelFamilyID.emulated.map { CheckedFamily(isa: $0, emulated: true) } + [CheckedFamily(isa: .generic)]
     }
 
     /// Loads `model` for this family; throws if the model loaded with another family.

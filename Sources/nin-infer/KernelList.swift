@@ -5,14 +5,14 @@
 
 import NiN
 
-/// Formats `KernelISA.built` for `--list-kernels`.
+/// Formats `KernelFamilyID.built` for `--list-kernels`.
 enum KernelList {
     /// One line per family: its name, then "yes" (and "(chosen)" for the one a load takes) or
     /// "no: <reason>".
     static func text() -> String {
-        let chosen = KernelISA.preferred
-        let width = KernelISA.built.map { $0.rawValue.count }.max() ?? 0
-        return KernelISA.built.map { isa in
+        let chosen = KernelFamilyID.preferred
+        let width = KernelFamilyID.built.map { $0.rawValue.count }.max() ?? 0
+        return KernelFamilyID.built.map { isa in
             let name = isa.rawValue + String(repeating: " ", count: width - isa.rawValue.count)
             guard let reason = isa.unsupportedReason else { return "\(name)  yes" + (isa == chosen ? " (chosen)" : "") }
             return "\(name)  no: \(reason)"
@@ -22,8 +22,8 @@ enum KernelList {
     /// One JSON array of `{"name", "supported", "reason" (null when supported), "chosen",
     /// "cpu_flags"}` (cpu_flags: what the family's probe checks, as /proc/cpuinfo names them).
     static func json() -> String {
-        let chosen = KernelISA.preferred
-        let objects = KernelISA.built.map { isa in
+        let chosen = KernelFamilyID.preferred
+        let objects = KernelFamilyID.built.map { isa in
             let flags = (isa.cpuFlags ?? []).map(jsonString).joined(separator: ", ")
             return "{\"name\": \(jsonString(isa.rawValue)), \"supported\": \(isa.isSupported), "
                 + "\"reason\": \(isa.unsupportedReason.map(jsonString) ?? "null"), \"chosen\": \(isa == chosen), "

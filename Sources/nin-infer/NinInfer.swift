@@ -27,7 +27,7 @@ enum NinInfer {
         }
         if options.version {
             print("nin-infer \(NIN_VERSION_STRING)")
-            print("kernels: \(KernelISA.preferred.rawValue)")  // what a model loaded now would run
+            print("kernels: \(KernelFamilyID.preferred.rawValue)")  // what a model loaded now would run
             exit(0)
         }
         if options.listKernels {
@@ -177,9 +177,9 @@ func printProfile(_ context: NiNContext, input: [UInt8], runs: Int) throws(NiNEr
 }
 
 /// The peak of each family `printProfile` met, measured once per process.
-nonisolated(unsafe) private var measuredPeaks: [KernelISA: KernelPeak?] = [:]
+nonisolated(unsafe) private var measuredPeaks: [KernelFamilyID: KernelPeak?] = [:]
 
-private func profilePeak(_ isa: KernelISA) -> KernelPeak? {
+private func profilePeak(_ isa: KernelFamilyID) -> KernelPeak? {
     if let known = measuredPeaks[isa] { return known }
     let peak = isa.measurePeak()
     measuredPeaks[isa] = peak

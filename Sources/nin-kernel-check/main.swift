@@ -47,7 +47,7 @@ if let splitModel {
 }
 
 let families = CheckedFamily.runnable.filter { $0.isa != .generic }
-for isa in KernelISA.allCases where isa != .generic && !isa.isSupported {
+for isa in KernelFamilyID.allCases where isa != .generic && !isa.isSupported {
     print("\(isa.rawValue): not run (\(isa.unsupportedReason ?? "unsupported"))")  // (every unsupported family has a reason)
 }
 if families.isEmpty { print("no optimized kernel family to check on this build and CPU"); exit(0) }

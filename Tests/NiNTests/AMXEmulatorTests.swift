@@ -96,7 +96,7 @@ func amxEmulatorZeroing() {
 }
 
 @Test("AMX tiles: each thread configures them once per run, and the calling thread releases them when the run ends",
-      .enabled(if: KernelISA.emulated.contains(.amx), "the AMX emulator needs AVX-512 VNNI for its requantization"))
+      .enabled(if: KernelFamilyID.emulated.contains(.amx), "the AMX emulator needs AVX-512 VNNI for its requantization"))
 func amxTilesLiveForOneRun() throws {
     let model = try NiNModel(bytes: try readBytes(repositoryRoot + "/models/fashion_small.nin"), emulating: .amx)
     let convolutions = model.graph.layers.filter { $0.kind == .convolution }.count
@@ -125,7 +125,7 @@ func amxTilesLiveForOneRun() throws {
 }
 
 @Test("AMX hardware: tdpbusd, tileloadd and tilestored of random shapes equal plain loops",
-      .enabled(if: KernelISA.amx.isSupported, "AMX unavailable: \(KernelISA.amx.unsupportedReason ?? "not in this build")"))
+      .enabled(if: KernelFamilyID.amx.isSupported, "AMX unavailable: \(KernelFamilyID.amx.unsupportedReason ?? "not in this build")"))
 func amxHardwareDotProducts() {
     checkDotProducts(AMXHardware.self, combinations: [(0, 4, 6), (1, 4, 7), (2, 5, 6), (3, 5, 7)], trials: 600, seed: 13)
 }

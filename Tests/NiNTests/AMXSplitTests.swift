@@ -8,7 +8,7 @@ import NiNKernelCheck
 import Testing
 
 @Test("AMX split: every layer timed on the driver with no-op tiles, and on the tiles where the CPU has them",
-      .enabled(if: KernelISA.avx512vnniSupported, "the AMX driver's epilogue needs AVX-512 VNNI"))
+      .enabled(if: KernelFamilyID.avx512vnniSupported, "the AMX driver's epilogue needs AVX-512 VNNI"))
 func amxSplitTimesEveryLayer() throws {
     let bytes = try readBytes(repositoryRoot + "/models/fashion_small.nin")
     let split = try amxSplit(modelBytes: bytes, runs: 3, rounds: 1, threads: 2)
@@ -16,10 +16,10 @@ func amxSplitTimesEveryLayer() throws {
     #expect(split.layers.count == graph.layers.count)
     for (layer, expected) in zip(split.layers, graph.layers) {
         #expect(layer.macs == expected.macs && layer.withoutTilesMs >= 0)
-        #expect((layer.hardwareMs != nil) == KernelISA.amx.isSupported)
+        #expect((layer.hardwareMs != nil) == KernelFamilyID.amx.isSupported)
     }
     #expect(split.layers.filter { $0.macs > 0 }.allSatisfy { $0.withoutTilesMs > 0 })
-    #expect((split.hardwareMissing == nil) == KernelISA.amx.isSupported && (split.peak != nil) == KernelISA.amx.isSupported)
+    #expect((split.hardwareMissing == nil) == KernelFamilyID.amx.isSupported && (split.peak != nil) == KernelFamilyID.amx.isSupported)
     #expect(split.lines.count == graph.layers.count + 3 + (split.peak != nil ? 1 : 0) + (split.hardwareMissing != nil ? 1 : 0))
 }
 

@@ -21,7 +21,7 @@ func goldenCasesExist() {
 }
 
 /// Runs `input` through `model` with `threads` workers and checks every layer and the logits.
-private func checkNetwork(directory: String, threads: Int, isa: KernelISA? = nil) throws {
+private func checkNetwork(directory: String, threads: Int, isa: KernelFamilyID? = nil) throws {
     let model = try NiNModel(path: directory + "/model.nin", isa: isa)
     let input = try readBytes(directory + "/input.u8")
     let batch = input.count / model.graph.input.elementCount
@@ -110,7 +110,7 @@ private var shippedGoldenCases: [String] {
 /// MACs is checked on its first two example images only. The optimized run, the C and the
 /// Python tests cover the other images of such a model.
 private var shippedCases: [String] {
-    guard KernelISA.preferred == .generic else { return shippedGoldenCases }
+    guard KernelFamilyID.preferred == .generic else { return shippedGoldenCases }
     var large: [String: Bool] = [:]
     var seen: [String: Int] = [:]
     return shippedGoldenCases.filter { name in

@@ -34,7 +34,7 @@ func kernelFamilies() throws {
     let flags = try #require(cpuinfoFlags(), "no flags line in /proc/cpuinfo")
     // Each family's probe agrees with the flags its entry names (AMX also needs the kernel's
     // permission: with its flags it is on unless the reason names the OS or the kernel).
-    for family in KernelISA.allCases {
+    for family in KernelFamilyID.allCases {
         guard let needed = family.cpuFlags, !needed.isEmpty else { continue }
         let present = needed.allSatisfy { flags.contains(Substring($0)) }
         if family == .amx && present && !family.isSupported {

@@ -10,7 +10,7 @@ import Testing
 @Test("peak loops: each family's loop does exactly its rounds x MACs per round, and is measured")
 func peakLoopsCountTheirMACs() throws {
     var lines: [String] = []
-    for isa in KernelISA.allCases {
+    for isa in KernelFamilyID.allCases {
         guard let loop = isa.peakLoop() else {
             #expect(isa == .generic || isa == .portable || !isa.isSupported, "\(isa.rawValue) runs here but has no peak loop")
             #expect(isa.measurePeak(milliseconds: 1) == nil)
@@ -24,12 +24,12 @@ func peakLoopsCountTheirMACs() throws {
         #expect(peak.isa == isa && peak.instruction == loop.instruction && peak.macsPerSecond > 0)
         lines.append("\(isa.rawValue) \(Int(peak.macsPerSecond / 1e9)) GMAC/s (\(peak.instruction))")
     }
-    if let emulated = KernelISA.amx.peakLoop(emulated: true) {
+    if let emulated = KernelFamilyID.amx.peakLoop(emulated: true) {
         for rounds in [0, 1, 3] { #expect(emulated.run(rounds) == rounds * emulated.macsPerRound, "AMX emulator, \(rounds) rounds") }
         #expect(emulated.macsPerRound == 4 * 16 * 16 * 64)
         lines.append("amx-emulator tested")
     } else {
-        lines.append("amx-emulator skipped: " + (KernelISA.amx.isBuilt ? "the CPU lacks AVX-512 VNNI" : "not in this build"))
+        lines.append("amx-emulator skipped: " + (KernelFamilyID.amx.isBuilt ? "the CPU lacks AVX-512 VNNI" : "not in this build"))
     }
     print("peak loops: " + lines.joined(separator: ", "))
 }
@@ -37,7 +37,7 @@ func peakLoopsCountTheirMACs() throws {
 @Test("peak loops: the AMX loop between two runs leaves the next run exact (it reconfigures the tiles)")
 func amxPeakLoopBetweenRuns() throws {
     for emulated in [true, false] {
-        guard let loop = KernelISA.amx.peakLoop(emulated: emulated) else { continue }
+        guard let loop = KernelFamilyID.amx.peakLoop(emulated: emulated) else { continue }
         let bytes = try readBytes(repositoryRoot + "/models/fashion_small.nin")
         let model = try emulated ? NiNModel(bytes: bytes, emulating: .amx) : NiNModel(bytes: bytes, isa: .amx)
         let reference = try NiNModel(bytes: bytes, isa: .generic)

@@ -15,19 +15,19 @@ func isaSelection() throws {
     #expect(try NiNModel(path: path, isa: .portable).isa == .portable)  // (every build and CPU has it)
     // Each family falls back to the next one down the table the CPU has (in the end the
     // portable family, which every build has); a family the build lacks gives the best it has.
-    let order = KernelISA.built
+    let order = KernelFamilyID.built
     #expect(Array(order.suffix(2)) == [.portable, .generic])
     for (i, family) in order.enumerated() {
         let expected = order[i...].first(where: \.isSupported)
         #expect(try NiNModel(path: path, isa: family).isa == expected, "asked for \(family)")
     }
-    for family in KernelISA.allCases where !order.contains(family) {
+    for family in KernelFamilyID.allCases where !order.contains(family) {
         #expect(try NiNModel(path: path, isa: family).isa == order.first(where: \.isSupported), "asked for \(family)")
     }
     // Only AMX has an emulator; asking another family's is refused with a reason.
     let bytes = try readBytes(path)
     #expect(throws: NiNError.self) { try NiNModel(bytes: bytes, emulating: .generic) }
-    if KernelISA.emulated.contains(.amx) { #expect(try NiNModel(bytes: bytes, emulating: .amx).isa == .amx) }
+    if KernelFamilyID.emulated.contains(.amx) { #expect(try NiNModel(bytes: bytes, emulating: .amx).isa == .amx) }
 }
 
 /// Runs `input` (`batch` images) through `bytes` on every family this CPU has, and on the
@@ -76,7 +76,7 @@ private func accumulators(_ conv: TestConv, input: ArraySlice<UInt8>, batch: Int
 }
 
 @Test("random convolutions: every optimized family equals the reference bit for bit",
-      .enabled(if: KernelISA.allCases.contains { $0 != .generic && $0.isSupported },
+      .enabled(if: KernelFamilyID.allCases.contains { $0 != .generic && $0.isSupported },
                "needs an optimized kernel family (the portable one is in every build)"))
 func randomConvolutions() throws {
     var rng = SplitMix(state: 2026)
@@ -104,7 +104,7 @@ func randomConvolutions() throws {
         let (conv, batch, n, relu) = (random.conv, random.batch, random.conv.outChannels, random.conv.relu)
         let (h, w, c, tieTrial) = (random.height, random.width, random.conv.inChannels, random.tieTrial)
         let results = try runOnEveryFamily(random.model, input: random.input, batch: batch)
-        if KernelISA.avx2Supported { kernels[try NiNModel(bytes: random.model, isa: .avx2).kernelName(layer: 1), default: 0] += 1 }
+        if KernelFamilyID.avx2Supported { kernels[try NiNModel(bytes: random.model, isa: .avx2).kernelName(layer: 1), default: 0] += 1 }
         let tested = results[0].count - batch * n * 4
         if tieTrial {  // count the ties the comparison went through
             let front = results[0].prefix(batch * h * w * c)
@@ -129,7 +129,7 @@ func randomConvolutions() throws {
             "in place \(inPlace), padding skipped \(skipping), K tails \(kTails), partial blocks \(partialBlocks)")
     #expect(shortRows >= 30 && vectorRows >= 30 && longRows >= 30,
             "im2col kernel rows: under 8 bytes \(shortRows), 8 to 16 \(vectorRows), longer \(longRows)")
-    if KernelISA.avx2Supported {  // each of the AVX2 family's kernels was compared
+    if KernelFamilyID.avx2Supported {  // each of the AVX2 family's kernels was compared
         for variant in ["int16", "maddubs, 2-product int16 sums", "maddubs, 4-product int16 sums"] {
             #expect(kernels["avx2 (\(variant))", default: 0] >= 30, "avx2 (\(variant)) ran in too few trials: \(kernels)")
         }

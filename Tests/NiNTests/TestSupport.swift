@@ -33,7 +33,7 @@ func float32Values(_ bytes: [UInt8]) -> [Float] {
 
 /// The kernel families a comparison test runs on this CPU: every family the CPU supports, best
 /// first. The others are listed by `skippedKernelFamilies` with the reason, never dropped silently.
-let testedKernelFamilies: [KernelISA] = KernelISA.built.filter { $0 != .generic && $0.isSupported } + [.generic]
+let testedKernelFamilies: [KernelFamilyID] = KernelFamilyID.built.filter { $0 != .generic && $0.isSupported } + [.generic]
 
 /// What the comparison tests run: every family this CPU supports, then the instruction
 /// emulators this CPU runs (AMX, wherever AVX-512 VNNI is), then generic.
@@ -41,9 +41,9 @@ let testedFamilies: [CheckedFamily] = CheckedFamily.runnable
 
 /// The kernel families this build or CPU cannot run, each with the reason it is not tested
 /// (the family entry's own: "CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni").
-let skippedKernelFamilies: [(family: KernelISA, reason: String)] = KernelISA.allCases
+let skippedKernelFamilies: [(family: KernelFamilyID, reason: String)] = KernelFamilyID.allCases
     .filter { $0 != .generic && !$0.isSupported }
     .map { ($0, $0.unsupportedReason ?? "unsupported") }
 
 /// The instruction emulators this build has but this CPU cannot run (they need AVX-512 VNNI).
-let skippedEmulators: [String] = KernelISA.amx.emulatorUnsupportedReason.map { ["amx-emulator skipped: \($0)"] } ?? []
+let skippedEmulators: [String] = KernelFamilyID.amx.emulatorUnsupportedReason.map { ["amx-emulator skipped: \($0)"] } ?? []

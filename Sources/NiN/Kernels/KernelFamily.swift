@@ -1,6 +1,6 @@
 // The kernel seam: what the engine calls for each layer, as one table of function values per
 // kernel family, and the table of every family this build has. A model picks its family once,
-// at load (`KernelISA`); a run then calls through the chosen entry once per layer (or part of
+// at load (`KernelFamilyID`); a run then calls through the chosen entry once per layer (or part of
 // one), never inside a kernel's loops. Adding a family: docs/ARCHITECTURE.md, "How to add a
 // kernel family".
 
@@ -44,7 +44,7 @@ struct ConvolutionKernels {
 /// (the executable spec every family equals bit for bit) are an entry like the others, `generic`.
 struct KernelFamily {
     /// The family's name, also its `NIN_ISA` value.
-    let isa: KernelISA
+    let isa: KernelFamilyID
     /// The CPU flags the family needs, as /proc/cpuinfo names them (empty: every CPU of the
     /// build's architecture): what its probe checks, named in its reason and by the tests.
     var cpuFlags: [String] = []

@@ -8,14 +8,14 @@ import NiNKernelCore
 /// A family's single-thread multiply-accumulate rate with every operand in registers.
 public struct KernelPeak: Sendable {
     /// The family measured.
-    public let isa: KernelISA
+    public let isa: KernelFamilyID
     /// Its multiply instruction and width, e.g. "vpdpbusd zmm" or "tdpbusd".
     public let instruction: String
     /// Multiply-accumulates per second on the calling thread: the best of the trials.
     public let macsPerSecond: Double
 }
 
-extension KernelISA {
+extension KernelFamilyID {
     /// Measures this family's peak on the calling thread (about `milliseconds` ms: the loop is
     /// sized to about a fifth of that, then the best of five trials is kept), or nil when this
     /// build or CPU cannot run the family or it has no peak loop (portable, generic). Work on a
@@ -35,7 +35,7 @@ extension KernelISA {
 
 /// Times `loop`: doubles its rounds until one trial takes a fifth of `milliseconds`, then keeps
 /// the fastest of five trials. The MACs divided are the loop's own count (its result).
-private func measure(_ loop: DotProductLoop, isa: KernelISA, milliseconds: Double) -> KernelPeak {
+private func measure(_ loop: DotProductLoop, isa: KernelFamilyID, milliseconds: Double) -> KernelPeak {
     let trialNanoseconds = UInt64(max(milliseconds, 0.001) * 1e6 / 5)
     var rounds = 1
     while true {

@@ -15,8 +15,8 @@ public final class NiNModel: @unchecked Sendable {
     /// A copy of the model image's bytes (tools: to load the same model on an emulator).
     package var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: base, count: byteCount)) }
     private let release: Release
-    /// The kernel family this model's contexts run (see `KernelISA`).
-    public let isa: KernelISA
+    /// The kernel family this model's contexts run (see `KernelFamilyID`).
+    public let isa: KernelFamilyID
     /// The kernels of `isa`: the family table entry every run dispatches through.
     let kernels: KernelFamily
     /// Per layer: its fixed kernel arguments, with a convolution's parameters as the family's
@@ -36,14 +36,14 @@ public final class NiNModel: @unchecked Sendable {
         case none
     }
 
-    /// Maps the file at `path` read-only and validates it. `isa` nil picks `KernelISA.preferred`;
+    /// Maps the file at `path` read-only and validates it. `isa` nil picks `KernelFamilyID.preferred`;
     /// a family the CPU lacks falls back to the best family below it that the CPU has.
-    public convenience init(path: String, isa: KernelISA? = nil) throws(NiNError) {
+    public convenience init(path: String, isa: KernelFamilyID? = nil) throws(NiNError) {
         try self.init(path: FilePath(path), isa: isa)
     }
 
     /// As `init(path:isa:)`, for a path given as its exact bytes (any file name Linux allows).
-    public convenience init(path: FilePath, isa: KernelISA? = nil) throws(NiNError) {
+    public convenience init(path: FilePath, isa: KernelFamilyID? = nil) throws(NiNError) {
         let mapped = path.withCString { path in Result { () throws(Platform.MappingFailure) in try Platform.mapReadOnly(path) } }
         let mapping: UnsafeRawBufferPointer
         switch mapped {
@@ -78,7 +78,7 @@ public final class NiNModel: @unchecked Sendable {
     }
 
     /// Validates a copy of `bytes`; the model owns the copy. `isa` as for `init(path:isa:)`.
-    public convenience init(bytes: [UInt8], isa: KernelISA? = nil) throws(NiNError) {
+    public convenience init(bytes: [UInt8], isa: KernelFamilyID? = nil) throws(NiNError) {
         let copied = bytes.withUnsafeBytes { raw in Result { () throws(NiNError) in try copyAligned(raw) } }
         let copy = try copied.get()
         do { try self.init(base: UnsafeRawPointer(copy), count: bytes.count, release: .free, isa: isa) } catch {
@@ -88,8 +88,8 @@ public final class NiNModel: @unchecked Sendable {
     }
 
     /// Validates a copy of `bytes` and runs it on family `isa`'s instruction emulator (tests and
-    /// nin-kernel-check; `KernelISA.emulated` lists the families that have one).
-    package convenience init(bytes: [UInt8], emulating isa: KernelISA) throws(NiNError) {
+    /// nin-kernel-check; `KernelFamilyID.emulated` lists the families that have one).
+    package convenience init(bytes: [UInt8], emulating isa: KernelFamilyID) throws(NiNError) {
         guard let family = KernelFamily.emulated.first(where: { $0.isa == isa && $0.isSupported }) else {
             throw .invalid("no emulator of kernel family \(isa.rawValue) on this build and CPU")
         }
@@ -98,7 +98,7 @@ public final class NiNModel: @unchecked Sendable {
 
     /// Validates a copy of `bytes` and runs it on family `isa`'s driver with its core
     /// instructions as no-ops (AMX: the tiles), for timing the rest; its outputs are wrong.
-    package convenience init(bytes: [UInt8], timingWithoutCoreInstructions isa: KernelISA) throws(NiNError) {
+    package convenience init(bytes: [UInt8], timingWithoutCoreInstructions isa: KernelFamilyID) throws(NiNError) {
         guard let family = KernelFamily.withoutCoreInstructions.first(where: { $0.isa == isa && $0.isSupported }) else {
             throw .invalid("no no-op variant of kernel family \(isa.rawValue) on this build and CPU")
         }
@@ -116,14 +116,14 @@ public final class NiNModel: @unchecked Sendable {
         }
     }
 
-    private init(base: UnsafeRawPointer, count: Int, release: Release, isa requested: KernelISA? = nil,
+    private init(base: UnsafeRawPointer, count: Int, release: Release, isa requested: KernelFamilyID? = nil,
                  family: KernelFamily? = nil) throws(NiNError) {
         let image = UnsafeRawBufferPointer(start: base, count: count)
         self.graph = try readModelGraph(image, isFileMapping: release == .unmap)
         self.base = base
         self.byteCount = count
         self.release = release
-        let isa = family?.isa ?? requested?.supportedFallback ?? KernelISA.preferred
+        let isa = family?.isa ?? requested?.supportedFallback ?? KernelFamilyID.preferred
         let kernels = family ?? isa.kernels
         var steps: [LayerStep] = []
         for (index, layer) in graph.layers.enumerated() {

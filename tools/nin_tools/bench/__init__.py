@@ -16,8 +16,8 @@ The report starts with the machine: CPU model and which of the flags that decide
    model).  With OpenVINO importable, that same QDQ model compiled by OpenVINO for the CPU
    (INFERENCE_NUM_THREADS = threads, latency hint, one stream, its default precision for the
    non-quantized parts).  With PyTorch importable, the fp32 graph as a ``torch.nn.Sequential``.
-2. nin's kernel families: every ``NIN_ISA`` value (the cases of ``KernelISA`` in
-   Sources/NiN/Kernels/KernelISA.swift) is tried with ``nin-infer --profile 1``, whose first
+2. nin's kernel families: every ``NIN_ISA`` value (the cases of ``KernelFamilyID`` in
+   Sources/NiN/Kernels/KernelFamilyID.swift) is tried with ``nin-infer --profile 1``, whose first
    line names the family that really ran; a family the CPU lacks falls back to another and is
    skipped with the reason (e.g. "the CPU lacks avx_vnni").
 3. Latency: batch 1 at 1 and 2 threads, batch 16 at 2 threads.  nin is timed by

@@ -5,9 +5,12 @@
 import NiNCPU
 import NiNPlatform
 
-/// A family of kernels. All of them produce the same bits. Each case is a `NIN_ISA` value;
-/// `generic` stays the first (the tests compare every case with the first).
-public enum KernelISA: String, Sendable, CaseIterable {
+/// Which kernel family: its name (the raw value, also its `NIN_ISA` value), whether this build
+/// has it and this CPU runs it, and the choice made at load. A family is not always an ISA
+/// (`portable` is plain Swift, `generic` the scalar reference); its facts live in its
+/// `KernelFamily` table entry. Every family gives the same bits. `generic` stays the first case
+/// (the tests compare every case with the first).
+public enum KernelFamilyID: String, Sendable, CaseIterable {
     /// The scalar reference kernels (the executable spec).
     case generic
     /// x86-64 AVX2 kernels (Sources/NiNAVX2).
@@ -40,10 +43,10 @@ public enum KernelISA: String, Sendable, CaseIterable {
     case cortexm
 
     /// True when this build has the AVX2 kernels and this CPU (and OS) can run them.
-    public static let avx2Supported = KernelISA.avx2.isSupported
+    public static let avx2Supported = KernelFamilyID.avx2.isSupported
 
     /// True when this build has the AVX-512 VNNI kernels and this CPU (and OS) can run them.
-    public static let avx512vnniSupported = KernelISA.avx512vnni.isSupported
+    public static let avx512vnniSupported = KernelFamilyID.avx512vnni.isSupported
 
     /// True when this build has the family's kernels (make test-portable and non-x86 hosts
     /// build without the x86 ones); generic is always built.
@@ -56,7 +59,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
     private var entry: KernelFamily? { KernelFamily.table.first { $0.isa == self } }
 
     /// `self` if the CPU can run it, else the best supported family below it (in the end, generic).
-    public var supportedFallback: KernelISA { kernels.isa }
+    public var supportedFallback: KernelFamilyID { kernels.isa }
 
     /// The kernels of `supportedFallback`.
     var kernels: KernelFamily {
@@ -68,7 +71,7 @@ public enum KernelISA: String, Sendable, CaseIterable {
 
     /// The families this build has, in the order a load prefers them (best first; `generic`,
     /// the reference kernels, last), whether or not this CPU runs them: the family table's order.
-    public static var built: [KernelISA] { KernelFamily.table.map { $0.isa } }
+    public static var built: [KernelFamilyID] { KernelFamily.table.map { $0.isa } }
 
     /// Why this build or CPU cannot run the family ("CPU lacks avx512f/avx512bw/avx512vl/avx512_vnni",
     /// or for AMX the kernel's refusal of the tile data state); nil for a family it runs.
@@ -88,11 +91,11 @@ public enum KernelISA: String, Sendable, CaseIterable {
 
     /// The families this build can also run on an instruction emulator (`NiNModel(bytes:emulating:)`)
     /// on this CPU: AMX, wherever AVX-512 VNNI is.
-    package static var emulated: [KernelISA] { KernelFamily.emulated.filter({ $0.isSupported }).map { $0.isa } }
+    package static var emulated: [KernelFamilyID] { KernelFamily.emulated.filter({ $0.isSupported }).map { $0.isa } }
 
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
     /// to the best supported family below it, with the reason on stderr, once per process).
-    public static var preferred: KernelISA {
+    public static var preferred: KernelFamilyID {
         if let value = Platform.environment("NIN_ISA"), let requested = named(String(cString: value)) {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
@@ -103,12 +106,12 @@ public enum KernelISA: String, Sendable, CaseIterable {
 
 /// The family whose raw value is `name`, byte for byte (`init(rawValue:)` compares Strings with
 /// Unicode normalization: ByteString.swift).
-private func named(_ name: String) -> KernelISA? {
-    KernelISA.allCases.first { $0.rawValue.hasSameBytes(as: name) }
+private func named(_ name: String) -> KernelFamilyID? {
+    KernelFamilyID.allCases.first { $0.rawValue.hasSameBytes(as: name) }
 }
 
 /// Says once per process on stderr why a requested family is not used, and which one is.
-private func reportFallback(_ requested: KernelISA, _ reason: String) {
+private func reportFallback(_ requested: KernelFamilyID, _ reason: String) {
     guard !fallbackReported else { return }
     fallbackReported = true
     Platform.writeStandardError("nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)")
