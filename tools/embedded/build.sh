@@ -80,9 +80,10 @@ $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/fork.c" -o "$MOD/fork.o"
 $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/binary.c" -o "$MOD/binary.o"
 $CC -O2 -fPIC -I "$S/NiNPNGRead/include" $(pkg-config --cflags libpng) -c "$S/NiNPNGRead/ninpriv_png.c" -o "$MOD/png.o"
 
-# The modules off the hot path (platform calls, model reading, PNG, the C API's glue and the CLI)
-# are compiled for size (-Osize; the last -O flag wins); the kernel modules and the engine that
-# drives them keep -O / -Ounchecked (docs/ARCHITECTURE.md, "Embedded Swift": measured).
+# The modules off the hot path (platform calls, the engine NiN: model reading, planning and the
+# scheduler, PNG, the C API's glue and the CLI) are compiled for size (-Osize; the last -O flag
+# wins); the kernel modules and NiNKernelCore's drivers keep -O / -Ounchecked (docs/ARCHITECTURE.md,
+# "Embedded Swift": the same instructions per inference, measured).
 SMALL=-Osize
 swift_module NiNPlatform $SMALL
 swift_module NiNKernelCore

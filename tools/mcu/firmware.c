@@ -5,7 +5,7 @@
  * then the memory figures. Exit status 0; 1 when nin reports an error; 2 when the arena is
  * smaller than the model needs. tools/mcu/test.py checks the logits against the host's;
  * tools/mcu/bench.py counts instructions between the mcu_mark() calls. The kernel family is
- * the best one (portable) unless the command line (qemu -append) says NIN_ISA=NAME. */
+ * the best one the image has (cortexm) unless the command line (qemu -append) says NIN_ISA=NAME. */
 #include <stdint.h>
 
 #include "images.h"
