@@ -393,15 +393,22 @@ public func packQuads(_ layer: ConvolutionWeights, blockQuads: Int? = nil) -> Pa
     guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
     // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
     // the padding channels stay 0).
+    // Whole quads move as 4-byte words (a quad of a channel is 4 consecutive bytes of its row and
+    // of its lane); the sum is a separate pass the compiler vectorizes. Model loading spends most
+    // of its time here and in the checksum, so the loop is kept word-wise.
     let weights = packed.weights.assumingMemoryBound(to: Int8.self)
+    let wholeQuads = k / 4
     for o in 0..<layer.outChannels {
-        let row = layer.weights + o * k
-        let lane = weights + (o / 16) * kQuads * 16 * 4 + (o % 16) * 4
-        var sum: Int32 = 0
-        for kk in 0..<k {
-            lane[(kk >> 2) * 64 + (kk & 3)] = row[kk]
-            sum &+= Int32(row[kk])
+        let row = UnsafeRawPointer(layer.weights + o * k)
+        let lane = UnsafeMutableRawPointer(weights + (o / 16) * kQuads * 16 * 4 + (o % 16) * 4)
+        for q in 0..<wholeQuads {
+            lane.storeBytes(of: row.loadUnaligned(fromByteOffset: 4 * q, as: UInt32.self), toByteOffset: 64 * q, as: UInt32.self)
         }
+        for kk in (4 * wholeQuads)..<k {
+            lane.storeBytes(of: row.load(fromByteOffset: kk, as: Int8.self), toByteOffset: 64 * wholeQuads + (kk & 3), as: Int8.self)
+        }
+        var sum: Int32 = 0
+        for kk in 0..<k { sum &+= Int32(layer.weights[o * k + kk]) }
         packed.bias[o] = layer.bias[o] &- layer.inputZeroPoint &* sum
     }
     RequantBlock.fill(packed, from: layer)
