@@ -26,19 +26,9 @@ public func convolutionAVXVNNI(_ a: ConvolutionCall, part: Int = 0, of parts: In
 /// The AVX-VNNI microkernels: 6 x 16 tiles (two weight vectors and six pixel broadcasts per K
 /// quad feed 12 vpdpbusd; two of them side by side make the 32-channel tile), and one pixel at
 /// a time; im2col chunks of u8 values, whole 6-pixel tiles, 16 bytes of slack for its vector stores.
-enum AVXVNNITiles: QuadTiles {
-    static var pairTilePixels: Int { 6 }
+enum AVXVNNITiles: QuadBlockTiles {
     static var blockTilePixels: Int { 6 }
     static var im2col: Im2colScratch { Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 6, slack: 16) }
-
-    @inline(__always)
-    static func pairTile(_ t: QuadTileArguments) {
-        tile6x16AVXVNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
-                        output: t.output, channel: t.channel, channels: 16)
-        tile6x16AVXVNNI(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights + t.kQuads * 64, bias: t.bias + 16,
-                        requant: t.requant + RequantBlock.bytes, output: t.output, channel: t.channel + 16,
-                        channels: t.channels - 16)
-    }
 
     @inline(__always)
     static func blockTile(_ t: QuadTileArguments) {

@@ -44,6 +44,25 @@ public struct QuadTileArguments {
     /// Where a one-pixel call stores its first channel: the first pixel's row, at `channel`.
     @inlinable @inline(__always)
     public var pixelOutput: UnsafeMutablePointer<UInt8> { output.row(0) + channel }
+
+    /// The first of the two 16-channel blocks these arguments cover: the same call, at most 16
+    /// channels.
+    @inlinable @inline(__always)
+    public var firstBlock: QuadTileArguments {
+        var block = self
+        block.channels = min(channels, 16)
+        return block
+    }
+
+    /// The second of the two 16-channel blocks these arguments cover: the next block's weights,
+    /// biases and `RequantBlock` table, channels from `channel + 16` (none when `channels` <= 16).
+    @inlinable @inline(__always)
+    public var secondBlock: QuadTileArguments {
+        var block = self
+        block.weights += kQuads * 64; block.bias += 16; block.requant += RequantBlock.bytes
+        block.channel += 16; block.channels = max(channels - 16, 0)
+        return block
+    }
 }
 
 /// A family's microkernels for `convolveQuads`, and the im2col chunks they read. Each reads the
@@ -65,6 +84,24 @@ public protocol QuadTiles {
     static func blockTile(_ t: QuadTileArguments)
     /// One pixel x the 16 channels of one block, stored at `t.pixelOutput`.
     static func pixel(_ t: QuadTileArguments)
+}
+
+/// Families whose 32-channel tile is their 16-channel tile twice, block by block (NEON, the arm64
+/// dot families, AVX-VNNI): they give `blockTile`, `blockTilePixels` and `pixel`, and the pair
+/// tile follows.
+public protocol QuadBlockTiles: QuadTiles {}
+
+extension QuadBlockTiles {
+    /// The pair tile covers as many pixels as the block tile.
+    @inlinable
+    public static var pairTilePixels: Int { blockTilePixels }
+
+    /// The block tile on the first block, then on the second.
+    @inlinable @inline(__always)
+    public static func pairTile(_ t: QuadTileArguments) {
+        blockTile(t.firstBlock)
+        blockTile(t.secondBlock)
+    }
 }
 
 extension QuadTiles {
@@ -155,14 +192,11 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
             }
             while p < pixels {  // the part's last few pixels, one at a time (a tile would cost a whole one)
                 let (output, taps) = destination(p, 1)
-                let low = min(channels, 16)
-                Tiles.pixel(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
-                                              bias: a.bias + block * 16, requant: requant, output: output,
-                                              channel: block * 16, channels: low))
-                Tiles.pixel(QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights + kQuads * 64,
-                                              kQuads: kQuads, bias: a.bias + block * 16 + 16,
-                                              requant: requant + RequantBlock.bytes, output: output,
-                                              channel: block * 16 + 16, channels: channels - low))
+                let both = QuadTileArguments(rows: tile(p), kPadded: kPadded, taps: taps, weights: weights, kQuads: kQuads,
+                                             bias: a.bias + block * 16, requant: requant, output: output,
+                                             channel: block * 16, channels: channels)
+                Tiles.pixel(both.firstBlock)
+                Tiles.pixel(both.secondBlock)
                 p += 1
             }
             block += 2

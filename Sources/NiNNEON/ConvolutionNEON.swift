@@ -23,30 +23,14 @@ public func convolutionNEON(_ a: ConvolutionCall, part: Int = 0, of parts: Int =
 /// The NEON microkernels: 2 x 16 tiles (two of them side by side make the 32-channel tile), and
 /// one pixel at a time. They count every tap (the shifted padding bytes are in the bias). The
 /// im2col chunks: u8 values, whole 2-pixel tiles, 16 bytes of slack for its vector stores.
-enum NEONTiles: QuadTiles {
-    static var pairTilePixels: Int { 2 }
+enum NEONTiles: QuadBlockTiles {
     static var blockTilePixels: Int { 2 }
     static var skipsPaddingTaps: Bool { false }
     static var im2col: Im2colScratch { Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 2, slack: 16) }
 
     @inline(__always)
-    static func pairTile(_ t: QuadTileArguments) {
-        tile2x16NEON(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
-                     output: t.output, channel: t.channel, channels: 16)
-        tile2x16NEON(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights + t.kQuads * 64, bias: t.bias + 16,
-                     requant: t.requant + RequantBlock.bytes, output: t.output, channel: t.channel + 16,
-                     channels: t.channels - 16)
-    }
+    static func blockTile(_ t: QuadTileArguments) { tile2x16NEON(t) }
 
     @inline(__always)
-    static func blockTile(_ t: QuadTileArguments) {
-        tile2x16NEON(t.rows, kPadded: t.kPadded, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
-                     output: t.output, channel: t.channel, channels: t.channels)
-    }
-
-    @inline(__always)
-    static func pixel(_ t: QuadTileArguments) {
-        pixel1x16NEON(t.rows, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant, output: t.pixelOutput,
-                      channels: t.channels)
-    }
+    static func pixel(_ t: QuadTileArguments) { pixel1x16NEON(t) }
 }

@@ -65,13 +65,13 @@ struct PartialSums16NEON {
     }
 }
 
-/// Two output pixels x 16 channels (`channels` real, 1 to 16) over the K quads of `taps`, then
-/// requantized and stored at the pixels' rows of `output`, from `channel`.
+/// Two output pixels x 16 channels (`t.channels` real, 1 to 16) over the K quads of `t.taps`,
+/// then requantized and stored at the pixels' rows of `t.output`, from `t.channel`.
 @inline(__always)
-func tile2x16NEON(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-                  bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int, channels: Int) {
+func tile2x16NEON(_ t: QuadTileArguments) {
+    let taps = t.taps, bias = t.bias, requant = t.requant, output = t.output, channel = t.channel, channels = t.channels
     var p0 = PartialSums16NEON(), p1 = PartialSums16NEON()
-    let w = UnsafeRawPointer(weights), r0 = UnsafeRawPointer(a), r1 = r0 + kPadded
+    let w = UnsafeRawPointer(t.weights), r0 = UnsafeRawPointer(t.rows), r1 = r0 + t.kPadded
     for run in 0..<taps.count {
         let start = taps.first &+ run &* taps.stride
         var wq = w + 64 &* start, x0 = r0 + 4 &* start, x1 = r1 + 4 &* start
@@ -90,12 +90,12 @@ func tile2x16NEON(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, weigh
     p1.store(bias: bias, requant: requant, output: output.row(1) + channel, channels: channels)
 }
 
-/// One output pixel x 16 channels (`channels` real, 0 stores nothing), requantized and stored.
+/// One output pixel x 16 channels (`t.channels` real, 0 stores nothing), requantized and stored
+/// at `t.pixelOutput`.
 @inline(__always)
-func pixel1x16NEON(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-                   requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>, channels: Int) {
-    guard channels > 0 else { return }
+func pixel1x16NEON(_ t: QuadTileArguments) {
+    guard t.channels > 0 else { return }
     var sums = PartialSums16NEON()
-    sums.add(UnsafeRawPointer(a), taps: taps, weights: UnsafeRawPointer(weights))
-    sums.store(bias: bias, requant: requant, output: output, channels: channels)
+    sums.add(UnsafeRawPointer(t.rows), taps: t.taps, weights: UnsafeRawPointer(t.weights))
+    sums.store(bias: t.bias, requant: t.requant, output: t.pixelOutput, channels: t.channels)
 }
