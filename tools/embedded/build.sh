@@ -78,6 +78,7 @@ swift_module() {
 $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/cpu.c" -o "$MOD/cpu.o"
 $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/fork.c" -o "$MOD/fork.o"
 $CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/binary.c" -o "$MOD/binary.o"
+$CC -O2 -fPIC -I "$S/NiNCPU/include" -c "$S/NiNCPU/crc32.c" -o "$MOD/crc32.o"
 $CC -O2 -fPIC -I "$S/NiNPNGRead/include" $(pkg-config --cflags libpng) -c "$S/NiNPNGRead/ninpriv_png.c" -o "$MOD/png.o"
 
 # The modules off the hot path (platform calls, the engine NiN: model reading, planning and the
@@ -120,7 +121,7 @@ swift_module NiNCAPI $SMALL
 # The baseline modules also carry copies of each other's code (weak: the linker keeps the first);
 # the ISA modules' copies are local (above), so baseline code never calls code built with -m flags:
 # only a family's own target runs its instructions, after its probe (docs/ARCHITECTURE.md, Targets).
-OBJECTS="$MOD/cpu.o $MOD/fork.o $MOD/binary.o $MOD/png.o $MOD/NiNPlatform.o $MOD/NiNKernelCore.o $MOD/NiNPortable.o
+OBJECTS="$MOD/cpu.o $MOD/fork.o $MOD/binary.o $MOD/crc32.o $MOD/png.o $MOD/NiNPlatform.o $MOD/NiNKernelCore.o $MOD/NiNPortable.o
          $(for name in $BASELINE_EXTRA; do echo "$MOD/$name.o"; done) $MOD/NiN.o $MOD/NiNPNG.o $MOD/NiNCAPI.o
          $(for name in $ISA_MODULES; do echo "$MOD/$name.o"; done)"
 # libnin.a holds the Unicode tables' objects too, so `cc app.c libnin.a -lpng16 -lm` links.
