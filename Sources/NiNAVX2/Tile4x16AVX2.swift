@@ -30,8 +30,7 @@ func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: 
     var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
     let a0 = UnsafeRawPointer(a), a1 = UnsafeRawPointer(a + kPadded)
     let a2 = UnsafeRawPointer(a + 2 * kPadded), a3 = UnsafeRawPointer(a + 3 * kPadded)
-    for run in 0..<taps.count {
-      let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
       var b = UnsafeRawPointer(weights) + 64 &* start
       for p in start..<(start &+ taps.length) {
         let b0 = _mm256_loadu_si256(b.assumingMemoryBound(to: __m256i.self))

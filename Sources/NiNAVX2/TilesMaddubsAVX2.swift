@@ -90,8 +90,7 @@ func tile4x16Maddubs(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, we
     var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi
     var c20 = biasLo, c21 = biasHi, c30 = biasLo, c31 = biasHi
     let r0 = UnsafeRawPointer(a), r1 = r0 + kPadded, r2 = r0 + 2 &* kPadded, r3 = r0 + 3 &* kPadded
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = 4 &* start
         var left = taps.length
@@ -140,8 +139,7 @@ func pixel1x16Maddubs(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: Unsafe
     var s0 = load(UnsafeRawPointer(bias)), s1 = load(UnsafeRawPointer(bias + 8))
     var t0 = _mm256_setzero_si256(), t1 = _mm256_setzero_si256()
     let row = UnsafeRawPointer(a)
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = row + 4 &* start
         var left = taps.length
@@ -196,8 +194,7 @@ func tile2x32Maddubs(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, we
         c10 = addQuad(c10, xa, load(p1 + o), ones); c11 = addQuad(c11, xa, load(p1 + o + 32), ones)
         c12 = addQuad(c12, xa, load(q1 + o), ones); c13 = addQuad(c13, xa, load(q1 + o + 32), ones)
     }
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var o = 64 &* start
         var x = 4 &* start
         let end = x &+ 4 &* taps.length

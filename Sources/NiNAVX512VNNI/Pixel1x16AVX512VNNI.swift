@@ -16,8 +16,7 @@ func pixel1x16AVX512VNNI(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: Uns
     let all: __mmask16 = 0xFFFF
     var s0 = _mm512_loadu_si512(UnsafeRawPointer(bias))
     var s1 = _mm512_setzero_si512(), s2 = _mm512_setzero_si512(), s3 = _mm512_setzero_si512()
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = UnsafeRawPointer(a) + 4 &* start
         var left = taps.length

@@ -17,8 +17,7 @@ func tile16x16AVX512VNNI(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps
     var c8 = b, c9 = b, c10 = b, c11 = b, c12 = b, c13 = b, c14 = b, c15 = b
     let row = UnsafeRawPointer(a)
     let all: __mmask16 = 0xFFFF
-    for run in 0..<taps.count {
-      let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
       var w = UnsafeRawPointer(weights) + 64 &* start
       var quad = row + 4 &* start
       let end = w + 64 &* taps.length

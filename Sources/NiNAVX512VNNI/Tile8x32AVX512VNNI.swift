@@ -17,8 +17,7 @@ func tile8x32AVX512VNNI(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps,
     let row = UnsafeRawPointer(a)
     let second = kQuads * 64  // the next block's weights
     let all: __mmask16 = 0xFFFF
-    for run in 0..<taps.count {
-      let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
       var w0 = UnsafeRawPointer(weights) + 64 &* start
       var quad = row + 4 &* start
       let end = w0 + 64 &* taps.length

@@ -27,8 +27,7 @@ func tile6x16AVXVNNI(_ a: UnsafePointer<UInt8>, kPadded: Int, taps: TileTaps, we
     var c00 = lo, c01 = hi, c10 = lo, c11 = hi, c20 = lo, c21 = hi
     var c30 = lo, c31 = hi, c40 = lo, c41 = hi, c50 = lo, c51 = hi
     let r0 = UnsafeRawPointer(a)
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = r0 + 4 &* start
         let end = x + 4 &* taps.length
@@ -67,8 +66,7 @@ func pixel1x16AVXVNNI(_ a: UnsafePointer<UInt8>, taps: TileTaps, weights: Unsafe
     guard channels > 0 else { return }
     var s0 = load(UnsafeRawPointer(bias)), s1 = load(UnsafeRawPointer(bias + 8))
     var t0 = _mm256_setzero_si256(), t1 = _mm256_setzero_si256()
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = UnsafeRawPointer(a) + 4 &* start
         var left = taps.length

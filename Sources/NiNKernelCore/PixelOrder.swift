@@ -44,6 +44,27 @@ public struct TileTaps {
     /// All of K, `groups` groups.
     @inlinable
     public static func all(_ groups: Int) -> TileTaps { TileTaps(first: 0, count: 1, length: groups, stride: 0) }
+
+    /// The first group of each run, in order: what a microkernel's outer loop walks
+    /// (`for start in taps.runStarts`), reading `length` groups from each.
+    @inlinable
+    public var runStarts: RunStarts { RunStarts(next: first, left: count, stride: stride) }
+
+    /// The first groups of a `TileTaps`' runs.
+    public struct RunStarts: Sequence, IteratorProtocol {
+        @usableFromInline var nextStart: Int, left: Int
+        @usableFromInline let stride: Int
+
+        @inlinable
+        init(next: Int, left: Int, stride: Int) { nextStart = next; self.left = left; self.stride = stride }
+
+        @inlinable @inline(__always)
+        public mutating func next() -> Int? {
+            guard left > 0 else { return nil }
+            defer { nextStart &+= stride; left &-= 1 }
+            return nextStart
+        }
+    }
 }
 
 /// Where a part's pixels are computed, in order: first the columns whose window lies inside

@@ -42,8 +42,7 @@ struct PartialSums16NEON {
     /// Adds the products of the quads of `taps` from `row` (one pixel's K bytes).
     @inline(__always)
     mutating func add(_ row: UnsafeRawPointer, taps: TileTaps, weights: UnsafeRawPointer) {
-        for run in 0..<taps.count {
-            let start = taps.first &+ run &* taps.stride
+        for start in taps.runStarts {
             var w = weights + 64 &* start, x = row + 4 &* start
             var left = taps.length
             while left >= 2 {
@@ -72,8 +71,7 @@ func tile2x16NEON(_ t: QuadTileArguments) {
     let taps = t.taps, bias = t.bias, requant = t.requant, output = t.output, channel = t.channel, channels = t.channels
     var p0 = PartialSums16NEON(), p1 = PartialSums16NEON()
     let w = UnsafeRawPointer(t.weights), r0 = UnsafeRawPointer(t.rows), r1 = r0 + t.kPadded
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var wq = w + 64 &* start, x0 = r0 + 4 &* start, x1 = r1 + 4 &* start
         var left = taps.length
         while left >= 2 {

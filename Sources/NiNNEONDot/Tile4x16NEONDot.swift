@@ -81,8 +81,7 @@ public func tile4x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, kPadde
     typealias Sums = DotSums16<D>
     var s0 = Sums(), s1 = Sums(), s2 = Sums(), s3 = Sums()
     let r0 = UnsafeRawPointer(a)
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = r0 + 4 &* start
         var left = taps.length
@@ -115,8 +114,7 @@ public func pixel1x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, taps:
                                                 output: UnsafeMutablePointer<UInt8>, channels: Int, instruction: D.Type) {
     guard channels > 0 else { return }
     var s = DotSums16<D>()
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = UnsafeRawPointer(a) + 4 &* start
         var left = taps.length

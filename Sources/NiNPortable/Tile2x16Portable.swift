@@ -67,8 +67,7 @@ func tile2x16(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: 
         c10 &+= multiplyAddPairs(w0, x1); c11 &+= multiplyAddPairs(w1, x1)
         c12 &+= multiplyAddPairs(w2, x1); c13 &+= multiplyAddPairs(w3, x1)
     }
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         let end = start &+ taps.length
         var w = UnsafeRawPointer(weights) + 64 &* start
         var p = start
