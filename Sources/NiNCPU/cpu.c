@@ -47,30 +47,19 @@ int ninpriv_cpu_has_avxvnni(void) {
  * AT_HWCAP and AT_HWCAP2 words (the bits of the kernel's uapi asm/hwcap.h, spelled here). */
 #if defined(__aarch64__) && defined(__linux__)
 static int aarch64_hwcap(unsigned long type, unsigned long bit) { return (getauxval(type) & bit) != 0; }
+#define NINPRIV_HWCAP(type, bit) aarch64_hwcap(type, bit)
+#else
+#define NINPRIV_HWCAP(type, bit) 0 /* not arm64 Linux: none of them */
 #endif
 
-int ninpriv_cpu_has_asimd(void) {
-#if defined(__aarch64__) && defined(__linux__)
-    return aarch64_hwcap(AT_HWCAP, 1ul << 1);  /* HWCAP_ASIMD */
-#else
-    return 0;
-#endif
-}
+int ninpriv_cpu_has_asimd(void) { return NINPRIV_HWCAP(AT_HWCAP, 1ul << 1); /* HWCAP_ASIMD */ }
 
 int ninpriv_cpu_has_asimddp(void) {
-#if defined(__aarch64__) && defined(__linux__)
-    return ninpriv_cpu_has_asimd() && aarch64_hwcap(AT_HWCAP, 1ul << 20);  /* HWCAP_ASIMDDP */
-#else
-    return 0;
-#endif
+    return ninpriv_cpu_has_asimd() && NINPRIV_HWCAP(AT_HWCAP, 1ul << 20); /* HWCAP_ASIMDDP */
 }
 
 int ninpriv_cpu_has_i8mm(void) {
-#if defined(__aarch64__) && defined(__linux__)
-    return ninpriv_cpu_has_asimddp() && aarch64_hwcap(AT_HWCAP2, 1ul << 13);  /* HWCAP2_I8MM */
-#else
-    return 0;
-#endif
+    return ninpriv_cpu_has_asimddp() && NINPRIV_HWCAP(AT_HWCAP2, 1ul << 13); /* HWCAP2_I8MM */
 }
 
 const void *ninpriv_opaque_pointer(const void *pointer) { return pointer; }
