@@ -40,6 +40,8 @@
 #   make arm64         the same Embedded build cross-compiled for aarch64 Linux, .build-arm64/release/
 #   make test-arm64    that build under qemu-aarch64 on emulated arm64 CPUs of each class: the family
 #                      each picks, nin-kernel-check, nin-infer byte for byte against the x86-64 one
+#   make bench-arm64   instructions per inference under qemu-aarch64 (TCG plugin): each arm64 family
+#                      against ONNX Runtime's arm64 CPU provider (its aarch64 wheel), per CPU model
 #   make bench-kit     .build/bench-kit/: static binaries, libnin.so, models and bench/kit/run.sh, to
 #                      measure every family on a machine without Swift (bench/README.md, "Elsewhere")
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
@@ -238,6 +240,15 @@ arm64: deps
 test-arm64: arm64 cli
 	tools/arm64/test.sh $(ARM64) $(RELEASE)/nin-infer
 
+# The classic model's instructions per inference (batch 1, one thread) under qemu-aarch64 -cpu
+# cortex-a53, neoverse-n1 and max, counted by the plugin tools/qemu/insn_count.c: nin per kernel
+# family (bench/nin_bench.c) and ONNX Runtime's CPU provider (bench/ort_bench.c on make bench's
+# QDQ model, libonnxruntime.so from the aarch64 wheel of the host's onnxruntime version, fetched
+# once into .build-arm64/ort/ by pip download), with issue 24's goals (tools/arm64/bench.py).
+# About 2 minutes; not in CI. Instruction counts, not times.
+bench-arm64: arm64 lib cli
+	$(WITH_BINDING) $(PYTHON) tools/arm64/bench.py $(ARM64) $(MODEL)
+
 test-python: lib cli
 	$(PYTHON) -m pytest -q tools/tests bindings/python/tests Tests/cli
 
@@ -332,4 +343,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 bench-arm64 wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -2,7 +2,10 @@
  * Usage: nin_bench MODEL.nin [runs=50] [threads=1] [batch=1] [warmup=5]
  * (the kernel family is the library's choice, or NIN_ISA's: see nin-infer --profile)
  * Prints one line: "model threads batch median_ms best_ms images_per_s times_ms=t1,t2,..."
- * (every run's milliseconds, in run order, for callers that pool several calls). */
+ * (every run's milliseconds, in run order, for callers that pool several calls).
+ * The timed runs lie between two calls of bench_mark() (bench_mark.h), where an instruction
+ * counter under qemu reads its count (tools/arm64/bench.py). */
+#include "bench_mark.h"
 #include <nin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,11 +50,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < bytes; i++) input[i] = (uint8_t)((i * 2654435761u) >> 24);
     double *times = malloc(sizeof(double) * (size_t)runs);
     for (int i = 0; i < warmup; i++) nin_run_prepared_u8(ctx, input, bytes, batch);
+    bench_mark();
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();
         nin_run_prepared_u8(ctx, input, bytes, batch);
         times[i] = now_ms() - t0;
     }
+    bench_mark();
     double *sorted = malloc(sizeof(double) * (size_t)runs);
     memcpy(sorted, times, sizeof(double) * (size_t)runs);
     qsort(sorted, (size_t)runs, sizeof(double), compare);

@@ -11,7 +11,7 @@ nin-mcu-all.elf); each family's RAM and instructions come from the image that ha
   model's objects come from (bytes used at the end of the run, and reserved), other static data
   (.data and .bss less the arena and the pool), the stack's high-water mark (the stack is painted
   at reset) and size; the used and reserved figures are what the firmware prints;
-- instructions, counted under qemu-system-arm -M mps2-an386 by the TCG plugin insn_count.c
+- instructions, counted under qemu-system-arm -M mps2-an386 by the TCG plugin tools/qemu/insn_count.c
   (built here with the host's cc): loading the model and making the context, and each inference
   (the instructions between the firmware's mcu_mark() calls around nin_run_prepared_u8); and,
   with CMSIS_NN and CMSIS_CORE set (sources not in this repository), CMSIS-NN's instructions for
@@ -54,7 +54,8 @@ IMAGE = {"cortexm": "nin-mcu.elf", "portable": "nin-mcu-all.elf", "generic": "ni
 
 def build_plugin(workdir: Path) -> Path:
     plugin = workdir / "insn_count.so"
-    subprocess.run(["cc", "-O2", "-shared", "-fPIC", str(HERE / "insn_count.c"), "-o", str(plugin)], check=True)
+    source = ROOT / "tools" / "qemu" / "insn_count.c"
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", str(source), "-o", str(plugin)], check=True)
     return plugin
 
 

@@ -2,7 +2,7 @@
 # tools/mcu/bench_cmsis_nn.sh CMSIS_NN_DIR CMSIS_CORE_INCLUDE_DIR: builds cmsis_nn_bench.c (the small
 # NiN's layers with CMSIS-NN's int8 kernels) for the same Cortex-M4F as the firmware, with
 # arm-none-eabi-gcc -O2 and this directory's startup file, into .build-mcu/cmsis-nn.elf, and
-# prints the instructions of one inference under qemu-system-arm -M mps2-an386 (the insn_count.c
+# prints the instructions of one inference under qemu-system-arm -M mps2-an386 (the tools/qemu/insn_count.c
 # plugin, between the driver's marks). CMSIS-NN is not part of this repository: pass a checkout of
 # github.com/ARM-software/CMSIS-NN and CMSIS-Core's Include folder (CMSIS_6: CMSIS/Core/Include).
 set -eu
@@ -27,7 +27,7 @@ arm-none-eabi-gcc $CPU -O2 ${CFLAGS:-} -ffreestanding -ffunction-sections -fdata
     -lgcc -o "$OUT/cmsis-nn.elf"
 arm-none-eabi-size "$OUT/cmsis-nn.elf"
 mark=$(arm-none-eabi-nm "$OUT/cmsis-nn.elf" | awk '$3 == "mcu_mark" { print "0x" $1 }')
-cc -O2 -shared -fPIC "$MCU/insn_count.c" -o "$OUT/insn_count.so"
+cc -O2 -shared -fPIC "$ROOT/tools/qemu/insn_count.c" -o "$OUT/insn_count.so"
 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -semihosting-config enable=on,target=native \
     -kernel "$OUT/cmsis-nn.elf" -plugin "$OUT/insn_count.so,mark=$mark" -d plugin -D "$OUT/insn.log"
 awk '/^insn mark/ { m[n++] = $3 } END { printf "cmsis-nn: %d instructions per inference (second of two)\n", m[3] - m[2] }' "$OUT/insn.log"

@@ -11,7 +11,7 @@ void mcu_write(const char *text);
 __attribute__((noreturn)) void mcu_exit(int status);
 /** The command line the host gave (qemu's -append; semihosting), "" when none. */
 const char *mcu_command_line(void);
-/** A point the instruction counter (tools/mcu/insn_count.c, under qemu) records; does nothing. */
+/** A point the instruction counter (tools/qemu/insn_count.c, under qemu) records; does nothing. */
 void mcu_mark(void);
 /** Bytes of stack ever used since reset (the painted words overwritten, counted from the top). */
 size_t mcu_stack_high_water(void);

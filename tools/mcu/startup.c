@@ -41,7 +41,7 @@ const char *mcu_command_line(void) {
 
 /* ---- Instruction-count marks ---- */
 
-/* Does nothing, and is never inlined: tools/mcu/insn_count.c (a qemu plugin) records the running
+/* Does nothing, and is never inlined: tools/qemu/insn_count.c (a qemu plugin) records the running
  * instruction count each time its first instruction executes. */
 __attribute__((noinline, used)) void mcu_mark(void) { __asm__ volatile("" ::: "memory"); }
 

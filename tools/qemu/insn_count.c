@@ -1,10 +1,15 @@
 /* insn_count.c - a qemu TCG plugin (the plugin API of qemu 7.2, version 1) that counts the guest
- * instructions executed, for tools/mcu/bench.py: the total at exit, and the running count each
- * time the instruction at address `mark` (argument mark=0x...: the firmware's mcu_mark, which it
- * calls before and after each inference) executes, so that the difference of two marks is the
- * instructions between them. Counting is per translation block (an inline add of the block's
- * length where the block starts), so each mark reads the count up to the end of mark's block: a
- * constant offset that cancels in differences. Printed through qemu's log (-d plugin -D FILE):
+ * instructions executed, for the benchmarks that count instead of timing: tools/mcu/bench.py and
+ * bench_cmsis_nn.sh (qemu-system-arm, the firmware) and tools/arm64/bench.py (qemu-aarch64 user
+ * mode, bench/nin_bench.c and bench/ort_bench.c). It prints the total at exit, and the running
+ * count each time the instruction at address `mark` (argument mark=0x...: a function that does
+ * nothing, called before and after the region to count: the firmware's mcu_mark, the drivers'
+ * bench_mark) executes, so that the difference of two marks is the instructions between them.
+ * Counting is per translation block (an inline add of the block's length where the block starts),
+ * so each mark reads the count up to the end of mark's block: a constant offset that cancels in
+ * differences. One counter for all vCPUs, not atomic: exact for one guest thread (the MPS2 boards
+ * have one vCPU; in user mode each guest thread is one, so the drivers run one thread). Printed
+ * through qemu's log (-d plugin -D FILE):
  *   insn mark N     (one line per mark, in order)
  *   insn total N
  * The few declarations it needs from qemu's plugin API are written out here (no qemu headers). */
