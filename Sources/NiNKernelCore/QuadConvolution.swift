@@ -45,22 +45,22 @@ public struct QuadTileArguments {
     @inlinable @inline(__always)
     public var pixelOutput: UnsafeMutablePointer<UInt8> { output.row(0) + channel }
 
-    /// The first of the two 16-channel blocks these arguments cover: the same call, at most 16
-    /// channels.
+    /// The first of the two 16-channel blocks of a pair tile's arguments (17 to 32 channels):
+    /// the same call on its 16 channels (a constant, so the tile's store needs no channel test).
     @inlinable @inline(__always)
     public var firstBlock: QuadTileArguments {
         var block = self
-        block.channels = min(channels, 16)
+        block.channels = 16
         return block
     }
 
-    /// The second of the two 16-channel blocks these arguments cover: the next block's weights,
-    /// biases and `RequantBlock` table, channels from `channel + 16` (none when `channels` <= 16).
+    /// The second of the two 16-channel blocks of a pair tile's arguments: the next block's
+    /// weights, biases and `RequantBlock` table, its `channels - 16` channels from `channel + 16`.
     @inlinable @inline(__always)
     public var secondBlock: QuadTileArguments {
         var block = self
         block.weights += kQuads * 64; block.bias += 16; block.requant += RequantBlock.bytes
-        block.channel += 16; block.channels = max(channels - 16, 0)
+        block.channel += 16; block.channels = channels - 16
         return block
     }
 }
