@@ -17,7 +17,7 @@ private func guarded(_ body: () throws(NiNError) -> Void) -> nin_status {
         try body()
         return NIN_OK
     } catch {
-        LastError.set(error.message)
+        LastError.set(error.text)
         return nin_status(rawValue: UInt32(error.code.rawValue))
     }
 }
@@ -147,8 +147,13 @@ public func ninModelKernels(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
 
 /// The family's `NIN_ISA` name in static storage.
 private func staticCString(_ isa: KernelFamilyID) -> UnsafePointer<CChar> {
-    kernelFamilyStrings.first { $0.isa == isa }!.name
+    kernelFamilyNames.first { $0.isa == isa }!.name
 }
+
+/// Each family of the build with its name as a C string, made once on first use (apart from
+/// `kernelFamilyStrings`, so that nin_model_kernels does not build the CPU flag lists).
+private let kernelFamilyNames: [(isa: KernelFamilyID, name: UnsafePointer<CChar>)] =
+    KernelFamilyID.built.map { isa in (isa, staticCopy(isa.rawValue)) }
 
 /// Each family of the build (`KernelFamilyID.built`, best first) with its name, unavailable reason
 /// and CPU flags as C strings, made once on first use and kept for the life of the process (the
@@ -156,7 +161,7 @@ private func staticCString(_ isa: KernelFamilyID) -> UnsafePointer<CChar> {
 private let kernelFamilyStrings: [(isa: KernelFamilyID, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?,
                                    cpuFlags: UnsafePointer<CChar>)] =
     KernelFamilyID.built.map { isa in
-        (isa, staticCopy(isa.rawValue), isa.unsupportedReason.map(staticCopy),
+        (isa, staticCString(isa), isa.unsupportedReason.map(staticCopy),
          staticCopy((isa.cpuFlags ?? []).joined(separator: " ")))
     }
 
@@ -301,7 +306,7 @@ public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_i
             do throws(NiNError) {
                 try checkImageShape(width: Int(image.width), height: Int(image.height), channels: Int(image.channels), stride: stride)
             } catch {
-                throw NiNError(error.code, "images[\(n)]: " + error.message)
+                throw NiNError(error.code, "images[\(n)]: \(error.text)")
             }
         }
         try ctx.run(count: Int(count)) { n in

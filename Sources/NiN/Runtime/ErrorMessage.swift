@@ -1,0 +1,142 @@
+// The text of a NiNError: a string literal whose interpolations (integers, hex fields, Floats,
+// strings, shapes, paths) are written straight into UTF-8 bytes. Every error site reads as a plain
+// interpolated literal, but no String is built or formatted: on a microcontroller Swift's String
+// interpolation, integer and float printing were most of the firmware's code.
+
+/// The UTF-8 text of an error, built from an interpolated string literal
+/// (`"layer \(index): out_channels is \(n)"`).
+public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
+    /// The text's UTF-8 bytes (no terminating NUL).
+    public private(set) var utf8: [UInt8]
+
+    /// The text of a literal without interpolations.
+    public init(stringLiteral value: StaticString) {
+        var builder = Builder(literalCapacity: 0, interpolationCount: 0)
+        builder.appendLiteral(value)
+        utf8 = builder.utf8
+    }
+
+    /// The text of an interpolated literal.
+    public init(stringInterpolation: Builder) {
+        utf8 = stringInterpolation.utf8
+    }
+
+    /// The text as a String.
+    public var string: String { String(decoding: utf8, as: UTF8.self) }
+
+    /// Writes an interpolated literal's pieces as UTF-8.
+    public struct Builder: StringInterpolationProtocol {
+        var utf8: [UInt8] = []
+
+        /// An empty text (the capacities are hints).
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            utf8.reserveCapacity(literalCapacity + 8 * interpolationCount)
+        }
+
+        /// Appends a literal piece.
+        public mutating func appendLiteral(_ literal: StaticString) {
+            append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
+        @inline(never)
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            utf8.append(contentsOf: bytes)
+        }
+
+        /// Appends an integer in decimal.
+        public mutating func appendInterpolation<T: BinaryInteger>(_ value: T) {
+            if let small = Int64(exactly: value) {
+                appendDecimal(magnitude: small.magnitude, negative: small < 0)
+            } else {
+                appendDecimal(magnitude: UInt64(truncatingIfNeeded: value), negative: false)
+            }
+        }
+
+        @inline(never)
+        mutating func appendDecimal(magnitude: UInt64, negative: Bool) {
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 20 digits at most
+            var count = 0
+            var rest = magnitude
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    buffer[23 - count] = UInt8(truncatingIfNeeded: rest % 10) + 0x30
+                    rest /= 10
+                    count += 1
+                } while rest != 0
+            }
+            if negative { utf8.append(0x2D) }
+            withUnsafeBytes(of: &digits) { buffer in
+                append(UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[(24 - count)...]))
+            }
+        }
+
+        /// Appends a 32-bit field as 8 uppercase hexadecimal digits (`\(hex: flags)`).
+        public mutating func appendInterpolation(hex value: UInt32) {
+            for shift in stride(from: 28, through: 0, by: -4) {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt32(shift)) & 15
+                utf8.append(digit < 10 ? 0x30 + digit : 0x37 + digit)
+            }
+        }
+
+        /// Appends a Float as Swift's `description` spells it (in Embedded Swift, whose float
+        /// printing is large: "nan", "inf", "-inf", and finite values to 6 decimals, trailing
+        /// zeros dropped, e.g. "0.0", "-1.0", "-0.003922").
+        public mutating func appendInterpolation(_ value: Float) {
+            #if hasFeature(Embedded)
+            if value.isNaN { appendLiteral("nan"); return }
+            if value.sign == .minus { utf8.append(0x2D) }
+            let size = value.magnitude
+            if size.isInfinite { appendLiteral("inf"); return }
+            guard size < 1e9 else {
+                appendLiteral("(bits 0x")
+                appendInterpolation(hex: value.bitPattern)
+                appendLiteral(")")
+                return
+            }
+            var whole = UInt64(size)
+            var fraction = UInt64(((size - Float(whole)) * 1_000_000).rounded())
+            if fraction == 1_000_000 { whole += 1; fraction = 0 }
+            appendDecimal(magnitude: whole, negative: false)
+            utf8.append(0x2E)
+            var scale: UInt64 = 100_000
+            repeat {
+                utf8.append(UInt8(truncatingIfNeeded: fraction / scale) + 0x30)
+                fraction %= scale
+                scale /= 10
+            } while fraction != 0 && scale != 0
+            #else
+            appendInterpolation(value.description)
+            #endif
+        }
+
+        /// Appends a string's UTF-8.
+        public mutating func appendInterpolation(_ value: String) {
+            var copy = value
+            copy.withUTF8 { append($0) }
+        }
+
+        /// Appends a static string.
+        public mutating func appendInterpolation(_ value: StaticString) {
+            appendLiteral(value)
+        }
+
+        /// Appends another message's text.
+        public mutating func appendInterpolation(_ value: ErrorMessage) {
+            value.utf8.withUnsafeBufferPointer { append($0) }
+        }
+
+        /// Appends a shape as "HxWxC" (its `description`).
+        public mutating func appendInterpolation(_ value: TensorShape) {
+            appendInterpolation(value.height)
+            utf8.append(0x78)
+            appendInterpolation(value.width)
+            utf8.append(0x78)
+            appendInterpolation(value.channels)
+        }
+
+        /// Appends a path as its `description` spells it.
+        public mutating func appendInterpolation(_ value: FilePath) {
+            appendInterpolation(value.description)
+        }
+    }
+}
