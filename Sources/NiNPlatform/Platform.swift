@@ -120,6 +120,11 @@ public enum Platform {
         fputs(line + "\n", ninpriv_stderr())
     }
 
+    /// Writes the NUL-terminated `text` to stderr as it is (no newline added).
+    public static func writeStandardError(cString text: UnsafePointer<CChar>) {
+        fputs(text, ninpriv_stderr())
+    }
+
     // MARK: Threads
 
     /// A key to one pointer per thread (a pthread key): each thread reads its own, nil until it

@@ -96,7 +96,7 @@ public enum KernelFamilyID: String, Sendable, CaseIterable {
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
     /// to the best supported family below it, with the reason on stderr, once per process).
     public static var preferred: KernelFamilyID {
-        if let value = Platform.environment("NIN_ISA"), let requested = named(String(cString: value)) {
+        if let value = Platform.environment("NIN_ISA"), let requested = named(value) {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
@@ -104,17 +104,26 @@ public enum KernelFamilyID: String, Sendable, CaseIterable {
     }
 }
 
-/// The family whose raw value is `name`, byte for byte (`init(rawValue:)` compares Strings with
-/// Unicode normalization: ByteString.swift).
-private func named(_ name: String) -> KernelFamilyID? {
-    KernelFamilyID.allCases.first { $0.rawValue.hasSameBytes(as: name) }
+/// The family whose raw value is the C string `name`, byte for byte (`init(rawValue:)` compares
+/// Strings with Unicode normalization: ByteString.swift; no String is made of `name`).
+private func named(_ name: UnsafePointer<CChar>) -> KernelFamilyID? {
+    KernelFamilyID.allCases.first { isa in
+        var raw = isa.rawValue
+        return raw.withUTF8 { bytes in
+            // A shorter `name` differs at its NUL (no raw value holds one): nothing past it is read.
+            for i in bytes.indices where UInt8(bitPattern: name[i]) != bytes[i] { return false }
+            return name[bytes.count] == 0
+        }
+    }
 }
 
 /// Says once per process on stderr why a requested family is not used, and which one is.
 private func reportFallback(_ requested: KernelFamilyID, _ reason: String) {
     guard !fallbackReported else { return }
     fallbackReported = true
-    Platform.writeStandardError("nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)")
+    // (an ErrorMessage, not a String: String formatting is kilobytes of a microcontroller's code)
+    let line: ErrorMessage = "nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)\n\0"
+    line.utf8.withUnsafeBytes { Platform.writeStandardError(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
 }
 
 /// Whether `reportFallback` has spoken (a benign race at worst repeats its line).
