@@ -32,7 +32,7 @@ private func withContext(_ handle: OpaquePointer?, _ body: (NiNContext) throws(N
     }
 }
 
-private func required<T>(_ pointer: T?, _ name: String) throws(NiNError) -> T {
+private func required<T>(_ pointer: T?, _ name: StaticString) throws(NiNError) -> T {
     guard let pointer else { throw NiNError(.invalidArgument, "\(name) is NULL") }
     return pointer
 }
@@ -145,15 +145,10 @@ public func ninModelKernels(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
     return name
 }
 
-/// The family's `NIN_ISA` name in static storage.
+/// The family's `NIN_ISA` name in static storage (its static string: no copy is made).
 private func staticCString(_ isa: KernelFamilyID) -> UnsafePointer<CChar> {
-    kernelFamilyNames.first { $0.isa == isa }!.name
+    UnsafeRawPointer(isa.staticName.utf8Start).assumingMemoryBound(to: CChar.self)
 }
-
-/// Each family of the build with its name as a C string, made once on first use (apart from
-/// `kernelFamilyStrings`, so that nin_model_kernels does not build the CPU flag lists).
-private let kernelFamilyNames: [(isa: KernelFamilyID, name: UnsafePointer<CChar>)] =
-    KernelFamilyID.built.map { isa in (isa, staticCopy(isa.rawValue)) }
 
 /// Each family of the build (`KernelFamilyID.built`, best first) with its name, unavailable reason
 /// and CPU flags as C strings, made once on first use and kept for the life of the process (the

@@ -29,7 +29,7 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer, isFileMapping: Bool 
         guard pairs.count % 2 == 0 else { throw .badModel("section META has a key without a value") }
         for i in stride(from: 0, to: pairs.count, by: 2) {
             guard !pairs[i].string.isEmpty else { throw .badModel("section META has an empty key") }
-            guard !result.metadata.contains(where: { $0.key.hasSameBytes(as: pairs[i].string) }) else {
+            guard !stride(from: 0, to: i, by: 2).contains(where: { r.sameCString(pairs[$0].offset, pairs[i].offset) }) else {
                 throw .badModel("section META has the key \"\(pairs[i].string)\" twice")
             }
             result.metadata.append((key: pairs[i].string, value: pairs[i + 1].string))
@@ -159,7 +159,7 @@ private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<In
         bound = layer.outputMax
     }
     guard layers[layerCount - 1].kind == .globalAveragePool else {
-        throw .badModel("layer \(layerCount - 1) is \(layers[layerCount - 1].kind.name): the last layer must be gap")
+        throw .badModel("layer \(layerCount - 1) is \(layers[layerCount - 1].kind.staticName): the last layer must be gap")
     }
     guard classCount == shape.channels else {
         throw .badModel("class_count is \(classCount) but the last layer has \(shape.channels) channels")
@@ -239,17 +239,17 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
                       outputScale: outScale, outputZeroPoint: outZero)
     layer.inputMax = inputMax
     guard kind == .convolution else {
-        guard weightMaxField == 0 else { throw fail("weight_max must be zero for \(kind.name)") }
+        guard weightMaxField == 0 else { throw fail("weight_max must be zero for \(kind.staticName)") }
         guard outputMaxField == 0 || (kind != .globalAveragePool && outputMaxField == UInt32(inputMax)) else {
             throw fail(kind == .globalAveragePool ? "output_max must be zero for gap"
-                       : "output_max \(outputMaxField) must be 0 or its input's bound \(inputMax) for \(kind.name)")
+                       : "output_max \(outputMaxField) must be 0 or its input's bound \(inputMax) for \(kind.staticName)")
         }
         layer.outputMax = inputMax
         guard outChannels == inChannels else { throw fail("a pool must keep its \(inChannels) channels, not \(outChannels)") }
         guard outScale == inputScale, outZero == inputZeroPoint else {
             throw fail("a pool must keep its input's scale and zero point")
         }
-        guard offsets.allSatisfy({ $0 == 0 }) else { throw fail("array offsets must be zero for \(kind.name)") }
+        guard offsets.allSatisfy({ $0 == 0 }) else { throw fail("array offsets must be zero for \(kind.staticName)") }
         return layer
     }
 
@@ -315,7 +315,7 @@ private func readLabels(_ r: ByteReader, _ range: Range<Int>, count: Int) throws
 }
 
 /// Splits a section into NUL-terminated UTF-8 strings; the section must end with a NUL.
-private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: String) throws(NiNError) -> [(string: String, offset: Int)] {
+private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: StaticString) throws(NiNError) -> [(string: String, offset: Int)] {
     var result: [(string: String, offset: Int)] = []
     var start = range.lowerBound
     for i in range where r.bytes[i] == 0 {

@@ -28,12 +28,15 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
     public struct Builder: StringInterpolationProtocol {
         var utf8: [UInt8] = []
 
-        /// An empty text (the capacities are hints).
+        /// An empty text (the capacities are hints). (Not inlined, nor are the appends: each of
+        /// the engine's hundred error sites is then a few calls.)
+        @inline(never)
         public init(literalCapacity: Int, interpolationCount: Int) {
             utf8.reserveCapacity(literalCapacity + 8 * interpolationCount)
         }
 
         /// Appends a literal piece.
+        @inline(never)
         public mutating func appendLiteral(_ literal: StaticString) {
             append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
         }
@@ -44,6 +47,7 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
         }
 
         /// Appends an integer in decimal.
+        @inline(__always)
         public mutating func appendInterpolation<T: BinaryInteger>(_ value: T) {
             if let small = Int64(exactly: value) {
                 appendDecimal(magnitude: small.magnitude, negative: small < 0)
@@ -93,12 +97,13 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
                 appendLiteral(")")
                 return
             }
-            var whole = UInt64(size)
-            var fraction = UInt64(((size - Float(whole)) * 1_000_000).rounded())
+            // (32-bit conversions: the FPU's; 64-bit ones are library calls on a Cortex-M)
+            var whole = UInt32(size)
+            var fraction = UInt32(((size - Float(whole)) * 1_000_000).rounded())
             if fraction == 1_000_000 { whole += 1; fraction = 0 }
-            appendDecimal(magnitude: whole, negative: false)
+            appendDecimal(magnitude: UInt64(whole), negative: false)
             utf8.append(0x2E)
-            var scale: UInt64 = 100_000
+            var scale: UInt32 = 100_000
             repeat {
                 utf8.append(UInt8(truncatingIfNeeded: fraction / scale) + 0x30)
                 fraction %= scale
@@ -109,10 +114,12 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
             #endif
         }
 
-        /// Appends a string's UTF-8.
+        /// Appends a string's UTF-8. (Strings on Linux and in Embedded Swift are always stored as
+        /// UTF-8; only a bridged Objective-C string has none to lend, and it is written as "?":
+        /// iterating one links the UTF-16 views, kilobytes of a microcontroller's code.)
+        @inline(never)
         public mutating func appendInterpolation(_ value: String) {
-            var copy = value
-            copy.withUTF8 { append($0) }
+            if value.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil { utf8.append(0x3F) }
         }
 
         /// Appends a static string.
