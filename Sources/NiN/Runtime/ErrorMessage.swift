@@ -56,21 +56,52 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
             }
         }
 
+        /// Writes `magnitude` in decimal (a "-" first when `negative`), 9 digits at a time in 32-bit
+        /// arithmetic: a 64-bit division is a library call (700 bytes) on a 32-bit microcontroller.
         @inline(never)
         mutating func appendDecimal(magnitude: UInt64, negative: Bool) {
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 20 digits at most
+            if negative { utf8.append(0x2D) }
+            // Up to three groups of 9 digits, most significant first; only the first unpadded.
+            let (upper, low) = Builder.divideByBillion(magnitude)
+            let (top, middle) = Builder.divideByBillion(upper)
+            if top != 0 {
+                appendDigits(UInt32(truncatingIfNeeded: top), width: 1)
+                appendDigits(middle, width: 9)
+                appendDigits(low, width: 9)
+            } else if middle != 0 {
+                appendDigits(middle, width: 1)
+                appendDigits(low, width: 9)
+            } else {
+                appendDigits(low, width: 1)
+            }
+        }
+
+        /// `value` divided by 10^9 and the remainder, by shifts and subtractions (no 64-bit divide).
+        static func divideByBillion(_ value: UInt64) -> (quotient: UInt64, remainder: UInt32) {
+            let billion: UInt64 = 1_000_000_000
+            var quotient: UInt64 = 0, remainder: UInt64 = 0
+            for bit in stride(from: 63, through: 0, by: -1) {
+                remainder = remainder << 1 | (value >> UInt64(bit) & 1)
+                quotient <<= 1
+                if remainder >= billion { remainder -= billion; quotient |= 1 }
+            }
+            return (quotient, UInt32(truncatingIfNeeded: remainder))
+        }
+
+        /// `value` in decimal, zero-padded to at least `width` digits (at most 10).
+        mutating func appendDigits(_ value: UInt32, width: Int) {
+            var digits: (UInt64, UInt64) = (0, 0)  // 16 bytes: 10 digits at most
             var count = 0
-            var rest = magnitude
+            var rest = value
             withUnsafeMutableBytes(of: &digits) { buffer in
                 repeat {
-                    buffer[23 - count] = UInt8(truncatingIfNeeded: rest % 10) + 0x30
+                    buffer[15 - count] = UInt8(truncatingIfNeeded: rest % 10) + 0x30
                     rest /= 10
                     count += 1
-                } while rest != 0
+                } while rest != 0 || count < width
             }
-            if negative { utf8.append(0x2D) }
             withUnsafeBytes(of: &digits) { buffer in
-                append(UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[(24 - count)...]))
+                append(UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[(16 - count)...]))
             }
         }
 
