@@ -39,12 +39,26 @@ public struct ArenaPlan: Sendable {
     let scratchOffsets: [Int]
 
     /// Whether a context of `threads` and `batchSize` runs a batch in lanes (one image per
-    /// thread at a time) rather than layer by layer over the whole batch.
-    public static func usesLanes(threads: Int, batchSize: Int) -> Bool { threads > 1 && batchSize > 1 }
+    /// thread at a time) rather than layer by layer over the whole batch. Never in a build for a
+    /// platform without threads (`-D NIN_SINGLE_THREADED`: the microcontroller firmware, whose
+    /// code then leaves the lane layout out).
+    public static func usesLanes(threads: Int, batchSize: Int) -> Bool {
+        #if NIN_SINGLE_THREADED
+        false
+        #else
+        threads > 1 && batchSize > 1
+        #endif
+    }
 
     /// Whether a run of `count` images on this plan goes image by image on the lanes (the lane
     /// layout, for a batch), rather than layer by layer with each layer split across the threads.
-    public func runsInLanes(count: Int) -> Bool { lanes > 0 && count > 1 }
+    public func runsInLanes(count: Int) -> Bool {
+        #if NIN_SINGLE_THREADED
+        false
+        #else
+        lanes > 0 && count > 1
+        #endif
+    }
 
     /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
     /// scratch per thread.
