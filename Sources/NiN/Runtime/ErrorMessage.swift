@@ -114,20 +114,21 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, Sendable {
         }
 
         /// Appends a Float as Swift's `description` spells it (in Embedded Swift, whose float
-        /// printing is large: "nan", "inf", "-inf", and finite values to 6 decimals, trailing
-        /// zeros dropped, e.g. "0.0", "-1.0", "-0.003922").
+        /// printing is large: "nan", "inf", "-inf", finite values below 10^9 in magnitude to 6
+        /// decimals, trailing zeros dropped, e.g. "0.0", "-1.0", "-0.003922", larger ones as
+        /// "(float bits 0xCF32D05E)").
         public mutating func appendInterpolation(_ value: Float) {
             #if hasFeature(Embedded)
             if value.isNaN { appendLiteral("nan"); return }
-            if value.sign == .minus { utf8.append(0x2D) }
             let size = value.magnitude
-            if size.isInfinite { appendLiteral("inf"); return }
-            guard size < 1e9 else {
-                appendLiteral("(bits 0x")
+            guard size.isInfinite || size < 1e9 else {
+                appendLiteral("(float bits 0x")
                 appendInterpolation(hex: value.bitPattern)
                 appendLiteral(")")
                 return
             }
+            if value.sign == .minus { utf8.append(0x2D) }
+            if size.isInfinite { appendLiteral("inf"); return }
             // (32-bit conversions: the FPU's; 64-bit ones are library calls on a Cortex-M)
             var whole = UInt32(size)
             var fraction = UInt32(((size - Float(whole)) * 1_000_000).rounded())
