@@ -298,10 +298,6 @@ __attribute__((weak)) char *getenv(const char *name) { (void)name; return NULL; 
 /* The embedder's monotonic clock in nanoseconds (nin.js: performance.now()). */
 __attribute__((import_module("env"), import_name("ninjs_monotonic_ns"))) extern unsigned long long ninjs_monotonic_ns(void);
 static unsigned long long monotonic_ns(void) { return ninjs_monotonic_ns(); }
-#else
-/* No clock known: a counter, so that time still moves forward (a microcontroller port sets its own). */
-static unsigned long long monotonic_ns(void) { static unsigned long long ticks; return ticks += 1000; }
-#endif
 
 int clock_gettime(clockid_t clock, struct timespec *time) {
     (void)clock;
@@ -310,6 +306,21 @@ int clock_gettime(clockid_t clock, struct timespec *time) {
     time->tv_nsec = (long)(now % 1000000000u);
     return 0;
 }
+#else
+/* No clock known: a counter of microseconds, so that time still moves forward (a microcontroller
+ * port sets its own); kept as seconds and nanoseconds, with no 64-bit division (a library call
+ * of 700 bytes on a 32-bit part). */
+int clock_gettime(clockid_t clock, struct timespec *time) {
+    static time_t seconds;
+    static long nanoseconds;
+    (void)clock;
+    nanoseconds += 1000;
+    if (nanoseconds >= 1000000000) { nanoseconds -= 1000000000; seconds += 1; }
+    time->tv_sec = seconds;
+    time->tv_nsec = nanoseconds;
+    return 0;
+}
+#endif
 
 FILE *ninpriv_stderr(void) { return NULL; }
 FILE *ninpriv_stdout(void) { return NULL; }

@@ -17,7 +17,7 @@ private func guarded(_ body: () throws(NiNError) -> Void) -> nin_status {
         try body()
         return NIN_OK
     } catch {
-        LastError.set(error.message)
+        LastError.set(error.text)
         return nin_status(rawValue: UInt32(error.code.rawValue))
     }
 }
@@ -32,7 +32,7 @@ private func withContext(_ handle: OpaquePointer?, _ body: (NiNContext) throws(N
     }
 }
 
-private func required<T>(_ pointer: T?, _ name: String) throws(NiNError) -> T {
+private func required<T>(_ pointer: T?, _ name: StaticString) throws(NiNError) -> T {
     guard let pointer else { throw NiNError(.invalidArgument, "\(name) is NULL") }
     return pointer
 }
@@ -145,9 +145,9 @@ public func ninModelKernels(_ handle: OpaquePointer?) -> UnsafePointer<CChar>? {
     return name
 }
 
-/// The family's `NIN_ISA` name in static storage.
+/// The family's `NIN_ISA` name in static storage (its static string: no copy is made).
 private func staticCString(_ isa: KernelFamilyID) -> UnsafePointer<CChar> {
-    kernelFamilyStrings.first { $0.isa == isa }!.name
+    UnsafeRawPointer(isa.staticName.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
 /// Each family of the build (`KernelFamilyID.built`, best first) with its name, unavailable reason
@@ -156,7 +156,7 @@ private func staticCString(_ isa: KernelFamilyID) -> UnsafePointer<CChar> {
 private let kernelFamilyStrings: [(isa: KernelFamilyID, name: UnsafePointer<CChar>, reason: UnsafePointer<CChar>?,
                                    cpuFlags: UnsafePointer<CChar>)] =
     KernelFamilyID.built.map { isa in
-        (isa, staticCopy(isa.rawValue), isa.unsupportedReason.map(staticCopy),
+        (isa, staticCString(isa), isa.unsupportedReason.map(staticCopy),
          staticCopy((isa.cpuFlags ?? []).joined(separator: " ")))
     }
 
@@ -301,7 +301,7 @@ public func ninRunImages(_ handle: OpaquePointer?, _ images: UnsafePointer<nin_i
             do throws(NiNError) {
                 try checkImageShape(width: Int(image.width), height: Int(image.height), channels: Int(image.channels), stride: stride)
             } catch {
-                throw NiNError(error.code, "images[\(n)]: " + error.message)
+                throw NiNError(error.code, "images[\(n)]: \(error.text)")
             }
         }
         try ctx.run(count: Int(count)) { n in

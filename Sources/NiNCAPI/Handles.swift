@@ -12,26 +12,35 @@ enum HandleKind {
     case pixels
 }
 
-/// The set of live handles, guarded by one mutex.
+/// The set of live handles, guarded by one mutex: a list searched from the end (a process holds
+/// a few; a Dictionary cost a microcontroller's firmware its hashing, kilobytes of code).
 enum Handles {
     private static let lock = Platform.Lock()
-    nonisolated(unsafe) private static var live: [UnsafeRawPointer: HandleKind] = [:]
+    nonisolated(unsafe) private static var live: [(pointer: UnsafeRawPointer, kind: HandleKind)] = []
 
     static func insert(_ pointer: UnsafeRawPointer, _ kind: HandleKind) {
-        lock.withLock { live[pointer] = kind }
+        lock.withLock {
+            if let index = index(of: pointer) { live[index].kind = kind } else { live.append((pointer, kind)) }
+        }
     }
 
     /// Removes `pointer` if it is a live handle of `kind`; false if it was not.
     static func remove(_ pointer: UnsafeRawPointer, _ kind: HandleKind) -> Bool {
         lock.withLock {
-            guard live[pointer] == kind else { return false }
-            live[pointer] = nil
+            guard let index = index(of: pointer), live[index].kind == kind else { return false }
+            live.swapAt(index, live.count - 1)
+            live.removeLast()
             return true
         }
     }
 
     static func contains(_ pointer: UnsafeRawPointer, _ kind: HandleKind) -> Bool {
-        lock.withLock { live[pointer] == kind }
+        lock.withLock { index(of: pointer).map { live[$0].kind == kind } ?? false }
+    }
+
+    /// Where `pointer` is in `live` (the caller holds the lock).
+    private static func index(of pointer: UnsafeRawPointer) -> Int? {
+        live.lastIndex { $0.pointer == pointer }
     }
 }
 

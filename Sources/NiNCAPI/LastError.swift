@@ -9,11 +9,16 @@ enum LastError {
 
     private static let empty: StaticString = ""
 
-    /// Stores `message` as this thread's last error.
-    static func set(_ message: String) {
-        let copy = Platform.copyCString(message)
+    /// Stores `text` as this thread's last error (a NUL-terminated copy of its UTF-8).
+    static func set(_ text: ErrorMessage) {
+        let copy = text.utf8.withUnsafeBufferPointer { bytes -> UnsafeMutableRawPointer? in
+            guard let copy = Platform.allocate(bytes: bytes.count + 1, alignment: MemoryLayout<Int>.alignment) else { return nil }
+            if let source = bytes.baseAddress { copy.copyMemory(from: source, byteCount: bytes.count) }
+            copy.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
+            return copy
+        }
         Platform.deallocate(key.value)
-        key.value = copy.map { UnsafeMutableRawPointer($0) }
+        key.value = copy
     }
 
     /// This thread's last error, or "".

@@ -101,6 +101,11 @@ public enum Platform {
         getenv(name).map { UnsafePointer($0) }
     }
 
+    /// `environment(_:)` for a static name (no C string is made of a String).
+    public static func environment(staticName name: StaticString) -> UnsafePointer<CChar>? {
+        getenv(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)).map { UnsafePointer($0) }
+    }
+
     /// CLOCK_MONOTONIC in nanoseconds (a vDSO call, no system call on Linux).
     public static func monotonicNanoseconds() -> UInt64 {
         var t = timespec()
@@ -118,6 +123,11 @@ public enum Platform {
     /// Writes `line` and a newline to standard error.
     public static func writeStandardError(_ line: String) {
         fputs(line + "\n", ninpriv_stderr())
+    }
+
+    /// Writes the NUL-terminated `text` to stderr as it is (no newline added).
+    public static func writeStandardError(cString text: UnsafePointer<CChar>) {
+        fputs(text, ninpriv_stderr())
     }
 
     // MARK: Threads

@@ -52,3 +52,13 @@ func kernelFamilies() throws {
         #expect(try NiNModel(path: path, isa: family).isa == family)
     }
 }
+
+@Test("each family's static name (the C API's and NIN_ISA's) spells its raw value, NUL-terminated")
+func staticNamesSpellRawValues() {
+    for isa in KernelFamilyID.allCases {
+        let name = isa.staticName
+        let bytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        #expect(String(decoding: bytes, as: UTF8.self) == isa.rawValue)
+        #expect(name.utf8Start[name.utf8CodeUnitCount] == 0)
+    }
+}

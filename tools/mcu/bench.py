@@ -110,7 +110,8 @@ def main() -> int:
 
     print(f"nin on a Cortex-M4F (qemu-system-arm -M mps2-an386), {elf.name}")
     print("flash (bytes)")
-    row("code", [code], ".text + unwind tables (cortexm and generic, the C API, the engine)")
+    row("code", [code], ".text + unwind tables (cortexm and generic, the C API, the engine); "
+        f"goal at most 65,536: {'met' if code <= 65536 else 'not met'}")
     row("code with portable too", [all_code], f"{IMAGE['portable']}, which make test-mcu runs portable on")
     row("constants", [constants], ".rodata less model and images (Swift's Unicode and static tables among them)")
     row("model file (weights)", [model], "the .nin file in flash, parsed in place")

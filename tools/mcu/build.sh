@@ -10,7 +10,9 @@
 # (firmware.c); the model (MODEL, default models/fashion_small.nin) incbin'd into flash; the
 # example images prepared by make_images.py. Linked by arm-none-eabi-gcc with no C library at all
 # (-nostdlib; libgcc for the compiler's helpers): malloc, calloc and realloc are not defined, so
-# any call to them fails the link. `make mcu` runs this.
+# any call to them fails the link. The engine is built -DNIN_SINGLE_THREADED (the platform has no
+# threads: the arena plan's lane layout, for several threads, is left out of the code).
+# `make mcu` runs this.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MCU=$ROOT/tools/mcu
@@ -85,12 +87,12 @@ swift_module NiNCortexM "$S/NiNCortexM" -Ounchecked
 # read the weights in place; the portable family, which packs them into RAM (660 KB for the
 # small model: no small part holds that), is left out to save its 11 KB of code. nin-mcu-all.elf,
 # the same with the portable family too, is what make test-mcu also runs to check portable.
-swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS -DNIN_NO_PORTABLE_FAMILY
+swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS -DNIN_NO_PORTABLE_FAMILY -DNIN_SINGLE_THREADED
 swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
 ALL=$OUT/swift-all
 mkdir -p "$ALL"
-DEST=$ALL swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS
+DEST=$ALL swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS -DNIN_SINGLE_THREADED
 DEST=$ALL swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 DEST=$ALL swift_module NiNCAPI "$S/NiNCAPI"
 

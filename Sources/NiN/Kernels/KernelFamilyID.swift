@@ -58,6 +58,25 @@ public enum KernelFamilyID: String, Sendable, CaseIterable {
     /// The family's entry in the table, or nil when this build lacks it.
     private var entry: KernelFamily? { KernelFamily.table.first { $0.isa == self } }
 
+    /// The raw value as a static string, NUL-terminated (the C API's family names; NIN_ISA is
+    /// matched against it without making a String).
+    package var staticName: StaticString {
+        switch self {
+        case .generic: "generic"
+        case .avx2: "avx2"
+        case .avx512vnni: "avx512vnni"
+        case .avxvnni: "avxvnni"
+        case .amx: "amx"
+        case .portable: "portable"
+        case .neon: "neon"
+        case .neondot: "neondot"
+        case .i8mm: "i8mm"
+        case .wasmsimd: "wasmsimd"
+        case .wasmrelaxed: "wasmrelaxed"
+        case .cortexm: "cortexm"
+        }
+    }
+
     /// `self` if the CPU can run it, else the best supported family below it (in the end, generic).
     public var supportedFallback: KernelFamilyID { kernels.isa }
 
@@ -96,7 +115,7 @@ public enum KernelFamilyID: String, Sendable, CaseIterable {
     /// The best family this CPU supports, unless NIN_ISA names another one (which falls back
     /// to the best supported family below it, with the reason on stderr, once per process).
     public static var preferred: KernelFamilyID {
-        if let value = Platform.environment("NIN_ISA"), let requested = named(String(cString: value)) {
+        if let value = Platform.environment(staticName: "NIN_ISA"), let requested = named(value) {
             if let reason = requested.unsupportedReason { reportFallback(requested, reason) }
             return requested.supportedFallback
         }
@@ -104,17 +123,24 @@ public enum KernelFamilyID: String, Sendable, CaseIterable {
     }
 }
 
-/// The family whose raw value is `name`, byte for byte (`init(rawValue:)` compares Strings with
-/// Unicode normalization: ByteString.swift).
-private func named(_ name: String) -> KernelFamilyID? {
-    KernelFamilyID.allCases.first { $0.rawValue.hasSameBytes(as: name) }
+/// The family whose raw value is the C string `name`, byte for byte (`init(rawValue:)` compares
+/// Strings with Unicode normalization: ByteString.swift; no String is made of `name`).
+private func named(_ name: UnsafePointer<CChar>) -> KernelFamilyID? {
+    KernelFamilyID.allCases.first { isa in
+        let raw = isa.staticName
+        // A shorter `name` differs at its NUL (no raw value holds one): nothing past it is read.
+        for i in 0..<raw.utf8CodeUnitCount where UInt8(bitPattern: name[i]) != raw.utf8Start[i] { return false }
+        return name[raw.utf8CodeUnitCount] == 0
+    }
 }
 
 /// Says once per process on stderr why a requested family is not used, and which one is.
 private func reportFallback(_ requested: KernelFamilyID, _ reason: String) {
     guard !fallbackReported else { return }
     fallbackReported = true
-    Platform.writeStandardError("nin: NIN_ISA=\(requested.rawValue) unavailable (\(reason)); using \(requested.supportedFallback.rawValue)")
+    // (an ErrorMessage, not a String: String formatting is kilobytes of a microcontroller's code)
+    let line: ErrorMessage = "nin: NIN_ISA=\(requested.staticName) unavailable (\(reason)); using \(requested.supportedFallback.staticName)\n\0"
+    line.utf8.withUnsafeBytes { Platform.writeStandardError(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
 }
 
 /// Whether `reportFallback` has spoken (a benign race at worst repeats its line).

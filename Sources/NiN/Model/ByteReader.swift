@@ -25,6 +25,18 @@ struct ByteReader {
     func u64(_ offset: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
     func f32(_ offset: Int) -> Float { Float(bitPattern: u32(offset)) }
 
+    /// Whether the NUL-terminated strings at offsets `a` and `b` hold the same bytes (both end
+    /// with a NUL inside `bytes`, as `readStrings` has checked).
+    func sameCString(_ a: Int, _ b: Int) -> Bool {
+        var i = 0
+        while true {
+            let x = bytes[a + i]
+            guard x == bytes[b + i] else { return false }
+            if x == 0 { return true }
+            i += 1
+        }
+    }
+
     /// True when `count` bytes from `offset` are all zero.
     func isZero(_ offset: Int, _ count: Int) -> Bool {
         guard count > 0 else { return true }

@@ -41,7 +41,10 @@ public enum LayerKind: Sendable, Equatable {
     case globalAveragePool
 
     /// A short name for messages and plans.
-    public var name: String {
+    public var name: String { String(decoding: UnsafeBufferPointer(start: staticName.utf8Start, count: staticName.utf8CodeUnitCount), as: UTF8.self) }
+
+    /// `name` as a static string (for error messages: no String is made).
+    var staticName: StaticString {
         switch self {
         case .convolution: "conv"
         case .maxPool: "maxpool"

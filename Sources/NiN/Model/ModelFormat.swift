@@ -23,7 +23,17 @@ enum ModelFormat {
         case labels = 0x534C_424C   // "LBLS"
         case metadata = 0x4154_454D // "META"
 
-        var name: String {
+        /// The section's place in a `SectionTable`.
+        var index: Int {
+            switch self {
+            case .graph: 0
+            case .weights: 1
+            case .labels: 2
+            case .metadata: 3
+            }
+        }
+
+        var name: StaticString {
             switch self {
             case .graph: "GRPH"
             case .weights: "WGHT"

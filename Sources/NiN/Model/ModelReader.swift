@@ -29,7 +29,7 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer, isFileMapping: Bool 
         guard pairs.count % 2 == 0 else { throw .badModel("section META has a key without a value") }
         for i in stride(from: 0, to: pairs.count, by: 2) {
             guard !pairs[i].string.isEmpty else { throw .badModel("section META has an empty key") }
-            guard !result.metadata.contains(where: { $0.key.hasSameBytes(as: pairs[i].string) }) else {
+            guard !stride(from: 0, to: i, by: 2).contains(where: { r.sameCString(pairs[$0].offset, pairs[i].offset) }) else {
                 throw .badModel("section META has the key \"\(pairs[i].string)\" twice")
             }
             result.metadata.append((key: pairs[i].string, value: pairs[i + 1].string))
@@ -39,7 +39,7 @@ public func readModelGraph(_ bytes: UnsafeRawBufferPointer, isFileMapping: Bool 
     return result
 }
 
-private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> [ModelFormat.Section: Range<Int>] {
+private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> SectionTable {
     guard r.count >= ModelFormat.headerBytes else {
         throw .badModel("file has \(r.count) bytes, fewer than the 64-byte header")
     }
@@ -73,16 +73,16 @@ private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> [ModelFo
         r.doneReading(chunk)
     }
     guard stored == actual else {
-        throw .badModel("checksum mismatch: header says 0x\(hex(stored)), contents give 0x\(hex(actual)) (file corrupted)")
+        throw .badModel("checksum mismatch: header says 0x\(hex: stored), contents give 0x\(hex: actual) (file corrupted)")
     }
 
-    var sections: [ModelFormat.Section: Range<Int>] = [:]
+    var sections = SectionTable()
     var previousEnd = tableEnd
     for index in 0..<sectionCount {
         let entry = ModelFormat.headerBytes + index * ModelFormat.sectionEntryBytes
         let kindRaw = r.u32(entry)
         guard let kind = ModelFormat.Section(rawValue: kindRaw) else {
-            throw .badModel("section \(index) has unknown kind 0x\(hex(kindRaw))")
+            throw .badModel("section \(index) has unknown kind 0x\(hex: kindRaw)")
         }
         guard r.u32(entry + 4) == 0 else { throw .badModel("section \(kind.name): reserved field is not zero") }
         let offset = r.u64(entry + 8), size = r.u64(entry + 16)
@@ -104,9 +104,10 @@ private func readHeaderAndSections(_ r: ByteReader) throws(NiNError) -> [ModelFo
 
 /// Bytes between the section table and the sections, between sections and after the last one
 /// must be zero, so that a file has one byte image per model.
-private func checkPaddingIsZero(_ r: ByteReader, _ sections: [ModelFormat.Section: Range<Int>]) throws(NiNError) {
+private func checkPaddingIsZero(_ r: ByteReader, _ sections: SectionTable) throws(NiNError) {
     var position = ModelFormat.headerBytes + sections.count * ModelFormat.sectionEntryBytes
-    let ordered = sections.values.sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+    var ordered = sections.values
+    insertionSort(&ordered) { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
     for range in ordered {
         guard r.isZero(position, range.lowerBound - position) else {
             throw .badModel("padding bytes \(position)..<\(range.lowerBound) before a section are not zero")
@@ -158,7 +159,7 @@ private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<In
         bound = layer.outputMax
     }
     guard layers[layerCount - 1].kind == .globalAveragePool else {
-        throw .badModel("layer \(layerCount - 1) is \(layers[layerCount - 1].kind.name): the last layer must be gap")
+        throw .badModel("layer \(layerCount - 1) is \(layers[layerCount - 1].kind.staticName): the last layer must be gap")
     }
     guard classCount == shape.channels else {
         throw .badModel("class_count is \(classCount) but the last layer has \(shape.channels) channels")
@@ -171,7 +172,7 @@ private func readGraph(_ r: ByteReader, _ graph: Range<Int>, _ weights: Range<In
 private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, input: TensorShape,
                        inputScale: Float, inputZeroPoint: Int32, inputMax: Int32,
                        weights: Range<Int>) throws(NiNError) -> Layer {
-    func fail(_ message: String) -> NiNError { .badModel("layer \(index): " + message) }
+    func fail(_ text: ErrorMessage) -> NiNError { .badModel("layer \(index): \(text)") }
     let op = r.u32(base), flags = r.u32(base + 4)
     let kind: LayerKind
     switch op {
@@ -181,7 +182,7 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     case ModelFormat.opGlobalAveragePool: kind = .globalAveragePool
     default: throw fail("unknown op \(op)")
     }
-    guard flags & ~1 == 0 else { throw fail("unknown flag bits 0x\(hex(flags))") }
+    guard flags & ~1 == 0 else { throw fail("unknown flag bits 0x\(hex: flags)") }
     let relu = flags & 1 != 0
     guard !relu || kind == .convolution else { throw fail("ReLU flag is only allowed on conv") }
     guard r.isZero(base + 84, 12) else { throw fail("reserved bytes 84..95 are not zero") }
@@ -238,17 +239,17 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
                       outputScale: outScale, outputZeroPoint: outZero)
     layer.inputMax = inputMax
     guard kind == .convolution else {
-        guard weightMaxField == 0 else { throw fail("weight_max must be zero for \(kind.name)") }
+        guard weightMaxField == 0 else { throw fail("weight_max must be zero for \(kind.staticName)") }
         guard outputMaxField == 0 || (kind != .globalAveragePool && outputMaxField == UInt32(inputMax)) else {
             throw fail(kind == .globalAveragePool ? "output_max must be zero for gap"
-                       : "output_max \(outputMaxField) must be 0 or its input's bound \(inputMax) for \(kind.name)")
+                       : "output_max \(outputMaxField) must be 0 or its input's bound \(inputMax) for \(kind.staticName)")
         }
         layer.outputMax = inputMax
         guard outChannels == inChannels else { throw fail("a pool must keep its \(inChannels) channels, not \(outChannels)") }
         guard outScale == inputScale, outZero == inputZeroPoint else {
             throw fail("a pool must keep its input's scale and zero point")
         }
-        guard offsets.allSatisfy({ $0 == 0 }) else { throw fail("array offsets must be zero for \(kind.name)") }
+        guard offsets.allSatisfy({ $0 == 0 }) else { throw fail("array offsets must be zero for \(kind.staticName)") }
         return layer
     }
 
@@ -314,7 +315,7 @@ private func readLabels(_ r: ByteReader, _ range: Range<Int>, count: Int) throws
 }
 
 /// Splits a section into NUL-terminated UTF-8 strings; the section must end with a NUL.
-private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: String) throws(NiNError) -> [(string: String, offset: Int)] {
+private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: StaticString) throws(NiNError) -> [(string: String, offset: Int)] {
     var result: [(string: String, offset: Int)] = []
     var start = range.lowerBound
     for i in range where r.bytes[i] == 0 {
@@ -329,11 +330,6 @@ private func readStrings(_ r: ByteReader, _ range: Range<Int>, what: String) thr
         throw .badModel("section \(what) does not end with a NUL byte")
     }
     return result
-}
-
-func hex(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, 8 - digits.utf8.count)) + digits
 }
 
 /// The index of the first of `count` weights whose magnitude exceeds `bound`, or nil. Finds the

@@ -39,12 +39,26 @@ public struct ArenaPlan: Sendable {
     let scratchOffsets: [Int]
 
     /// Whether a context of `threads` and `batchSize` runs a batch in lanes (one image per
-    /// thread at a time) rather than layer by layer over the whole batch.
-    public static func usesLanes(threads: Int, batchSize: Int) -> Bool { threads > 1 && batchSize > 1 }
+    /// thread at a time) rather than layer by layer over the whole batch. Never in a build for a
+    /// platform without threads (`-D NIN_SINGLE_THREADED`: the microcontroller firmware, whose
+    /// code then leaves the lane layout out).
+    public static func usesLanes(threads: Int, batchSize: Int) -> Bool {
+        #if NIN_SINGLE_THREADED
+        false
+        #else
+        threads > 1 && batchSize > 1
+        #endif
+    }
 
     /// Whether a run of `count` images on this plan goes image by image on the lanes (the lane
     /// layout, for a batch), rather than layer by layer with each layer split across the threads.
-    public func runsInLanes(count: Int) -> Bool { lanes > 0 && count > 1 }
+    public func runsInLanes(count: Int) -> Bool {
+        #if NIN_SINGLE_THREADED
+        false
+        #else
+        lanes > 0 && count > 1
+        #endif
+    }
 
     /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
     /// scratch per thread.
@@ -64,20 +78,20 @@ public struct ArenaPlan: Sendable {
 
         var requests: [BufferRequest] = []
         /// Appends a request and returns its index, by which its offset is read after planning.
-        func request(_ name: String, _ bytes: Int, _ firstUse: Int, _ lastUse: Int) -> Int {
-            requests.append(BufferRequest(name: name, bytes: bytes, firstUse: firstUse, lastUse: lastUse))
+        func request(_ label: BufferRequest.Label, _ bytes: Int, _ firstUse: Int, _ lastUse: Int) -> Int {
+            requests.append(BufferRequest(label: label, bytes: bytes, firstUse: firstUse, lastUse: lastUse))
             return requests.count - 1
         }
 
         guard ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) else {
-            let input = request("input", batchSize * imageBytes[0], 0, mapsProducer == -1 ? finalStep : 0)
+            let input = request(.text("input"), batchSize * imageBytes[0], 0, mapsProducer == -1 ? finalStep : 0)
             let outputs = layers.enumerated().map { i, layer in
-                request("\(i):\(layer.kind.name)", batchSize * imageBytes[i + 1], i,
+                request(.layerOutput(i, layer.kind), batchSize * imageBytes[i + 1], i,
                         layer.kind == .globalAveragePool || i == mapsProducer ? finalStep : i + 1)
             }
-            let logits = request("logits", resultBytes, finalStep, finalStep)
-            let probabilities = request("probabilities", resultBytes, finalStep, finalStep)
-            let scratch = (0..<(scratchBytes > 0 ? threads : 0)).map { t in request("scratch:\(t)", scratchBytes, 0, finalStep) }
+            let logits = request(.text("logits"), resultBytes, finalStep, finalStep)
+            let probabilities = request(.text("probabilities"), resultBytes, finalStep, finalStep)
+            let scratch = (0..<(scratchBytes > 0 ? threads : 0)).map { t in request(.numbered("scratch", t), scratchBytes, 0, finalStep) }
             let memory = planMemory(requests)
             self.memory = memory
             self.lane = nil
@@ -98,22 +112,22 @@ public struct ArenaPlan: Sendable {
         for (i, layer) in layers.enumerated() {
             guard i != mapsProducer, layer.kind != .globalAveragePool else { laneOutputs.append(nil); continue }
             laneOutputs.append(laneRequests.count)
-            laneRequests.append(BufferRequest(name: "\(i):\(layer.kind.name)", bytes: imageBytes[i + 1], firstUse: i, lastUse: i + 1))
+            laneRequests.append(BufferRequest(label: .layerOutput(i, layer.kind), bytes: imageBytes[i + 1], firstUse: i, lastUse: i + 1))
         }
         var laneScratch: Int?
         if scratchBytes > 0 {
             laneScratch = laneRequests.count
-            laneRequests.append(BufferRequest(name: "scratch", bytes: scratchBytes, firstUse: 0, lastUse: finalStep))
+            laneRequests.append(BufferRequest(label: .text("scratch"), bytes: scratchBytes, firstUse: 0, lastUse: finalStep))
         }
         let lanePlan = planMemory(laneRequests)
         // The batch-sized buffers and the lanes, all live throughout.
         let mapsBytes = mapsProducer >= 0 ? imageBytes[mapsProducer + 1] : 0
-        let input = request("input", batchSize * imageBytes[0], 0, finalStep)
-        let maps = request("maps", batchSize * mapsBytes, 0, finalStep)
-        let sums = request("sums", resultBytes, 0, finalStep)
-        let logits = request("logits", resultBytes, 0, finalStep)
-        let probabilities = request("probabilities", resultBytes, 0, finalStep)
-        let lanes = (0..<threads).map { t in request("lane:\(t)", max(lanePlan.arenaBytes, 1), 0, finalStep) }
+        let input = request(.text("input"), batchSize * imageBytes[0], 0, finalStep)
+        let maps = request(.text("maps"), batchSize * mapsBytes, 0, finalStep)
+        let sums = request(.text("sums"), resultBytes, 0, finalStep)
+        let logits = request(.text("logits"), resultBytes, 0, finalStep)
+        let probabilities = request(.text("probabilities"), resultBytes, 0, finalStep)
+        let lanes = (0..<threads).map { t in request(.numbered("lane", t), max(lanePlan.arenaBytes, 1), 0, finalStep) }
         let memory = planMemory(requests)
         self.memory = memory
         self.lane = lanePlan

@@ -4,7 +4,17 @@
 
 /// A buffer to place: its size and the steps during which it must hold its contents.
 public struct BufferRequest: Sendable, Equatable {
-    public var name: String
+    /// What a buffer holds; its name is spelled only when asked for (no String is built while
+    /// planning, which on a microcontroller kept String formatting out of the firmware).
+    enum Label: Sendable, Equatable {
+        case text(String)
+        /// Layer `index`'s output: "index:kind".
+        case layerOutput(Int, LayerKind)
+        /// One of a kind per thread or lane: "base:number".
+        case numbered(String, Int)
+    }
+
+    var label: Label
     public var bytes: Int
     /// First and last step (inclusive) at which the buffer is live.
     public var firstUse: Int
@@ -12,10 +22,23 @@ public struct BufferRequest: Sendable, Equatable {
 
     /// Makes a request.
     public init(name: String, bytes: Int, firstUse: Int, lastUse: Int) {
-        self.name = name
+        self.init(label: .text(name), bytes: bytes, firstUse: firstUse, lastUse: lastUse)
+    }
+
+    init(label: Label, bytes: Int, firstUse: Int, lastUse: Int) {
+        self.label = label
         self.bytes = bytes
         self.firstUse = firstUse
         self.lastUse = lastUse
+    }
+
+    /// The buffer's name, e.g. "input", "3:conv" (layer 3's output) or "scratch:0".
+    public var name: String {
+        switch label {
+        case .text(let text): text
+        case .layerOutput(let index, let kind): "\(index):\(kind.name)"
+        case .numbered(let base, let number): "\(base):\(number)"
+        }
     }
 
     /// True when both buffers are live at some common step.
@@ -45,7 +68,8 @@ func alignUp(_ bytes: Int, _ alignment: Int = MemoryPlan.alignment) -> Int {
 
 /// Places `requests` greedily (largest first; ties by first use, then by index).
 public func planMemory(_ requests: [BufferRequest]) -> MemoryPlan {
-    let order = requests.indices.sorted { a, b in
+    var order = Array(requests.indices)
+    insertionSort(&order) { a, b in
         let ra = requests[a], rb = requests[b]
         if ra.bytes != rb.bytes { return ra.bytes > rb.bytes }
         if ra.firstUse != rb.firstUse { return ra.firstUse < rb.firstUse }
@@ -58,7 +82,8 @@ public func planMemory(_ requests: [BufferRequest]) -> MemoryPlan {
         let request = requests[index]
         let size = alignUp(request.bytes)
         // Live neighbours, by offset: slide past each one we would collide with.
-        let neighbours = placed.filter { requests[$0].livesWith(request) }.sorted { offsets[$0] < offsets[$1] }
+        var neighbours = placed.filter { requests[$0].livesWith(request) }
+        insertionSort(&neighbours) { offsets[$0] < offsets[$1] }
         var candidate = 0
         for other in neighbours {
             let start = offsets[other], end = start + alignUp(requests[other].bytes)

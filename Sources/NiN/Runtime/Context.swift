@@ -52,7 +52,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
 
     /// Refuses a thread count or batch size outside 1...maxThreads or 1...maxBatchSize; the
     /// message names the field as `prefix` + "threads" or "batch_size".
-    public static func checkLimits(threads: Int, batchSize: Int, prefix: String = "") throws(NiNError) {
+    public static func checkLimits(threads: Int, batchSize: Int, prefix: StaticString = "") throws(NiNError) {
         guard (1...maxThreads).contains(threads) else { throw .invalid("\(prefix)threads is \(threads), expected 1 to \(maxThreads)") }
         guard (1...maxBatchSize).contains(batchSize) else {
             throw .invalid("\(prefix)batch_size is \(batchSize), expected 1 to \(maxBatchSize)")

@@ -40,7 +40,7 @@ public enum DefaultModel {
         let places = candidates(binary: binary)
         if Platform.environment(environmentVariable) != nil, let explicit = places.first { return explicit }
         for place in places where place.withCString(Platform.isReadable) { return place }
-        throw NiNError(.io, "no default model found (looked at $\(environmentVariable) (unset), "
-                       + places.map { $0.description }.joined(separator: ", ") + ")")
+        let looked = places.map { $0.description }.joined(separator: ", ")
+        throw NiNError(.io, "no default model found (looked at $\(environmentVariable) (unset), \(looked))")
     }
 }

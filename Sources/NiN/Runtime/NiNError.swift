@@ -15,17 +15,20 @@ public struct NiNError: Error, CustomStringConvertible, Sendable {
 
     /// The kind of failure.
     public let code: Code
-    /// A sentence saying what was wrong, e.g. which field of which layer.
-    public let message: String
+    /// A sentence saying what was wrong, e.g. which field of which layer, as UTF-8.
+    public let text: ErrorMessage
 
-    /// Makes an error of `code` with `message`.
-    public init(_ code: Code, _ message: String) {
+    /// Makes an error of `code` with `text` (an interpolated literal, written without String).
+    public init(_ code: Code, _ text: ErrorMessage) {
         self.code = code
-        self.message = message
+        self.text = text
     }
+
+    /// A sentence saying what was wrong, e.g. which field of which layer.
+    public var message: String { text.string }
 
     public var description: String { message }
 
-    static func badModel(_ message: String) -> NiNError { NiNError(.badModel, "model file: " + message) }
-    static func invalid(_ message: String) -> NiNError { NiNError(.invalidArgument, message) }
+    static func badModel(_ text: ErrorMessage) -> NiNError { NiNError(.badModel, "model file: \(text)") }
+    static func invalid(_ text: ErrorMessage) -> NiNError { NiNError(.invalidArgument, text) }
 }
