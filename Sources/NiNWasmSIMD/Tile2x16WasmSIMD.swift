@@ -1,13 +1,12 @@
 // The wasmsimd convolution's microkernel: 2 output pixels x 16 channels over the K pairs its taps
 // reach, on i32x4.dot_i16x8_s (one instruction per 4 channels and K pair, where the portable
 // tile's plain Swift lowers to extended multiplies and shuffles on wasm32: 90% of a run there);
-// 8 accumulators, 4 weight vectors and a broadcast pair; then requantized (the portable family's
-// code) and stored. Exact: |x - z| <= 255 and |w| <= 127, so a pair's two products and their sum
+// 8 accumulators, 4 weight vectors and a broadcast pair; then requantized (RequantizeWasmSIMD.swift)
+// and stored. Exact: |x - z| <= 255 and |w| <= 127, so a pair's two products and their sum
 // fit int32, as in the portable and AVX2 families.
 
 import CNiNWasmSIMD
 import NiNKernelCore
-import NiNPortable
 
 /// The wasmsimd family's microkernel for the shared int16-pair driver.
 enum Tile2x16WasmSIMD: Int16PairTile {
@@ -49,7 +48,7 @@ enum Tile2x16WasmSIMD: Int16PairTile {
             }
             if p < end { step(w, 4 &* p) }
         }
-        requantizeAndStore(c00, c01, c02, c03, requant, output.row(0), channels)
-        if rows > 1 { requantizeAndStore(c10, c11, c12, c13, requant, output.row(1), channels) }
+        requantizeAndStoreWasm(c00, c01, c02, c03, requant, output.row(0), channels)
+        if rows > 1 { requantizeAndStoreWasm(c10, c11, c12, c13, requant, output.row(1), channels) }
     }
 }
