@@ -7,8 +7,9 @@ import CNiNWasmSIMD
 import NiNKernelCore
 
 /// Requantizes 16 accumulators (channels 0-3, 4-7, 8-11, 12-15 of the block whose `RequantBlock`
-/// table is at `r`) and stores the first `channels` bytes at `output`.
-@inlinable @inline(__always)
+/// table is at `r`) and stores the first `channels` bytes at `output`. Not inlined: one copy
+/// serves every tile of both wasm families (size), for a call per 16 channels of a tile.
+@inline(never)
 public func requantizeAndStoreWasm(_ c0: SIMD4<Int32>, _ c1: SIMD4<Int32>, _ c2: SIMD4<Int32>, _ c3: SIMD4<Int32>,
                                    _ r: UnsafeRawPointer, _ output: UnsafeMutablePointer<UInt8>, _ channels: Int) {
     @inline(__always) func group(_ acc: SIMD4<Int32>, _ lane: Int) -> SIMD4<Int32> {
