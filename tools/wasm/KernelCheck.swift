@@ -37,7 +37,8 @@ public func ninwasmKernelCheckFamilies() -> Int32 {
 }
 
 /// Per-layer profile for tools/wasm/profile.mjs: loads the model of `length` bytes at `bytes` with
-/// family `family` (an index into the runnable families, best first), runs one prepared image
+/// the family a load picks (`family` -1) or family `family` (an index into the runnable families:
+/// `CheckedFamily.runnable`, the reference last), runs one prepared image
 /// (nin_bench's input bytes) `runs` times with profiling on and stores each layer's median
 /// nanoseconds at `out` (room for 64 layers); returns the layer count, or -1 when the model
 /// could not be loaded or run.
@@ -45,9 +46,10 @@ public func ninwasmKernelCheckFamilies() -> Int32 {
 public func ninwasmProfile(_ bytes: UnsafePointer<UInt8>, _ length: Int32, _ family: Int32, _ runs: Int32,
                            _ out: UnsafeMutablePointer<UInt64>) -> Int32 {
     let families = CheckedFamily.runnable
-    guard family >= 0 && Int(family) < families.count && runs > 0 else { return -1 }
+    guard family >= -1 && Int(family) < families.count && runs > 0 else { return -1 }
     do throws(NiNError) {
-        let model = try families[Int(family)].load(Array(UnsafeBufferPointer(start: bytes, count: Int(length))))
+        let image = Array(UnsafeBufferPointer(start: bytes, count: Int(length)))
+        let model = family < 0 ? try NiNModel(bytes: image) : try families[Int(family)].load(image)
         let layers = model.graph.layers.count
         guard layers <= 64 else { return -1 }
         let size = model.graph.input.elementCount

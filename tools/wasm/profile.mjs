@@ -1,11 +1,12 @@
-// tools/wasm/profile.mjs MODEL.nin [runs=30] [family=0]: per-layer median times of a model in
-// the kernel-check module (.build-wasm/kernel-check.wasm, or .build-wasm/relaxed/ when Node has
-// relaxed SIMD: node --experimental-wasm-relaxed-simd), family by index into the module's
-// runnable families, in KernelFamilyID order, the reference last (plain: portable, wasmsimd,
-// generic; relaxed: wasmsimd, wasmrelaxed, generic). One prepared image (nin_bench's bytes).
+// tools/wasm/profile.mjs MODEL.nin [runs=30] [family=-1]: per-layer median times of a model in
+// the kernel-check module (.build-wasm/kernel-check.wasm, or .build-wasm/relaxed/ when Node runs
+// with --experimental-wasm-relaxed-simd), one prepared image (nin_bench's bytes), on the family a
+// load picks (-1: wasmsimd, or wasmrelaxed) or one by index into the module's runnable families
+// (KernelFamilyID order, the reference last: portable, wasmsimd, generic; or wasmsimd,
+// wasmrelaxed, generic). For finding where a run's time goes; `make bench-wasm` gives the figures.
 import { readFileSync } from 'node:fs';
 
-const [modelPath, runsText = '30', familyText = '0'] = process.argv.slice(2);
+const [modelPath, runsText = '30', familyText = '-1'] = process.argv.slice(2);
 if (!modelPath) {
   console.error('usage: node [--experimental-wasm-relaxed-simd] tools/wasm/profile.mjs MODEL.nin [runs] [family]');
   process.exit(2);
