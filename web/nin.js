@@ -164,7 +164,7 @@ export class Model {
     const classes = e.nin_model_class_count(this._model);
     /** The class labels, in class order. */
     this.labels = Object.freeze(Array.from({ length: classes }, (_, i) => rt.string(e.nin_model_label(this._model, i))));
-    /** The kernel family the model runs ("portable" here). */
+    /** The kernel family the model runs ("wasmrelaxed" or "wasmsimd"). */
     this.kernels = rt.string(e.nin_model_kernels(this._model));
     // Reused memory: the image struct, results, and the pixels (grown when an image needs more).
     this._image = rt.alloc(20);

@@ -5,7 +5,10 @@
 // layer's inputs are at most 127 (format 1.1's 7-bit activations, `ConvolutionWeights.inputMax`,
 // and the input zero point that stands for the padding): they then are the 7-bit operand the
 // relaxed dot defines, and a pair of products stays within int16 (127 x 128 x 2 < 32768), so
-// every engine's lowering gives the true sum. A layer over 8-bit inputs (a network's first)
+// every engine's lowering gives the true sum. The tiles also add two quads' pair sums in int16
+// before widening them, so a layer takes them only where its weights keep those sums within
+// int16 too (QuadPairBound.swift: every layer with 7-bit weights, as format 1.1's converter
+// writes them). A layer over 8-bit inputs (a network's first), or whose weights fail that bound,
 // takes wasmsimd.
 
 import NiNKernelCore
@@ -15,9 +18,11 @@ import NiNWasmSIMD
 let relaxedVariant = 1
 
 /// Packs a layer for the wasmrelaxed family: by quads for the relaxed-dot tiles when its inputs
-/// (and input zero point) are at most 127, else as wasmsimd packs it; nil when memory runs out.
+/// (and input zero point) are at most 127 and its weights keep the tiles' int16 quad-pair sums
+/// exact, else as wasmsimd packs it; nil when memory runs out.
 public func packWasmRelaxed(_ layer: ConvolutionWeights) -> PackedConvolution? {
-    guard layer.inputMax <= 127 && layer.inputZeroPoint >= 0 && layer.inputZeroPoint <= 127 else {
+    guard layer.inputMax <= 127 && layer.inputZeroPoint >= 0 && layer.inputZeroPoint <= 127,
+          quadPairSumsFitInt16(layer, inputBound: Int(max(layer.inputMax, layer.inputZeroPoint))) else {
         return packInt16Pairs(layer)
     }
     guard let packed = packQuads(layer) else { return nil }
@@ -27,7 +32,7 @@ public func packWasmRelaxed(_ layer: ConvolutionWeights) -> PackedConvolution? {
 
 /// The name of the kernel `packWasmRelaxed` chose (`PackedConvolution.variant`).
 public func wasmRelaxedKernelName(_ variant: Int) -> String {
-    variant == relaxedVariant ? "2x16 relaxed dot (7-bit inputs)" : "wasmsimd 2x16 (8-bit inputs)"
+    variant == relaxedVariant ? "2x16 relaxed dot, int16 quad-pair sums (7-bit inputs)" : "wasmsimd 2x16"
 }
 
 /// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows (either kernel).

@@ -35,3 +35,35 @@ public func ninwasmKernelCheck(_ trials: Int32, _ seed: UInt32) -> Int32 {
 public func ninwasmKernelCheckFamilies() -> Int32 {
     Int32(CheckedFamily.runnable.filter { $0.isa != .generic }.count)
 }
+
+/// Per-layer profile for tools/wasm/profile.mjs: loads the model of `length` bytes at `bytes` with
+/// the family a load picks (`family` -1) or family `family` (an index into the runnable families:
+/// `CheckedFamily.runnable`, the reference last), runs one prepared image
+/// (nin_bench's input bytes) `runs` times with profiling on and stores each layer's median
+/// nanoseconds at `out` (room for 64 layers); returns the layer count, or -1 when the model
+/// could not be loaded or run.
+@_cdecl("ninwasm_profile")
+public func ninwasmProfile(_ bytes: UnsafePointer<UInt8>, _ length: Int32, _ family: Int32, _ runs: Int32,
+                           _ out: UnsafeMutablePointer<UInt64>) -> Int32 {
+    let families = CheckedFamily.runnable
+    guard family >= -1 && Int(family) < families.count && runs > 0 else { return -1 }
+    do throws(NiNError) {
+        let image = Array(UnsafeBufferPointer(start: bytes, count: Int(length)))
+        let model = family < 0 ? try NiNModel(bytes: image) : try families[Int(family)].load(image)
+        let layers = model.graph.layers.count
+        guard layers <= 64 else { return -1 }
+        let size = model.graph.input.elementCount
+        let input = (0..<size).map { UInt8(truncatingIfNeeded: (UInt32(truncatingIfNeeded: $0) &* 2654435761) >> 24) }
+        let context = try NiNContext(model: model)
+        context.profiling = true
+        var samples = [[UInt64]](repeating: [], count: layers)
+        for _ in 0..<Int(runs) {
+            try context.run(preparedInput: input, count: 1)
+            for (i, t) in context.layerNanoseconds.enumerated() { samples[i].append(t) }
+        }
+        for i in 0..<layers { out[i] = samples[i].sorted()[Int(runs) / 2] }
+        return Int32(layers)
+    } catch {
+        return -1
+    }
+}

@@ -78,19 +78,22 @@ struct KernelFamily {
 
     /// Every family this build has, best first; a family the CPU lacks falls back to the first
     /// supported one after it. The reference family is last. NIN_NO_PORTABLE_FAMILY leaves the
-    /// portable family out (the Cortex-M firmware's small image, tools/mcu/build.sh).
+    /// portable family out (the Cortex-M firmware's small image, tools/mcu/build.sh, and
+    /// nin-relaxed.wasm, tools/wasm/build.sh).
     #if NIN_NO_PORTABLE_FAMILY
     static let table: [KernelFamily] = optimizedFamilies + [generic]
     #else
     static let table: [KernelFamily] = optimizedFamilies + [portable, generic]
     #endif
 
+    #if !NIN_NO_PORTABLE_FAMILY
     /// The portable family (Sources/NiNPortable): baseline instructions only, so every CPU runs it.
     static let portable = KernelFamily(
         isa: .portable, unavailableReason: nil,
         convolution: ConvolutionKernels(pack: packInt16Pairs, scratchBytes: convolutionPortableScratchBytes,
                                         run: convolutionPortable),
         maxPool: maxPoolPortable)
+    #endif
 
     /// Families whose instructions this build can also run on a scalar emulator, with the same
     /// driver (tests and nin-kernel-check only; never chosen by a model load or NIN_ISA).
