@@ -47,8 +47,7 @@ public func sums2x8<Products: WasmGroupProducts>(
     _ products: Products.Type, _ a0: UnsafeRawPointer, _ a1: UnsafeRawPointer, taps: TileTaps, weights: UnsafeRawPointer,
     _ c00: inout SIMD4<Int32>, _ c01: inout SIMD4<Int32>, _ c10: inout SIMD4<Int32>, _ c11: inout SIMD4<Int32>
 ) {
-    for run in 0..<taps.count {
-        let start = taps.first &+ run &* taps.stride
+    for start in taps.runStarts {
         // Typed pointers stepped per two groups: the loads' constant offsets then fold into
         // wasm's offset field (with tools/wasm/build.sh's -disable-lsr), so V8 adds no address.
         var w = weights.assumingMemoryBound(to: SIMD4<Int32>.self) + 4 &* start
