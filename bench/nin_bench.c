@@ -3,37 +3,18 @@
  * (the kernel family is the library's choice, or NIN_ISA's: see nin-infer --profile)
  * Prints one line: "model threads batch median_ms best_ms images_per_s times_ms=t1,t2,..."
  * (every run's milliseconds, in run order, for callers that pool several calls).
- * The timed runs lie between two calls of bench_mark() (bench_mark.h), where an instruction
+ * The timed runs lie between two calls of bench_mark() (bench_driver.h), where an instruction
  * counter under qemu reads its count (tools/arm64/bench.py). */
-#include "bench_mark.h"
+#include "bench_driver.h"
 #include <nin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL.nin [runs] [threads] [batch] [warmup]\n", argv[0]);
-        return 2;
-    }
-    int runs = argc > 2 ? atoi(argv[2]) : 50, threads = argc > 3 ? atoi(argv[3]) : 1;
-    int batch = argc > 4 ? atoi(argv[4]) : 1, warmup = argc > 5 ? atoi(argv[5]) : 5;
-    if (runs < 1 || threads < 1 || batch < 1 || warmup < 0) {
-        fprintf(stderr, "nin_bench: runs, threads and batch must be at least 1, warmup at least 0\n");
-        return 2;
-    }
+    struct bench_settings settings = bench_parse(argc, argv, "nin_bench", "MODEL.nin", 1);
+    int runs = settings.runs, threads = settings.threads, batch = settings.batch, warmup = settings.warmup;
     nin_model *model = NULL;
     nin_context *ctx = NULL;
     nin_context_params params = nin_context_default_params();
@@ -52,20 +33,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < warmup; i++) nin_run_prepared_u8(ctx, input, bytes, batch);
     bench_mark();
     for (int i = 0; i < runs; i++) {
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         nin_run_prepared_u8(ctx, input, bytes, batch);
-        times[i] = now_ms() - t0;
+        times[i] = bench_now_ms() - t0;
     }
     bench_mark();
-    double *sorted = malloc(sizeof(double) * (size_t)runs);
-    memcpy(sorted, times, sizeof(double) * (size_t)runs);
-    qsort(sorted, (size_t)runs, sizeof(double), compare);
-    double median = sorted[runs / 2];
-    printf("%s threads=%d batch=%d median_ms=%.3f best_ms=%.3f images_per_s=%.1f times_ms=", argv[1], threads,
-           batch, median, sorted[0], batch * 1000.0 / median);
-    for (int i = 0; i < runs; i++) printf("%s%.4f", i ? "," : "", times[i]);
+    bench_report(argv[1], threads, batch, times, runs);
     printf("\n");
-    free(sorted);
     free(times);
     free(input);
     nin_context_free(ctx);

@@ -7,14 +7,14 @@
  * ort_session). The input is nin_bench's pseudo-random bytes / 255.
  * Prints "model threads batch median_ms best_ms images_per_s times_ms=..." then "logits=v,v,..."
  * (the last run's), so a caller can check the run against another build of ONNX Runtime.
- * The timed runs lie between two calls of bench_mark() (bench_mark.h): tools/arm64/bench.py
+ * The timed runs lie between two calls of bench_mark() (bench_driver.h): tools/arm64/bench.py
  * counts their instructions under qemu-aarch64 with libonnxruntime.so from the aarch64 wheel.
  *
  * ONNX Runtime's C API is a table of function pointers (OrtApi) that OrtGetApiBase()->GetApi(v)
  * returns; the table only grows from one version to the next, so version 1's first members keep
  * their places. Its header is not in the wheel, so the few declarations used here are written out
  * (their index in OrtApi, version 1): a mistaken index would fail the session or the logits check. */
-#include "bench_mark.h"
+#include "bench_driver.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,28 +77,9 @@ static void check(OrtStatus *status, const char *what) {
     exit(1);
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL.onnx [runs] [threads] [warmup]\n", argv[0]);
-        return 2;
-    }
-    int runs = argc > 2 ? atoi(argv[2]) : 50, threads = argc > 3 ? atoi(argv[3]) : 1;
-    int warmup = argc > 4 ? atoi(argv[4]) : 5;
-    if (runs < 1 || threads < 1 || warmup < 0) {
-        fprintf(stderr, "ort_bench: runs and threads must be at least 1, warmup at least 0\n");
-        return 2;
-    }
+    struct bench_settings settings = bench_parse(argc, argv, "ort_bench", "MODEL.onnx", 0);
+    int runs = settings.runs, threads = settings.threads, warmup = settings.warmup;
     const OrtApiBase *base = OrtGetApiBase();
     api = (void *const *)base->GetApi(1);
     if (!api) {
@@ -153,20 +134,14 @@ int main(int argc, char **argv) {
     double *times = malloc(sizeof(double) * (size_t)runs);
     for (int i = 0; i < warmup + runs; i++) {
         if (i == warmup) bench_mark();
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         check(ORT(RUN, RunFn)(session, NULL, input_names, inputs, 1, output_names, 1, outputs), "Run");
-        if (i >= warmup) times[i - warmup] = now_ms() - t0;
+        if (i >= warmup) times[i - warmup] = bench_now_ms() - t0;
     }
     bench_mark();
     OrtValue *output = outputs[0];
 
-    double *sorted = malloc(sizeof(double) * (size_t)runs);
-    memcpy(sorted, times, sizeof(double) * (size_t)runs);
-    qsort(sorted, (size_t)runs, sizeof(double), compare);
-    double median = sorted[runs / 2];
-    printf("%s threads=%d batch=1 median_ms=%.3f best_ms=%.3f images_per_s=%.1f times_ms=", argv[1], threads, median,
-           sorted[0], 1000.0 / median);
-    for (int i = 0; i < runs; i++) printf("%s%.4f", i ? "," : "", times[i]);
+    bench_report(argv[1], threads, 1, times, runs);
     OrtTensorTypeAndShapeInfo *out_info;
     size_t classes;
     float *logits;

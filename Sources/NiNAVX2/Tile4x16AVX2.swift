@@ -10,20 +10,15 @@ enum Tile4x16AVX2: Int16PairTile {
     static var pixels: Int { 4 }
 
     @inline(__always)
-    static func compute(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
-                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                        rows: Int, channels: Int) {
-        tile4x16(a, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
-                 rows: rows, channels: channels)
-    }
+    static func compute(_ t: Int16PairTileArguments) { tile4x16(t) }
 }
 
 /// Four output pixels x 16 channels: int32 accumulators over the K pairs of `taps`, then
 /// requantized and stored at their rows of `output`.
 @inline(__always)
-func tile4x16(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
-                      bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                      rows: Int, channels: Int) {
+func tile4x16(_ t: Int16PairTileArguments) {
+    let a = t.a, kPadded = t.kPadded, taps = t.taps, weights = t.weights, bias = t.bias
+    let requant = t.requant, output = t.output, rows = t.rows, channels = t.channels
     let biasLo = _mm256_loadu_si256(UnsafeRawPointer(bias).assumingMemoryBound(to: __m256i.self))
     let biasHi = _mm256_loadu_si256(UnsafeRawPointer(bias + 8).assumingMemoryBound(to: __m256i.self))
     var c00 = biasLo, c01 = biasHi, c10 = biasLo, c11 = biasHi

@@ -12,13 +12,32 @@ public protocol Int16PairTile {
     /// Output pixels per tile; the im2col chunks are whole tiles (a last partial tile's rows are 0).
     static var pixels: Int { get }
 
-    /// Computes `rows` (1 to `pixels`) output pixels x 16 channels: int32 accumulators from the
-    /// `bias` over the K pairs of `taps` of the im2col rows at `a` (`kPadded` int16 apart, all
-    /// `pixels` rows readable) against `weights` (one block), requantized with the block's
-    /// `RequantBlock` tables at `requant`, the first `channels` bytes stored at `output`'s rows.
-    static func compute(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
-                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                        rows: Int, channels: Int)
+    /// Computes one tile (`Int16PairTileArguments`).
+    static func compute(_ t: Int16PairTileArguments)
+}
+
+/// One microkernel call of `convolutionInt16Pairs`: `rows` (1 to the tile's `pixels`) output
+/// pixels x 16 channels, int32 accumulators from `bias` over the K pairs of `taps` of the im2col
+/// rows at `a` (`kPadded` int16 apart, all `pixels` rows readable) against `weights` (one block),
+/// requantized with the block's `RequantBlock` tables at `requant`, the first `channels` bytes
+/// stored at `output`'s rows.
+public struct Int16PairTileArguments {
+    public var a: UnsafePointer<Int16>
+    public var kPadded: Int
+    public var taps: TileTaps
+    public var weights: UnsafePointer<Int16>
+    public var bias: UnsafePointer<Int32>
+    public var requant: UnsafeRawPointer
+    public var output: TileOutput
+    public var rows: Int, channels: Int
+
+    /// The arguments from their values.
+    @inlinable @inline(__always)
+    public init(a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
+                bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, rows: Int, channels: Int) {
+        self.a = a; self.kPadded = kPadded; self.taps = taps; self.weights = weights; self.bias = bias
+        self.requant = requant; self.output = output; self.rows = rows; self.channels = channels
+    }
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call (`a.rowCount` rows,
@@ -78,10 +97,11 @@ public func convolutionInt16Pairs<Tile: Int16PairTile>(_ a: ConvolutionCall, par
                 let output = pointwise
                     ? TileOutput(base: a.output + (firstPixel + p) * g.outChannels + block * 16, stride: g.outChannels, table: nil)
                     : TileOutput(base: a.output + block * 16, stride: g.outChannels, table: rowTable)
-                Tile.compute(scratch + p * kPadded, kPadded: kPadded,
-                             taps: pointwise ? .all(kPairs)
-                                 : taps(rowTable, count: count, geometry: g, kGroups: kPairs, groupSize: 2, skip: skipPadding),
-                             weights: weights, bias: bias, requant: requant, output: output, rows: count, channels: channels)
+                Tile.compute(Int16PairTileArguments(
+                    a: scratch + p * kPadded, kPadded: kPadded,
+                    taps: pointwise ? .all(kPairs)
+                        : taps(rowTable, count: count, geometry: g, kGroups: kPairs, groupSize: 2, skip: skipPadding),
+                    weights: weights, bias: bias, requant: requant, output: output, rows: count, channels: channels))
                 p += tilePixels
             }
         }

@@ -32,12 +32,7 @@ enum Tile2x16Portable: Int16PairTile {
     static var pixels: Int { 2 }
 
     @inline(__always)
-    static func compute(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
-                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                        rows: Int, channels: Int) {
-        tile2x16(a, kPadded: kPadded, taps: taps, weights: weights, bias: bias, requant: requant, output: output,
-                 rows: rows, channels: channels)
-    }
+    static func compute(_ t: Int16PairTileArguments) { tile2x16(t) }
 }
 
 /// One or two output pixels (`rows`) x 16 channels: int32 accumulators over the K pairs of
@@ -45,8 +40,9 @@ enum Tile2x16Portable: Int16PairTile {
 /// `a` holds the pixels' im2col rows, `kPadded` int16 values apart (two rows even when `rows`
 /// is 1: the driver zero-fills a last odd row).
 @inline(__always)
-func tile2x16(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
-              bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, rows: Int, channels: Int) {
+func tile2x16(_ t: Int16PairTileArguments) {
+    let a = t.a, kPadded = t.kPadded, taps = t.taps, weights = t.weights, bias = t.bias
+    let requant = t.requant, output = t.output, rows = t.rows, channels = t.channels
     let b = UnsafeRawPointer(bias)
     let bias0 = b.loadUnaligned(as: SIMD4<Int32>.self), bias1 = b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
     let bias2 = b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self), bias3 = b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self)

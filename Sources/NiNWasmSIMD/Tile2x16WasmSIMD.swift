@@ -24,11 +24,9 @@ enum Tile2x16WasmSIMD: Int16PairTile {
     static var pixels: Int { 2 }
 
     @inline(__always)
-    static func compute(_ a: UnsafePointer<Int16>, kPadded: Int, taps: TileTaps, weights: UnsafePointer<Int16>,
-                        bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
-                        rows: Int, channels: Int) {
-        tile2x16Wasm(Int16PairProducts.self, UnsafeRawPointer(a), UnsafeRawPointer(a + kPadded), taps: taps,
-                     weights: UnsafeRawPointer(weights), bias: bias, requant: requant, output: output, channel: 0,
-                     rows: rows, channels: channels)
+    static func compute(_ t: Int16PairTileArguments) {
+        tile2x16Wasm(Int16PairProducts.self, UnsafeRawPointer(t.a), UnsafeRawPointer(t.a + t.kPadded), taps: t.taps,
+                     weights: UnsafeRawPointer(t.weights), bias: t.bias, requant: t.requant, output: t.output,
+                     channel: 0, rows: t.rows, channels: t.channels)
     }
 }
