@@ -1,5 +1,6 @@
 // The convolution driver of every family that multiplies u8 inputs by s8 weights four K values
-// ("a quad") at a time: AVX-512 VNNI, AVX-VNNI and AVX2's vpmaddubsw path. It owns the
+// ("a quad") at a time: AVX-512 VNNI, AVX-VNNI, AVX2's vpmaddubsw path, the arm64 neon,
+// neondot and i8mm families and wasmrelaxed. It owns the
 // work split (parts of whole tiles), the im2col chunks (u8 input bytes, the padding filled with
 // the input zero point, pixels in `PixelOrder` so border tiles skip the padding taps) and the
 // walk of tiles over 16-channel weight blocks; the family supplies the microkernels
@@ -86,9 +87,8 @@ public protocol QuadTiles {
     static func pixel(_ t: QuadTileArguments)
 }
 
-/// Families whose 32-channel tile is their 16-channel tile twice, block by block (NEON, the arm64
-/// dot families, AVX-VNNI): they give `blockTile`, `blockTilePixels` and `pixel`, and the pair
-/// tile follows.
+/// Families whose 32-channel tile is their 16-channel tile twice, block by block (NEON,
+/// AVX-VNNI): they give `blockTile`, `blockTilePixels` and `pixel`, and the pair tile follows.
 public protocol QuadBlockTiles: QuadTiles {}
 
 extension QuadBlockTiles {
