@@ -19,3 +19,23 @@ public func packQuadsShifted(_ layer: ConvolutionWeights) -> PackedConvolution? 
     }
     return packed
 }
+
+/// The `PackedConvolution.variant` values of the arm64 s8 x s8 families (neon, neondot).
+public enum NEONVariant {
+    /// Inputs shifted to s8, weights of `packQuadsShifted` (a layer whose inputs reach 255).
+    @inlinable public static var shifted: Int { 0 }
+    /// Inputs taken as s8 as they are, weights of `packQuads`: a layer whose inputs and input
+    /// zero point are at most 127 (7-bit activations, format 1.1), where u8 values are valid s8.
+    @inlinable public static var sevenBit: Int { 1 }
+}
+
+/// Packs one convolution for neon and neondot: `packQuads` (`NEONVariant.sevenBit`) where the
+/// layer's inputs and input zero point are at most 127, so its kernels need no shift and skip
+/// padding taps as i8mm does; else `packQuadsShifted`. Nil when memory runs out.
+@export(interface)  // compiled only here (Embedded: not into callers)
+public func packNEON(_ layer: ConvolutionWeights) -> PackedConvolution? {
+    guard layer.inputMax <= 127 && (0...127).contains(layer.inputZeroPoint) else { return packQuadsShifted(layer) }
+    let packed = packQuads(layer)
+    packed?.variant = NEONVariant.sevenBit
+    return packed
+}

@@ -1,16 +1,20 @@
 // The ARMv8.0 NEON microkernels: 2 output pixels x 16 channels, and 1 x 16, over quad-packed
 // weights. Two quads at a time: SMULL/SMULL2 form one quad's s8 x s8 products (8 int16 each),
 // SMLAL/SMLAL2 add the next quad's (|w| <= 127 and |x - 128| <= 128: two products sum to at
-// most 32,512 in magnitude, exact in int16), SADALP adds the int16 pairs into int32 partial
-// sums, and one ADDP per 4 channels folds the partial sums at the end.
+// most 32,512 in magnitude, exact in int16; 7-bit inputs taken as they are, at most 32,258),
+// SADALP adds the int16 pairs into int32 partial sums, and one ADDP per 4 channels folds the
+// partial sums at the end.
 
 import _Builtin_intrinsics.arm.neon
 import NiNKernelCore
 
-/// The quad at `p` shifted to s8 (x XOR 0x80 = x - 128), in both halves of 8 bytes.
+/// The quad at `p` as s8, in both halves of 8 bytes: shifted (x XOR 0x80 = x - 128), or as it is
+/// where the layer's inputs are at most 127 (`shifted` false; a constant at every call, so the
+/// XOR folds away).
 @inline(__always)
-func shiftedQuadNEON(_ p: UnsafeRawPointer) -> SIMD8<Int8> {
-    unsafeBitCast(SIMD2<UInt32>(repeating: p.loadUnaligned(as: UInt32.self) ^ 0x8080_8080), to: SIMD8<Int8>.self)
+func quadNEON(_ p: UnsafeRawPointer, shifted: Bool) -> SIMD8<Int8> {
+    let quad = p.loadUnaligned(as: UInt32.self) ^ (shifted ? 0x8080_8080 : 0)
+    return unsafeBitCast(SIMD2<UInt32>(repeating: quad), to: SIMD8<Int8>.self)
 }
 
 /// One pixel's 16 channels as int32 partial sums: for the weight vector of channels 4j ..< 4j+4,
@@ -41,15 +45,15 @@ struct PartialSums16NEON {
 
     /// Adds the products of the quads of `taps` from `row` (one pixel's K bytes).
     @inline(__always)
-    mutating func add(_ row: UnsafeRawPointer, taps: TileTaps, weights: UnsafeRawPointer) {
+    mutating func add(_ row: UnsafeRawPointer, taps: TileTaps, weights: UnsafeRawPointer, shifted: Bool) {
         for start in taps.runStarts {
             var w = weights + 64 &* start, x = row + 4 &* start
             var left = taps.length
             while left >= 2 {
-                add(w, shiftedQuadNEON(x), w + 64, shiftedQuadNEON(x + 4))
+                add(w, quadNEON(x, shifted: shifted), w + 64, quadNEON(x + 4, shifted: shifted))
                 w += 128; x += 8; left &-= 2
             }
-            if left > 0 { add(w, shiftedQuadNEON(x), w, SIMD8<Int8>()) }
+            if left > 0 { add(w, quadNEON(x, shifted: shifted), w, SIMD8<Int8>()) }
         }
     }
 
@@ -67,7 +71,7 @@ struct PartialSums16NEON {
 /// Two output pixels x 16 channels (`t.channels` real, 1 to 16) over the K quads of `t.taps`,
 /// then requantized and stored at the pixels' rows of `t.output`, from `t.channel`.
 @inline(__always)
-func tile2x16NEON(_ t: QuadTileArguments) {
+func tile2x16NEON(_ t: QuadTileArguments, shifted: Bool) {
     let taps = t.taps, bias = t.bias, requant = t.requant, output = t.output, channel = t.channel, channels = t.channels
     var p0 = PartialSums16NEON(), p1 = PartialSums16NEON()
     let w = UnsafeRawPointer(t.weights), r0 = UnsafeRawPointer(t.rows), r1 = r0 + t.kPadded
@@ -75,13 +79,13 @@ func tile2x16NEON(_ t: QuadTileArguments) {
         var wq = w + 64 &* start, x0 = r0 + 4 &* start, x1 = r1 + 4 &* start
         var left = taps.length
         while left >= 2 {
-            p0.add(wq, shiftedQuadNEON(x0), wq + 64, shiftedQuadNEON(x0 + 4))
-            p1.add(wq, shiftedQuadNEON(x1), wq + 64, shiftedQuadNEON(x1 + 4))
+            p0.add(wq, quadNEON(x0, shifted: shifted), wq + 64, quadNEON(x0 + 4, shifted: shifted))
+            p1.add(wq, quadNEON(x1, shifted: shifted), wq + 64, quadNEON(x1 + 4, shifted: shifted))
             wq += 128; x0 += 8; x1 += 8; left &-= 2
         }
         if left > 0 {
-            p0.add(wq, shiftedQuadNEON(x0), wq, SIMD8<Int8>())
-            p1.add(wq, shiftedQuadNEON(x1), wq, SIMD8<Int8>())
+            p0.add(wq, quadNEON(x0, shifted: shifted), wq, SIMD8<Int8>())
+            p1.add(wq, quadNEON(x1, shifted: shifted), wq, SIMD8<Int8>())
         }
     }
     p0.store(bias: bias, requant: requant, output: output.row(0) + channel, channels: channels)
@@ -91,9 +95,9 @@ func tile2x16NEON(_ t: QuadTileArguments) {
 /// One output pixel x 16 channels (`t.channels` real, 0 stores nothing), requantized and stored
 /// at `t.pixelOutput`.
 @inline(__always)
-func pixel1x16NEON(_ t: QuadTileArguments) {
+func pixel1x16NEON(_ t: QuadTileArguments, shifted: Bool) {
     guard t.channels > 0 else { return }
     var sums = PartialSums16NEON()
-    sums.add(UnsafeRawPointer(t.rows), taps: t.taps, weights: UnsafeRawPointer(t.weights))
+    sums.add(UnsafeRawPointer(t.rows), taps: t.taps, weights: UnsafeRawPointer(t.weights), shifted: shifted)
     sums.store(bias: t.bias, requant: t.requant, output: t.pixelOutput, channels: t.channels)
 }

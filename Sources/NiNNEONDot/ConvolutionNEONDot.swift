@@ -5,7 +5,7 @@
 // (Sources/NiNNEON): inputs shifted to s8, the shift's term in the bias. A layer whose inputs
 // and input zero point are at most 127 (7-bit activations, format 1.1: every layer after a
 // requantization in a model converted so) needs no shift: its u8 inputs are valid s8, and it
-// runs on `packQuads`' weights as i8mm does, one XOR fewer per input load and the padding taps
+// runs on `packQuads`' weights as i8mm does (`packNEON`, shared with neon), one XOR fewer per input load and the padding taps
 // skipped. Either way the same bits as every family. Compiled with +dotprod in its own target;
 // called only when the CPU has it.
 
@@ -20,23 +20,12 @@ public func convolutionNEONDotScratchBytes(_ geometry: ConvolutionGeometry, tota
     quadScratchBytes(geometry, totalRows: totalRows, tiles: DotTiles<SignedDotNEONDot>.self)
 }
 
-/// Packs one convolution for the neondot family: `packQuads` (variant 1) where the layer's
-/// inputs and input zero point are at most 127, else `packQuadsShifted` (variant 0); nil when
-/// memory runs out.
-@export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
-public func packNEONDot(_ layer: ConvolutionWeights) -> PackedConvolution? {
-    guard layer.inputMax <= 127 && (0...127).contains(layer.inputZeroPoint) else { return packQuadsShifted(layer) }
-    let packed = packQuads(layer)
-    packed?.variant = SevenBitDotNEONDot.variant
-    return packed
-}
-
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights
-/// packed by `packNEONDot`: `convolveQuads` with the SDOT tiles (`DotTiles`) on shifted or on
+/// packed by `packNEON` (Sources/NiNNEON/PackNEON.swift): `convolveQuads` with the SDOT tiles (`DotTiles`) on shifted or on
 /// 7-bit inputs, as the layer's variant says.
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func convolutionNEONDot(_ a: ConvolutionCall, part: Int = 0, of parts: Int = 1) {
-    if a.variant == SevenBitDotNEONDot.variant {
+    if a.variant == NEONVariant.sevenBit {
         convolveQuads(a, part: part, of: parts, tiles: DotTiles<SevenBitDotNEONDot>.self)
     } else {
         convolveQuads(a, part: part, of: parts, tiles: DotTiles<SignedDotNEONDot>.self)
@@ -46,14 +35,12 @@ public func convolutionNEONDot(_ a: ConvolutionCall, part: Int = 0, of parts: In
 /// The name of the neondot kernel of a packed layer's `variant` (`nin-infer --profile`).
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
 public func neonDotKernelName(variant: Int) -> String {
-    variant == SevenBitDotNEONDot.variant ? "sdot 7-bit" : "sdot shifted"
+    variant == NEONVariant.sevenBit ? "sdot 7-bit" : "sdot shifted"
 }
 
 /// SDOT on u8 inputs of at most 127, taken as s8 as they are (no shift), against `packQuads`'
 /// weights.
 enum SevenBitDotNEONDot: QuadDotInstruction {
-    /// The `PackedConvolution.variant` of layers packed for it.
-    static var variant: Int { 1 }
     static var shiftsInputs: Bool { false }
     @inline(__always)
     static func dot(_ acc: SIMD4<Int32>, _ w: SIMD16<Int8>, _ x: SIMD16<UInt8>) -> SIMD4<Int32> {

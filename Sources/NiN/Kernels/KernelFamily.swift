@@ -177,13 +177,13 @@ private let optimizedFamilies: [KernelFamily] = [
                  maxPool: maxPoolPortable, peakLoop: peakLoopI8MM),
     KernelFamily(isa: .neondot, cpuFlags: ["asimd", "asimddp"],
                  unavailableReason: ninpriv_cpu_has_asimddp() != 0 ? nil : "CPU lacks asimddp",
-                 convolution: ConvolutionKernels(pack: packNEONDot, scratchBytes: convolutionNEONDotScratchBytes,
+                 convolution: ConvolutionKernels(pack: packNEON, scratchBytes: convolutionNEONDotScratchBytes,
                                                   run: convolutionNEONDot, variantName: neonDotKernelName),
                  maxPool: maxPoolPortable, peakLoop: peakLoopNEONDot),
     KernelFamily(isa: .neon, cpuFlags: ["asimd"],
                  unavailableReason: ninpriv_cpu_has_asimd() != 0 ? nil : "CPU lacks asimd",
-                 convolution: ConvolutionKernels(pack: packQuadsShifted, scratchBytes: convolutionNEONScratchBytes,
-                                                  run: convolutionNEON),
+                 convolution: ConvolutionKernels(pack: packNEON, scratchBytes: convolutionNEONScratchBytes,
+                                                  run: convolutionNEON, variantName: neonKernelName),
                  maxPool: maxPoolPortable, peakLoop: peakLoopNEON),
 ]
 private let emulatedFamilies: [KernelFamily] = []
