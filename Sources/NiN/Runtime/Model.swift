@@ -126,27 +126,58 @@ public final class NiNModel: @unchecked Sendable {
         let isa = family?.isa ?? requested?.supportedFallback ?? KernelFamilyID.preferred
         let kernels = family ?? isa.kernels
         var steps: [LayerStep] = []
+        // The arrays of the image the family reads while running (weights or biases borrowed in place).
+        var kept: [Range<Int>] = []
         for (index, layer) in graph.layers.enumerated() {
             var packed: PackedConvolution?
             if layer.kind == .convolution {
-                packed = kernels.convolution.pack(layer.convolutionWeights(base: base))
+                let weights = layer.convolutionWeights(base: base)
+                packed = kernels.convolution.pack(weights)
                 guard let p = packed else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
-                if release == .unmap && !p.borrowsModel {
-                    // (this layer's weights pages, read by `pack`, as the reader drops them)
-                    let weights = layer.weightsOffset..<(layer.weightsOffset + layer.output.channels * layer.geometry.kernelSize)
-                    Platform.discardPages(of: image, weights)
+                if p.borrowsWeights {
+                    let start = UnsafeRawPointer(p.weights) - base
+                    let isQuadCopy = layer.quadWeightsOffset == start
+                    kept.append(start..<(start + (isQuadCopy ? quadWeightsBytes(outChannels: layer.output.channels, kernelSize: layer.geometry.kernelSize)
+                                                             : layer.output.channels * layer.geometry.kernelSize)))
                 }
+                if p.borrowsBias { kept.append(layer.biasOffset..<(layer.biasOffset + 4 * layer.output.channels)) }
             }
             steps.append(LayerStep(layer, index: index, packed: packed))
         }
         self.isa = isa
         self.kernels = kernels
         self.steps = steps
-        if release == .unmap && !steps.contains(where: { $0.packed?.borrowsModel ?? false }) {
-            // The family reads only its packed copy: let the kernel drop the mapped weight pages
-            // (a private read-only file mapping re-reads them if ever touched).
-            Platform.discardPages(of: UnsafeRawBufferPointer(start: base, count: count), graph.weightsSection)
+        if release == .unmap {
+            // Let the kernel drop the mapped pages of WGHT that no run reads (the weights the
+            // family packed, and the parameters it copied), once every layer is packed: a page
+            // fault maps a whole folio of the page cache, which can reach a neighbouring array,
+            // so pages dropped layer by layer came back. A private read-only file mapping re-reads
+            // them if ever touched.
+            insertionSort(&kept) { $0.lowerBound < $1.lowerBound }
+            var position = graph.weightsSection.lowerBound
+            for range in kept + [graph.weightsSection.upperBound..<graph.weightsSection.upperBound] {
+                if range.lowerBound > position { Platform.discardPages(of: image, position..<range.lowerBound) }
+                position = max(position, range.upperBound)
+            }
         }
+    }
+
+    /// Bytes the kernel family allocated for this model's layers (packed weights, folded biases,
+    /// requantization tables): 0 weight bytes when the family reads the weights in place (the
+    /// reference and cortexm families read the OHWI weights, the quad families a 1.2 file's
+    /// quad weights), so processes mapping the same file share those pages.
+    public var packedBytes: Int { steps.reduce(0) { $0 + ($1.packed?.ownedBytes ?? 0) } }
+
+    /// Bytes of the model image that the family reads in place as weights.
+    public var weightsReadInPlace: Int {
+        var total = 0
+        for (step, layer) in zip(steps, graph.layers) {
+            guard let p = step.packed, p.borrowsWeights else { continue }
+            total += layer.quadWeightsOffset != nil && UnsafeRawPointer(p.weights) == base + layer.quadWeightsOffset!
+                ? quadWeightsBytes(outChannels: layer.output.channels, kernelSize: layer.geometry.kernelSize)
+                : layer.output.channels * layer.geometry.kernelSize
+        }
+        return total
     }
 
     deinit {
