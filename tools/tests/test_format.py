@@ -158,8 +158,9 @@ def test_output_shapes():
 def test_golden_models_round_trip(case):
     data = (GOLDEN / case / "model.nin").read_bytes()
     assert F.to_bytes(F.from_bytes(data)) == data
-    # 1.1 files (bounds/) and only they have version_minor 1
-    assert struct.unpack_from("<H", data, 6)[0] == (1 if case.startswith("bounds/") else 0)
+    # 1.1 files (bounds/) have version_minor 1, the one with quad weights 2, the others 0
+    minor = 2 if case.endswith("quad_weights") else 1 if case.startswith("bounds/") else 0
+    assert struct.unpack_from("<H", data, 6)[0] == minor
 
 
 def test_minor_version_accepted():
