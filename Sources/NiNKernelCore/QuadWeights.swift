@@ -34,33 +34,26 @@ public func writeQuadWeights(_ ohwi: UnsafePointer<Int8>, outChannels: Int, kern
 
 /// Where a quad-blocked array (K's quads per block) first differs from OHWI weights in that
 /// layout, or nil when it equals them, zeros included: the byte's index in the array and the
-/// output channel whose lane holds it (a padding channel's index when past the last).
+/// output channel whose lane holds it (a padding channel's index when past the last). Word by
+/// word, as `writeQuadWeights` moves them (one small loop: the Cortex-M firmware has it too).
 public func firstQuadMismatch(ohwi: UnsafePointer<Int8>, quads: UnsafeRawPointer, outChannels: Int,
                               kernelSize k: Int) -> (byte: Int, channel: Int)? {
     let kQuads = (k + 3) / 4, wholeQuads = k / 4
-    let blocks = (outChannels + 15) / 16
-    for o in 0..<(blocks * 16) {
+    for o in 0..<((outChannels + 15) / 16 * 16) {
         let laneOffset = (o / 16) * kQuads * 64 + (o % 16) * 4
-        let lane = quads + laneOffset
-        @inline(__always) func mismatch(_ q: Int) -> (byte: Int, channel: Int) {
-            // (the first differing byte of the word)
-            var b = 0
-            let stored = lane.loadUnaligned(fromByteOffset: 64 * q, as: UInt32.self)
-            let wanted = expected(q)
-            while (stored >> (8 * b)) & 0xFF == (wanted >> (8 * b)) & 0xFF { b += 1 }
-            return (laneOffset + 64 * q + b, o)
-        }
-        // Channel o's quad q as it must be stored: its row's 4 bytes, zero past K or past the channels.
-        @inline(__always) func expected(_ q: Int) -> UInt32 {
-            guard o < outChannels else { return 0 }
-            let row = UnsafeRawPointer(ohwi + o * k)
-            if q < wholeQuads { return row.loadUnaligned(fromByteOffset: 4 * q, as: UInt32.self) }
-            var word: UInt32 = 0
-            for kk in (4 * q)..<k { word |= UInt32(row.load(fromByteOffset: kk, as: UInt8.self)) << (8 * (kk & 3)) }
-            return word
-        }
-        for q in 0..<kQuads where lane.loadUnaligned(fromByteOffset: 64 * q, as: UInt32.self) != expected(q) {
-            return mismatch(q)
+        let row = UnsafeRawPointer(ohwi + o * k)
+        for q in 0..<kQuads {
+            // Channel o's quad q as it must be stored: its row's 4 bytes, zero past K or past the channels.
+            var expected: UInt32 = 0
+            if o < outChannels {
+                if q < wholeQuads {
+                    expected = row.loadUnaligned(fromByteOffset: 4 * q, as: UInt32.self)
+                } else {
+                    for kk in (4 * q)..<k { expected |= UInt32(row.load(fromByteOffset: kk, as: UInt8.self)) << (8 * (kk & 3)) }
+                }
+            }
+            let stored = quads.loadUnaligned(fromByteOffset: laneOffset + 64 * q, as: UInt32.self)
+            if stored != expected { return (laneOffset + 64 * q + (stored ^ expected).trailingZeroBitCount / 8, o) }
         }
     }
     return nil

@@ -28,6 +28,6 @@ extension Layer {
             shift: (base + shiftOffset).assumingMemoryBound(to: Int32.self),
             inputZeroPoint: inputZeroPoint, outputZeroPoint: outputZeroPoint, relu: relu,
             inputMax: inputMax, outputMax: outputMax,
-            quadWeights: quadWeightsOffset.map { (base + $0).assumingMemoryBound(to: Int8.self) })
+            quadWeights: quadWeightsOffset == 0 ? nil : (base + quadWeightsOffset).assumingMemoryBound(to: Int8.self))
     }
 }

@@ -126,21 +126,11 @@ public final class NiNModel: @unchecked Sendable {
         let isa = family?.isa ?? requested?.supportedFallback ?? KernelFamilyID.preferred
         let kernels = family ?? isa.kernels
         var steps: [LayerStep] = []
-        // The arrays of the image the family reads while running (weights or biases borrowed in place).
-        var kept: [Range<Int>] = []
         for (index, layer) in graph.layers.enumerated() {
             var packed: PackedConvolution?
             if layer.kind == .convolution {
-                let weights = layer.convolutionWeights(base: base)
-                packed = kernels.convolution.pack(weights)
-                guard let p = packed else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
-                if p.borrowsWeights {
-                    let start = UnsafeRawPointer(p.weights) - base
-                    let isQuadCopy = layer.quadWeightsOffset == start
-                    kept.append(start..<(start + (isQuadCopy ? quadWeightsBytes(outChannels: layer.output.channels, kernelSize: layer.geometry.kernelSize)
-                                                             : layer.output.channels * layer.geometry.kernelSize)))
-                }
-                if p.borrowsBias { kept.append(layer.biasOffset..<(layer.biasOffset + 4 * layer.output.channels)) }
+                packed = kernels.convolution.pack(layer.convolutionWeights(base: base))
+                guard packed != nil else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
             }
             steps.append(LayerStep(layer, index: index, packed: packed))
         }
@@ -148,17 +138,13 @@ public final class NiNModel: @unchecked Sendable {
         self.kernels = kernels
         self.steps = steps
         if release == .unmap {
-            // Let the kernel drop the mapped pages of WGHT that no run reads (the weights the
-            // family packed, and the parameters it copied), once every layer is packed: a page
+            // Let the kernel drop every mapped page of WGHT once every layer is packed (a page
             // fault maps a whole folio of the page cache, which can reach a neighbouring array,
-            // so pages dropped layer by layer came back. A private read-only file mapping re-reads
-            // them if ever touched.
-            insertionSort(&kept) { $0.lowerBound < $1.lowerBound }
-            var position = graph.weightsSection.lowerBound
-            for range in kept + [graph.weightsSection.upperBound..<graph.weightsSection.upperBound] {
-                if range.lowerBound > position { Platform.discardPages(of: image, position..<range.lowerBound) }
-                position = max(position, range.upperBound)
-            }
+            // so pages dropped layer by layer came back): what the family packed is never read
+            // again, and what it reads in place (its weights, a 1.2 file's quad copy) comes back
+            // from the page cache at the first run, alone. A private read-only file mapping
+            // re-reads its pages when touched.
+            Platform.discardPages(of: image, graph.weightsSection)
         }
     }
 
@@ -173,9 +159,9 @@ public final class NiNModel: @unchecked Sendable {
         var total = 0
         for (step, layer) in zip(steps, graph.layers) {
             guard let p = step.packed, p.borrowsWeights else { continue }
-            total += layer.quadWeightsOffset != nil && UnsafeRawPointer(p.weights) == base + layer.quadWeightsOffset!
-                ? quadWeightsBytes(outChannels: layer.output.channels, kernelSize: layer.geometry.kernelSize)
-                : layer.output.channels * layer.geometry.kernelSize
+            let channels = layer.output.channels, k = layer.geometry.kernelSize
+            total += UnsafeRawPointer(p.weights) - base == layer.quadWeightsOffset
+                ? quadWeightsBytes(outChannels: channels, kernelSize: k) : channels * k
         }
         return total
     }
