@@ -34,15 +34,29 @@ public func writeQuadWeights(_ ohwi: UnsafePointer<Int8>, outChannels: Int, kern
 
 /// Where a quad-blocked array (K's quads per block) first differs from OHWI weights in that
 /// layout, or nil when it equals them, zeros included: the byte's index in the array and the
-/// output channel whose lane holds it (a padding channel's index when past the last). Word by
-/// word, as `writeQuadWeights` moves them (one small loop: the Cortex-M firmware has it too).
+/// output channel whose lane holds it (a padding channel's index when past the last). A quick
+/// pass over whole quads (a load pair and a compare per word: the check of a model's weights at
+/// load costs what packing them did), then, only when that finds a difference or for the last
+/// partial quads and the padding channels, the word-by-word search.
 public func firstQuadMismatch(ohwi: UnsafePointer<Int8>, quads: UnsafeRawPointer, outChannels: Int,
                               kernelSize k: Int) -> (byte: Int, channel: Int)? {
     let kQuads = (k + 3) / 4, wholeQuads = k / 4
+    var firstChannel = 0  // where the search starts: the first lane that may differ
+    quick: while firstChannel < outChannels {
+        var source = UnsafeRawPointer(ohwi + firstChannel &* k)
+        var stored = quads + ((firstChannel / 16) &* kQuads &* 64 &+ (firstChannel % 16) &* 4)
+        for _ in 0..<wholeQuads {
+            if source.loadUnaligned(as: UInt32.self) != stored.loadUnaligned(as: UInt32.self) { break quick }
+            source += 4
+            stored += 64
+        }
+        firstChannel &+= 1
+    }
     for o in 0..<((outChannels + 15) / 16 * 16) {
         let laneOffset = (o / 16) * kQuads * 64 + (o % 16) * 4
         let row = UnsafeRawPointer(ohwi + o * k)
-        for q in 0..<kQuads {
+        // (the lanes the quick pass found equal: only their partial quad)
+        for q in (o < firstChannel ? wholeQuads : 0)..<kQuads {
             // Channel o's quad q as it must be stored: its row's 4 bytes, zero past K or past the channels.
             var expected: UInt32 = 0
             if o < outChannels {
