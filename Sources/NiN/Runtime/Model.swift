@@ -129,8 +129,14 @@ public final class NiNModel: @unchecked Sendable {
         for (index, layer) in graph.layers.enumerated() {
             var packed: PackedConvolution?
             if layer.kind == .convolution {
-                packed = kernels.convolution.pack(layer.convolutionWeights(base: base))
-                guard packed != nil else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
+                let weights = layer.convolutionWeights(base: base)
+                packed = kernels.convolution.pack(weights)
+                guard let p = packed else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
+                if release == .unmap && UnsafeRawPointer(p.weights) != UnsafeRawPointer(weights.weights) {
+                    // (this layer's OHWI weights, read by `pack`, as the reader drops them: the
+                    // file and its packed copy are then not resident together at load's peak)
+                    Platform.discardPages(of: image, layer.weightsOffset..<(layer.weightsOffset + weights.outChannels * weights.kernelSize))
+                }
             }
             steps.append(LayerStep(layer, index: index, packed: packed))
         }
