@@ -10,7 +10,8 @@ bit, Tests/golden/shipped/fashion_small/<image>.logits.f32: the numpy reference'
 board, the check firmware (nin-mcu-check.elf: tools/mcu/KernelCheck.swift) runs CHECK_TRIALS
 random convolutions of NiNKernelCheck (the generator nin-kernel-check uses) with the cortexm
 family and with the reference kernels, both on the board, and must report every layer's output
-equal byte for byte. `make test-mcu` runs it. Exit status 0 when every board passes, 1 otherwise (each failure is printed)."""
+equal byte for byte. `make test-mcu` runs it. Exit status 0 when every board passes, 1
+otherwise (each failure is printed)."""
 import shutil
 import struct
 import subprocess
