@@ -38,6 +38,8 @@
 #   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's;
 #                      and nin-mcu-check.elf: 300 random convolutions, cortexm against the reference on the board
 #   make bench-mcu     its flash, RAM and instructions per inference (tools/mcu/bench.py)
+#   make bench-workers 4 processes loading the classic model: RSS, PSS and private memory per worker,
+#                      the shipped file against one with quad weights read in place (bench/nin_workers.c)
 #   make arm64         the same Embedded build cross-compiled for aarch64 Linux, .build-arm64/release/
 #   make test-arm64    that build under qemu-aarch64 on emulated arm64 CPUs of each class: the family
 #                      each picks, nin-kernel-check, nin-infer byte for byte against the x86-64 one
@@ -186,6 +188,17 @@ test-embedded: embedded cli
 bench-embedded: lib cli embedded
 	$(PYTHON) tools/embedded/goals.py
 	tools/embedded/bench.sh
+
+# Issue 26's shared weights: WORKERS processes (4) each load the classic model and classify one
+# image, measured while all are alive (bench/nin_workers.c, tools/bench_workers.py): the shipped
+# file (format 1.1, repacked by the family) against a copy with quad weights (1.2, read in place
+# from the shared mapping), on the Embedded library.
+WORKERS ?= 4
+bench-workers: embedded
+	@mkdir -p .build/bench
+	cc -O2 -std=c11 -Wall -Iinclude bench/nin_workers.c -o .build/bench/nin_workers -L$(EMBEDDED) -lnin -Wl,-rpath,$(abspath $(EMBEDDED))
+	tools/nin-repack $(MODEL) .build/bench/fashion_classic.quad.nin --quad-weights
+	$(PYTHON) tools/bench_workers.py .build/bench/nin_workers $(MODEL) .build/bench/fashion_classic.quad.nin --workers $(WORKERS)
 
 # WebAssembly: web/nin.wasm, the engine, the portable family and the C API in Embedded Swift for
 # wasm32 on the single-threaded, file-less platform backend (tools/wasm/build.sh), for web/nin.js.
@@ -345,4 +358,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 bench-arm64 wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 bench-arm64 wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu bench-workers kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -156,6 +156,17 @@ nin_status nin_model_map_shape(const nin_model *model, int *classes, int *height
  *  gives the same bits. Static storage; NULL for an invalid model. */
 const char *nin_model_kernels(const nin_model *model);
 
+/** Where the model's weights live, for memory accounting. `*packed_bytes`: what its kernel
+ *  family allocated at load (weights repacked into the family's layout, biases with terms
+ *  folded in, requantization tables). `*weights_in_place`: bytes of the model image the family
+ *  reads as weights where they lie (for a file, pages of its read-only mapping, which every
+ *  process mapping the same file shares). The generic and cortexm families read the stored
+ *  weights in place; the quad kernels (avx512vnni, avxvnni, avx2's vpmaddubsw path, neon,
+ *  neondot, i8mm, wasmrelaxed) read a file's quad weights in place when it carries them (format
+ *  1.2, `nin-convert --quad-weights`, docs/FORMAT.md) and repack otherwise. Either pointer may
+ *  be NULL. */
+nin_status nin_model_weight_memory(const nin_model *model, size_t *packed_bytes, size_t *weights_in_place);
+
 /* ---- Kernel families -------------------------------------------------------------------- */
 /* The kernel families this build has, indexed 0 .. nin_kernel_family_count() - 1 in the order a
  * model load prefers them: the best first, "portable" and "generic" (the scalar reference

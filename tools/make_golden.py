@@ -351,10 +351,30 @@ def case_bounds_mixed():
     return b.model(metadata={"name": "bounds_mixed"}), x
 
 
-#: Format 1.1 networks (output_max, weight_max), in Tests/golden/bounds/ with net/'s layout.
+def case_bounds_7bit_quad_weights():
+    """Format 1.2: a 7-bit network whose file also carries every convolution's weights
+    quad-blocked (nin-convert --quad-weights), which the quad kernel families read in place;
+    odd channel counts (20, 33, 10) leave padding lanes in the copy's last blocks."""
+    rng = np.random.default_rng(1201)
+    x = _smooth_image(rng, 2, 17, 19, 3)
+    b = _builder(rng, x)
+    b.conv(20, (5, 5), (1, 1), (2, 2, 2, 2), output_max=127, weight_max=63, pct=97.0)
+    b.pool("maxpool", (3, 3), (2, 2), (0, 0, 1, 1))
+    b.conv(33, (1, 1), output_max=127, weight_max=63, pct=97.0)
+    b.conv(10, (3, 3), (1, 1), (1, 1, 1, 1), output_max=127, weight_max=63, pct=97.0)
+    b.gap()
+    model = b.model(metadata={"name": "bounds_7bit_quad_weights"})
+    for layer in model.layers:
+        layer.quad_weights = layer.op == "conv"
+    return model, x
+
+
+#: Format 1.1 networks (output_max, weight_max), and one of 1.2 (quad weights), in
+#: Tests/golden/bounds/ with net/'s layout.
 BOUNDS_CASES = {
     "bounds_7bit": case_bounds_7bit,
     "bounds_mixed": case_bounds_mixed,
+    "bounds_7bit_quad_weights": case_bounds_7bit_quad_weights,
 }
 
 

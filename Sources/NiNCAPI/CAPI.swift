@@ -118,6 +118,16 @@ public func ninModelMapShape(_ handle: OpaquePointer?, _ classes: UnsafeMutableP
     }
 }
 
+@_cdecl("nin_model_weight_memory")
+public func ninModelWeightMemory(_ handle: OpaquePointer?, _ packedBytes: UnsafeMutablePointer<Int>?,
+                                 _ weightsInPlace: UnsafeMutablePointer<Int>?) -> nin_status {
+    guarded { () throws(NiNError) in
+        let m = try model(handle)
+        packedBytes?.pointee = m.packedBytes
+        weightsInPlace?.pointee = m.weightsReadInPlace
+    }
+}
+
 @_cdecl("nin_model_class_count")
 public func ninModelClassCount(_ handle: OpaquePointer?) -> Int32 {
     var count: Int32 = 0

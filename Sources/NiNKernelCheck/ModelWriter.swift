@@ -1,6 +1,7 @@
 // A minimal .nin writer for tests and nin-kernel-check, which need many small random models
 // (the real writer is tools/nin_tools/model_format.py). It follows docs/FORMAT.md: header, section table,
-// GRPH, WGHT, LBLS. No Foundation: nin-kernel-check is a static executable.
+// GRPH, WGHT, LBLS, and (1.2) the quad-blocked copy of the weights. No Foundation:
+// nin-kernel-check is a static executable.
 
 /// A convolution layer of a test model: its shape, requantization and parameters.
 public struct TestConv {
@@ -44,16 +45,32 @@ public enum TestLayer {
 
 /// A model of a chain of convolutions followed by GAP; input `convs[0].inChannels x h x w`
 /// (1 or 3 channels) with zero point `inputZeroPoint`.
-public func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint: Int32) -> [UInt8] {
+/// `quadWeights`: also store each convolution's weights quad-blocked (format 1.2).
+public func writeConvModel(_ convs: [TestConv], height: Int, width: Int, inputZeroPoint: Int32,
+                           quadWeights: Bool = false) -> [UInt8] {
     writeModel(convs.map { .conv($0) }, inputChannels: convs[0].inChannels, height: height, width: width,
-               inputZeroPoint: inputZeroPoint)
+               inputZeroPoint: inputZeroPoint, quadWeights: quadWeights)
+}
+
+/// OHWI weights (`outChannels` rows of K) in format 1.2's quad-blocked layout, written from its
+/// definition one byte at a time: channel o's K value k at `[o / 16][k / 4][o % 16][k % 4]`,
+/// zeros past K and past the last channel (independent of the engine's word-wise packing).
+public func quadBlockedWeights(_ weights: [Int8], outChannels: Int) -> [Int8] {
+    let k = weights.count / max(outChannels, 1)
+    let kQuads = (k + 3) / 4, blocks = (outChannels + 15) / 16
+    var quads = [Int8](repeating: 0, count: blocks * kQuads * 64)
+    for o in 0..<outChannels {
+        for kk in 0..<k { quads[((o / 16 * kQuads + kk / 4) * 16 + o % 16) * 4 + kk % 4] = weights[o * k + kk] }
+    }
+    return quads
 }
 
 /// A model of a chain of layers followed by GAP; input `inputChannels x h x w` (1 or 3 channels)
 /// with zero point `inputZeroPoint`. `labels` and `metadata` are the raw LBLS and META contents
-/// (default: labels "c0", "c1", ... and no META).
+/// (default: labels "c0", "c1", ... and no META). `quadWeights`: also store each convolution's
+/// weights quad-blocked (format 1.2).
 public func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, width: Int, inputZeroPoint: Int32,
-                labels labelBytes: [UInt8]? = nil, metadata: [UInt8]? = nil) -> [UInt8] {
+                labels labelBytes: [UInt8]? = nil, metadata: [UInt8]? = nil, quadWeights: Bool = false) -> [UInt8] {
     var out = [UInt8]()
     func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
     func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
@@ -84,14 +101,17 @@ public func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, w
             let wOff = put(conv.weights.map { UInt8(bitPattern: $0) })
             let bOff = put(bytes(conv.bias)), mOff = put(bytes(conv.multiplier)), sOff = put(bytes(conv.shift))
             let scaleOff = put(bytes([Float](repeating: 0.01, count: conv.outChannels)))
-            u32(1); u32(conv.relu ? 1 : 0); u32(UInt32(conv.inChannels)); u32(UInt32(conv.outChannels))
+            let quadOff = quadWeights ? put(quadBlockedWeights(conv.weights, outChannels: conv.outChannels).map { UInt8(bitPattern: $0) }) : 0
+            u32(1); u32((conv.relu ? 1 : 0) | (quadWeights ? 2 : 0)); u32(UInt32(conv.inChannels)); u32(UInt32(conv.outChannels))
             u32(UInt32(conv.kernel.0)); u32(UInt32(conv.kernel.1)); u32(UInt32(conv.stride.0)); u32(UInt32(conv.stride.1))
             u32(UInt32(conv.pads.0)); u32(UInt32(conv.pads.1)); u32(UInt32(conv.pads.2)); u32(UInt32(conv.pads.3))
             f32(0.05); i32(conv.outputZeroPoint)
             u32(wOff); u32(bOff); u32(mOff); u32(sOff); u32(scaleOff)
             i32(conv.outputMax); i32(conv.weightMax)
-            if conv.outputMax != 0 || conv.weightMax != 0 { minor = 1 }
-            out += [UInt8](repeating: 0, count: 12)
+            if conv.outputMax != 0 || conv.weightMax != 0 { minor = max(minor, 1) }
+            if quadWeights { minor = 2 }
+            u32(quadOff)
+            out += [UInt8](repeating: 0, count: 8)
             channels = conv.outChannels; scale = 0.05; zeroPoint = conv.outputZeroPoint
         case .maxPool(let pool):
             u32(2); u32(0); u32(UInt32(channels)); u32(UInt32(channels))
@@ -115,7 +135,7 @@ public func writeModel(_ layers: [TestLayer], inputChannels: Int, height: Int, w
     var sections: [(UInt32, [UInt8])] = [(0x4850_5247, graph), (0x5448_4757, weights), (0x534C_424C, labelBytes ?? labels)]
     if let metadata { sections.append((0x4154_454D, metadata)) }
     out = Array("NINM".utf8)
-    out += [1, 0, minor, 0]  // version 1.0, or 1.1 when a layer narrows its bounds
+    out += [1, 0, minor, 0]  // version 1.0, 1.1 when a layer narrows its bounds, 1.2 with quad weights
     u32(64); u32(UInt32(sections.count)); u64(0); u32(0); u32(0)
     align()
     var offset = 64 + 24 * sections.count

@@ -16,13 +16,19 @@ public struct RandomConvolution {
     public var tieTrial: Bool
     /// Images per run, and the u8 input of all of them.
     public var batch: Int, input: [UInt8]
+    /// Whether the model file also carries the weights quad-blocked (format 1.2; odd trials),
+    /// which the quad families then read in place instead of packing them.
+    public var quadWeights = false
 
     /// The model file of `front` then `conv` (then GAP).
-    public var model: [UInt8] { writeConvModel([front, conv], height: height, width: width, inputZeroPoint: inputZeroPoint) }
+    public var model: [UInt8] {
+        writeConvModel([front, conv], height: height, width: width, inputZeroPoint: inputZeroPoint, quadWeights: quadWeights)
+    }
 
     /// Trial `trial` of the random-convolution test, from `rng`: every fifth a pointwise conv
     /// (1x1, stride 1, unpadded), every fourth one with extreme shifts, every fourth (offset 3)
-    /// with exact ties: small weights and dyadic scales. FORMAT.md 1.1 bounds, which let the
+    /// with exact ties: small weights and dyadic scales; odd trials store the weights quad-blocked
+    /// too (format 1.2, read in place by the quad families). FORMAT.md 1.1 bounds, which let the
     /// AVX2 family use vpmaddubsw (Sources/NiNAVX2/MaddubsBound.swift): a third of the trials
     /// have 7-bit weights (|w| <= 63) on inputs up to 127 (four-product int16 sums), a third
     /// 7-bit weights on inputs up to 255 (two-product sums), a third 8-bit weights (the int16
@@ -94,6 +100,7 @@ public struct RandomConvolution {
         height = h; width = w; inputZeroPoint = zIn; middleZeroPoint = zMid; self.tieTrial = tieTrial
         batch = Int.random(in: 1...3, using: &rng)
         input = (0..<(batch * h * w * inC)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        quadWeights = trial % 2 == 1
     }
 
     /// A convolution of the classic NiN's geometry `layer` (`classicLayers`), random weights
@@ -127,7 +134,7 @@ public struct RandomConvolution {
         "k \(conv.kernel.0)x\(conv.kernel.1) s (\(conv.stride.0), \(conv.stride.1)) "
             + "pads (\(conv.pads.0), \(conv.pads.1), \(conv.pads.2), \(conv.pads.3)) c \(conv.inChannels) n \(conv.outChannels) "
             + "\(height)x\(width) batch \(batch) relu \(conv.relu) zIn \(inputZeroPoint) zMid \(middleZeroPoint)"
-            + " max \(front.outputMax)/\(conv.outputMax) wmax \(conv.weightMax)"
+            + " max \(front.outputMax)/\(conv.outputMax) wmax \(conv.weightMax)" + (quadWeights ? " quad weights" : "")
     }
 }
 

@@ -25,33 +25,42 @@ public struct ConvolutionWeights {
     public var inputMax: Int32
     /// The largest output value, the requantization clamp's upper end (`output_max`).
     public var outputMax: Int32
+    /// The same weights quad-blocked (`QuadWeights.swift`), when the model file carries them
+    /// (format 1.2; checked equal to `weights` by the reader): `packQuads` reads them in place.
+    public var quadWeights: UnsafePointer<Int8>?
 
     /// Parameters from their pointers and values.
     public init(outChannels: Int, kernelSize: Int, weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
                 multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>, inputZeroPoint: Int32,
-                outputZeroPoint: Int32, relu: Bool, inputMax: Int32 = 255, outputMax: Int32 = 255) {
+                outputZeroPoint: Int32, relu: Bool, inputMax: Int32 = 255, outputMax: Int32 = 255,
+                quadWeights: UnsafePointer<Int8>? = nil) {
         self.outChannels = outChannels; self.kernelSize = kernelSize; self.weights = weights; self.bias = bias
         self.multiplier = multiplier; self.shift = shift
         self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint; self.relu = relu
-        self.inputMax = inputMax; self.outputMax = outputMax
+        self.inputMax = inputMax; self.outputMax = outputMax; self.quadWeights = quadWeights
     }
 }
 
 /// One convolution's packed parameters, owned memory (64-byte aligned, zero-filled when made);
-/// or, for a family that reads the weights and biases as the model stores them, those borrowed
-/// in place (`borrowsModel`) and only its requantization table owned.
+/// or, for a family that reads the weights (and biases) as the model stores them, those borrowed
+/// in place (`borrowsWeights`, `borrowsBias`) and only the rest owned.
 public final class PackedConvolution {
     /// The family's weights, per block of 16 output channels: `kGroups x 16 x group` values
-    /// (borrowed: the model's OHWI weights, never written).
+    /// (borrowed: the model's OHWI or quad-blocked weights, never written).
     public let weights: UnsafeMutableRawPointer
     /// int32 bias per output channel, padded to a multiple of 16 (the family may fold terms in);
     /// borrowed: the model's, `outChannels` values, never written.
     public let bias: UnsafeMutablePointer<Int32>
     /// `RequantBlock.bytes` per block of 16 channels (the family's own layout of that size).
     public let requant: UnsafeMutableRawPointer
-    /// True when `weights` and `bias` are the model image's own bytes: the model keeps them
-    /// (its mapped weight pages must stay), and this object frees only `requant`.
-    public let borrowsModel: Bool
+    /// True when `weights` are the model image's own bytes (its OHWI weights, or its quad
+    /// copy): the model keeps them (those mapped pages must stay), and this object never frees them.
+    public let borrowsWeights: Bool
+    /// True when `bias` is the model image's own array (the family folds nothing into it).
+    public let borrowsBias: Bool
+    /// Bytes this object allocated (weights, biases and tables it owns): what the family's
+    /// packing costs in memory beyond the model image.
+    public let ownedBytes: Int
     /// K rounded up to the family's group, in groups (or further, as a family packs it: AMX rounds
     /// up to whole tiles of 16 quads); the stride of a block of weights, in groups of 16 channels.
     public let kGroups: Int
@@ -70,7 +79,25 @@ public final class PackedConvolution {
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
         self.kGroups = kGroups
-        borrowsModel = false
+        borrowsWeights = false
+        borrowsBias = false
+        ownedBytes = blocks * (kGroups * 16 * groupBytes + 16 * 4 + RequantBlock.bytes)
+    }
+
+    /// Weights borrowed in place from the model image (already in the family's layout, `kGroups`
+    /// groups per block; never written), with zeroed biases and a zeroed requantization table of
+    /// its own; nil when memory runs out. The model must outlive it.
+    public init?(borrowingWeights borrowed: UnsafeRawPointer, outChannels: Int, kGroups: Int) {
+        let blocks = (outChannels + 15) / 16
+        guard let b = alignedAllocate(blocks * 16 * 4) else { return nil }
+        guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { Platform.deallocate(b); return nil }
+        weights = UnsafeMutableRawPointer(mutating: borrowed)
+        bias = b.assumingMemoryBound(to: Int32.self)
+        requant = r
+        self.kGroups = kGroups
+        borrowsWeights = true
+        borrowsBias = false
+        ownedBytes = blocks * (16 * 4 + RequantBlock.bytes)
     }
 
     /// The weights and biases of `layer` in place, as the model stores them (OHWI, `kGroups` =
@@ -82,14 +109,14 @@ public final class PackedConvolution {
         bias = UnsafeMutablePointer(mutating: layer.bias)
         requant = r
         kGroups = layer.kernelSize
-        borrowsModel = true
+        borrowsWeights = true
+        borrowsBias = true
+        ownedBytes = (layer.outChannels + 15) / 16 * RequantBlock.bytes
     }
 
     deinit {
-        if !borrowsModel {
-            Platform.deallocate(weights)
-            Platform.deallocate(bias)
-        }
+        if !borrowsWeights { Platform.deallocate(weights) }
+        if !borrowsBias { Platform.deallocate(bias) }
         Platform.deallocate(requant)
     }
 }

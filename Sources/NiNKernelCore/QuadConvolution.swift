@@ -415,35 +415,38 @@ func copyRun(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePoi
 }
 
 /// Packs one convolution for a quad family: int8 weights by K quads (`[block][blockQuads][16][4]`,
-/// what one vpdpbusd, or a vpmaddubsw + vpmaddwd pair, multiplies per 16 channels), the input
-/// zero point folded into the bias, and the shared requantization tables; nil when memory runs
-/// out. The kernels multiply raw u8 inputs, so the bias becomes `bias - z * sum(w)`: acc =
-/// bias - z * sum(w) + sum(w * x), and wrapping int32 arithmetic is exact there since the true
-/// accumulator fits in int32. A block holds `blockQuads` quads (K's quads unless a family asks
-/// for more, as AMX does for whole 16-quad tiles); the quads past K are zero weights.
+/// `QuadWeights.swift`: what one vpdpbusd, or a vpmaddubsw + vpmaddwd pair, multiplies per 16
+/// channels), the input zero point folded into the bias, and the shared requantization tables;
+/// nil when memory runs out. The kernels multiply raw u8 inputs, so the bias becomes
+/// `bias - z * sum(w)`: acc = bias - z * sum(w) + sum(w * x), and wrapping int32 arithmetic is
+/// exact there since the true accumulator fits in int32. A block holds `blockQuads` quads (K's
+/// quads unless a family asks for more, as AMX does for whole 16-quad tiles); the quads past K
+/// are zero weights. When the model carries the layout ready made (`layer.quadWeights`, format
+/// 1.2) and the family wants K's quads, the weights are read in place: only the biases and the
+/// requantization tables are made.
 public func packQuads(_ layer: ConvolutionWeights, blockQuads: Int? = nil) -> PackedConvolution? {
     let k = layer.kernelSize
     let kQuads = max(blockQuads ?? 0, (k + 3) / 4)
-    guard let packed = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
-    // Channel by channel into its lane of its block (the storage is zeroed, so the K padding and
-    // the padding channels stay 0).
-    // Whole quads move as 4-byte words (a quad of a channel is 4 consecutive bytes of its row and
-    // of its lane); the sum is a separate pass the compiler vectorizes. Model loading spends most
-    // of its time here and in the checksum, so the loop is kept word-wise.
-    let weights = packed.weights.assumingMemoryBound(to: Int8.self)
-    let wholeQuads = k / 4
+    let packed: PackedConvolution
+    if let quads = layer.quadWeights, kQuads == (k + 3) / 4 {
+        guard let p = PackedConvolution(borrowingWeights: UnsafeRawPointer(quads), outChannels: layer.outChannels,
+                                        kGroups: kQuads) else { return nil }
+        packed = p
+    } else {
+        guard let p = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }
+        packed = p
+        // (the storage is zeroed, so the K padding and the padding channels stay 0)
+        writeQuadWeights(layer.weights, outChannels: layer.outChannels, kernelSize: k, blockQuads: kQuads, to: packed.weights)
+    }
+    // The sums are a separate pass the compiler vectorizes; none when the zero point is 0.
     for o in 0..<layer.outChannels {
-        let row = UnsafeRawPointer(layer.weights + o * k)
-        let lane = UnsafeMutableRawPointer(weights + (o / 16) * kQuads * 16 * 4 + (o % 16) * 4)
-        for q in 0..<wholeQuads {
-            lane.storeBytes(of: row.loadUnaligned(fromByteOffset: 4 * q, as: UInt32.self), toByteOffset: 64 * q, as: UInt32.self)
+        var correction: Int32 = 0
+        if layer.inputZeroPoint != 0 {
+            var sum: Int32 = 0
+            for kk in 0..<k { sum &+= Int32(layer.weights[o * k + kk]) }
+            correction = layer.inputZeroPoint &* sum
         }
-        for kk in (4 * wholeQuads)..<k {
-            lane.storeBytes(of: row.load(fromByteOffset: kk, as: Int8.self), toByteOffset: 64 * wholeQuads + (kk & 3), as: Int8.self)
-        }
-        var sum: Int32 = 0
-        for kk in 0..<k { sum &+= Int32(layer.weights[o * k + kk]) }
-        packed.bias[o] = layer.bias[o] &- layer.inputZeroPoint &* sum
+        packed.bias[o] = layer.bias[o] &- correction
     }
     RequantBlock.fill(packed, from: layer)
     return packed

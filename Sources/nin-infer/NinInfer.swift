@@ -63,7 +63,7 @@ enum NinInfer {
         }
         let top = options.top ?? min(5, graph.classCount)
         if options.plan {
-            print(options.format == .json ? PlanReport.json(context.plan, graph: graph) : PlanReport.render(context.plan, graph: graph))
+            print(options.format == .json ? PlanReport.json(context.plan, model: loaded) : PlanReport.render(context.plan, model: loaded))
             if options.images.isEmpty { return 0 }
         }
 

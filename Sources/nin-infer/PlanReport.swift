@@ -1,10 +1,12 @@
 // The text of `nin-infer --plan`: every tensor of the arena with its offset, size and lifetime,
-// then the arena size against the lower bound no plan can beat; as text, or as one JSON object.
+// then the arena size against the lower bound no plan can beat, and where the weights live (read
+// in place from the model image, or packed by the kernel family); as text, or as one JSON object.
 
 import NiN
 
 enum PlanReport {
-    static func render(_ plan: ArenaPlan, graph: ModelGraph) -> String {
+    static func render(_ plan: ArenaPlan, model: NiNModel) -> String {
+        let graph = model.graph
         let memory = plan.memory
         var lines = ["arena plan (batch \(plan.batchSize)): step i runs layer i; step \(graph.layers.count) holds the results"]
         lines.append(pad("tensor", 16) + pad("offset", 10, right: true) + pad("bytes", 10, right: true) + "  live steps")
@@ -20,13 +22,16 @@ enum PlanReport {
             }
         }
         lines.append("arena: \(memory.arenaBytes) bytes; lower bound (largest set of simultaneously live tensors): \(memory.lowerBound) bytes")
+        lines.append("weights: \(model.weightsReadInPlace) bytes read in place from the model image; "
+                     + "\(model.packedBytes) bytes packed by \(model.isa.rawValue) at load")
         return lines.joined(separator: "\n")
     }
 
     /// The plan as one JSON object: `batch`, `tensors` (name, offset, bytes, first_use,
     /// last_use), `lanes` and `lane_tensors` (offsets inside each lane), `arena_bytes` and
-    /// `lower_bound_bytes`.
-    static func json(_ plan: ArenaPlan, graph: ModelGraph) -> String {
+    /// `lower_bound_bytes`, `weights_in_place_bytes` and `packed_bytes`.
+    static func json(_ plan: ArenaPlan, model: NiNModel) -> String {
+        let graph = model.graph
         func tensors(_ memory: MemoryPlan) -> String {
             let items = memory.requests.enumerated().map { i, request in
                 "{\"name\": \(jsonString(request.name)), \"offset\": \(memory.offsets[i]), \"bytes\": \(request.bytes), "
@@ -39,6 +44,8 @@ enum PlanReport {
         if let lane = plan.lane { fields.append("\"lane_tensors\": " + tensors(lane)) }
         fields.append("\"arena_bytes\": \(plan.memory.arenaBytes)")
         fields.append("\"lower_bound_bytes\": \(plan.memory.lowerBound)")
+        fields.append("\"weights_in_place_bytes\": \(model.weightsReadInPlace)")
+        fields.append("\"packed_bytes\": \(model.packedBytes)")
         return "{" + fields.joined(separator: ",\n  ") + "}"
     }
 

@@ -219,8 +219,14 @@ func boundRules() throws {
     expectRule(file.sealed, "layer 2: output_max must be zero for gap")
 
     file = tinyModel()
-    file.put32(file.layer(0) + 84, 1)
-    expectRule(file.sealed, "layer 0: reserved bytes 84..95 are not zero")
+    file.put32(file.layer(0) + 84, 64)
+    expectRule(file.sealed, "layer 0: quad_weights_offset is 64 without the quad weights flag")
+    file = tinyModel()
+    file.put32(file.layer(0) + 88, 1)
+    expectRule(file.sealed, "layer 0: reserved bytes 88..95 are not zero")
+    file = tinyModel()
+    file.put32(file.layer(0) + 4, 1 | 4)
+    expectRule(file.sealed, "layer 0: unknown flag bits 0x00000005")
 }
 
 @Test("the accumulator bound uses the input's bound and weight_max")

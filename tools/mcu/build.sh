@@ -23,7 +23,7 @@ MODEL=${MODEL:-$ROOT/models/fashion_small.nin}
 # stack: nin-mcu.elf's sized for the small model with the cortexm family (what make bench-mcu
 # reports, plus margin: RAM of 96,000 bytes holds them all), nin-mcu-all.elf's for the portable
 # family (its packed weights and large im2col). A model needing more is a clear error at run.
-POOL_BYTES=${POOL_BYTES:-25600}
+POOL_BYTES=${POOL_BYTES:-26624}
 ARENA_BYTES=${ARENA_BYTES:-53760}
 STACK_BYTES=${STACK_BYTES:-5120}
 ALL_POOL_BYTES=${ALL_POOL_BYTES:-1048576}

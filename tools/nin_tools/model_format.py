@@ -1,4 +1,4 @@
-"""Reader, writer and validator of `.nin` model files (docs/FORMAT.md, version 1.1).
+"""Reader, writer and validator of `.nin` model files (docs/FORMAT.md, version 1.2).
 
 numpy only.  The in-memory model is a :class:`Model` holding :class:`Layer` records; every
 rule of docs/FORMAT.md ("What a reader must check before use") is checked by :func:`validate`
@@ -26,13 +26,16 @@ import numpy as np
 
 __all__ = [
     "NinFormatError", "Layer", "Model", "to_bytes", "write", "from_bytes", "read",
-    "quantize_multiplier", "validate", "OPS", "OP_CODES",
+    "quantize_multiplier", "validate", "OPS", "OP_CODES", "quad_blocked",
 ]
 
 MAGIC = b"NINM"
 VERSION_MAJOR = 1
 VERSION_MINOR = 0             # written when no layer uses a 1.1 field
 VERSION_MINOR_BOUNDS = 1      # written when some layer has a non-zero output_max or weight_max
+VERSION_MINOR_QUADS = 2       # written when some layer carries quad weights
+FLAG_RELU = 1
+FLAG_QUAD_WEIGHTS = 2         # 1.2: the conv's weights also stored quad-blocked
 HEADER_BYTES = 64
 ENTRY_BYTES = 24
 MAX_SECTIONS = 16
@@ -107,6 +110,7 @@ class Layer:
     multiplier: np.ndarray | None = None    # int32 [out]
     shift: np.ndarray | None = None         # int32 [out]
     weight_scale: np.ndarray | None = None  # float32 [out]
+    quad_weights: bool = False  # 1.2: the file also carries the weights quad-blocked (conv only)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Layer):
@@ -122,6 +126,7 @@ class Layer:
                 and int(self.output_zero_point) == int(other.output_zero_point)
                 and int(self.output_max) == int(other.output_max)
                 and int(self.weight_max) == int(other.weight_max)
+                and bool(self.quad_weights) == bool(other.quad_weights)
                 and all(_arr_eq(getattr(self, n), getattr(other, n)) for n in ARRAY_NAMES))
 
     __hash__ = None
@@ -440,6 +445,8 @@ def validate(model: Model) -> None:
             for name in ARRAY_NAMES:
                 if getattr(L, name) is not None:
                     _fail(f"{where}: {L.op} has no arrays but {name} is set")
+            if L.quad_weights:
+                _fail(f"{where}: {L.op} has no weights to store quad-blocked (quad_weights must be False)")
         shape, bound = out_shape, out_bound
         if L.op == "conv":
             scale, zp = _f32(L.output_scale), int(L.output_zero_point)
@@ -450,6 +457,20 @@ def validate(model: Model) -> None:
 # --------------------------------------------------------------------------------------------
 # Writer
 # --------------------------------------------------------------------------------------------
+
+def quad_blocked(weights) -> np.ndarray:
+    """The quad-blocked layout of OHWI int8 weights (docs/FORMAT.md, 1.2): int8
+    ``[ceil(out/16)][ceil(K/4)][16][4]``, channel ``o``'s K value ``k`` at
+    ``[o // 16][k // 4][o % 16][k % 4]``, zeros past K and past the last channel."""
+    w = np.asarray(weights).astype(np.int8)
+    out = w.shape[0]
+    rows = w.reshape(out, -1)
+    k = rows.shape[1]
+    blocks, quads = (out + 15) // 16, (k + 3) // 4
+    padded = np.zeros((blocks * 16, quads * 4), dtype=np.int8)
+    padded[:out, :k] = rows
+    return np.ascontiguousarray(padded.reshape(blocks, 16, quads, 4).transpose(0, 2, 1, 3))
+
 
 def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
@@ -468,6 +489,7 @@ def to_bytes(model: Model) -> bytes:
 
     wght = bytearray()
     records = []
+    array_offsets = []
     for L in layers:
         offsets = [0] * 5
         if L.op == "conv":
@@ -478,15 +500,28 @@ def to_bytes(model: Model) -> bytes:
                 wght.extend(b"\0" * (_align(len(wght)) - len(wght)))
                 offsets[j] = len(wght)
                 wght.extend(np.ascontiguousarray(a).tobytes())
+        array_offsets.append(offsets)
+    # The quad copies follow every other array, together (FORMAT.md: a process that reads them
+    # in place then maps one region, not pages beside the OHWI weights it no longer needs).
+    quad_offsets = []
+    for L in layers:
+        quad_offset = 0
+        if L.op == "conv" and L.quad_weights:
+            wght.extend(b"\0" * (_align(len(wght)) - len(wght)))
+            quad_offset = len(wght)
+            wght.extend(quad_blocked(L.weights).tobytes())
+        quad_offsets.append(quad_offset)
+    for L, offsets, quad_offset in zip(layers, array_offsets, quad_offsets):
         kh, kw = (int(v) for v in L.kernel)
         sh, sw = (int(v) for v in L.stride)
         pt, pl, pb, pr = (int(v) for v in L.pads)
-        rec = struct.pack("<12I", OP_CODES[L.op], 1 if L.relu else 0, int(L.in_channels),
+        flags = (FLAG_RELU if L.relu else 0) | (FLAG_QUAD_WEIGHTS if L.op == "conv" and L.quad_weights else 0)
+        rec = struct.pack("<12I", OP_CODES[L.op], flags, int(L.in_channels),
                           int(L.out_channels), kh, kw, sh, sw, pt, pl, pb, pr)
         rec += _f32(L.output_scale).astype("<f4").tobytes()
         rec += struct.pack("<i5I", int(L.output_zero_point), *offsets)
-        rec += struct.pack("<2I", int(L.output_max), int(L.weight_max))
-        rec += b"\0" * 12
+        rec += struct.pack("<3I", int(L.output_max), int(L.weight_max), quad_offset)
+        rec += b"\0" * 8
         assert len(rec) == LAYER_RECORD_BYTES
         records.append(rec)
     wght.extend(b"\0" * (_align(len(wght)) - len(wght)))
@@ -515,7 +550,8 @@ def to_bytes(model: Model) -> bytes:
         struct.pack_into("<4sIQQ", out, HEADER_BYTES + ENTRY_BYTES * j, kind, 0, off,
                          len(payload))
         out[off:off + len(payload)] = payload
-    minor = (VERSION_MINOR_BOUNDS if any(int(L.output_max) or int(L.weight_max) for L in layers)
+    minor = (VERSION_MINOR_QUADS if any(L.op == "conv" and L.quad_weights for L in layers)
+             else VERSION_MINOR_BOUNDS if any(int(L.output_max) or int(L.weight_max) for L in layers)
              else VERSION_MINOR)
     struct.pack_into("<4sHHIIQ", out, 0, MAGIC, VERSION_MAJOR, minor, HEADER_BYTES,
                      len(sections), file_bytes)
@@ -644,14 +680,21 @@ def from_bytes(data: bytes) -> Model:
         if op_code not in OPS:
             _fail(f"{where}: op is {op_code}, expected 1 (conv), 2 (maxpool), 3 (avgpool) "
                   f"or 4 (gap)")
-        if flags & ~1:
-            _fail(f"{where}: flags 0x{flags:X} has bits other than bit 0 (ReLU) set")
-        if any(data[base + 84:base + 96]):
-            _fail(f"{where}: reserved bytes 84..95 are not zero")
+        if flags & ~(FLAG_RELU | FLAG_QUAD_WEIGHTS):
+            _fail(f"{where}: flags 0x{flags:X} has bits other than bit 0 (ReLU) and bit 1 "
+                  f"(quad weights) set")
+        (quad_offset,) = struct.unpack_from("<I", data, base + 84)
+        has_quads = bool(flags & FLAG_QUAD_WEIGHTS)
+        if has_quads and op_code != OP_CODES["conv"]:
+            _fail(f"{where}: the quad weights flag is only allowed on conv")
+        if quad_offset and not has_quads:
+            _fail(f"{where}: quad_weights_offset is {quad_offset} without the quad weights flag")
+        if any(data[base + 88:base + 96]):
+            _fail(f"{where}: reserved bytes 88..95 are not zero")
         L = Layer(op=OPS[op_code], in_channels=cin, out_channels=cout, kernel=(kh, kw),
                   stride=(sh, sw), pads=(pt, pl, pb, pr), relu=bool(flags & 1),
                   output_scale=float(np.float32(out_scale)), output_zero_point=out_zp,
-                  output_max=out_max, weight_max=weight_max)
+                  output_max=out_max, weight_max=weight_max, quad_weights=has_quads)
         out_shape, out_bound = _check_layer_fields(i, L, shape, scale, zp, bound, layer_count)
         if L.op != "conv":
             if any(offsets):
@@ -673,6 +716,8 @@ def from_bytes(data: bytes) -> Model:
                 arrays.append(a.astype(dt[1:]))      # native-endian, writable copy
             L.weights, L.bias, L.multiplier, L.shift, L.weight_scale = arrays
             _check_layer_arrays(i, L, bound)
+            if has_quads:
+                _check_quad_weights(where, L, data, w_off, w_size, quad_offset)
             scale, zp = _f32(L.output_scale), L.output_zero_point
         layers.append(L)
         shape, bound = out_shape, out_bound
@@ -706,6 +751,27 @@ def from_bytes(data: bytes) -> Model:
     return Model(input_shape=(c, h, w), layers=layers, labels=labels,
                  input_scale=float(np.float32(input_scale)), input_zero_point=input_zp,
                  metadata=metadata)
+
+
+def _check_quad_weights(where: str, L: Layer, data: bytes, w_off: int, w_size: int,
+                        quad_offset: int) -> None:
+    """A 1.2 conv's quad weights: aligned, inside WGHT, and equal to its OHWI weights in the
+    quad-blocked layout (zeros included)."""
+    want = quad_blocked(L.weights)
+    nbytes = want.size
+    if quad_offset % ALIGN:
+        _fail(f"{where}: quad_weights_offset {quad_offset} is not a multiple of 64")
+    if quad_offset > w_size or nbytes > w_size - quad_offset:
+        _fail(f"{where}: quad weights ({nbytes} bytes at WGHT+{quad_offset}) end past the end "
+              f"of section WGHT ({w_size} bytes)")
+    got = np.frombuffer(data, dtype=np.int8, count=nbytes, offset=w_off + quad_offset)
+    bad = np.flatnonzero(got != want.reshape(-1))
+    if bad.size:
+        b = int(bad[0])
+        quads = want.shape[1]
+        channel = b // (quads * 64) * 16 + b % 64 // 4
+        _fail(f"{where}: quad weights byte {b} (channel {channel}) differs from the weights "
+              f"in quad order")
 
 
 def read(path) -> Model:
@@ -746,6 +812,8 @@ def summary(model: Model, file_bytes: int | None = None) -> str:
                 line += f"  |w| <= {int(L.weight_max)}"
             line += (f"  w {n} B  m [{int(L.multiplier.min())},{int(L.multiplier.max())}]"
                      f" n [{int(L.shift.min())},{int(L.shift.max())}]")
+            if L.quad_weights:
+                line += f"  quads {quad_blocked(L.weights).size} B"
         lines.append(line)
         prev = s
     lines.append(f"classes {len(model.labels)}: " + ", ".join(model.labels[:10])

@@ -70,7 +70,7 @@ LAYER_FIELDS = {"op": 0, "flags": 4, "in_channels": 8, "out_channels": 12, "kern
                 "pad_bottom": 40, "pad_right": 44, "output_scale": 48,
                 "output_zero_point": 52, "weights_offset": 56, "bias_offset": 60,
                 "multiplier_offset": 64, "shift_offset": 68, "weight_scale_offset": 72,
-                "output_max": 76, "weight_max": 80, "reserved": 84}
+                "output_max": 76, "weight_max": 80, "quad_weights_offset": 84, "reserved": 88}
 
 
 def layer_pos(i: int, field: str) -> int:
@@ -158,8 +158,9 @@ def test_output_shapes():
 def test_golden_models_round_trip(case):
     data = (GOLDEN / case / "model.nin").read_bytes()
     assert F.to_bytes(F.from_bytes(data)) == data
-    # 1.1 files (bounds/) and only they have version_minor 1
-    assert struct.unpack_from("<H", data, 6)[0] == (1 if case.startswith("bounds/") else 0)
+    # 1.1 files (bounds/) have version_minor 1, the one with quad weights 2, the others 0
+    minor = 2 if case.endswith("quad_weights") else 1 if case.startswith("bounds/") else 0
+    assert struct.unpack_from("<H", data, 6)[0] == minor
 
 
 def test_minor_version_accepted():
@@ -274,7 +275,7 @@ def test_grph_input_rules():
 @pytest.mark.parametrize("i,field,value,fmt,patterns", [
     (0, "op", 0, "<I", ("layer 0", "op")),
     (1, "op", 5, "<I", ("layer 1", "op")),
-    (0, "flags", 2, "<I", ("layer 0", "flags")),
+    (0, "flags", 2, "<I", ("layer 0", "quad weights byte 4 (channel 1) differs")),  # a copy at WGHT+0: the OHWI bytes
     (1, "flags", 1, "<I", ("layer 1", "ReLU")),
     (4, "flags", 1, "<I", ("layer 4", "ReLU")),
     (0, "in_channels", 1, "<I", ("layer 0", "in_channels")),
@@ -311,9 +312,13 @@ def test_grph_input_rules():
     (0, "weights_offset", 1, "<I", ("layer 0", "weights_offset", "multiple of 64")),
     (0, "shift_offset", 1 << 20, "<I", ("layer 0", "shift", "WGHT")),
     (3, "bias_offset", 0xFFFFFFC0, "<I", ("layer 3", "bias", "WGHT")),
-    (0, "reserved", 1, "<B", ("layer 0", "reserved bytes 84..95")),
-    (3, "reserved", 1 << 24, "<I", ("layer 3", "reserved bytes 84..95")),
-    (1, "reserved", 1 << 56, "<Q", ("layer 1", "reserved bytes 84..95")),
+    (0, "quad_weights_offset", 1, "<B", ("layer 0", "quad_weights_offset is 1 without the quad weights flag")),
+    (3, "quad_weights_offset", 1 << 24, "<I", ("layer 3", "quad_weights_offset", "without")),
+    (1, "quad_weights_offset", 1 << 56, "<Q", ("layer 1", "reserved bytes 88..95")),
+    (0, "reserved", 1, "<B", ("layer 0", "reserved bytes 88..95")),
+    (3, "reserved", 1 << 24, "<I", ("layer 3", "reserved bytes 88..95")),
+    (0, "flags", 4, "<I", ("layer 0", "flags 0x4", "bit 1 (quad weights)")),
+    (1, "flags", 2, "<I", ("layer 1", "quad weights flag is only allowed on conv")),
 ])
 def test_layer_field_rules(i, field, value, fmt, patterns):
     expect(patched(layer_pos(i, field), fmt, value), *patterns)
@@ -562,3 +567,99 @@ def test_quantize_multiplier():
     for bad in (2.0 ** 30, 2.0 ** -33, 0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError):
             F.quantize_multiplier(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# 1.2: quad weights
+# --------------------------------------------------------------------------------------------
+
+def _quad_model() -> F.Model:
+    m = small_model()
+    for L in m.layers:
+        L.quad_weights = L.op == "conv"
+    return m
+
+
+QUAD = F.to_bytes(_quad_model())
+
+
+def _quad_pos(i: int) -> int:
+    """Start of layer i's quad weights in QUAD."""
+    rec = table(QUAD)["GRPH"][1] + 32 + 96 * i
+    return table(QUAD)["WGHT"][1] + struct.unpack_from("<I", QUAD, rec + 84)[0]
+
+
+def test_quad_layout_is_its_definition():
+    rng = np.random.default_rng(3)
+    for out, kh, kw, cin in [(1, 1, 1, 1), (4, 3, 3, 3), (16, 1, 1, 4), (17, 3, 3, 1), (33, 5, 5, 3)]:
+        w = rng.integers(-127, 128, size=(out, kh, kw, cin)).astype(np.int8)
+        q = F.quad_blocked(w)
+        k = kh * kw * cin
+        assert q.shape == ((out + 15) // 16, (k + 3) // 4, 16, 4) and q.dtype == np.int8
+        rows = w.reshape(out, k)
+        expected = np.zeros(q.shape, dtype=np.int8)
+        for o in range(out):
+            for kk in range(k):
+                expected[o // 16, kk // 4, o % 16, kk % 4] = rows[o, kk]
+        assert np.array_equal(q, expected)
+
+
+def test_quad_round_trip(tmp_path):
+    m = _quad_model()
+    back = F.from_bytes(QUAD)
+    assert back == m and F.to_bytes(back) == QUAD
+    assert struct.unpack_from("<H", QUAD, 6)[0] == F.VERSION_MINOR_QUADS
+    for i, L in enumerate(back.layers):
+        flags = struct.unpack_from("<I", QUAD, table(QUAD)["GRPH"][1] + 32 + 96 * i + 4)[0]
+        assert bool(flags & F.FLAG_QUAD_WEIGHTS) == (L.op == "conv") and L.quad_weights == (L.op == "conv")
+        if L.op == "conv":
+            got = np.frombuffer(QUAD, np.int8, F.quad_blocked(L.weights).size, _quad_pos(i))
+            assert np.array_equal(got, F.quad_blocked(L.weights).reshape(-1))
+    # Without the copy the file is the 1.x file, byte for byte.
+    for L in back.layers:
+        L.quad_weights = False
+    assert F.to_bytes(back) == BASE
+    assert back != m
+
+
+def test_quad_rules():
+    conv = 0  # small_model's first conv: 3 -> 4 channels, 3x3 (K 27, 7 quads)
+    pos = _quad_pos(conv)
+    buf = bytearray(QUAD)
+    buf[pos + 64 * 2 + 4 * 3 + 1] ^= 1
+    expect(bytes(fix_crc(buf)), "layer 0", "quad weights byte 141 (channel 3) differs")
+    buf = bytearray(QUAD)
+    buf[pos + 4 * 9] = 1  # padding channel 9
+    expect(bytes(fix_crc(buf)), "layer 0", "quad weights byte 36 (channel 9) differs")
+    buf = bytearray(QUAD)
+    buf[pos + 64 * 6 + 3] = 1  # channel 0's K value 27, past K
+    expect(bytes(fix_crc(buf)), "layer 0", "quad weights byte 387 (channel 0) differs")
+    rec = table(QUAD)["GRPH"][1] + 32 + 84
+    off = struct.unpack_from("<I", QUAD, rec)[0]
+    expect(patched(rec, "<I", off + 4, QUAD), "layer 0", f"quad_weights_offset {off + 4} is not a multiple of 64")
+    w_size = table(QUAD)["WGHT"][2]
+    expect(patched(rec, "<I", w_size - 64, QUAD), "layer 0", "quad weights (448 bytes", "end past the end of section WGHT")
+    expect(patched(rec, "<I", 0xFFFFFFC0, QUAD), "layer 0", "end past the end of section WGHT")
+    pool = small_model()
+    pool.layers[1].quad_weights = True
+    expect_model(pool, "layer 1", "quad_weights must be False")
+
+
+def test_repack_cli(tmp_path):
+    src = tmp_path / "a.nin"
+    src.write_bytes(BASE)
+    env = dict(os.environ, PYTHON=sys.executable)
+    run = subprocess.run([str(TOOLS / "nin-repack"), str(src), str(tmp_path / "q.nin"), "--quad-weights"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and "format 1.2" in run.stdout, run.stderr
+    assert (tmp_path / "q.nin").read_bytes() == QUAD
+    run = subprocess.run([str(TOOLS / "nin-repack"), str(tmp_path / "q.nin"), str(tmp_path / "b.nin"), "--no-quad-weights"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and (tmp_path / "b.nin").read_bytes() == BASE
+    bad = bytearray(QUAD)
+    bad[_quad_pos(0)] ^= 1
+    (tmp_path / "bad.nin").write_bytes(bytes(fix_crc(bad)))
+    run = subprocess.run([str(TOOLS / "nin-repack"), str(tmp_path / "bad.nin"), str(tmp_path / "c.nin"), "--quad-weights"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 1 and "differs from the weights in quad order" in run.stderr
+    assert "quads 448 B" in nin_info(tmp_path / "q.nin").stdout

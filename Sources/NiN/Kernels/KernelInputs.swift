@@ -27,6 +27,7 @@ extension Layer {
             multiplier: (base + multiplierOffset).assumingMemoryBound(to: Int32.self),
             shift: (base + shiftOffset).assumingMemoryBound(to: Int32.self),
             inputZeroPoint: inputZeroPoint, outputZeroPoint: outputZeroPoint, relu: relu,
-            inputMax: inputMax, outputMax: outputMax)
+            inputMax: inputMax, outputMax: outputMax,
+            quadWeights: quadWeightsOffset == 0 ? nil : (base + quadWeightsOffset).assumingMemoryBound(to: Int8.self))
     }
 }

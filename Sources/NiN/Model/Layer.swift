@@ -76,6 +76,10 @@ public struct Layer: Sendable {
     public var weightMax: Int32 = 127
     /// int8 OHWI weights (convolution only; 0 otherwise).
     var weightsOffset = 0
+    /// The same weights quad-blocked (`[ceil(out/16)][ceil(K/4)][16][4]`, format 1.2), when the
+    /// file carries them: what the quad families read in place instead of packing a copy. 0 when
+    /// it does not (no array starts at byte 0 of an image: the header does).
+    var quadWeightsOffset = 0
     /// int32 bias, int32 multiplier, int32 shift, float32 weight scale, one per output channel.
     var biasOffset = 0, multiplierOffset = 0, shiftOffset = 0, weightScaleOffset = 0
 

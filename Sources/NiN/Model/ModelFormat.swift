@@ -1,6 +1,6 @@
 // Constants of the .nin file format (docs/FORMAT.md): magic, versions, record sizes, op codes.
 
-/// Numbers fixed by docs/FORMAT.md, version 1.1.
+/// Numbers fixed by docs/FORMAT.md, version 1.2.
 enum ModelFormat {
     static let magic: [UInt8] = [0x4E, 0x49, 0x4E, 0x4D]  // "NINM"
     static let versionMajor: UInt16 = 1
@@ -42,6 +42,10 @@ enum ModelFormat {
             }
         }
     }
+
+    /// Layer flag bits: ReLU (conv), and (1.2) the weights also stored quad-blocked (conv).
+    static let flagReLU: UInt32 = 1
+    static let flagQuadWeights: UInt32 = 2
 
     /// Layer op codes.
     static let opConv: UInt32 = 1

@@ -2,6 +2,7 @@
 // offset, size, shape and the checksum is checked before use, and the first broken rule is
 // reported by name.
 
+import NiNKernelCore
 import NiNPlatform
 
 /// Parses and validates a model image. The bytes must stay alive while the graph's offsets are used.
@@ -182,10 +183,17 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
     case ModelFormat.opGlobalAveragePool: kind = .globalAveragePool
     default: throw fail("unknown op \(op)")
     }
-    guard flags & ~1 == 0 else { throw fail("unknown flag bits 0x\(hex: flags)") }
-    let relu = flags & 1 != 0
+    guard flags & ~(ModelFormat.flagReLU | ModelFormat.flagQuadWeights) == 0 else {
+        throw fail("unknown flag bits 0x\(hex: flags)")
+    }
+    let relu = flags & ModelFormat.flagReLU != 0
     guard !relu || kind == .convolution else { throw fail("ReLU flag is only allowed on conv") }
-    guard r.isZero(base + 84, 12) else { throw fail("reserved bytes 84..95 are not zero") }
+    // Version 1.2's quad-blocked copy of the weights (the offset is 0 without the flag).
+    let hasQuadWeights = flags & ModelFormat.flagQuadWeights != 0
+    guard !hasQuadWeights || kind == .convolution else { throw fail("the quad weights flag is only allowed on conv") }
+    let quadOffset = Int(clamping: r.u32(base + 84))
+    guard hasQuadWeights || quadOffset == 0 else { throw fail("quad_weights_offset is \(quadOffset) without the quad weights flag") }
+    guard r.isZero(base + 88, 8) else { throw fail("reserved bytes 88..95 are not zero") }
     // Version 1.1's bounds (0: the 1.0 meaning, 255 and 127).
     let outputMaxField = r.u32(base + 76), weightMaxField = r.u32(base + 80)
     let inChannels = Int(clamping: r.u32(base + 8)), outChannels = Int(clamping: r.u32(base + 12))
@@ -300,6 +308,24 @@ private func readLayer(_ r: ByteReader, base: Int, index: Int, isLast: Bool, inp
         throw fail("weight \(index) lies outside [-\(layer.weightMax), \(layer.weightMax)] (weight_max)")
     }
     r.doneReading(layer.weightsOffset..<(layer.weightsOffset + outChannels * k))
+    if hasQuadWeights {
+        let size = quadWeightsBytes(outChannels: outChannels, kernelSize: k)
+        guard quadOffset % ModelFormat.alignment == 0 else {
+            throw fail("quad_weights_offset \(quadOffset) is not a multiple of 64")
+        }
+        guard quadOffset <= weights.count, size <= weights.count - quadOffset else {
+            throw fail("quad weights (\(size) bytes at WGHT+\(quadOffset)) end past the end of section WGHT (\(weights.count) bytes)")
+        }
+        layer.quadWeightsOffset = weights.lowerBound + quadOffset
+        // (the copy must be the weights: else families would disagree, a silent wrong answer)
+        if let start = r.bytes.baseAddress,
+           let bad = firstQuadMismatch(ohwi: (start + layer.weightsOffset).assumingMemoryBound(to: Int8.self),
+                                       quads: start + weights.lowerBound + quadOffset, outChannels: outChannels, kernelSize: k) {
+            throw fail("quad weights byte \(bad.byte) (channel \(bad.channel)) differs from the weights in quad order")
+        }
+        r.doneReading(layer.weightsOffset..<(layer.weightsOffset + outChannels * k))
+        r.doneReading(weights.lowerBound + quadOffset..<(weights.lowerBound + quadOffset + size))
+    }
     return layer
 }
 

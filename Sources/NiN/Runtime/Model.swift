@@ -130,23 +130,40 @@ public final class NiNModel: @unchecked Sendable {
             var packed: PackedConvolution?
             if layer.kind == .convolution {
                 packed = kernels.convolution.pack(layer.convolutionWeights(base: base))
-                guard let p = packed else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
-                if release == .unmap && !p.borrowsModel {
-                    // (this layer's weights pages, read by `pack`, as the reader drops them)
-                    let weights = layer.weightsOffset..<(layer.weightsOffset + layer.output.channels * layer.geometry.kernelSize)
-                    Platform.discardPages(of: image, weights)
-                }
+                guard packed != nil else { throw NiNError(.outOfMemory, "cannot allocate the packed weights of the model") }
             }
             steps.append(LayerStep(layer, index: index, packed: packed))
         }
         self.isa = isa
         self.kernels = kernels
         self.steps = steps
-        if release == .unmap && !steps.contains(where: { $0.packed?.borrowsModel ?? false }) {
-            // The family reads only its packed copy: let the kernel drop the mapped weight pages
-            // (a private read-only file mapping re-reads them if ever touched).
-            Platform.discardPages(of: UnsafeRawBufferPointer(start: base, count: count), graph.weightsSection)
+        if release == .unmap {
+            // Let the kernel drop every mapped page of WGHT once every layer is packed (a page
+            // fault maps a whole folio of the page cache, which can reach a neighbouring array,
+            // so pages dropped layer by layer came back): what the family packed is never read
+            // again, and what it reads in place (its weights, a 1.2 file's quad copy) comes back
+            // from the page cache at the first run, alone. A private read-only file mapping
+            // re-reads its pages when touched.
+            Platform.discardPages(of: image, graph.weightsSection)
         }
+    }
+
+    /// Bytes the kernel family allocated for this model's layers (packed weights, folded biases,
+    /// requantization tables): 0 weight bytes when the family reads the weights in place (the
+    /// reference and cortexm families read the OHWI weights, the quad families a 1.2 file's
+    /// quad weights), so processes mapping the same file share those pages.
+    public var packedBytes: Int { steps.reduce(0) { $0 + ($1.packed?.ownedBytes ?? 0) } }
+
+    /// Bytes of the model image that the family reads in place as weights.
+    public var weightsReadInPlace: Int {
+        var total = 0
+        for (step, layer) in zip(steps, graph.layers) {
+            guard let p = step.packed, p.borrowsWeights else { continue }
+            let channels = layer.output.channels, k = layer.geometry.kernelSize
+            total += UnsafeRawPointer(p.weights) - base == layer.quadWeightsOffset
+                ? quadWeightsBytes(outChannels: channels, kernelSize: k) : channels * k
+        }
+        return total
     }
 
     deinit {

@@ -85,6 +85,14 @@ static void test_model_queries(nin_model *model) {
     for (int i = nin_kernel_family_count() - 1; i >= 0; i--) if (nin_kernel_family_supported(i) == 1) first_supported = i;
     if (!getenv("NIN_ISA")) CHECK(kernels && first_supported >= 0 && strcmp(kernels, nin_kernel_family_name(first_supported)) == 0);
     CHECK(nin_model_kernels(NULL) == NULL);
+    /* Weight memory: a family either repacks (packed bytes) or reads in place; the test model is
+     * format 1.1 (no quad copy), so only the generic and cortexm families read weights in place. */
+    size_t packed = 0, in_place = 0;
+    CHECK_STATUS(nin_model_weight_memory(model, &packed, &in_place), NIN_OK);
+    CHECK(packed > 0);
+    if (kernels && strcmp(kernels, "generic") != 0) CHECK(in_place == 0);
+    CHECK_STATUS(nin_model_weight_memory(model, NULL, NULL), NIN_OK);
+    CHECK_STATUS(nin_model_weight_memory(NULL, &packed, &in_place), NIN_ERROR_INVALID_ARGUMENT);
 }
 
 /* The build's kernel families: named once each, "portable" and "generic" last and run on every

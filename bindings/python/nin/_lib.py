@@ -109,6 +109,7 @@ SIGNATURES: Dict[str, Tuple[object, Sequence[object]]] = {
     "nin_model_metadata": (c_char_p, [_model_p, c_char_p]),
     "nin_model_map_shape": (_status, [_model_p, _int_p, _int_p, _int_p]),
     "nin_model_kernels": (c_char_p, [_model_p]),
+    "nin_model_weight_memory": (_status, [_model_p, POINTER(c_size_t), POINTER(c_size_t)]),
     # Kernel families
     "nin_kernel_family_count": (c_int, []),
     "nin_kernel_family_name": (c_char_p, [c_int]),

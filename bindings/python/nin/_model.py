@@ -6,7 +6,7 @@ import ctypes
 import os
 import threading
 import weakref
-from ctypes import POINTER, byref, c_float, c_int, c_uint8, c_void_p
+from ctypes import POINTER, byref, c_float, c_int, c_size_t, c_uint8, c_void_p
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
@@ -377,6 +377,18 @@ class Model:
         family gives the same results."""
         self._check_open()
         return self._kernels
+
+    @property
+    def weight_memory(self) -> Tuple[int, int]:
+        """``(packed_bytes, weights_in_place)``: bytes the kernel family allocated at load
+        (repacked weights, folded biases, requantization tables), and bytes of the model file
+        it reads as weights in place (shared by every process mapping the file). A file with
+        quad weights (``nin-convert --quad-weights``) needs no repacked weights on the quad
+        families (nin_model_weight_memory in nin.h)."""
+        self._check_open()
+        packed, in_place = c_size_t(0), c_size_t(0)
+        check(self._lib.nin_model_weight_memory(self._handle, byref(packed), byref(in_place)))
+        return int(packed.value), int(in_place.value)
 
     @property
     def map_shape(self) -> Tuple[int, int, int]:

@@ -166,6 +166,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="after writing, run OUT.nin through the runtime on every PNG below DIR and print "
                          "its top-1 agreement and logit error against the float source model (use "
                          "images calibration did not see)")
+    ap.add_argument("--quad-weights", action="store_true",
+                    help="also store every convolution's weights quad-blocked (format 1.2, docs/FORMAT.md): "
+                         "the quad kernel families then read them in place from the mapped file instead "
+                         "of repacking a private copy, so processes loading the same file share them "
+                         "(the file grows by about the weights' size)")
     ap.add_argument("--quiet", action="store_true", help="no table, no calibration agreement line")
     args = ap.parse_args(argv)
     try:
@@ -173,6 +178,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ConvertError, nf.GraphError, fmt.NinFormatError, FileNotFoundError) as e:
         print(f"nin-convert: error: {e}", file=sys.stderr)
         return 1
+    for layer in model.layers:
+        layer.quad_weights = args.quad_weights and layer.op == "conv"
     data = fmt.to_bytes(model)
     with open(args.output, "wb") as f:
         f.write(data)
