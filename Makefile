@@ -35,7 +35,8 @@
 #   make bench-wasm    nin.wasm in Node and Chromium against the native library, interleaved rounds
 #   make mcu           .build-mcu/nin-mcu.elf: Cortex-M firmware (qemu mps2-an386/an500), the small model
 #                      in flash, a static arena, no heap (tools/mcu/build.sh)
-#   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's
+#   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's;
+#                      and nin-mcu-check.elf: 300 random convolutions, cortexm against the reference on the board
 #   make bench-mcu     its flash, RAM and instructions per inference (tools/mcu/bench.py)
 #   make bench-workers 4 processes loading the classic model: RSS, PSS and private memory per worker,
 #                      the shipped file against one with quad weights read in place (bench/nin_workers.c)
@@ -232,7 +233,8 @@ bench-wasm: deps wasm lib cli
 
 # A microcontroller: Cortex-M firmware for qemu's MPS2 boards (tools/mcu/build.sh: Embedded Swift
 # for armv7em-none-none-eabi, the bare platform backend, the model in flash, a static arena, no
-# malloc); run under qemu-system-arm with semihosting, logits checked against the host's golden.
+# malloc); run under qemu-system-arm with semihosting, logits checked against the host's golden, and
+# nin-mcu-check.elf's random convolutions, cortexm against the reference kernels on the board.
 mcu:
 	tools/mcu/build.sh
 

@@ -131,7 +131,8 @@ public struct RandomConvolution {
 
     /// A one-line description of the tested conv, for a failure message.
     public var summary: String {
-        "k \(conv.kernel.0)x\(conv.kernel.1) s \(conv.stride) pads \(conv.pads) c \(conv.inChannels) n \(conv.outChannels) "
+        "k \(conv.kernel.0)x\(conv.kernel.1) s (\(conv.stride.0), \(conv.stride.1)) "
+            + "pads (\(conv.pads.0), \(conv.pads.1), \(conv.pads.2), \(conv.pads.3)) c \(conv.inChannels) n \(conv.outChannels) "
             + "\(height)x\(width) batch \(batch) relu \(conv.relu) zIn \(inputZeroPoint) zMid \(middleZeroPoint)"
             + " max \(front.outputMax)/\(conv.outputMax) wmax \(conv.weightMax)" + (quadWeights ? " quad weights" : "")
     }

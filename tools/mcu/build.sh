@@ -12,7 +12,8 @@
 # (-nostdlib; libgcc for the compiler's helpers): malloc, calloc and realloc are not defined, so
 # any call to them fails the link. The engine is built -DNIN_SINGLE_THREADED (the platform has no
 # threads: the arena plan's lane layout, for several threads, is left out of the code).
-# `make mcu` runs this.
+# nin-mcu-check.elf: the random convolutions of Sources/NiNKernelCheck on the board, cortexm against
+# the reference kernels (KernelCheck.swift, check.c). `make mcu` runs this.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MCU=$ROOT/tools/mcu
@@ -22,12 +23,16 @@ MODEL=${MODEL:-$ROOT/models/fashion_small.nin}
 # stack: nin-mcu.elf's sized for the small model with the cortexm family (what make bench-mcu
 # reports, plus margin: RAM of 96,000 bytes holds them all), nin-mcu-all.elf's for the portable
 # family (its packed weights and large im2col). A model needing more is a clear error at run.
-POOL_BYTES=${POOL_BYTES:-34304}
+POOL_BYTES=${POOL_BYTES:-26624}
 ARENA_BYTES=${ARENA_BYTES:-53760}
 STACK_BYTES=${STACK_BYTES:-5120}
 ALL_POOL_BYTES=${ALL_POOL_BYTES:-1048576}
 ALL_ARENA_BYTES=${ALL_ARENA_BYTES:-184320}
 ALL_STACK_BYTES=${ALL_STACK_BYTES:-32768}
+# nin-mcu-check.elf (the random convolutions, cortexm against the reference on the board): its
+# pool holds each trial's model, the reference's and cortexm's contexts and their outputs.
+CHECK_POOL_BYTES=${CHECK_POOL_BYTES:-1048576}
+CHECK_STACK_BYTES=${CHECK_STACK_BYTES:-32768}
 MOD=$OUT/swift
 mkdir -p "$MOD" "$OUT/gen"
 S=$ROOT/Sources
@@ -78,6 +83,8 @@ cc "$MCU/runtime.c" "$OUT/runtime.o" -O2  # memset and the rounding functions th
 cc "$MCU/firmware.c" "$OUT/firmware.o" -DNIN_MCU_ARENA_BYTES="$ARENA_BYTES"
 cc "$MCU/firmware.c" "$OUT/firmware-all.o" -DNIN_MCU_ARENA_BYTES="$ALL_ARENA_BYTES"
 cc "$OUT/gen/images.c" "$OUT/images.o"
+cc "$S/CNiNPlatform/nin_platform_bare.c" "$OUT/pool-check.o" -DNIN_PLATFORM_BARE -DNIN_BARE_HEAP_BYTES="$CHECK_POOL_BYTES" -DNIN_BARE_NO_MALLOC -O2
+cc "$MCU/check.c" "$OUT/check.o"
 cc "$MCU/model.S" "$OUT/model.o" -DNIN_MCU_MODEL="\"$MODEL\""
 swift_module NiNPlatform "$S/NiNPlatform"
 swift_module NiNKernelCore "$S/NiNKernelCore"
@@ -90,25 +97,31 @@ swift_module NiNCortexM "$S/NiNCortexM" -Ounchecked
 swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS -DNIN_NO_PORTABLE_FAMILY -DNIN_SINGLE_THREADED
 swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 swift_module NiNCAPI "$S/NiNCAPI"
+swift_module NiNKernelCheck "$S/NiNKernelCheck"
+swift_module NiNMCUCheck "$MCU/KernelCheck.swift"
 ALL=$OUT/swift-all
 mkdir -p "$ALL"
 DEST=$ALL swift_module NiN "$S/NiN" -DNIN_CORTEXM_KERNELS -DNIN_SINGLE_THREADED
 DEST=$ALL swift_module NiNPNG "$ROOT/tools/bare/NoPNG.swift"
 DEST=$ALL swift_module NiNCAPI "$S/NiNCAPI"
 
-# link IMAGE ENGINE_DIR SUFFIX STACK: OUT/IMAGE.elf (and .bin, .map) with ENGINE_DIR's NiN, NiNPNG
-# and NiNCAPI, OUT/firmware$SUFFIX.o and OUT/pool$SUFFIX.o (its arena and pool), STACK bytes of stack
+# link IMAGE STACK OBJECTS...: OUT/IMAGE.elf (and .bin, .map) of the startup file, the runtime,
+# OBJECTS and the modules every image has, with STACK bytes of stack
 link() {
-    image=$1 engine=$2 suffix=$3 stack=$4
+    image=$1 stack=$2; shift 2
     # shellcheck disable=SC2086
     "${CROSS}gcc" $CPU -nostdlib -T "$MCU/mps2.ld" -Wl,--defsym=STACK_BYTES="$stack" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
-        -Wl,-Map="$OUT/$image.map" \
-        "$OUT/startup.o" "$OUT/runtime.o" "$OUT/firmware$suffix.o" "$OUT/images.o" "$OUT/model.o" "$OUT/pool$suffix.o" \
-        "$engine/NiNCAPI.o" "$engine/NiN.o" "$engine/NiNPNG.o" "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
+        -Wl,-Map="$OUT/$image.map" "$OUT/startup.o" "$OUT/runtime.o" "$@" \
+        "$MOD/NiNPortable.o" "$MOD/NiNCortexM.o" "$MOD/NiNKernelCore.o" "$MOD/NiNPlatform.o" \
         "$TOOLCHAIN/lib/swift/embedded/$TARGET/libswiftUnicodeDataTables.a" -lgcc -o "$OUT/$image.elf"
     "${CROSS}objcopy" -O binary "$OUT/$image.elf" "$OUT/$image.bin"
     "${CROSS}size" "$OUT/$image.elf"
     echo "mcu: $OUT/$image.elf"
 }
-link nin-mcu "$MOD" "" "$STACK_BYTES"
-link nin-mcu-all "$ALL" -all "$ALL_STACK_BYTES"
+# engine ENGINE_DIR: its NiN, NiNPNG and NiNCAPI
+engine() { echo "$1/NiNCAPI.o $1/NiN.o $1/NiNPNG.o"; }
+# shellcheck disable=SC2046
+link nin-mcu "$STACK_BYTES" "$OUT/firmware.o" "$OUT/images.o" "$OUT/model.o" "$OUT/pool.o" $(engine "$MOD")
+# shellcheck disable=SC2046
+link nin-mcu-all "$ALL_STACK_BYTES" "$OUT/firmware-all.o" "$OUT/images.o" "$OUT/model.o" "$OUT/pool-all.o" $(engine "$ALL")
+link nin-mcu-check "$CHECK_STACK_BYTES" "$OUT/check.o" "$OUT/pool-check.o" "$MOD/NiNMCUCheck.o" "$MOD/NiNKernelCheck.o" "$MOD/NiN.o" "$MOD/NiNPNG.o"
