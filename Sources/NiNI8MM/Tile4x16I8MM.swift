@@ -15,8 +15,15 @@ struct PairSums16 {
     var p0 = SIMD4<Int32>(), p1 = SIMD4<Int32>(), p2 = SIMD4<Int32>(), p3 = SIMD4<Int32>()
     var p4 = SIMD4<Int32>(), p5 = SIMD4<Int32>(), p6 = SIMD4<Int32>(), p7 = SIMD4<Int32>()
 
+    /// The sums' start: each channel's bias (16 int32 at `bias`), for both pixels.
     @inline(__always)
-    init() {}
+    init(bias: UnsafeRawPointer) {
+        @inline(__always) func pairs(_ g: Int) -> (SIMD4<Int32>, SIMD4<Int32>) {
+            let b = bias.loadUnaligned(fromByteOffset: 16 * g, as: SIMD2<UInt64>.self)
+            return (unsafeBitCast(vzip1q_u64(b, b), to: SIMD4<Int32>.self), unsafeBitCast(vzip2q_u64(b, b), to: SIMD4<Int32>.self))
+        }
+        (p0, p1) = pairs(0); (p2, p3) = pairs(1); (p4, p5) = pairs(2); (p6, p7) = pairs(3)
+    }
 
     /// Adds `x` (the first pixel's 8 K values, then the second's) times the octet of weights at
     /// `w` (8 channel pairs x 8 values).
@@ -82,7 +89,9 @@ func tileI8MM(_ a: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, kQuads: Int,
               bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, pixelOutput: UnsafeMutablePointer<UInt8>,
               channel: Int, channels: Int) {
     guard channels > 0 else { return }
-    var s = PairSums16(), t = PairSums16()  // pixels 0 and 1, 2 and 3
+    // Pixels 0 and 1, 2 and 3, from the bias (so the requantization adds none).
+    let s0 = PairSums16(bias: UnsafeRawPointer(bias))
+    var s = s0, t = s0
     let w0 = UnsafeRawPointer(weights)
     let step = pixels == 4 ? kPadded : 0
     for start in taps.runStarts {
@@ -123,24 +132,21 @@ func tileI8MM(_ a: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, kQuads: Int,
             }
         }
     }
-    // Group by group across the pixels, so each group's bias and requantization rows load once.
-    let b = UnsafeRawPointer(bias)
+    // Group by group across the pixels, so each group's requantization rows load once.
     let (a0, a1, a2, a3) = s.pixel(second: false)
-    let g0 = Requant4NEON(requant, group: 0), b0 = b.loadUnaligned(as: SIMD4<Int32>.self)
-    let g1 = Requant4NEON(requant, group: 1), b1 = b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
-    let g2 = Requant4NEON(requant, group: 2), b2 = b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self)
-    let g3 = Requant4NEON(requant, group: 3), b3 = b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self)
+    let g0 = Requant4NEON(requant, group: 0), g1 = Requant4NEON(requant, group: 1)
+    let g2 = Requant4NEON(requant, group: 2), g3 = Requant4NEON(requant, group: 3)
     if pixels == 1 {
-        storeRequantizedNEON(g0(a0 &+ b0), g1(a1 &+ b1), g2(a2 &+ b2), g3(a3 &+ b3), pixelOutput, channels)
+        storeRequantizedNEON(g0(a0), g1(a1), g2(a2), g3(a3), pixelOutput, channels)
         return
     }
     let (c0, c1, c2, c3) = s.pixel(second: true)
     let (d0, d1, d2, d3) = t.pixel(second: false)
     let (e0, e1, e2, e3) = t.pixel(second: true)
-    storeRequantizedNEON(g0(a0 &+ b0), g1(a1 &+ b1), g2(a2 &+ b2), g3(a3 &+ b3), output.row(0) + channel, channels)
-    storeRequantizedNEON(g0(c0 &+ b0), g1(c1 &+ b1), g2(c2 &+ b2), g3(c3 &+ b3), output.row(1) + channel, channels)
-    storeRequantizedNEON(g0(d0 &+ b0), g1(d1 &+ b1), g2(d2 &+ b2), g3(d3 &+ b3), output.row(2) + channel, channels)
-    storeRequantizedNEON(g0(e0 &+ b0), g1(e1 &+ b1), g2(e2 &+ b2), g3(e3 &+ b3), output.row(3) + channel, channels)
+    storeRequantizedNEON(g0(a0), g1(a1), g2(a2), g3(a3), output.row(0) + channel, channels)
+    storeRequantizedNEON(g0(c0), g1(c1), g2(c2), g3(c3), output.row(1) + channel, channels)
+    storeRequantizedNEON(g0(d0), g1(d1), g2(d2), g3(d3), output.row(2) + channel, channels)
+    storeRequantizedNEON(g0(e0), g1(e1), g2(e2), g3(e3), output.row(3) + channel, channels)
 }
 
 /// The i8mm tiles for the quad driver: 4 x 16 (two side by side make the 32-channel tile) and
