@@ -34,8 +34,13 @@ public enum SignedDotNEONDot: QuadDotInstruction {
 public struct DotSums16<D: QuadDotInstruction> {
     public var c0 = SIMD4<Int32>(), c1 = SIMD4<Int32>(), c2 = SIMD4<Int32>(), c3 = SIMD4<Int32>()
 
+    /// The sums' start: the 16 channels' biases at `bias` (so the requantization adds none).
     @inlinable @inline(__always)
-    public init() {}
+    public init(bias: UnsafePointer<Int32>) {
+        let b = UnsafeRawPointer(bias)
+        c0 = b.loadUnaligned(as: SIMD4<Int32>.self); c1 = b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
+        c2 = b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self); c3 = b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self)
+    }
 
     /// The 16 bytes at `p` (four quads of a pixel), as the instruction takes them.
     @inlinable @inline(__always)
@@ -62,14 +67,10 @@ public struct DotSums16<D: QuadDotInstruction> {
         c3 = D.dot(c3, w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self), q)
     }
 
-    /// The 16 sums plus `bias`, requantized and stored (the first `channels` bytes at `output`).
+    /// The 16 sums (bias included), requantized and stored (the first `channels` bytes at `output`).
     @inlinable @inline(__always)
-    public func store(bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>, channels: Int) {
-        let b = UnsafeRawPointer(bias)
-        requantizeAndStoreNEON(c0 &+ b.loadUnaligned(as: SIMD4<Int32>.self),
-                               c1 &+ b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self),
-                               c2 &+ b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self),
-                               c3 &+ b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self), requant, output, channels)
+    public func store(requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>, channels: Int) {
+        requantizeAndStoreNEON(c0, c1, c2, c3, requant, output, channels)
     }
 }
 
@@ -102,7 +103,8 @@ public func tile4x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, kPadde
                                                bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                                                channel: Int, channels: Int, instruction: D.Type) {
     typealias Sums = DotSums16<D>
-    var s0 = Sums(), s1 = Sums(), s2 = Sums(), s3 = Sums()
+    let start = Sums(bias: bias)
+    var s0 = start, s1 = start, s2 = start, s3 = start
     for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         // One pointer per pixel, each stepped by itself, so that the loads take immediate
@@ -134,16 +136,15 @@ public func tile4x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, kPadde
             w += 64; x0 += 4; x1 += 4; x2 += 4; x3 += 4; left &-= 1
         }
     }
-    // Group by group across the four pixels, so each group's bias and requantization rows load once.
-    let b = UnsafeRawPointer(bias)
-    let g0 = Requant4NEON(requant, group: 0), b0 = b.loadUnaligned(as: SIMD4<Int32>.self)
-    let r00 = g0(s0.c0 &+ b0), r10 = g0(s1.c0 &+ b0), r20 = g0(s2.c0 &+ b0), r30 = g0(s3.c0 &+ b0)
-    let g1 = Requant4NEON(requant, group: 1), b1 = b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
-    let r01 = g1(s0.c1 &+ b1), r11 = g1(s1.c1 &+ b1), r21 = g1(s2.c1 &+ b1), r31 = g1(s3.c1 &+ b1)
-    let g2 = Requant4NEON(requant, group: 2), b2 = b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self)
-    let r02 = g2(s0.c2 &+ b2), r12 = g2(s1.c2 &+ b2), r22 = g2(s2.c2 &+ b2), r32 = g2(s3.c2 &+ b2)
-    let g3 = Requant4NEON(requant, group: 3), b3 = b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self)
-    let r03 = g3(s0.c3 &+ b3), r13 = g3(s1.c3 &+ b3), r23 = g3(s2.c3 &+ b3), r33 = g3(s3.c3 &+ b3)
+    // Group by group across the four pixels, so each group's requantization rows load once.
+    let g0 = Requant4NEON(requant, group: 0)
+    let r00 = g0(s0.c0), r10 = g0(s1.c0), r20 = g0(s2.c0), r30 = g0(s3.c0)
+    let g1 = Requant4NEON(requant, group: 1)
+    let r01 = g1(s0.c1), r11 = g1(s1.c1), r21 = g1(s2.c1), r31 = g1(s3.c1)
+    let g2 = Requant4NEON(requant, group: 2)
+    let r02 = g2(s0.c2), r12 = g2(s1.c2), r22 = g2(s2.c2), r32 = g2(s3.c2)
+    let g3 = Requant4NEON(requant, group: 3)
+    let r03 = g3(s0.c3), r13 = g3(s1.c3), r23 = g3(s2.c3), r33 = g3(s3.c3)
     storeRequantizedNEON(r00, r01, r02, r03, output.row(0) + channel, channels)
     storeRequantizedNEON(r10, r11, r12, r13, output.row(1) + channel, channels)
     storeRequantizedNEON(r20, r21, r22, r23, output.row(2) + channel, channels)
@@ -156,7 +157,7 @@ public func pixel1x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, taps:
                                                 bias: UnsafePointer<Int32>, requant: UnsafeRawPointer,
                                                 output: UnsafeMutablePointer<UInt8>, channels: Int, instruction: D.Type) {
     guard channels > 0 else { return }
-    var s = DotSums16<D>()
+    var s = DotSums16<D>(bias: bias)
     for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = UnsafeRawPointer(a) + 4 &* start
@@ -171,7 +172,7 @@ public func pixel1x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, taps:
             w += 64; x += 4; left &-= 1
         }
     }
-    s.store(bias: bias, requant: requant, output: output, channels: channels)
+    s.store(requant: requant, output: output, channels: channels)
 }
 
 /// The dot families' tiles for the quad driver: 4 x 16 (two side by side make the 32-channel
