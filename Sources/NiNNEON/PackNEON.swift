@@ -7,23 +7,20 @@
 
 import NiNKernelCore
 
-/// Packs one convolution for the arm64 families; nil when memory runs out.
+/// Packs one convolution for the arm64 families; nil when memory runs out. The shifted input
+/// `x - 128` has the zero point `z - 128`, so this is `packQuads` of the layer with that zero
+/// point: its bias `bias - (z - 128) x sum(w)`, each channel's weights summed once.
 @export(interface)  // compiled only here (Embedded: not into callers)
 public func packQuadsShifted(_ layer: ConvolutionWeights) -> PackedConvolution? {
-    guard let packed = packQuads(layer) else { return nil }
-    let k = layer.kernelSize
-    for o in 0..<layer.outChannels {
-        var sum: Int32 = 0
-        for kk in 0..<k { sum &+= Int32(layer.weights[o * k + kk]) }
-        packed.bias[o] &+= 128 &* sum
-    }
-    return packed
+    var shifted = layer
+    shifted.inputZeroPoint = layer.inputZeroPoint &- 128
+    return packQuads(shifted)
 }
 
-/// The `PackedConvolution.variant` values of the arm64 s8 x s8 families (neon, neondot).
+/// The `PackedConvolution.variant` values of the arm64 s8 x s8 families (neon, neondot) beside
+/// the default 0: inputs shifted to s8, weights of `packQuadsShifted` (a layer whose inputs
+/// reach 255).
 public enum NEONVariant {
-    /// Inputs shifted to s8, weights of `packQuadsShifted` (a layer whose inputs reach 255).
-    @inlinable public static var shifted: Int { 0 }
     /// Inputs taken as s8 as they are, weights of `packQuads`: a layer whose inputs and input
     /// zero point are at most 127 (7-bit activations, format 1.1), where u8 values are valid s8.
     @inlinable public static var sevenBit: Int { 1 }

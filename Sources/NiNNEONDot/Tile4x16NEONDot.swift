@@ -1,7 +1,8 @@
 // The dot product microkernels of the arm64 dot families (neondot's SDOT here, i8mm's USDOT in
 // Sources/NiNI8MM): 4 output pixels x 16 channels (16 int32x4 accumulators, 4 weight vectors per
-// K quad, each pixel's next 4 quads in one vector whose lanes the by-element instruction picks),
-// and 1 x 16. Generic over the instruction (`QuadDotInstruction`), specialized and inlined into
+// K quad, each pixel's next 4 quads in one vector whose lanes the by-element instruction picks;
+// 16 quads a round, each pixel's 32 bytes per 8 quads one ldp, the requantization group by group
+// across the pixels), and 1 x 16. Generic over the instruction (`QuadDotInstruction`), specialized and inlined into
 // each family's target with its flags. Every product is summed four at a time straight into
 // int32: exact.
 
@@ -33,8 +34,13 @@ public enum SignedDotNEONDot: QuadDotInstruction {
 public struct DotSums16<D: QuadDotInstruction> {
     public var c0 = SIMD4<Int32>(), c1 = SIMD4<Int32>(), c2 = SIMD4<Int32>(), c3 = SIMD4<Int32>()
 
+    /// The sums' start: the 16 channels' biases at `bias` (so the requantization adds none).
     @inlinable @inline(__always)
-    public init() {}
+    public init(bias: UnsafePointer<Int32>) {
+        let b = UnsafeRawPointer(bias)
+        c0 = b.loadUnaligned(as: SIMD4<Int32>.self); c1 = b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
+        c2 = b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self); c3 = b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self)
+    }
 
     /// The 16 bytes at `p` (four quads of a pixel), as the instruction takes them.
     @inlinable @inline(__always)
@@ -61,15 +67,33 @@ public struct DotSums16<D: QuadDotInstruction> {
         c3 = D.dot(c3, w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self), q)
     }
 
-    /// The 16 sums plus `bias`, requantized and stored (the first `channels` bytes at `output`).
+    /// The 16 sums (bias included), requantized and stored (the first `channels` bytes at `output`).
     @inlinable @inline(__always)
-    public func store(bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>, channels: Int) {
-        let b = UnsafeRawPointer(bias)
-        requantizeAndStoreNEON(c0 &+ b.loadUnaligned(as: SIMD4<Int32>.self),
-                               c1 &+ b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self),
-                               c2 &+ b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self),
-                               c3 &+ b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self), requant, output, channels)
+    public func store(requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>, channels: Int) {
+        requantizeAndStoreNEON(c0, c1, c2, c3, requant, output, channels)
     }
+}
+
+/// Eight K quads of four pixels (two 16-byte loads per pixel, one ldp) into their sums, the
+/// weights at `w`; the pixels' pointers step past them.
+@inlinable @inline(__always)
+func step8<D: QuadDotInstruction>(_ s0: inout DotSums16<D>, _ s1: inout DotSums16<D>, _ s2: inout DotSums16<D>,
+                                  _ s3: inout DotSums16<D>, _ w: UnsafeRawPointer, _ x0: inout UnsafeRawPointer,
+                                  _ x1: inout UnsafeRawPointer, _ x2: inout UnsafeRawPointer, _ x3: inout UnsafeRawPointer) {
+    typealias Sums = DotSums16<D>
+    let a0 = Sums.quads(x0), a1 = Sums.quads(x1), a2 = Sums.quads(x2), a3 = Sums.quads(x3)
+    let b0 = Sums.quads(x0 + 16), b1 = Sums.quads(x1 + 16), b2 = Sums.quads(x2 + 16), b3 = Sums.quads(x3 + 16)
+    for lane in 0..<4 {
+        let wl = w + 64 &* lane
+        s0.add(wl, a0, lane: lane); s1.add(wl, a1, lane: lane)
+        s2.add(wl, a2, lane: lane); s3.add(wl, a3, lane: lane)
+    }
+    for lane in 0..<4 {
+        let wl = w + 256 + 64 &* lane
+        s0.add(wl, b0, lane: lane); s1.add(wl, b1, lane: lane)
+        s2.add(wl, b2, lane: lane); s3.add(wl, b3, lane: lane)
+    }
+    x0 += 32; x1 += 32; x2 += 32; x3 += 32
 }
 
 /// Four output pixels x 16 channels (`channels` real, 1 to 16) over the K quads of `taps`, then
@@ -79,32 +103,52 @@ public func tile4x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, kPadde
                                                bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput,
                                                channel: Int, channels: Int, instruction: D.Type) {
     typealias Sums = DotSums16<D>
-    var s0 = Sums(), s1 = Sums(), s2 = Sums(), s3 = Sums()
-    let r0 = UnsafeRawPointer(a)
+    let start = Sums(bias: bias)
+    var s0 = start, s1 = start, s2 = start, s3 = start
     for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
-        var x = r0 + 4 &* start
+        // One pointer per pixel, each stepped by itself, so that the loads take immediate
+        // offsets or post-increments (no address arithmetic per load).
+        var x0 = UnsafeRawPointer(a) + 4 &* start, x1 = x0 + kPadded, x2 = x1 + kPadded, x3 = x2 + kPadded
         var left = taps.length
-        while left >= 4 {  // four quads per pixel load
-            let x0 = Sums.quads(x), x1 = Sums.quads(x + kPadded)
-            let x2 = Sums.quads(x + 2 &* kPadded), x3 = Sums.quads(x + 3 &* kPadded)
+        for _ in 0..<(left >> 4) {  // sixteen quads per round: two steps of eight
+            step8(&s0, &s1, &s2, &s3, w, &x0, &x1, &x2, &x3)
+            step8(&s0, &s1, &s2, &s3, w + 512, &x0, &x1, &x2, &x3)
+            w += 1024
+        }
+        if left & 8 != 0 {
+            step8(&s0, &s1, &s2, &s3, w, &x0, &x1, &x2, &x3)
+            w += 512
+        }
+        left &= 7
+        if left >= 4 {  // four quads per pixel load
+            let a0 = Sums.quads(x0), a1 = Sums.quads(x1), a2 = Sums.quads(x2), a3 = Sums.quads(x3)
             for lane in 0..<4 {
                 let wl = w + 64 &* lane
-                s0.add(wl, x0, lane: lane); s1.add(wl, x1, lane: lane)
-                s2.add(wl, x2, lane: lane); s3.add(wl, x3, lane: lane)
+                s0.add(wl, a0, lane: lane); s1.add(wl, a1, lane: lane)
+                s2.add(wl, a2, lane: lane); s3.add(wl, a3, lane: lane)
             }
-            w += 256; x += 16; left &-= 4
+            w += 256; x0 += 16; x1 += 16; x2 += 16; x3 += 16; left &-= 4
         }
         while left > 0 {
-            s0.add(w, Sums.quad(x), lane: 0); s1.add(w, Sums.quad(x + kPadded), lane: 0)
-            s2.add(w, Sums.quad(x + 2 &* kPadded), lane: 0); s3.add(w, Sums.quad(x + 3 &* kPadded), lane: 0)
-            w += 64; x += 4; left &-= 1
+            s0.add(w, Sums.quad(x0), lane: 0); s1.add(w, Sums.quad(x1), lane: 0)
+            s2.add(w, Sums.quad(x2), lane: 0); s3.add(w, Sums.quad(x3), lane: 0)
+            w += 64; x0 += 4; x1 += 4; x2 += 4; x3 += 4; left &-= 1
         }
     }
-    s0.store(bias: bias, requant: requant, output: output.row(0) + channel, channels: channels)
-    s1.store(bias: bias, requant: requant, output: output.row(1) + channel, channels: channels)
-    s2.store(bias: bias, requant: requant, output: output.row(2) + channel, channels: channels)
-    s3.store(bias: bias, requant: requant, output: output.row(3) + channel, channels: channels)
+    // Group by group across the four pixels, so each group's requantization rows load once.
+    let g0 = Requant4NEON(requant, group: 0)
+    let r00 = g0(s0.c0), r10 = g0(s1.c0), r20 = g0(s2.c0), r30 = g0(s3.c0)
+    let g1 = Requant4NEON(requant, group: 1)
+    let r01 = g1(s0.c1), r11 = g1(s1.c1), r21 = g1(s2.c1), r31 = g1(s3.c1)
+    let g2 = Requant4NEON(requant, group: 2)
+    let r02 = g2(s0.c2), r12 = g2(s1.c2), r22 = g2(s2.c2), r32 = g2(s3.c2)
+    let g3 = Requant4NEON(requant, group: 3)
+    let r03 = g3(s0.c3), r13 = g3(s1.c3), r23 = g3(s2.c3), r33 = g3(s3.c3)
+    storeRequantizedNEON(r00, r01, r02, r03, output.row(0) + channel, channels)
+    storeRequantizedNEON(r10, r11, r12, r13, output.row(1) + channel, channels)
+    storeRequantizedNEON(r20, r21, r22, r23, output.row(2) + channel, channels)
+    storeRequantizedNEON(r30, r31, r32, r33, output.row(3) + channel, channels)
 }
 
 /// One output pixel x 16 channels (`channels` real, 0 stores nothing), requantized and stored.
@@ -113,7 +157,7 @@ public func pixel1x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, taps:
                                                 bias: UnsafePointer<Int32>, requant: UnsafeRawPointer,
                                                 output: UnsafeMutablePointer<UInt8>, channels: Int, instruction: D.Type) {
     guard channels > 0 else { return }
-    var s = DotSums16<D>()
+    var s = DotSums16<D>(bias: bias)
     for start in taps.runStarts {
         var w = UnsafeRawPointer(weights) + 64 &* start
         var x = UnsafeRawPointer(a) + 4 &* start
@@ -128,7 +172,7 @@ public func pixel1x16Dot<D: QuadDotInstruction>(_ a: UnsafePointer<UInt8>, taps:
             w += 64; x += 4; left &-= 1
         }
     }
-    s.store(bias: bias, requant: requant, output: output, channels: channels)
+    s.store(requant: requant, output: output, channels: channels)
 }
 
 /// The dot families' tiles for the quad driver: 4 x 16 (two side by side make the 32-channel
