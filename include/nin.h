@@ -162,8 +162,9 @@ const char *nin_model_kernels(const nin_model *model);
  *  reads as weights where they lie (for a file, pages of its read-only mapping, which every
  *  process mapping the same file shares). The generic and cortexm families read the stored
  *  weights in place; the quad kernels (avx512vnni, avxvnni, avx2's vpmaddubsw path, neon,
- *  neondot, i8mm, wasmrelaxed) read a file's quad weights in place when it carries them (format
- *  1.2, `nin-convert --quad-weights`, docs/FORMAT.md) and repack otherwise. Either pointer may
+ *  neondot, wasmrelaxed) read a file's quad weights in place when it carries them (format 1.2,
+ *  `nin-convert --quad-weights`, docs/FORMAT.md) and repack otherwise; i8mm (its own
+ *  channel-pair layout), AMX and the int16 kernels always repack. Either pointer may
  *  be NULL. */
 nin_status nin_model_weight_memory(const nin_model *model, size_t *packed_bytes, size_t *weights_in_place);
 

@@ -13,7 +13,7 @@ from conftest import DEFAULT_MODEL, EXAMPLE_IMAGES
 from nin_tools import model_format as fmt
 
 #: The families whose kernels multiply quad-blocked weights (nin.h, nin_model_weight_memory).
-QUAD_FAMILIES = {"avx512vnni", "avxvnni", "avx2", "neon", "neondot", "i8mm", "wasmrelaxed"}
+QUAD_FAMILIES = {"avx512vnni", "avxvnni", "avx2", "neon", "neondot", "wasmrelaxed"}
 
 
 def _quad_copy(tmp_path):
