@@ -53,9 +53,11 @@ public final class PackedConvolution {
     public let bias: UnsafeMutablePointer<Int32>
     /// `RequantBlock.bytes` per block of 16 channels (the family's own layout of that size).
     public let requant: UnsafeMutableRawPointer
-    /// True when `weights` are the model image's own bytes (its OHWI weights, or its quad
-    /// copy): the model keeps them (those mapped pages must stay), and this object never frees them.
-    public let borrowsWeights: Bool
+    /// Bytes of the model image that `weights` reads in place (its OHWI weights, or its quad
+    /// copy), which the model keeps and this object never frees; 0 when it owns its weights.
+    public let borrowedWeightBytes: Int
+    /// True when `weights` are the model image's own bytes.
+    public var borrowsWeights: Bool { borrowedWeightBytes > 0 }
     /// True when `bias` is the model image's own array (the family folds nothing into it).
     public let borrowsBias: Bool
     /// Bytes this object allocated (weights, biases and tables it owns): what the family's
@@ -79,15 +81,15 @@ public final class PackedConvolution {
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
         self.kGroups = kGroups
-        borrowsWeights = false
+        borrowedWeightBytes = 0
         borrowsBias = false
         ownedBytes = blocks * (kGroups * 16 * groupBytes + 16 * 4 + RequantBlock.bytes)
     }
 
     /// Weights borrowed in place from the model image (already in the family's layout, `kGroups`
-    /// groups per block; never written), with zeroed biases and a zeroed requantization table of
-    /// its own; nil when memory runs out. The model must outlive it.
-    public init?(borrowingWeights borrowed: UnsafeRawPointer, outChannels: Int, kGroups: Int) {
+    /// groups of `groupBytes` bytes per channel of a block; never written), with zeroed biases and
+    /// a zeroed requantization table of its own; nil when memory runs out. The model must outlive it.
+    public init?(borrowingWeights borrowed: UnsafeRawPointer, outChannels: Int, kGroups: Int, groupBytes: Int) {
         let blocks = (outChannels + 15) / 16
         guard let b = alignedAllocate(blocks * 16 * 4) else { return nil }
         guard let r = alignedAllocate(blocks * RequantBlock.bytes) else { Platform.deallocate(b); return nil }
@@ -95,7 +97,7 @@ public final class PackedConvolution {
         bias = b.assumingMemoryBound(to: Int32.self)
         requant = r
         self.kGroups = kGroups
-        borrowsWeights = true
+        borrowedWeightBytes = blocks * kGroups * 16 * groupBytes
         borrowsBias = false
         ownedBytes = blocks * (16 * 4 + RequantBlock.bytes)
     }
@@ -109,7 +111,7 @@ public final class PackedConvolution {
         bias = UnsafeMutablePointer(mutating: layer.bias)
         requant = r
         kGroups = layer.kernelSize
-        borrowsWeights = true
+        borrowedWeightBytes = layer.outChannels * layer.kernelSize
         borrowsBias = true
         ownedBytes = (layer.outChannels + 15) / 16 * RequantBlock.bytes
     }

@@ -87,7 +87,7 @@ public protocol QuadTiles {
     static func pixel(_ t: QuadTileArguments)
 }
 
-/// Families whose 32-channel tile is their 16-channel tile twice, block by block (NEON,
+/// Families whose 32-channel tile is their 16-channel tile twice, block by block (NEON, i8mm,
 /// AVX-VNNI): they give `blockTile`, `blockTilePixels` and `pixel`, and the pair tile follows.
 public protocol QuadBlockTiles: QuadTiles {}
 
@@ -430,7 +430,7 @@ public func packQuads(_ layer: ConvolutionWeights, blockQuads: Int? = nil) -> Pa
     let packed: PackedConvolution
     if let quads = layer.quadWeights, kQuads == (k + 3) / 4 {
         guard let p = PackedConvolution(borrowingWeights: UnsafeRawPointer(quads), outChannels: layer.outChannels,
-                                        kGroups: kQuads) else { return nil }
+                                        kGroups: kQuads, groupBytes: 4) else { return nil }
         packed = p
     } else {
         guard let p = PackedConvolution(outChannels: layer.outChannels, kGroups: kQuads, groupBytes: 4 * 1) else { return nil }

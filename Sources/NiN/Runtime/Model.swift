@@ -161,16 +161,7 @@ public final class NiNModel: @unchecked Sendable {
     public var packedBytes: Int { steps.reduce(0) { $0 + ($1.packed?.ownedBytes ?? 0) } }
 
     /// Bytes of the model image that the family reads in place as weights.
-    public var weightsReadInPlace: Int {
-        var total = 0
-        for (step, layer) in zip(steps, graph.layers) {
-            guard let p = step.packed, p.borrowsWeights else { continue }
-            let channels = layer.output.channels, k = layer.geometry.kernelSize
-            total += UnsafeRawPointer(p.weights) - base == layer.quadWeightsOffset
-                ? quadWeightsBytes(outChannels: channels, kernelSize: k) : channels * k
-        }
-        return total
-    }
+    public var weightsReadInPlace: Int { steps.reduce(0) { $0 + ($1.packed?.borrowedWeightBytes ?? 0) } }
 
     deinit {
         switch release {
