@@ -149,23 +149,13 @@ func tileI8MM(_ a: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, kQuads: Int,
     storeRequantizedNEON(g0(e0), g1(e1), g2(e2), g3(e3), output.row(3) + channel, channels)
 }
 
-/// The i8mm tiles for the quad driver: 4 x 16 (two side by side make the 32-channel tile) and
+/// The i8mm tiles for the quad driver: 4 x 16 (on each block of a 32-channel tile) and
 /// one pixel at a time, on `packI8MM`'s weights; u8 inputs as they are, so padding taps are
 /// skipped where the input zero point is 0. The im2col chunks: u8 values, whole 4-pixel tiles,
-/// 16 bytes of slack.
-enum MatrixTilesI8MM: QuadTiles {
-    static var pairTilePixels: Int { 4 }
+/// 16 bytes of slack. The 32-channel tile is the 4 x 16 tile on each block (`QuadBlockTiles`).
+enum MatrixTilesI8MM: QuadBlockTiles {
     static var blockTilePixels: Int { 4 }
     static var im2col: Im2colScratch { Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 4, slack: 16) }
-
-    @inline(__always)
-    static func pairTile(_ t: QuadTileArguments) {
-        tileI8MM(t.rows, pixels: 4, kPadded: t.kPadded, kQuads: t.kQuads, taps: t.taps, weights: t.weights, bias: t.bias,
-                 requant: t.requant, output: t.output, pixelOutput: t.pixelOutput, channel: t.channel, channels: 16)
-        tileI8MM(t.rows, pixels: 4, kPadded: t.kPadded, kQuads: t.kQuads, taps: t.taps, weights: t.weights + t.kQuads * 64,
-                 bias: t.bias + 16, requant: t.requant + RequantBlock.bytes, output: t.output, pixelOutput: t.pixelOutput,
-                 channel: t.channel + 16, channels: t.channels - 16)
-    }
 
     @inline(__always)
     static func blockTile(_ t: QuadTileArguments) {
