@@ -19,11 +19,13 @@ let im2colAVX2 = Im2colScratch(budget: 192 * 1024, valueBytes: 2, tilePixels: 4,
 /// values, whole 4-pixel tiles, 16 bytes of slack for im2col's vector stores.
 let im2colMaddubs = Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 4, slack: 16)
 
-/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows (either kernel).
+/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows with the
+/// kernel `packAVX2` chose (`variant`): the vpmaddubsw path's u8 chunks, or the int16 path's.
 @export(interface)  // compiled only here, with this target's flags (Embedded: not into callers)
-public func convolutionAVX2ScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    max(im2colAVX2.bytes(outWidth: geometry.outWidth, kPadded: 2 * ((geometry.kernelSize + 1) / 2), totalRows: totalRows),
-        quadScratchBytes(geometry, totalRows: totalRows, tiles: MaddubsPairTiles.self))
+public func convolutionAVX2ScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int, variant: Int) -> Int {
+    MaddubsStep(rawValue: variant) != nil
+        ? quadScratchBytes(geometry, totalRows: totalRows, tiles: MaddubsPairTiles.self)
+        : im2colAVX2.bytes(outWidth: geometry.outWidth, kPadded: 2 * ((geometry.kernelSize + 1) / 2), totalRows: totalRows)
 }
 
 /// The name of the AVX2 kernel of a packed layer's `variant`: the vpmaddubsw step, or int16.

@@ -113,10 +113,11 @@ extension QuadTiles {
 }
 
 /// Scratch bytes one thread needs for `Tiles`' convolution of `geometry` over `totalRows` output
-/// rows: the im2col chunk and its pixel table.
+/// rows: the im2col chunk and its pixel table; none for a pointwise layer, whose input pixels
+/// are the rows of the product (`quadIsPointwise`).
 @inlinable @inline(__always)
 public func quadScratchBytes<Tiles: QuadTiles>(_ geometry: ConvolutionGeometry, totalRows: Int, tiles: Tiles.Type) -> Int {
-    Tiles.im2col.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
+    quadIsPointwise(geometry) ? 0 : Tiles.im2col.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
 }
 
 /// K rounded up to whole quads: the length of an im2col row of a quad family.

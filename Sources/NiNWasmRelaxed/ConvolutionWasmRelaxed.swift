@@ -35,10 +35,12 @@ public func wasmRelaxedKernelName(_ variant: Int) -> String {
     variant == relaxedVariant ? "2x16 relaxed dot, int16 quad-pair sums (7-bit inputs)" : "wasmsimd 2x16"
 }
 
-/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows (either kernel).
-public func convolutionWasmRelaxedScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int) -> Int {
-    max(quadScratchBytes(geometry, totalRows: totalRows, tiles: WasmRelaxedTiles.self),
-        convolutionWasmSIMDScratchBytes(geometry, totalRows: totalRows))
+/// Scratch bytes one thread needs for a layer of `geometry` of `totalRows` output rows with the
+/// kernel `packWasmRelaxed` chose (`variant`).
+public func convolutionWasmRelaxedScratchBytes(_ geometry: ConvolutionGeometry, totalRows: Int, variant: Int) -> Int {
+    variant == relaxedVariant
+        ? quadScratchBytes(geometry, totalRows: totalRows, tiles: WasmRelaxedTiles.self)
+        : convolutionWasmSIMDScratchBytes(geometry, totalRows: totalRows)
 }
 
 /// Computes part `part` of `parts` of the output rows of a convolution call, with the weights

@@ -30,13 +30,25 @@ import NiNCortexM
 struct ConvolutionKernels {
     /// Repacks a convolution's weights into the family's layout at model load (nil: out of memory).
     let pack: (ConvolutionWeights) -> PackedConvolution?
-    /// Scratch bytes one thread needs for a convolution of this geometry over `totalRows` rows.
-    let scratchBytes: (_ geometry: ConvolutionGeometry, _ totalRows: Int) -> Int
+    /// Scratch bytes one thread needs for a convolution of this geometry over `totalRows` rows
+    /// with the kernel `pack` chose for it (`PackedConvolution.variant`); 0 when it needs none.
+    let scratchBytes: (_ geometry: ConvolutionGeometry, _ totalRows: Int, _ variant: Int) -> Int
     /// Computes part `part` of `parts` of a convolution call, with weights from `pack`.
     let run: (_ call: ConvolutionCall, _ part: Int, _ parts: Int) -> Void
     /// The name of the kernel `pack` chose for a layer (`PackedConvolution.variant`), for plans
     /// and profiles; nil: the family has one convolution kernel.
     var variantName: ((_ variant: Int) -> String)? = nil
+}
+
+extension ConvolutionKernels {
+    /// A family whose scratch depends on the geometry alone (every kernel it packs for needs the same).
+    init(pack: @escaping (ConvolutionWeights) -> PackedConvolution?,
+         scratchBytes: @escaping (_ geometry: ConvolutionGeometry, _ totalRows: Int) -> Int,
+         run: @escaping (_ call: ConvolutionCall, _ part: Int, _ parts: Int) -> Void,
+         variantName: ((_ variant: Int) -> String)? = nil) {
+        self.init(pack: pack, scratchBytes: { geometry, rows, _ in scratchBytes(geometry, rows) }, run: run,
+                  variantName: variantName)
+    }
 }
 
 /// One family's kernels: one entry of the family table, the single place a family's facts

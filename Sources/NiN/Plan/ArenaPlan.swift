@@ -35,8 +35,9 @@ public struct ArenaPlan: Sendable {
     /// producer and the head).
     let laneOffsets: [Int]
     let laneOutputOffsets: [Int?]
-    /// Thread (or lane) t's kernel scratch; empty when no kernel needs scratch.
-    let scratchOffsets: [Int]
+    /// Layer i's kernel scratch for thread (or lane) t, at `scratchOffsets[i][t]`; empty for a
+    /// layer whose kernel needs none.
+    let scratchOffsets: [[Int]]
 
     /// Whether a context of `threads` and `batchSize` runs a batch in lanes (one image per
     /// thread at a time) rather than layer by layer over the whole batch. Never in a build for a
@@ -60,9 +61,11 @@ public struct ArenaPlan: Sendable {
         #endif
     }
 
-    /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes` of kernel
-    /// scratch per thread.
-    public init(graph: ModelGraph, batchSize: Int, threads: Int = 1, scratchBytes: Int = 0) {
+    /// Plans `graph` for `batchSize` images and `threads` threads, with `scratchBytes[i]` of
+    /// kernel scratch per thread for layer i (none where it is 0 or missing), live only at that
+    /// layer's step: a layer's scratch may share bytes with the tensors of other steps (TFLite
+    /// Micro's scratch buffers are planned the same way).
+    public init(graph: ModelGraph, batchSize: Int, threads: Int = 1, scratchBytes: [Int] = []) {
         let layers = graph.layers
         let finalStep = layers.count
         let mapsProducer = layers.count - 2  // -1 when the input feeds the head directly
@@ -75,6 +78,8 @@ public struct ArenaPlan: Sendable {
         self.layerCount = layers.count
         self.imageBytes = imageBytes
         let resultBytes = batchSize * classes * 4
+        /// Layer i's scratch bytes per thread.
+        func layerScratch(_ i: Int) -> Int { i < scratchBytes.count ? scratchBytes[i] : 0 }
 
         var requests: [BufferRequest] = []
         /// Appends a request and returns its index, by which its offset is read after planning.
@@ -91,7 +96,9 @@ public struct ArenaPlan: Sendable {
             }
             let logits = request(.text("logits"), resultBytes, finalStep, finalStep)
             let probabilities = request(.text("probabilities"), resultBytes, finalStep, finalStep)
-            let scratch = (0..<(scratchBytes > 0 ? threads : 0)).map { t in request(.numbered("scratch", t), scratchBytes, 0, finalStep) }
+            let scratch = layers.indices.map { i in
+                (0..<(layerScratch(i) > 0 ? threads : 0)).map { t in request(.numbered("scratch", t), layerScratch(i), i, i) }
+            }
             let memory = planMemory(requests)
             self.memory = memory
             self.lane = nil
@@ -102,7 +109,7 @@ public struct ArenaPlan: Sendable {
             probabilitiesOffset = memory.offsets[probabilities]
             laneOffsets = []
             laneOutputOffsets = []
-            scratchOffsets = scratch.map { memory.offsets[$0] }
+            scratchOffsets = scratch.map { $0.map { memory.offsets[$0] } }
             return
         }
 
@@ -114,10 +121,10 @@ public struct ArenaPlan: Sendable {
             laneOutputs.append(laneRequests.count)
             laneRequests.append(BufferRequest(label: .layerOutput(i, layer.kind), bytes: imageBytes[i + 1], firstUse: i, lastUse: i + 1))
         }
-        var laneScratch: Int?
-        if scratchBytes > 0 {
-            laneScratch = laneRequests.count
-            laneRequests.append(BufferRequest(label: .text("scratch"), bytes: scratchBytes, firstUse: 0, lastUse: finalStep))
+        let laneScratch: [Int?] = layers.indices.map { i in
+            guard layerScratch(i) > 0 else { return nil }
+            laneRequests.append(BufferRequest(label: .text("scratch"), bytes: layerScratch(i), firstUse: i, lastUse: i))
+            return laneRequests.count - 1
         }
         let lanePlan = planMemory(laneRequests)
         // The batch-sized buffers and the lanes, all live throughout.
@@ -141,7 +148,7 @@ public struct ArenaPlan: Sendable {
         let laneStarts = lanes.map { memory.offsets[$0] }
         laneOffsets = laneStarts
         laneOutputOffsets = laneOutputs.map { $0.map { lanePlan.offsets[$0] } }
-        scratchOffsets = laneScratch.map { index in laneStarts.map { $0 + lanePlan.offsets[index] } } ?? []
+        scratchOffsets = laneScratch.map { index in index.map { index in laneStarts.map { $0 + lanePlan.offsets[index] } } ?? [] }
     }
 
     /// Bytes the arena needs.
@@ -156,7 +163,9 @@ public struct ArenaPlan: Sendable {
         return laneOffsets[t] + laneOutputOffsets[layer]!
     }
 
-    /// Offset of thread `t`'s kernel scratch (in lane layout: lane `t`'s); 0 when the plan has
-    /// none (no kernel of the model needs any, so none reads it).
-    func scratchOffset(thread t: Int) -> Int { t < scratchOffsets.count ? scratchOffsets[t] : 0 }
+    /// Offset of thread `t`'s kernel scratch for layer `layer` (in lane layout: in lane `t`); 0
+    /// when the plan has none (the layer's kernel needs none, so it reads none).
+    func scratchOffset(layer: Int, thread t: Int) -> Int {
+        layer < scratchOffsets.count && t < scratchOffsets[layer].count ? scratchOffsets[layer][t] : 0
+    }
 }

@@ -5,6 +5,7 @@
 // system call other than waking workers that went to sleep between runs.
 
 import NiNCPU
+import NiNKernelCore
 import Synchronization
 import NiNPlatform
 
@@ -64,13 +65,15 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
         makePlan(model: model, batchSize: batchSize, threads: threads).arenaBytes
     }
 
-    /// The plan of a context: tensors, results and the optimized kernels' per-thread scratch.
+    /// The plan of a context: tensors, results and the optimized kernels' per-thread scratch,
+    /// each layer's as large as its kernel needs and live only while that layer runs.
     static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
         // In lane layout (several threads, batch > 1) a kernel call covers one image at most.
         let rowsBatch = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) ? 1 : batchSize
-        var scratch = 0
-        for layer in model.graph.layers where layer.kind == .convolution {
-            scratch = max(scratch, model.kernels.convolution.scratchBytes(layer.geometry, rowsBatch * layer.output.height))
+        let scratch = zip(model.graph.layers, model.steps).map { layer, step in
+            guard layer.kind == .convolution else { return 0 }
+            return model.kernels.convolution.scratchBytes(layer.geometry, rowsBatch * layer.output.height,
+                                                          step.packed?.variant ?? 0)
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }

@@ -102,7 +102,7 @@ extension NiNContext {
         let rowRange = (rows * part / parts)..<(rows * (part + 1) / parts)
         switch call.step.kind {
         case .convolution:
-            model.kernels.convolution.run(call.convolution(scratch: arena + plan.scratchOffset(thread: scratchThread)), part, parts)
+            model.kernels.convolution.run(call.convolution(scratch: arena + plan.scratchOffset(layer: call.step.index, thread: scratchThread)), part, parts)
         case .maxPool:
             model.kernels.maxPool(g, call.input, call.output.assumingMemoryBound(to: UInt8.self), rowRange)
         case .averagePool:
