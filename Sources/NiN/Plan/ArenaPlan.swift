@@ -35,9 +35,11 @@ public struct ArenaPlan: Sendable {
     /// producer and the head).
     let laneOffsets: [Int]
     let laneOutputOffsets: [Int?]
-    /// Layer i's kernel scratch for thread (or lane) t, at `scratchOffsets[i][t]`; empty for a
-    /// layer whose kernel needs none.
-    let scratchOffsets: [[Int]]
+    /// Layer i's kernel scratch for thread (or lane) t, at `scratchOffsets[i * threads + t]`
+    /// (0 for a layer whose kernel needs none: nothing reads it).
+    let scratchOffsets: [Int]
+    /// Threads (or lanes) with scratch of their own: the stride of `scratchOffsets`.
+    let threads: Int
 
     /// Whether a context of `threads` and `batchSize` runs a batch in lanes (one image per
     /// thread at a time) rather than layer by layer over the whole batch. Never in a build for a
@@ -96,8 +98,9 @@ public struct ArenaPlan: Sendable {
             }
             let logits = request(.text("logits"), resultBytes, finalStep, finalStep)
             let probabilities = request(.text("probabilities"), resultBytes, finalStep, finalStep)
-            let scratch = layers.indices.map { i in
-                (0..<(layerScratch(i) > 0 ? threads : 0)).map { t in request(.numbered("scratch", t), layerScratch(i), i, i) }
+            var scratch: [Int] = []  // request indices, layer-major; -1: none
+            for i in layers.indices {
+                for t in 0..<threads { scratch.append(layerScratch(i) > 0 ? request(.numbered("scratch", t), layerScratch(i), i, i) : -1) }
             }
             let memory = planMemory(requests)
             self.memory = memory
@@ -109,7 +112,8 @@ public struct ArenaPlan: Sendable {
             probabilitiesOffset = memory.offsets[probabilities]
             laneOffsets = []
             laneOutputOffsets = []
-            scratchOffsets = scratch.map { $0.map { memory.offsets[$0] } }
+            scratchOffsets = scratch.map { $0 < 0 ? 0 : memory.offsets[$0] }
+            self.threads = threads
             return
         }
 
@@ -121,10 +125,12 @@ public struct ArenaPlan: Sendable {
             laneOutputs.append(laneRequests.count)
             laneRequests.append(BufferRequest(label: .layerOutput(i, layer.kind), bytes: imageBytes[i + 1], firstUse: i, lastUse: i + 1))
         }
-        let laneScratch: [Int?] = layers.indices.map { i in
-            guard layerScratch(i) > 0 else { return nil }
-            laneRequests.append(BufferRequest(label: .text("scratch"), bytes: layerScratch(i), firstUse: i, lastUse: i))
-            return laneRequests.count - 1
+        var laneScratch: [Int] = []  // request indices in the lane, by layer; -1: none
+        for i in layers.indices {
+            laneScratch.append(layerScratch(i) > 0 ? laneRequests.count : -1)
+            if layerScratch(i) > 0 {
+                laneRequests.append(BufferRequest(label: .text("scratch"), bytes: layerScratch(i), firstUse: i, lastUse: i))
+            }
         }
         let lanePlan = planMemory(laneRequests)
         // The batch-sized buffers and the lanes, all live throughout.
@@ -148,7 +154,12 @@ public struct ArenaPlan: Sendable {
         let laneStarts = lanes.map { memory.offsets[$0] }
         laneOffsets = laneStarts
         laneOutputOffsets = laneOutputs.map { $0.map { lanePlan.offsets[$0] } }
-        scratchOffsets = laneScratch.map { index in index.map { index in laneStarts.map { $0 + lanePlan.offsets[index] } } ?? [] }
+        var scratchOffsets: [Int] = []
+        for index in laneScratch {
+            for start in laneStarts { scratchOffsets.append(index < 0 ? 0 : start + lanePlan.offsets[index]) }
+        }
+        self.scratchOffsets = scratchOffsets
+        self.threads = threads
     }
 
     /// Bytes the arena needs.
@@ -166,6 +177,7 @@ public struct ArenaPlan: Sendable {
     /// Offset of thread `t`'s kernel scratch for layer `layer` (in lane layout: in lane `t`); 0
     /// when the plan has none (the layer's kernel needs none, so it reads none).
     func scratchOffset(layer: Int, thread t: Int) -> Int {
-        layer < scratchOffsets.count && t < scratchOffsets[layer].count ? scratchOffsets[layer][t] : 0
+        let index = layer * threads + t
+        return t < threads && index < scratchOffsets.count ? scratchOffsets[index] : 0
     }
 }

@@ -70,10 +70,10 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
     static func makePlan(model: NiNModel, batchSize: Int, threads: Int) -> ArenaPlan {
         // In lane layout (several threads, batch > 1) a kernel call covers one image at most.
         let rowsBatch = ArenaPlan.usesLanes(threads: threads, batchSize: batchSize) ? 1 : batchSize
-        let scratch = zip(model.graph.layers, model.steps).map { layer, step in
-            guard layer.kind == .convolution else { return 0 }
-            return model.kernels.convolution.scratchBytes(layer.geometry, rowsBatch * layer.output.height,
-                                                          step.packed?.variant ?? 0)
+        var scratch: [Int] = []
+        for (layer, step) in zip(model.graph.layers, model.steps) {
+            scratch.append(layer.kind != .convolution ? 0
+                : model.kernels.convolution.scratchBytes(layer.geometry, rowsBatch * layer.output.height, step.packed?.variant ?? 0))
         }
         return ArenaPlan(graph: model.graph, batchSize: batchSize, threads: threads, scratchBytes: scratch)
     }
