@@ -156,15 +156,22 @@ func tile4x16I8MM(_ rows: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, taps:
             s.add(w, a0); t.add(w, b0)
             s.add(w + 128, a1); t.add(w + 128, b1)
         }
-        // Four octets per step, until the weights' pointer reaches its end (no counter to update).
-        let steps = (end &- quad) >> 3
+        // Eight octets per step, until the weights' pointer reaches its end (no counter to update).
+        let steps = (end &- quad) >> 4
         if steps > 0 {
-            let wEnd = w + 512 &* steps
+            let wEnd = w + 1024 &* steps
             repeat {
                 twoOctets(w, u0, u1)
                 twoOctets(w + 256, u0 + 32, u1 + 32)
-                w += 512; u0 += 64; u1 += 64
+                twoOctets(w + 512, u0 + 64, u1 + 64)
+                twoOctets(w + 768, u0 + 96, u1 + 96)
+                w += 1024; u0 += 128; u1 += 128
             } while w != wEnd
+        }
+        if (end &- quad) & 8 != 0 {
+            twoOctets(w, u0, u1)
+            twoOctets(w + 256, u0 + 32, u1 + 32)
+            w += 512; u0 += 64; u1 += 64
         }
         if (end &- quad) & 4 != 0 {
             twoOctets(w, u0, u1)

@@ -129,7 +129,8 @@ extension QuadTiles {
 }
 
 /// Scratch bytes one thread needs for `Tiles`' convolution of `geometry` over `totalRows` output
-/// rows: the im2col chunk and its pixel table.
+/// rows: the im2col chunk and its pixel table, and for tiles that arrange the rows
+/// (`QuadTiles.arrangesRows`) a chunk of arranged rows after them.
 @inlinable @inline(__always)
 public func quadScratchBytes<Tiles: QuadTiles>(_ geometry: ConvolutionGeometry, totalRows: Int, tiles: Tiles.Type) -> Int {
     let kPadded = quadPaddedK(geometry)
