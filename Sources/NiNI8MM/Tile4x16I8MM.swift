@@ -1,9 +1,10 @@
 // The i8mm family's microkernels: `usmmla` (u8 x s8 2 x 8 by 8 x 2 matrix multiply-accumulate
 // into a 2 x 2 int32 tile: 32 products per instruction, twice a dot product's) on pixel pairs x
 // channel pairs. 4 output pixels (two pairs) x 16 channels (eight pairs): 16 int32x4
-// accumulators, 8 weight vectors per K octet (`packI8MM`'s layout), each pair's input the two
-// pixels' 8 bytes side by side (two 16-byte loads and a zip per two octets); and 1 x 16 (the
-// pixel paired with itself). Every product is summed into int32: exact.
+// accumulators, 8 weight vectors per K octet (`packI8MM`'s layout), each pair's next two octets
+// two 16-byte vectors as they are (the chunk's rows arranged pair by pair: PairRowsI8MM.swift);
+// and 1 x 16 on a pixel's own row (the pixel paired with itself, two octets a 16-byte load and
+// a zip). Every product is summed into int32: exact.
 
 import _Builtin_intrinsics.arm.neon
 import NiNKernelCore
@@ -80,92 +81,183 @@ func quadPair(_ x: UnsafeRawPointer, _ y: UnsafeRawPointer, high: Bool) -> SIMD1
     return unsafeBitCast(high ? SIMD4<UInt32>(0, a, 0, b) : SIMD4<UInt32>(a, 0, b, 0), to: SIMD16<UInt8>.self)
 }
 
-/// `pixels` (4, or 1: that pixel paired with itself) output pixels x 16 channels (`channels`
-/// real; 0 stores nothing) over the K quads of `taps` (runs may start or end mid-octet: the
-/// quad alone, the other half's inputs zero), requantized and stored at the pixels' rows of
-/// `output` from `channel` (one pixel: at `pixelOutput`).
+/// One output pixel x 16 channels (`channels` real; 0 stores nothing) on the pixel's own row
+/// at `x` (paired with itself: only the first pixel's sums are read), over the K quads of
+/// `taps` (runs may start or end mid-octet: the quad alone, the other half's inputs zero),
+/// requantized and stored at `output`.
 @inline(__always)
-func tileI8MM(_ a: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, kQuads: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
-              bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, pixelOutput: UnsafeMutablePointer<UInt8>,
-              channel: Int, channels: Int) {
+func tile1x16I8MM(_ x: UnsafePointer<UInt8>, kQuads: Int, taps: TileTaps, weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
+                  requant: UnsafeRawPointer, output: UnsafeMutablePointer<UInt8>, channels: Int) {
+    guard channels > 0 else { return }
+    var s = PairSums16(bias: UnsafeRawPointer(bias))
+    let w0 = UnsafeRawPointer(weights)
+    for start in taps.runStarts {
+        var x = UnsafeRawPointer(x) + 4 &* start
+        var quad = start
+        let end = start &+ taps.length
+        if quad & 1 == 1 {  // a run from an octet's second quad
+            s.add(w0 + 64 &* (quad &- 1), quadPair(x, x, high: true))
+            quad &+= 1; x += 4
+        }
+        var w = w0 + 64 &* quad
+        for _ in 0..<((end &- quad) >> 2) {  // two octets per 16-byte load
+            let v = x.loadUnaligned(as: SIMD2<UInt64>.self)
+            s.add(w, unsafeBitCast(vzip1q_u64(v, v), to: SIMD16<UInt8>.self))
+            s.add(w + 128, unsafeBitCast(vzip2q_u64(v, v), to: SIMD16<UInt8>.self))
+            w += 256; x += 16
+        }
+        let left = (end &- quad) & 3
+        if left >= 2 {  // one octet
+            s.add(w, octetPair(x, x))
+            w += 128; x += 8
+        }
+        if left & 1 == 1 {  // one quad: an octet's first, or K's last of an odd number
+            if end == kQuads { s.addLastQuad(w, quadPair(x, x, high: false)) } else { s.add(w, quadPair(x, x, high: false)) }
+        }
+    }
+    let (a0, a1, a2, a3) = s.pixel(second: false)
+    storeRequantizedNEON(requantize4NEON(a0, requant, group: 0), requantize4NEON(a1, requant, group: 1),
+                         requantize4NEON(a2, requant, group: 2), requantize4NEON(a3, requant, group: 3), output, channels)
+}
+
+/// 4 output pixels (pixel pairs 0-1 and 2-3, their rows arranged at `rows`: PairRowsI8MM.swift)
+/// x 16 channels (`channels` real; 0 stores nothing) over the K quads of `taps` (runs may start
+/// or end mid-octet: the quad alone, the other half of each pixel's 8 bytes masked to zero),
+/// requantized and stored at the pixels' rows of `output` from `channel`.
+@inline(__always)
+func tile4x16I8MM(_ rows: UnsafePointer<UInt8>, kPadded: Int, kQuads: Int, taps: TileTaps, weights: UnsafePointer<Int8>,
+                  bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int, channels: Int) {
     guard channels > 0 else { return }
     // Pixels 0 and 1, 2 and 3, from the bias (so the requantization adds none).
     let s0 = PairSums16(bias: UnsafeRawPointer(bias))
     var s = s0, t = s0
     let w0 = UnsafeRawPointer(weights)
-    let step = pixels == 4 ? kPadded : 0
+    let y0 = UnsafeRawPointer(rows), y1 = y0 + 2 &* kPadded
+    // Each pixel's quad in the low or the high 4 bytes of its 8 (a run that starts or ends mid-octet).
+    let lowQuads = SIMD4<UInt32>(~0, 0, ~0, 0), highQuads = SIMD4<UInt32>(0, ~0, 0, ~0)
+    @inline(__always) func masked(_ y: UnsafeRawPointer, _ mask: SIMD4<UInt32>) -> SIMD16<UInt8> {
+        unsafeBitCast(y.loadUnaligned(as: SIMD4<UInt32>.self) & mask, to: SIMD16<UInt8>.self)
+    }
     for start in taps.runStarts {
-        var x0 = UnsafeRawPointer(a) + 4 &* start, x1 = x0 + step, x2 = x1 + step, x3 = x2 + step
         var quad = start
         let end = start &+ taps.length
         if quad & 1 == 1 {  // a run from an octet's second quad
-            let w = w0 + 64 &* (quad &- 1)
-            s.add(w, quadPair(x0, x1, high: true))
-            if pixels == 4 { t.add(w, quadPair(x2, x3, high: true)) }
-            quad &+= 1; x0 += 4; x1 += 4; x2 += 4; x3 += 4
+            let w = w0 + 64 &* (quad &- 1), at = 8 &* (quad &- 1)
+            s.add(w, masked(y0 + at, highQuads))
+            t.add(w, masked(y1 + at, highQuads))
+            quad &+= 1
         }
         var w = w0 + 64 &* quad
-        for _ in 0..<((end &- quad) >> 2) {  // two octets per 16-byte load
-            let v0 = x0.loadUnaligned(as: SIMD2<UInt64>.self), v1 = x1.loadUnaligned(as: SIMD2<UInt64>.self)
-            s.add(w, unsafeBitCast(vzip1q_u64(v0, v1), to: SIMD16<UInt8>.self))
-            s.add(w + 128, unsafeBitCast(vzip2q_u64(v0, v1), to: SIMD16<UInt8>.self))
-            if pixels == 4 {
-                let v2 = x2.loadUnaligned(as: SIMD2<UInt64>.self), v3 = x3.loadUnaligned(as: SIMD2<UInt64>.self)
-                t.add(w, unsafeBitCast(vzip1q_u64(v2, v3), to: SIMD16<UInt8>.self))
-                t.add(w + 128, unsafeBitCast(vzip2q_u64(v2, v3), to: SIMD16<UInt8>.self))
-            }
-            w += 256; x0 += 16; x1 += 16; x2 += 16; x3 += 16
+        var u0 = y0 + 8 &* quad, u1 = y1 + 8 &* quad
+        // Two octets: each pair's two 16-byte vectors, each weight vector loaded once for both pairs.
+        @inline(__always) func twoOctets(_ w: UnsafeRawPointer, _ u0: UnsafeRawPointer, _ u1: UnsafeRawPointer) {
+            let a0 = u0.loadUnaligned(as: SIMD16<UInt8>.self), a1 = u0.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)
+            let b0 = u1.loadUnaligned(as: SIMD16<UInt8>.self), b1 = u1.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)
+            s.add(w, a0); t.add(w, b0)
+            s.add(w + 128, a1); t.add(w + 128, b1)
+        }
+        // Eight octets per step, until the weights' pointer reaches its end (no counter to update).
+        let steps = (end &- quad) >> 4
+        if steps > 0 {
+            let wEnd = w + 1024 &* steps
+            repeat {
+                twoOctets(w, u0, u1)
+                twoOctets(w + 256, u0 + 32, u1 + 32)
+                twoOctets(w + 512, u0 + 64, u1 + 64)
+                twoOctets(w + 768, u0 + 96, u1 + 96)
+                w += 1024; u0 += 128; u1 += 128
+            } while w != wEnd
+        }
+        if (end &- quad) & 8 != 0 {
+            twoOctets(w, u0, u1)
+            twoOctets(w + 256, u0 + 32, u1 + 32)
+            w += 512; u0 += 64; u1 += 64
+        }
+        if (end &- quad) & 4 != 0 {
+            twoOctets(w, u0, u1)
+            w += 256; u0 += 32; u1 += 32
         }
         let left = (end &- quad) & 3
         if left >= 2 {  // one octet
-            s.add(w, octetPair(x0, x1))
-            if pixels == 4 { t.add(w, octetPair(x2, x3)) }
-            w += 128; x0 += 8; x1 += 8; x2 += 8; x3 += 8
+            s.add(w, u0.loadUnaligned(as: SIMD16<UInt8>.self))
+            t.add(w, u1.loadUnaligned(as: SIMD16<UInt8>.self))
+            w += 128; u0 += 16; u1 += 16
         }
         if left & 1 == 1 {  // one quad: an octet's first, or K's last of an odd number
             if end == kQuads {
-                s.addLastQuad(w, quadPair(x0, x1, high: false))
-                if pixels == 4 { t.addLastQuad(w, quadPair(x2, x3, high: false)) }
+                // (the pair's 8 bytes, each pixel's quad moved to the low half of its 8)
+                @inline(__always) func lastQuads(_ y: UnsafeRawPointer) -> SIMD16<UInt8> {
+                    let v = SIMD4<UInt32>(lowHalf: y.loadUnaligned(as: SIMD2<UInt32>.self), highHalf: SIMD2<UInt32>())
+                    return unsafeBitCast(vzip1q_u32(v, SIMD4<UInt32>()), to: SIMD16<UInt8>.self)
+                }
+                s.addLastQuad(w, lastQuads(u0))
+                t.addLastQuad(w, lastQuads(u1))
             } else {
-                s.add(w, quadPair(x0, x1, high: false))
-                if pixels == 4 { t.add(w, quadPair(x2, x3, high: false)) }
+                s.add(w, masked(u0, lowQuads))
+                t.add(w, masked(u1, lowQuads))
             }
         }
     }
-    // Group by group across the pixels, so each group's requantization rows load once.
-    let (a0, a1, a2, a3) = s.pixel(second: false)
-    let g0 = Requant4NEON(requant, group: 0), g1 = Requant4NEON(requant, group: 1)
-    let g2 = Requant4NEON(requant, group: 2), g3 = Requant4NEON(requant, group: 3)
-    if pixels == 1 {
-        storeRequantizedNEON(g0(a0), g1(a1), g2(a2), g3(a3), pixelOutput, channels)
-        return
+    // Two groups of four channels at a time across the four pixels (their requantization rows
+    // loaded once, the sums they need unzipped as they go, so no register spills), each pixel's
+    // eight values narrowed to int16 at once: channels 0-7, then 8-15.
+    @inline(__always) func unzip(_ a: SIMD4<Int32>, _ b: SIMD4<Int32>) -> (SIMD4<Int32>, SIMD4<Int32>) {
+        let a2 = unsafeBitCast(a, to: SIMD2<UInt64>.self), b2 = unsafeBitCast(b, to: SIMD2<UInt64>.self)
+        return (unsafeBitCast(vzip1q_u64(a2, b2), to: SIMD4<Int32>.self), unsafeBitCast(vzip2q_u64(a2, b2), to: SIMD4<Int32>.self))
     }
-    let (c0, c1, c2, c3) = s.pixel(second: true)
-    let (d0, d1, d2, d3) = t.pixel(second: false)
-    let (e0, e1, e2, e3) = t.pixel(second: true)
-    storeRequantizedNEON(g0(a0), g1(a1), g2(a2), g3(a3), output.row(0) + channel, channels)
-    storeRequantizedNEON(g0(c0), g1(c1), g2(c2), g3(c3), output.row(1) + channel, channels)
-    storeRequantizedNEON(g0(d0), g1(d1), g2(d2), g3(d3), output.row(2) + channel, channels)
-    storeRequantizedNEON(g0(e0), g1(e1), g2(e2), g3(e3), output.row(3) + channel, channels)
+    @inline(__always) func eight(_ g: Int, _ s0: SIMD4<Int32>, _ s1: SIMD4<Int32>, _ s2: SIMD4<Int32>, _ s3: SIMD4<Int32>,
+                                 _ t0: SIMD4<Int32>, _ t1: SIMD4<Int32>, _ t2: SIMD4<Int32>, _ t3: SIMD4<Int32>)
+        -> (SIMD8<Int16>, SIMD8<Int16>, SIMD8<Int16>, SIMD8<Int16>) {
+        let ga = Requant4NEON(requant, group: g), gb = Requant4NEON(requant, group: g + 1)
+        let (a0, c0) = unzip(s0, s1), (a1, c1) = unzip(s2, s3), (d0, e0) = unzip(t0, t1), (d1, e1) = unzip(t2, t3)
+        @inline(__always) func narrow(_ x: SIMD4<Int32>, _ y: SIMD4<Int32>) -> SIMD8<Int16> {
+            vcombine_s16(vmovn_s32(ga(x)), vmovn_s32(gb(y)))
+        }
+        return (narrow(a0, a1), narrow(c0, c1), narrow(d0, d1), narrow(e0, e1))
+    }
+    let low = eight(0, s.p0, s.p1, s.p2, s.p3, t.p0, t.p1, t.p2, t.p3)
+    let high = eight(2, s.p4, s.p5, s.p6, s.p7, t.p4, t.p5, t.p6, t.p7)
+    // Every value is in [0, 255]: the saturating narrowing is exact (as storeRequantizedNEON's).
+    @inline(__always) func store(_ l: SIMD8<Int16>, _ h: SIMD8<Int16>, _ row: Int) {
+        let bytes: SIMD16<UInt8> = vcombine_u8(vqmovun_s16(l), vqmovun_s16(h))
+        let to = output.row(row) + channel
+        if channels == 16 {
+            UnsafeMutableRawPointer(to).storeBytes(of: bytes, as: SIMD16<UInt8>.self)
+        } else {
+            for c in 0..<channels { to[c] = bytes[c] }
+        }
+    }
+    store(low.0, high.0, 0); store(low.1, high.1, 1); store(low.2, high.2, 2); store(low.3, high.3, 3)
 }
 
-/// The i8mm tiles for the quad driver: 4 x 16 (on each block of a 32-channel tile) and
-/// one pixel at a time, on `packI8MM`'s weights; u8 inputs as they are, so padding taps are
-/// skipped where the input zero point is 0. The im2col chunks: u8 values, whole 4-pixel tiles,
-/// 16 bytes of slack. The 32-channel tile is the 4 x 16 tile on each block (`QuadBlockTiles`).
+/// The i8mm tiles for the quad driver: 4 x 16 (on each block of a 32-channel tile) on the
+/// chunk's rows arranged pair by pair, and one pixel at a time on its own row, on `packI8MM`'s
+/// weights; u8 inputs as they are, so padding taps are skipped where the input zero point is 0.
+/// The im2col chunks: u8 values, whole 4-pixel tiles, 16 bytes of slack. The 32-channel tile is
+/// the 4 x 16 tile on each block (`QuadBlockTiles`).
 enum MatrixTilesI8MM: QuadBlockTiles {
     static var blockTilePixels: Int { 4 }
     static var im2col: Im2colScratch { Im2colScratch(budget: 96 * 1024, valueBytes: 1, tilePixels: 4, slack: 16) }
 
+    /// The 4 x 16 tiles read each pixel pair's rows side by side (PairRowsI8MM.swift): arranged
+    /// once per chunk for all its blocks, instead of zipped on each.
+    static var arrangesRows: Bool { true }
+
+    /// Each whole tile's two pixel pairs side by side, the last few pixels' rows as they are.
+    @inline(__always)
+    static func arrange(_ rows: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, into arranged: UnsafeMutablePointer<UInt8>) {
+        arrangeRowsI8MM(rows, pixels: pixels, kPadded: kPadded, tilePixels: blockTilePixels, into: arranged)
+    }
+
     @inline(__always)
     static func blockTile(_ t: QuadTileArguments) {
-        tileI8MM(t.rows, pixels: 4, kPadded: t.kPadded, kQuads: t.kQuads, taps: t.taps, weights: t.weights, bias: t.bias,
-                 requant: t.requant, output: t.output, pixelOutput: t.pixelOutput, channel: t.channel, channels: t.channels)
+        tile4x16I8MM(t.rows, kPadded: t.kPadded, kQuads: t.kQuads, taps: t.taps, weights: t.weights, bias: t.bias,
+                     requant: t.requant, output: t.output, channel: t.channel, channels: t.channels)
     }
 
     @inline(__always)
     static func pixel(_ t: QuadTileArguments) {
-        tileI8MM(t.rows, pixels: 1, kPadded: t.kPadded, kQuads: t.kQuads, taps: t.taps, weights: t.weights, bias: t.bias,
-                 requant: t.requant, output: t.output, pixelOutput: t.pixelOutput, channel: t.channel, channels: t.channels)
+        tile1x16I8MM(t.rows, kQuads: t.kQuads, taps: t.taps, weights: t.weights, bias: t.bias, requant: t.requant,
+                     output: t.pixelOutput, channels: t.channels)
     }
 }

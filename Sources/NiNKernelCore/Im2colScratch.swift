@@ -38,9 +38,14 @@ public struct Im2colScratch {
     /// Scratch bytes one thread needs for a layer of `totalRows` output rows of `outWidth`
     /// pixels: a chunk's im2col rows, then its pixel table.
     public func bytes(outWidth: Int, kPadded: Int, totalRows: Int = .max) -> Int {
-        let chunk = chunkPixels(kPadded: kPadded)
-        let pixels = totalRows >= chunk ? chunk : min(chunk, totalRows * outWidth)  // (totalRows may be .max)
-        let tiled = tiled(pixels)
+        let tiled = largestChunk(outWidth: outWidth, kPadded: kPadded, totalRows: totalRows)
         return pixelTableOffset(tiledPixels: tiled, kPadded: kPadded) + tiled * MemoryLayout<PixelTaps>.stride
+    }
+
+    /// The pixels (whole tiles) of the largest chunk of a layer of `totalRows` output rows of
+    /// `outWidth` pixels.
+    public func largestChunk(outWidth: Int, kPadded: Int, totalRows: Int = .max) -> Int {
+        let chunk = chunkPixels(kPadded: kPadded)
+        return tiled(totalRows >= chunk ? chunk : min(chunk, totalRows * outWidth))  // (totalRows may be .max)
     }
 }

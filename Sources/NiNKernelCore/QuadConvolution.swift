@@ -85,6 +85,14 @@ public protocol QuadTiles {
     static func blockTile(_ t: QuadTileArguments)
     /// One pixel x the 16 channels of one block, stored at `t.pixelOutput`.
     static func pixel(_ t: QuadTileArguments)
+    /// Whether the tiles read the chunk's rows as `arrange` lays them out (default false: as
+    /// im2col writes them, or a pointwise layer's input in place).
+    static var arrangesRows: Bool { get }
+    /// Writes the rows of `pixels` pixels (`kPadded` bytes each, at `rows`) into `arranged` (as
+    /// many bytes, and the layout's slack) in the order the tiles read: each main tile's pixels
+    /// from `kPadded * p` on (p a multiple of `pairTilePixels`), the rest at `kPadded * p` as
+    /// they are.
+    static func arrange(_ rows: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, into arranged: UnsafeMutablePointer<UInt8>)
 }
 
 /// Families whose 32-channel tile is their 16-channel tile twice, block by block (NEON, i8mm,
@@ -110,14 +118,36 @@ extension QuadTiles {
     /// inputs to s8, so a padding byte 0 contributes -128 x w, which their bias already holds).
     @inlinable
     public static var skipsPaddingTaps: Bool { true }
+
+    /// The rows as they are (no arrangement).
+    @inlinable
+    public static var arrangesRows: Bool { false }
+
+    /// Nothing to arrange.
+    @inlinable @inline(__always)
+    public static func arrange(_ rows: UnsafePointer<UInt8>, pixels: Int, kPadded: Int, into arranged: UnsafeMutablePointer<UInt8>) {}
 }
 
 /// Scratch bytes one thread needs for `Tiles`' convolution of `geometry` over `totalRows` output
-/// rows: the im2col chunk and its pixel table; none for a pointwise layer, whose input pixels
-/// are the rows of the product (`quadIsPointwise`).
+/// rows: the im2col chunk and its pixel table, and for tiles that arrange the rows
+/// (`QuadTiles.arrangesRows`) a chunk of arranged rows after them; none for a pointwise layer
+/// whose tiles read its input pixels in place as the rows of the product (`quadIsPointwise`).
 @inlinable @inline(__always)
 public func quadScratchBytes<Tiles: QuadTiles>(_ geometry: ConvolutionGeometry, totalRows: Int, tiles: Tiles.Type) -> Int {
-    quadIsPointwise(geometry) ? 0 : Tiles.im2col.bytes(outWidth: geometry.outWidth, kPadded: quadPaddedK(geometry), totalRows: totalRows)
+    let kPadded = quadPaddedK(geometry)
+    guard Tiles.arrangesRows else {
+        return quadIsPointwise(geometry) ? 0 : Tiles.im2col.bytes(outWidth: geometry.outWidth, kPadded: kPadded, totalRows: totalRows)
+    }
+    // The arranged rows of the largest chunk after its table.
+    let tiled = Tiles.im2col.largestChunk(outWidth: geometry.outWidth, kPadded: kPadded, totalRows: totalRows)
+    return quadArrangedOffset(Tiles.im2col, tiledPixels: tiled, kPadded: kPadded) + tiled * kPadded + Tiles.im2col.slack
+}
+
+/// Where the rows arranged by a family that arranges them (`QuadTiles.arrangesRows`) start: after
+/// the pixel table of a chunk of `tiledPixels`, 64-byte aligned.
+@inlinable
+public func quadArrangedOffset(_ layout: Im2colScratch, tiledPixels: Int, kPadded: Int) -> Int {
+    (layout.pixelTableOffset(tiledPixels: tiledPixels, kPadded: kPadded) + tiledPixels * MemoryLayout<PixelTaps>.stride + 63) / 64 * 64
 }
 
 /// K rounded up to whole quads: the length of an im2col row of a quad family.
@@ -156,18 +186,26 @@ public func convolveQuads<Tiles: QuadTiles>(_ a: ConvolutionCall, part: Int, of 
     let tileCount = (order.pixelCount + unit - 1) / unit
     var first = tileCount * part / parts * unit
     let end = min(order.pixelCount, tileCount * (part + 1) / parts * unit)
-    let chunk = pointwise ? max(end - first, 1) : layout.chunkPixels(kPadded: kPadded)
-    // The table follows the rows of the largest chunk of this part (no larger than the layer's).
-    let tiled = pointwise ? 0 : layout.tiled(min(chunk, end - first))
-    let table = UnsafeMutableRawPointer(scratch + (pointwise ? 0 : layout.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
+    // (a pointwise layer is read in place, in one chunk, unless the tiles arrange its rows)
+    let inPlace = pointwise && !Tiles.arrangesRows
+    let chunk = inPlace ? max(end - first, 1) : layout.chunkPixels(kPadded: kPadded)
+    // The table follows the rows of the largest chunk of this part (no larger than the layer's),
+    // the arranged rows the table.
+    let tiled = inPlace ? 0 : layout.tiled(min(chunk, end - first))
+    let table = UnsafeMutableRawPointer(scratch + (inPlace ? 0 : layout.pixelTableOffset(tiledPixels: tiled, kPadded: kPadded)))
         .bindMemory(to: PixelTaps.self, capacity: tiled)
+    let arranged = scratch + (Tiles.arrangesRows ? quadArrangedOffset(layout, tiledPixels: tiled, kPadded: kPadded) : 0)
     while first < end {
         let last = min(first + chunk, end)
         let pixels = last - first
         let pointwiseBase = rows.lowerBound * g.outWidth + first
         if !pointwise { im2colQuads(a, order: order, pixels: first..<last, kPadded: kPadded, rows: scratch, table: table) }
-        // Rows of the product (pixel p's K bytes): in place, or im2col's.
-        let source = pointwise ? a.input + pointwiseBase * kPadded : UnsafePointer(scratch)
+        // Rows of the product (pixel p's K bytes): in place, or im2col's; then as the tiles arrange them.
+        var source = pointwise ? a.input + pointwiseBase * kPadded : UnsafePointer(scratch)
+        if Tiles.arrangesRows {
+            Tiles.arrange(source, pixels: pixels, kPadded: kPadded, into: arranged)
+            source = UnsafePointer(arranged)
+        }
         @inline(__always) func tile(_ p: Int) -> UnsafePointer<UInt8> { source + p * kPadded }
         // The output rows and K runs of the tile of `count` pixels from p.
         @inline(__always) func destination(_ p: Int, _ count: Int) -> (TileOutput, TileTaps) {
