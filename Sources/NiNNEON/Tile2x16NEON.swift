@@ -6,7 +6,8 @@
 // folds the partial sums at the end. Every operand is a whole 64-bit register: the weights are
 // loaded 8 bytes (two channels' quads) at a time (`ldp d`), each input quad replicated in both
 // halves (`ld1r`); and the 2-pixel tile uses each weight register for both pixels before loading
-// the next, so its 16 accumulators never leave the registers.
+// the next, so its 16 accumulators never leave the registers. On 7-bit inputs it takes four
+// quads a round.
 
 import _Builtin_intrinsics.arm.neon
 import NiNKernelCore
@@ -107,6 +108,15 @@ func tile2x16NEON(_ t: QuadTileArguments, shifted: Bool) {
     for start in taps.runStarts {
         var wq = w + 64 &* start, x0 = r0 + 4 &* start, x1 = r1 + 4 &* start
         var left = taps.length
+        // On 7-bit inputs four quads a round (two steps: the loop's own instructions once per
+        // 96 multiplies); the shifted tiles' `eor`s leave no registers for it.
+        while !shifted && left >= 4 {
+            PartialSums16NEON.add(&p0, &p1, wq, quadNEON(x0, shifted: false), quadNEON(x1, shifted: false),
+                                  wq + 64, quadNEON(x0 + 4, shifted: false), quadNEON(x1 + 4, shifted: false))
+            PartialSums16NEON.add(&p0, &p1, wq + 128, quadNEON(x0 + 8, shifted: false), quadNEON(x1 + 8, shifted: false),
+                                  wq + 192, quadNEON(x0 + 12, shifted: false), quadNEON(x1 + 12, shifted: false))
+            wq += 256; x0 += 16; x1 += 16; left &-= 4
+        }
         while left >= 2 {
             PartialSums16NEON.add(&p0, &p1, wq, quadNEON(x0, shifted: shifted), quadNEON(x1, shifted: shifted),
                                   wq + 64, quadNEON(x0 + 4, shifted: shifted), quadNEON(x1 + 4, shifted: shifted))
