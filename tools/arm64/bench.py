@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""tools/arm64/bench.py [--cpu MODEL] [ARM64] [MODEL]: nin's arm64 kernel families against ONNX
+"""tools/arm64/bench.py [--cpu CPU]... [ARM64] [MODEL]: nin's arm64 kernel families against ONNX
 Runtime's arm64 CPU provider, in instructions per inference counted under qemu-aarch64 (user
 mode), one emulated CPU of each arm64 class; `make bench-arm64` runs it (after `make arm64 lib
 cli`). ARM64 is the arm64 build (default .build-arm64/release), MODEL the .nin model (default the
-classic one); `--cpu MODEL` counts under that qemu CPU model only (cortex-a53, neoverse-n1 or max).
+classic one); `--cpu` counts only under the CPU models it names (cortex-a53, neoverse-n1, max:
+a shorter run while working on one family).
 
 - nin: bench/nin_bench.c cross-compiled with aarch64-linux-gnu-gcc against ARM64's libnin.so,
   batch 1, one thread, NIN_ISA naming each family the CPU runs (the reference kernels, generic,
@@ -202,13 +203,12 @@ def host_logits(onnx_model: Path) -> list[float]:
 
 
 def main() -> int:
-    args = sys.argv[1:]
-    cpus = CPUS
-    if "--cpu" in args:  # --cpu MODEL: that qemu CPU model only (while iterating on one family)
+    args, cpus = sys.argv[1:], []
+    while "--cpu" in args:
         at = args.index("--cpu")
         if at + 1 >= len(args) or args[at + 1] not in CPUS:
             fail(f"--cpu takes one of {', '.join(CPUS)}")
-        cpus = {args[at + 1]: CPUS[args[at + 1]]}
+        cpus.append(args[at + 1])
         del args[at:at + 2]
     arm64 = Path(args[0]) if len(args) > 0 else ROOT / ".build-arm64" / "release"
     model = (Path(args[1]) if len(args) > 1 else ROOT / "models" / "fashion_classic.nin").resolve()
@@ -237,7 +237,9 @@ def main() -> int:
 
     nin_args = [str(model), str(RUNS), "1", "1", "1"]  # runs, threads, batch, warm-up
     rows, generic = [], None
-    for cpu, (what, goal_family, goal) in cpus.items():
+    for cpu, (what, goal_family, goal) in CPUS.items():
+        if cpus and cpu not in cpus:
+            continue
         ran = families(arm64, cpu)
         if not ran or ran[0] != goal_family:
             fail(f"-cpu {cpu}: nin picks {ran[:1]}, want {goal_family} (make test-arm64 checks this)")

@@ -186,17 +186,17 @@ private let optimizedFamilies: [KernelFamily] = [
                      : ninpriv_cpu_has_asimddp() != 0 ? "CPU lacks i8mm" : "CPU lacks asimddp/i8mm",
                  convolution: ConvolutionKernels(pack: packI8MM, scratchBytes: convolutionI8MMScratchBytes,
                                                   run: convolutionI8MM),
-                 maxPool: maxPoolPortable, peakLoop: peakLoopI8MM),
+                 maxPool: maxPoolNEON, peakLoop: peakLoopI8MM),
     KernelFamily(isa: .neondot, cpuFlags: ["asimd", "asimddp"],
                  unavailableReason: ninpriv_cpu_has_asimddp() != 0 ? nil : "CPU lacks asimddp",
                  convolution: ConvolutionKernels(pack: packNEON, scratchBytes: convolutionNEONDotScratchBytes,
                                                   run: convolutionNEONDot, variantName: neonDotKernelName),
-                 maxPool: maxPoolPortable, peakLoop: peakLoopNEONDot),
+                 maxPool: maxPoolNEON, peakLoop: peakLoopNEONDot),
     KernelFamily(isa: .neon, cpuFlags: ["asimd"],
                  unavailableReason: ninpriv_cpu_has_asimd() != 0 ? nil : "CPU lacks asimd",
                  convolution: ConvolutionKernels(pack: packNEON, scratchBytes: convolutionNEONScratchBytes,
                                                   run: convolutionNEON, variantName: neonKernelName),
-                 maxPool: maxPoolPortable, peakLoop: peakLoopNEON),
+                 maxPool: maxPoolNEON, peakLoop: peakLoopNEON),
 ]
 private let emulatedFamilies: [KernelFamily] = []
 private let familiesWithoutCoreInstructions: [KernelFamily] = []
