@@ -16,20 +16,24 @@ public protocol WasmGroupProducts {
 }
 
 /// `rows` (1 or 2) output pixels x 16 channels (`channels` real, 0 stores nothing): int32
-/// accumulators from `bias` over the K groups of `taps` of the im2col rows at `a0` and `a1`
-/// against one block of `weights`, requantized with the block's table at `requant` and stored at
-/// `output`'s rows from `channel`. Pixel 1's row must be readable even when `rows` is 1.
+/// accumulators from `bias` (plus `pixelTerm0` and `pixelTerm1`, a per-pixel term of every
+/// channel, for pixel 0 and pixel 1; 0 unless a family's products need one) over the K groups of
+/// `taps` of the im2col rows at `a0` and `a1` against one block of `weights`, requantized with
+/// the block's table at `requant` and stored at `output`'s rows from `channel`. Pixel 1's row
+/// must be readable even when `rows` is 1.
 @inlinable @inline(__always)
 public func tile2x16Wasm<Products: WasmGroupProducts>(
     _ products: Products.Type, _ a0: UnsafeRawPointer, _ a1: UnsafeRawPointer, taps: TileTaps, weights: UnsafeRawPointer,
-    bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int, rows: Int, channels: Int
+    bias: UnsafePointer<Int32>, requant: UnsafeRawPointer, output: TileOutput, channel: Int, rows: Int, channels: Int,
+    pixelTerm0: Int32 = 0, pixelTerm1: Int32 = 0
 ) {
     guard channels > 0 else { return }
     let b = UnsafeRawPointer(bias)
     let bias0 = b.loadUnaligned(as: SIMD4<Int32>.self), bias1 = b.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
     let bias2 = b.loadUnaligned(fromByteOffset: 32, as: SIMD4<Int32>.self), bias3 = b.loadUnaligned(fromByteOffset: 48, as: SIMD4<Int32>.self)
-    var c00 = bias0, c01 = bias1, c02 = bias2, c03 = bias3
-    var c10 = bias0, c11 = bias1, c12 = bias2, c13 = bias3
+    let term0 = SIMD4<Int32>(repeating: pixelTerm0), term1 = SIMD4<Int32>(repeating: pixelTerm1)
+    var c00 = bias0 &+ term0, c01 = bias1 &+ term0, c02 = bias2 &+ term0, c03 = bias3 &+ term0
+    var c10 = bias0 &+ term1, c11 = bias1 &+ term1, c12 = bias2 &+ term1, c13 = bias3 &+ term1
     // Each K run in segments of at most `tileSegmentGroups` groups, both channel halves per
     // segment: the second half's loads then hit the cache lines the first half brought into L1
     // (a group's 16 channels share one 64-byte line), where a whole run's lines (up to 38 KB a
