@@ -38,6 +38,24 @@ public func tile2x16Wasm<Products: WasmGroupProducts>(
     // segment: the second half's loads then hit the cache lines the first half brought into L1
     // (a group's 16 channels share one 64-byte line), where a whole run's lines (up to 38 KB a
     // block on the classic model's 5x5 layer) would have left L1 before the second half.
+    if taps.count == 1 && taps.length <= tileSegmentGroups {  // one segment (pointwise layers): no loop
+        sums2x8(products, a0, a1, taps: taps, weights: weights, &c00, &c01, &c10, &c11)
+        sums2x8(products, a0, a1, taps: taps, weights: weights + 32, &c02, &c03, &c12, &c13)
+    } else {
+        sumsInSegments(products, a0, a1, taps: taps, weights: weights, &c00, &c01, &c02, &c03, &c10, &c11, &c12, &c13)
+    }
+    requantizeAndStoreWasm(c00, c01, c02, c03, requant, output.row(0) + channel, channels)
+    if rows > 1 { requantizeAndStoreWasm(c10, c11, c12, c13, requant, output.row(1) + channel, channels) }
+}
+
+/// `sums2x8` over both 8-channel halves of a block, segment by segment (`tileSegmentGroups`):
+/// c00 to c03 for pixel 0, c10 to c13 for pixel 1.
+@inlinable @inline(__always)
+func sumsInSegments<Products: WasmGroupProducts>(
+    _ products: Products.Type, _ a0: UnsafeRawPointer, _ a1: UnsafeRawPointer, taps: TileTaps, weights: UnsafeRawPointer,
+    _ c00: inout SIMD4<Int32>, _ c01: inout SIMD4<Int32>, _ c02: inout SIMD4<Int32>, _ c03: inout SIMD4<Int32>,
+    _ c10: inout SIMD4<Int32>, _ c11: inout SIMD4<Int32>, _ c12: inout SIMD4<Int32>, _ c13: inout SIMD4<Int32>
+) {
     for start in taps.runStarts {
         var first = start, left = taps.length
         while left > 0 {
@@ -47,8 +65,6 @@ public func tile2x16Wasm<Products: WasmGroupProducts>(
             first &+= segment.length; left &-= segment.length
         }
     }
-    requantizeAndStoreWasm(c00, c01, c02, c03, requant, output.row(0) + channel, channels)
-    if rows > 1 { requantizeAndStoreWasm(c10, c11, c12, c13, requant, output.row(1) + channel, channels) }
 }
 
 /// The most K groups of a tile's segment (an even count, so segments keep groups paired): 8 KB
