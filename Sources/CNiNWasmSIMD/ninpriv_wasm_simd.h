@@ -30,6 +30,11 @@ static inline __attribute__((always_inline)) v128_t ninpriv_narrow_to_bytes(v128
     return wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(v0, v1), wasm_i16x8_narrow_i32x4(v2, v3));
 }
 
+/** Lane i: the sum of the bytes 4i to 4i + 3 of v, unsigned (two pairwise widening adds). */
+static inline __attribute__((always_inline)) v128_t ninpriv_sum_u8x16(v128_t v) {
+    return wasm_i32x4_extadd_pairwise_i16x8(wasm_u16x8_extadd_pairwise_u8x16(v));
+}
+
 #ifdef __wasm_relaxed_simd__
 /** Lane i: c[i] + the sum of w[4i+j] * x[4i+j] over j < 4, w int8 and x 7-bit (0 to 127; the
  *  result of a lane of x above 127 is the engine's choice): what i32x4.relaxed_dot_i8x16_i7x16_add_s
