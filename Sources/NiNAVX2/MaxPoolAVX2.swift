@@ -28,13 +28,6 @@ public func maxPoolAVX2(_ geometry: ConvolutionGeometry, input: UnsafePointer<UI
             _mm256_storeu_si256(UnsafeMutableRawPointer(w.output + ch).assumingMemoryBound(to: __m256i.self), best)
             ch += 32
         }
-        while ch < c {  // the channels left over, one at a time
-            var best: UInt8 = 0
-            for y in w.ys {
-                for x in w.xs { best = max(best, w.image[(y * g.inWidth + x) * c + ch]) }
-            }
-            w.output[ch] = best
-            ch += 1
-        }
+        w.storeMaxima(from: ch, geometry: g)  // the channels left over, one at a time
     }
 }

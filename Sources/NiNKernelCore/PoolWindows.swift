@@ -16,6 +16,20 @@ public struct PoolWindow {
     public init(image: UnsafePointer<UInt8>, ys: Range<Int>, xs: Range<Int>, output: UnsafeMutablePointer<UInt8>) {
         self.image = image; self.ys = ys; self.xs = xs; self.output = output
     }
+
+    /// Stores the window's maximum of each channel from `first` on, one channel at a time: the
+    /// channels a family's vectors leave over, in a max pool of `geometry`.
+    @inlinable @inline(__always)
+    public func storeMaxima(from first: Int, geometry g: ConvolutionGeometry) {
+        let c = g.inChannels
+        for ch in first..<max(first, c) {
+            var best: UInt8 = 0
+            for y in ys {
+                for x in xs { best = max(best, image[(y * g.inWidth + x) * c + ch]) }
+            }
+            output[ch] = best
+        }
+    }
 }
 
 /// Calls `body` for every output pixel of output rows `rows` (indices into batch x outHeight)

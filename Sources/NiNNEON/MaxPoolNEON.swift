@@ -51,13 +51,6 @@ public func maxPoolNEON(_ geometry: ConvolutionGeometry, input: UnsafePointer<UI
             store(best, ch)
             ch += 16
         }
-        while ch < c {  // the channels left over, one at a time
-            var best: UInt8 = 0
-            for y in w.ys {
-                for x in w.xs { best = max(best, w.image[(y * g.inWidth + x) * c + ch]) }
-            }
-            w.output[ch] = best
-            ch += 1
-        }
+        w.storeMaxima(from: ch, geometry: g)  // the channels left over, one at a time
     }
 }
