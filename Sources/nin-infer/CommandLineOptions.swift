@@ -34,7 +34,8 @@ struct CommandLineOptions: Equatable {
     var plan = false
     /// `--threads N`: threads per inference.
     var threads = 1
-    /// `--batch N`: images per run; nil picks 1 for one thread, 8 per thread otherwise.
+    /// `--batch N`: images per run; nil picks 1 for one thread, else 8 per thread but at most the
+    /// number of images.
     var batch: Int?
     /// `--profile N`: run each image N times and print per-layer medians.
     var profile: Int?
@@ -74,7 +75,8 @@ struct CommandLineOptions: Equatable {
           --csv             Print a CSV header, then one row per image.
           --threads N       Threads per inference, 1 to \(NiNContext.maxThreads) (default 1).
           --batch N         Images per run, 1 to \(maxBatch) (default 1 with one thread, else
-                            8 per thread); the next batch is decoded while one runs.
+                            8 per thread but no more than the images given); the next batch
+                            is decoded while one runs.
           --progress        Show progress (done/total, images/s, ETA) and a summary on stderr.
           --no-progress     Do not (the default when stderr is not a terminal).
           --heatmap DIR     Write each image's class heatmap to DIR/NAME.heatmap.png: the image

@@ -46,7 +46,11 @@ enum NinInfer {
             printError("nin-infer: \(error.message); pass --model PATH")
             return 2
         }
-        let batch = options.profile != nil ? 1 : options.batch ?? (options.threads == 1 ? 1 : 8 * options.threads)
+        // The images first, so that the default batch is no larger than the run needs: the arena
+        // grows with it (a lone image with --threads 4 would otherwise plan 32 images' tensors).
+        let (images, listingErrors) = ImageList.expand(options.images)
+        let defaultBatch = options.threads == 1 ? 1 : min(8 * options.threads, images.isEmpty ? 8 * options.threads : images.count)
+        let batch = options.profile != nil ? 1 : options.batch ?? defaultBatch
         let loaded: NiNModel
         let context: NiNContext
         do {
@@ -81,7 +85,6 @@ enum NinInfer {
             return 2
         }
 
-        let (images, listingErrors) = ImageList.expand(options.images)
         for error in listingErrors { printError("nin-infer: \(error.path): \(error.message)") }
         var writer = ResultWriter(format: options.format, labels: graph.labels, top: top)
         var progress = Progress(enabled: options.progress ?? (isatty(STDERR_FILENO) != 0), total: images.count)

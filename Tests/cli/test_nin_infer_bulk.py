@@ -148,3 +148,19 @@ def test_plan_as_json_matches_the_text_plan():
     rows = [line.split() for line in text.splitlines()[2:] if re.match(r"^\S+\s+\d+\s+\d+\s+\d+\.\.\.\d+$", line)]
     assert [(t["name"], t["offset"], t["bytes"]) for t in plan["tensors"]] == \
            [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+
+def test_default_batch_is_no_larger_than_the_images_given(tree):
+    """With several threads the default batch is 8 per thread, but never more images than the
+    command was given: the plan of one image on 4 threads is batch 1, of three images batch 3,
+    and of none (--plan alone) 32; --batch still overrides it."""
+    one = sorted(tree.rglob("*.png"))[0]
+    def batch(args):
+        result = _run(["--plan", "--json", "--threads", "4"] + args)
+        assert result.returncode == 0, result.stderr.decode()
+        plan, _ = json.JSONDecoder().raw_decode(result.stdout.decode())  # (the results follow it)
+        return plan["batch"]
+    assert batch([]) == 32
+    assert batch([one]) == 1
+    assert batch([one, one, one]) == 3
+    assert batch(["--batch", "5", one]) == 5

@@ -5,7 +5,10 @@ read-only data, symbol tables), static nin-infer's size, its peak RSS classifyin
 image with the classic model, and its cold start (exec to exit, top-5 printed) for that image.
 RSS and cold start (wall, and the CPU time it used, which a busy machine inflates less) are
 medians of N runs (default 21), the two builds interleaved run by run, so drift hits both alike;
-all three come from tools/embedded/cold_run.c (fork, exec, wait4). Latency (nin_bench) is
+all three come from tools/embedded/cold_run.c (fork, exec, wait4). `--threads N` runs nin-infer
+with N threads (default 1). A last row splits the cold start: `nin-infer --plan` alone (exec, the
+C library's start, the model's load and packing, the arena plan; no image, no inference), whose
+median is what any first image pays before its inference starts. Latency (nin_bench) is
 tools/embedded/bench.sh; `make bench-embedded` runs both. Needs `make lib cli` and `make embedded`."""
 
 import argparse
@@ -45,12 +48,12 @@ def text_bytes(path: Path) -> int:
     return int(line.split()[0])
 
 
-def run_once(probe: Path, binary: Path) -> tuple[float, float, int]:
-    """One cold run of nin-infer on IMAGE through cold_run: (seconds from fork to exit, CPU
-    seconds, peak RSS in bytes)."""
+def run_once(probe: Path, binary: Path, arguments: list[str]) -> tuple[float, float, int]:
+    """One cold run of nin-infer with `arguments` through cold_run: (seconds from fork to exit,
+    CPU seconds, peak RSS in bytes)."""
     env = dict(os.environ, NIN_MODEL=str(MODEL))
     env.pop("NIN_ISA", None)
-    out = subprocess.run([str(probe), str(binary), str(IMAGE)], env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run([str(probe), str(binary)] + arguments, env=env, check=True, capture_output=True, text=True)
     seconds, cpu, rss = out.stdout.split()
     return float(seconds), float(cpu), int(rss)
 
@@ -58,6 +61,7 @@ def run_once(probe: Path, binary: Path) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=21, help="runs of nin-infer per build (default 21)")
+    parser.add_argument("--threads", type=int, default=1, help="nin-infer --threads (default 1)")
     args = parser.parse_args()
     for build, folder in BUILDS.items():
         for name in ("libnin.so", "nin-infer"):
@@ -71,23 +75,27 @@ def main() -> None:
             sizes[build] = (lib.stat().st_size, text_bytes(lib), cli.stat().st_size)
         probe = Path(tmp) / "cold_run"
         subprocess.run(["cc", "-O2", "-o", str(probe), str(ROOT / "tools" / "embedded" / "cold_run.c")], check=True)
-        measure(probe, args.runs, sizes)
+        measure(probe, args.runs, args.threads, sizes)
 
 
-def measure(probe: Path, runs: int, sizes: dict) -> None:
+def measure(probe: Path, runs: int, threads: int, sizes: dict) -> None:
     """Runs both nin-infer builds `runs` times each, interleaved, and prints the table."""
+    classify = ["--threads", str(threads), str(IMAGE)]
     for build, folder in BUILDS.items():  # (page cache warm, as for any cold start after the first)
-        run_once(probe, folder / "nin-infer")
+        run_once(probe, folder / "nin-infer", classify)
     times: dict[str, list[float]] = {b: [] for b in BUILDS}
     cpu: dict[str, list[float]] = {b: [] for b in BUILDS}
     rss: dict[str, list[int]] = {b: [] for b in BUILDS}
+    load: dict[str, list[float]] = {b: [] for b in BUILDS}
     for _ in range(runs):
         for build, folder in BUILDS.items():
-            t, c, r = run_once(probe, folder / "nin-infer")
+            t, c, r = run_once(probe, folder / "nin-infer", classify)
             times[build].append(t)
             cpu[build].append(c)
             rss[build].append(r)
-    print(f"Embedded vs hosted nin, {cpu_name()}, {os.cpu_count()} CPUs; {runs} interleaved runs, medians")
+            load[build].append(run_once(probe, folder / "nin-infer", ["--threads", str(threads), "--plan"])[0])
+    print(f"Embedded vs hosted nin, {cpu_name()}, {os.cpu_count()} CPUs; nin-infer --threads {threads}; "
+          f"{runs} interleaved runs, medians")
     print(f"{'':34} {'hosted':>12} {'embedded':>12} {'goal':>12}")
     rows = [
         ("libnin.so stripped (bytes)", 0, None),
@@ -108,6 +116,8 @@ def measure(probe: Path, runs: int, sizes: dict) -> None:
     verdicts.append(("cold start", e <= START_GOAL))
     h, e = statistics.median(cpu["hosted"]), statistics.median(cpu["embedded"])
     print(f"{'  its CPU time, user + system (ms)':34} {h * 1e3:12.2f} {e * 1e3:12.2f}")
+    h, e = statistics.median(load["hosted"]), statistics.median(load["embedded"])
+    print(f"{'  exec + model load (--plan) (ms)':34} {h * 1e3:12.2f} {e * 1e3:12.2f}")
     print("goals met: " + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in verdicts))
 
 
