@@ -8,10 +8,14 @@ medians of N runs (default 21), the two builds interleaved run by run, so drift 
 all three come from tools/embedded/cold_run.c (fork, exec, wait4). `--threads N` runs nin-infer
 with N threads (default 1). A last row splits the cold start: `nin-infer --plan` alone (exec, the
 C library's start, the model's load and packing, the arena plan; no image, no inference), whose
-median is what any first image pays before its inference starts. Latency (nin_bench) is
+median is what any first image pays before its inference starts. And a floor: the peak RSS of
+tools/embedded/rss_floor.c, a C program linked as nin-infer is (static PIE, glibc, libpng, zlib)
+that holds the same packed weights and arena (`nin-infer --plan --json`) and has none of nin's code.
+Latency (nin_bench) is
 tools/embedded/bench.sh; `make bench-embedded` runs both. Needs `make lib cli` and `make embedded`."""
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -75,12 +79,29 @@ def main() -> None:
             sizes[build] = (lib.stat().st_size, text_bytes(lib), cli.stat().st_size)
         probe = Path(tmp) / "cold_run"
         subprocess.run(["cc", "-O2", "-o", str(probe), str(ROOT / "tools" / "embedded" / "cold_run.c")], check=True)
-        measure(probe, args.runs, args.threads, sizes)
+        floor = Path(tmp) / "rss_floor"
+        libpng = subprocess.run(["pkg-config", "--cflags", "libpng"], check=True, capture_output=True, text=True).stdout.split()
+        subprocess.run(["cc", "-O2", "-static-pie", "-o", str(floor), str(ROOT / "tools" / "embedded" / "rss_floor.c")] + libpng
+                       + ["-lpng16", "-lz", "-lm", "-lpthread"], check=True)
+        measure(probe, args.runs, args.threads, sizes, floor)
 
 
-def measure(probe: Path, runs: int, threads: int, sizes: dict) -> None:
+def floor_arguments(threads: int) -> list[str]:
+    """rss_floor's arguments: the packed weight bytes and arena bytes of the Embedded nin-infer's
+    context for IMAGE, from its --plan --json."""
+    env = dict(os.environ, NIN_MODEL=str(MODEL))
+    env.pop("NIN_ISA", None)
+    out = subprocess.run([str(BUILDS["embedded"] / "nin-infer"), "--plan", "--json", "--threads", str(threads)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    plan = json.loads(out)
+    return [str(plan["packed_bytes"]), str(plan["arena_bytes"])]
+
+
+def measure(probe: Path, runs: int, threads: int, sizes: dict, floor: Path) -> None:
     """Runs both nin-infer builds `runs` times each, interleaved, and prints the table."""
     classify = ["--threads", str(threads), str(IMAGE)]
+    held = floor_arguments(threads)
+    floor_rss: list[int] = []
     for build, folder in BUILDS.items():  # (page cache warm, as for any cold start after the first)
         run_once(probe, folder / "nin-infer", classify)
     times: dict[str, list[float]] = {b: [] for b in BUILDS}
@@ -94,6 +115,7 @@ def measure(probe: Path, runs: int, threads: int, sizes: dict) -> None:
             cpu[build].append(c)
             rss[build].append(r)
             load[build].append(run_once(probe, folder / "nin-infer", ["--threads", str(threads), "--plan"])[0])
+        floor_rss.append(run_once(probe, floor, held)[2])
     print(f"Embedded vs hosted nin, {cpu_name()}, {os.cpu_count()} CPUs; nin-infer --threads {threads}; "
           f"{runs} interleaved runs, medians")
     print(f"{'':34} {'hosted':>12} {'embedded':>12} {'goal':>12}")
@@ -111,6 +133,8 @@ def measure(probe: Path, runs: int, threads: int, sizes: dict) -> None:
     h, e = statistics.median(rss["hosted"]), statistics.median(rss["embedded"])
     print(f"{'nin-infer peak RSS, 1 image (MB)':34} {h / 1e6:12.2f} {e / 1e6:12.2f} {'<= %.1f' % (RSS_GOAL / 1e6):>12}")
     verdicts.append(("RSS", e <= RSS_GOAL))
+    print(f"{'  floor: rss_floor.c, same data (MB)':34} {'':12} {statistics.median(floor_rss) / 1e6:12.2f}"
+          f"   ({held[0]} B weights + {held[1]} B arena, no nin code)")
     h, e = statistics.median(times["hosted"]), statistics.median(times["embedded"])
     print(f"{'nin-infer cold start, 1 image (ms)':34} {h * 1e3:12.2f} {e * 1e3:12.2f} {'<= %.0f' % (START_GOAL * 1e3):>12}")
     verdicts.append(("cold start", e <= START_GOAL))
