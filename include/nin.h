@@ -227,7 +227,8 @@ size_t nin_model_arena_bytes(const nin_model *model, const nin_context_params *p
 
 /** Creates a context: plans every tensor into one arena, allocates it (unless given) and
  *  starts params->threads - 1 worker threads. `params` NULL means the defaults. The context
- *  keeps `model` alive. */
+ *  keeps `model` alive. An arena it allocates is committed now (Linux: its pages are mapped
+ *  at once), so no run, the first included, takes a page fault in it. */
 nin_status nin_context_create(const nin_model *model, const nin_context_params *params,
                               nin_context **out_context);
 

@@ -60,6 +60,8 @@ int ninpriv_regular_file_size(int fd, long long *size);
 void *ninpriv_map_read_only(int fd, size_t size);
 int munmap(void *address, size_t size);
 int madvise(void *address, size_t size, int advice);
+/** Nothing: memory here has no pages to fault in (Platform.commitPages). */
+static inline void ninpriv_commit_pages(void *memory, size_t size) { (void)memory; (void)size; }
 long sysconf(int name);
 int access(const char *path, int mode);
 

@@ -99,6 +99,7 @@ public final class NiNContext: ParallelJob, @unchecked Sendable {
             guard let memory = Platform.allocate(bytes: max(plan.arenaBytes, 64), alignment: MemoryPlan.alignment) else {
                 throw NiNError(.outOfMemory, "cannot allocate an arena of \(plan.arenaBytes) bytes")
             }
+            Platform.commitPages(memory, bytes: plan.arenaBytes)  // (its runs take no page fault)
             arena = memory
             ownsArena = true
         }
