@@ -6,13 +6,14 @@
 // prints both next to the native step (tools/wasm/peak_native.c) and the classic model's floor.
 
 /** The shapes of peak_wasm.c: export name, pixels x channels per step. */
-const SHAPES = [['peak_2x8', 2, 8], ['peak_4x8', 4, 8], ['peak_regs', 4, 8]];
+const SHAPES = [['peak_2x8', 2, 8], ['peak_3x8', 3, 8], ['peak_4x8', 4, 8], ['peak_2x8q3', 2, 8], ['peak_regs', 4, 8]];
 
 /** Each shape's best rate over `tries` calls (GMAC/s), from the module's bytes. */
 export async function measurePeak(bytes, tries = 7) {
   const { instance } = await WebAssembly.instantiate(bytes, {});
   const e = instance.exports;
-  const pairs = 64, buffer = e.peak_buffer();
+  // 60 pairs: 120 quads, a K run of the classic 5x5 layer (5 x 96 channels).
+  const pairs = 60, buffer = e.peak_buffer();
   const memory = new Uint8Array(e.memory.buffer, buffer, 65536);
   // Inputs 0..127, weights -64..63: exact for the kernels' int16 sums, as in the real tiles.
   for (let i = 0; i < 65536; i++) memory[i] = i < 4096 ? (i * 37) & 127 : ((i * 11) & 127) - 64;

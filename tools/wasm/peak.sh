@@ -51,8 +51,8 @@ for words in rounds:
         figures.setdefault(key, []).append(float(value))
 macs = conv_macs(F.read(Path(sys.argv[2])))
 print(f"medians of {len(rounds)} rounds, GMAC/s; {Path(sys.argv[2]).name}: {macs / 1e6:.1f} M multiply-adds")
-print("  (2x8: the tiles' step, loads included; 4x8: 4 pixels a weight load; regs: weights in registers,")
-print("   the multiply pipes' bound; native 128: the same x86 instructions V8 emits, 256: AVX2's width)")
+print("  (2x8: the tiles' step, loads included; 3x8, 4x8: 3 or 4 pixels a weight load; 2x8q3: three quads a widening;")
+print("   regs: weights in registers, the multiply pipes' bound; native 128: the same x86 instructions V8 emits, 256: AVX2's width)")
 for key, values in figures.items():
     rate = statistics.median(values)
     print(f"  {key:24s} {rate:7.2f} GMAC/s -> {macs / rate / 1e6:6.2f} ms for the model's multiply-adds")
