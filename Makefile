@@ -33,6 +33,8 @@
 #   make wasm-screenshot  the README's screenshot of the demo page (docs/browser-demo.png)
 #   make serve         the demo page (web/index.html, nin.wasm in a Web Worker) on 127.0.0.1:PORT
 #   make bench-wasm    nin.wasm in Node and Chromium against the native library, interleaved rounds
+#   make peak-wasm     the wasmrelaxed inner step's peak GMAC/s in Node, Chromium and natively (AVX2), and
+#                      the least time the classic model's multiply-adds take at each (tools/wasm/peak.sh)
 #   make mcu           .build-mcu/nin-mcu.elf: Cortex-M firmware (qemu mps2-an386/an500), the small model
 #                      in flash, a static arena, no heap (tools/mcu/build.sh)
 #   make test-mcu      that firmware under qemu-system-arm on both boards: logits bit for bit with the host's;
@@ -231,6 +233,12 @@ serve: wasm
 bench-wasm: deps wasm lib cli
 	tools/wasm/bench.sh $(or $(ROUNDS),5) $(or $(RUNS),50)
 
+# The ceiling of the wasmrelaxed kernels on this CPU: their inner step alone (tools/wasm/peak_wasm.c)
+# in Node and headless Chromium, the same x86 step natively at 128 and 256 bits (peak_native.c),
+# in interleaved rounds (tools/wasm/peak.sh: ROUNDS).
+peak-wasm: deps
+	tools/wasm/peak.sh $(or $(ROUNDS),3)
+
 # A microcontroller: Cortex-M firmware for qemu's MPS2 boards (tools/mcu/build.sh: Embedded Swift
 # for armv7em-none-none-eabi, the bare platform backend, the model in flash, a static arena, no
 # malloc); run under qemu-system-arm with semihosting, logits checked against the host's golden, and
@@ -358,4 +366,4 @@ bench-bulk: lib cli
 clean:
 	rm -rf .build .build-* bindings/c/build bindings/c/build-sanitize bindings/python/build bindings/python/dist
 
-.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 bench-arm64 wasm test-wasm wasm-screenshot bench-wasm serve mcu test-mcu bench-mcu bench-workers kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean
+.PHONY: embedded test-embedded bench-embedded arm64 test-arm64 bench-arm64 wasm test-wasm wasm-screenshot bench-wasm peak-wasm serve mcu test-mcu bench-mcu bench-workers kernel-check bench-kit mutants test-portable test-cpus heatmaps install uninstall fp32-golden sanitize asan-lib fuzz fuzz-smoke stress memcheck deps all lib cli demo test test-swift test-c test-python models golden eval clean

@@ -20,9 +20,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def main() -> int:
-    model, runs = sys.argv[1], sys.argv[2]
-    warmup = sys.argv[3] if len(sys.argv) > 3 else "5"
+def page_result(path: str) -> str:
+    """The text of #result of the page at `path` (relative to the checkout's root, with its query)
+    once it is no longer "running", in headless Chromium; the checkout is served on a free port of
+    127.0.0.1 meanwhile. Also used by tools/wasm/peak_chromium.py."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -40,16 +41,22 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        driver.get(f"http://127.0.0.1:{port}/tools/wasm/bench.html?model={model}&runs={runs}&warmup={warmup}"
-                   f"&wasm={os.environ.get('NIN_WASM', 'nin.wasm')}")
-        result = WebDriverWait(driver, 600).until(
+        driver.get(f"http://127.0.0.1:{port}/{path}")
+        return WebDriverWait(driver, 600).until(
             lambda d: (t := d.find_element(By.ID, "result").text) != "running" and t)
-        print(result)
-        return 0 if result.startswith("median_ms=") else 1
     finally:
         driver.quit()
         server.terminate()
         server.wait()
+
+
+def main() -> int:
+    model, runs = sys.argv[1], sys.argv[2]
+    warmup = sys.argv[3] if len(sys.argv) > 3 else "5"
+    result = page_result(f"tools/wasm/bench.html?model={model}&runs={runs}&warmup={warmup}"
+                         f"&wasm={os.environ.get('NIN_WASM', 'nin.wasm')}")
+    print(result)
+    return 0 if result.startswith("median_ms=") else 1
 
 
 if __name__ == "__main__":
