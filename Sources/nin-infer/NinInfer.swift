@@ -49,7 +49,8 @@ enum NinInfer {
         // The images first, so that the default batch is no larger than the run needs: the arena
         // grows with it (a lone image with --threads 4 would otherwise plan 32 images' tensors).
         let (images, listingErrors) = ImageList.expand(options.images)
-        let defaultBatch = options.threads == 1 ? 1 : min(8 * options.threads, images.isEmpty ? 8 * options.threads : images.count)
+        let perThreads = 8 * options.threads
+        let defaultBatch = options.threads == 1 ? 1 : images.isEmpty ? perThreads : min(perThreads, images.count)
         let batch = options.profile != nil ? 1 : options.batch ?? defaultBatch
         let loaded: NiNModel
         let context: NiNContext

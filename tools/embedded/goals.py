@@ -52,12 +52,19 @@ def text_bytes(path: Path) -> int:
     return int(line.split()[0])
 
 
+def nin_environment() -> dict:
+    """This process's environment with NIN_MODEL set to MODEL and no NIN_ISA (each build runs
+    the family it picks)."""
+    env = dict(os.environ, NIN_MODEL=str(MODEL))
+    env.pop("NIN_ISA", None)
+    return env
+
+
 def run_once(probe: Path, binary: Path, arguments: list[str]) -> tuple[float, float, int]:
     """One cold run of nin-infer with `arguments` through cold_run: (seconds from fork to exit,
     CPU seconds, peak RSS in bytes)."""
-    env = dict(os.environ, NIN_MODEL=str(MODEL))
-    env.pop("NIN_ISA", None)
-    out = subprocess.run([str(probe), str(binary)] + arguments, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run([str(probe), str(binary)] + arguments, env=nin_environment(), check=True, capture_output=True,
+                         text=True)
     seconds, cpu, rss = out.stdout.split()
     return float(seconds), float(cpu), int(rss)
 
@@ -89,10 +96,8 @@ def main() -> None:
 def floor_arguments(threads: int) -> list[str]:
     """rss_floor's arguments: the packed weight bytes and arena bytes of the Embedded nin-infer's
     context for IMAGE, from its --plan --json."""
-    env = dict(os.environ, NIN_MODEL=str(MODEL))
-    env.pop("NIN_ISA", None)
     out = subprocess.run([str(BUILDS["embedded"] / "nin-infer"), "--plan", "--json", "--threads", str(threads)],
-                         env=env, check=True, capture_output=True, text=True).stdout
+                         env=nin_environment(), check=True, capture_output=True, text=True).stdout
     plan = json.loads(out)
     return [str(plan["packed_bytes"]), str(plan["arena_bytes"])]
 

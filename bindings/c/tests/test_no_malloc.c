@@ -15,6 +15,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older C headers lack the name */
+#endif
+
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -81,7 +85,7 @@ static int system_populates_pages(void) {
     void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) return 0;
     unsigned char residency[(1 << 20) / 4096];
-    int populated = madvise(memory, bytes, 23 /* MADV_POPULATE_WRITE */) == 0 && mincore(memory, bytes, residency) == 0;
+    int populated = madvise(memory, bytes, MADV_POPULATE_WRITE) == 0 && mincore(memory, bytes, residency) == 0;
     for (size_t i = 0; populated && i < bytes / page; i++) populated = residency[i] & 1;
     munmap(memory, bytes);
     return populated;
